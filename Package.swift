@@ -1,0 +1,80 @@
+// swift-tools-version:6.1
+// SwiftOTA — secure over-the-air updates for ESP32-class fleets.
+// The dependency arrows point down the table in ../shared/DESIGN.md; scripts/check-layout enforces them.
+import PackageDescription
+
+let package = Package(
+    name: "SwiftOTA",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "ota", targets: ["ota"]),
+        .library(name: "OTAWire", targets: ["OTAWire"]),
+        .library(name: "OTAAgent", targets: ["OTAAgent"]),
+        .library(name: "ESP32Formats", targets: ["ESP32Formats"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+    ],
+    targets: [
+        // Device protocol vocabulary. Standard library only: must build in Embedded Swift.
+        .target(name: "OTAWire"),
+        // The device agent. Standard library and OTAWire only: must build in Embedded Swift.
+        .target(name: "OTAAgent", dependencies: ["OTAWire"]),
+        .target(
+            name: "ESP32Formats",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .target(
+            name: "MQTT",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "CodeSigning",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ]
+        ),
+        .target(
+            name: "OTAService",
+            dependencies: [
+                "OTAWire", "ESP32Formats", "MQTT", "CodeSigning",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "ESP32Simulator",
+            dependencies: ["OTAAgent", "ESP32Formats", "CodeSigning", "MQTT"]
+        ),
+        .executableTarget(
+            name: "ota",
+            dependencies: [
+                "OTAWire", "OTAAgent", "ESP32Formats", "MQTT", "CodeSigning", "OTAService", "ESP32Simulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "OTAWireTests", dependencies: ["OTAWire"]),
+        .testTarget(name: "OTAAgentTests", dependencies: ["OTAAgent"]),
+        .testTarget(name: "ESP32FormatsTests", dependencies: ["ESP32Formats", "TestSupport"]),
+        .testTarget(name: "otaTests", dependencies: ["ESP32Formats", "TestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,95 @@
+import Foundation
+
+/// Runs tools nobody here wrote (esptool, espsecure, openssl, the ESP-IDF partition generator) for interop tests.
+/// A missing tool is a test failure that names it and says how to get it — never a silent skip.
+public enum ExternalTools {
+    public struct Missing: Error, CustomStringConvertible {
+        public let tool: String
+        public var description: String {
+            "\(tool) is not installed; run scripts/test (it installs the interop tools: Debian packages and a "
+                + "Python venv in .venv-tools/) or set OTA_TOOLS_VENV to a venv that has esptool and esp-idf-defs"
+        }
+    }
+
+    public struct Failed: Error, CustomStringConvertible {
+        public let command: String
+        public let result: Result
+        public var description: String {
+            "\(command) exited \(result.status)\nstdout: \(result.stdout)\nstderr: \(result.stderr)"
+        }
+    }
+
+    public struct Result: Sendable {
+        public let status: Int32
+        public let stdout: String
+        public let stderr: String
+    }
+
+    /// The repository root, found from this file's location (Tests/TestSupport/ExternalTools.swift).
+    public static let packageRoot: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The Python venv with esptool, espsecure and esp-idf-defs that scripts/test creates.
+    public static var venv: URL {
+        if let override = ProcessInfo.processInfo.environment["OTA_TOOLS_VENV"], !override.isEmpty {
+            return URL(fileURLWithPath: override)
+        }
+        return packageRoot.appendingPathComponent(".venv-tools")
+    }
+
+    /// A program from the tools venv, or from PATH for system tools.
+    public static func locate(_ name: String) throws -> String {
+        let inVenv = venv.appendingPathComponent("bin").appendingPathComponent(name).path
+        if FileManager.default.isExecutableFile(atPath: inVenv) { return inVenv }
+        for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
+            let candidate = "\(directory)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        throw Missing(tool: name)
+    }
+
+    /// Runs `name args`, returning its status and output; throws only when the program cannot be found or started.
+    @discardableResult
+    public static func run(_ name: String, _ arguments: [String], stdin: Data? = nil) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try locate(name))
+        process.arguments = arguments
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        let input = Pipe()
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(stdin) }
+        try? input.fileHandleForWriting.close()
+        // Read both pipes before waiting so a chatty tool cannot block on a full pipe.
+        let group = DispatchGroup()
+        nonisolated(unsafe) var errData = Data()
+        group.enter()
+        DispatchQueue.global().async {
+            errData = err.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        process.waitUntilExit()
+        return Result(
+            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    /// Runs and requires exit status 0.
+    @discardableResult
+    public static func check(_ name: String, _ arguments: [String], stdin: Data? = nil) throws -> Result {
+        let result = try run(name, arguments, stdin: stdin)
+        guard result.status == 0 else { throw Failed(command: ([name] + arguments).joined(separator: " "), result: result) }
+        return result
+    }
+
+    /// Runs a Python snippet in the tools venv (where esp-idf-defs lives).
+    @discardableResult
+    public static func python(_ script: String, _ arguments: [String] = []) throws -> Result {
+        try check("python", ["-c", script] + arguments)
+    }
+}
