@@ -39,6 +39,10 @@ public enum ExternalTools {
 
     /// A program from the tools venv, or from PATH for system tools.
     public static func locate(_ name: String) throws -> String {
+        if name.hasPrefix("/") {
+            guard FileManager.default.isExecutableFile(atPath: name) else { throw Missing(tool: name) }
+            return name
+        }
         let inVenv = venv.appendingPathComponent("bin").appendingPathComponent(name).path
         if FileManager.default.isExecutableFile(atPath: inVenv) { return inVenv }
         for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
@@ -87,9 +91,13 @@ public enum ExternalTools {
         return result
     }
 
-    /// Runs a Python snippet in the tools venv (where esp-idf-defs lives).
+    /// Runs a Python snippet with the tools venv's interpreter (where esp-idf-defs lives), requiring success.
     @discardableResult
     public static func python(_ script: String, _ arguments: [String] = []) throws -> Result {
-        try check("python", ["-c", script] + arguments)
+        let interpreter = venv.appendingPathComponent("bin/python").path
+        guard FileManager.default.isExecutableFile(atPath: interpreter) else {
+            throw Missing(tool: "the Python tools venv (\(venv.path))")
+        }
+        return try check(interpreter, ["-c", script] + arguments)
     }
 }
