@@ -81,10 +81,10 @@ func decodeFixedString<C: Collection>(_ bytes: C) -> String where C.Element == U
 }
 
 /// Lower-case hexadecimal, the way esptool and sha256sum print digests.
-public func hexString<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
+public func hexString<S: Sequence>(_ bytes: S) -> String where S.Element == UInt8 {
     let digits = Array("0123456789abcdef".utf8)
     var out = [UInt8]()
-    out.reserveCapacity(bytes.count * 2)
+    out.reserveCapacity(bytes.underestimatedCount * 2)
     for byte in bytes {
         out.append(digits[Int(byte >> 4)])
         out.append(digits[Int(byte & 0x0F)])

@@ -1,9 +1,10 @@
 import ArgumentParser
 
 /// `ota` — one command-line tool in front of SwiftOTA.
+@main
 struct OTACommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ota",
         abstract: "SwiftOTA: secure over-the-air updates for ESP32 fleets.",
-        subcommands: [])
+        subcommands: [ImageCommand.self, PartitionsCommand.self, BenchCommand.self])
 }

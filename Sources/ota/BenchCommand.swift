@@ -1,0 +1,143 @@
+import ArgumentParser
+import ESP32Formats
+import Foundation
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Benchmarks that print figures and the ratio to a baseline measured in the same run.",
+        discussion: "Build in release mode for meaningful figures: swift run -c release ota bench ...",
+        subcommands: [BenchImageCommand.self])
+}
+
+/// Shared timing helpers: medians of repeated runs, so one descheduled run on a shared machine does not decide.
+enum Timing {
+    static func median(_ samples: [Duration]) -> Duration {
+        let sorted = samples.sorted()
+        return sorted[sorted.count / 2]
+    }
+
+    static func measure(_ iterations: Int, _ body: () throws -> Void) rethrows -> Duration {
+        var samples: [Duration] = []
+        for _ in 0..<iterations {
+            let start = ContinuousClock.now
+            try body()
+            samples.append(ContinuousClock.now - start)
+        }
+        return median(samples)
+    }
+
+    /// Wall time of running `path arguments` to completion, output discarded.
+    static func runProcess(_ path: String, _ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw CLIError("\(path) exited \(process.terminationStatus)") }
+    }
+
+    static func milliseconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+    }
+
+    static var buildConfiguration: String {
+        #if DEBUG
+            return "debug"
+        #else
+            return "release"
+        #endif
+    }
+}
+
+struct BenchImageCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "image",
+        abstract: "Verify an app image (read, parse, checksum, SHA-256) and compare with sha256sum on the same file.",
+        discussion: """
+            sha256sum runs as a process, so its figure includes process start-up; the start-up of /bin/true, measured \
+            the same way, is subtracted to give its hashing time. The ratio is ours over that (target: <= 1.3).
+            """)
+
+    @Option(help: "Image size, e.g. 4MiB.", transform: { text in
+        guard let value = parseByteCount(text), value >= 4096 else { throw ValidationError("size must be at least 4KiB") }
+        return value
+    })
+    var size = 4 << 20
+
+    @Option(help: "Runs of each measurement; the median is reported.")
+    var iterations = 31
+
+    @OptionGroup var output: OutputOptions
+
+    struct Result: Encodable {
+        let build: String
+        let imageBytes: Int
+        let iterations: Int
+        let verifyMilliseconds: Double
+        let verifyMiBPerSecond: Double
+        let sha256sumMilliseconds: Double
+        let processStartMilliseconds: Double
+        let sha256sumHashingMilliseconds: Double
+        let ratio: Double
+        let target: Double
+    }
+
+    func run() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ota-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("bench.bin").path
+
+        var generator = SystemRandomNumberGenerator()
+        let payload = (0..<(size - 512)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let image = try AppImageBuilder.application(
+            descriptor: AppDescriptor(version: "1.0.0", projectName: "bench"), payload: payload)
+        try Files.write(image, to: path)
+
+        let sha256sum = try locate("sha256sum")
+        let trueCommand = try locate("true")
+        // One untimed round of each warms the page cache and the dynamic loader.
+        try verify(path)
+        try Timing.runProcess(sha256sum, [path])
+
+        let ours = try Timing.measure(iterations) { try verify(path) }
+        let theirs = try Timing.measure(iterations) { try Timing.runProcess(sha256sum, [path]) }
+        let spawn = try Timing.measure(iterations) { try Timing.runProcess(trueCommand, []) }
+
+        let oursMS = Timing.milliseconds(ours)
+        let hashingMS = max(Timing.milliseconds(theirs) - Timing.milliseconds(spawn), 0.001)
+        let result = Result(
+            build: Timing.buildConfiguration, imageBytes: image.count, iterations: iterations,
+            verifyMilliseconds: oursMS, verifyMiBPerSecond: Double(image.count) / 1_048_576 / (oursMS / 1000),
+            sha256sumMilliseconds: Timing.milliseconds(theirs), processStartMilliseconds: Timing.milliseconds(spawn),
+            sha256sumHashingMilliseconds: hashingMS, ratio: oursMS / hashingMS, target: 1.3)
+        try output.emit(result) {
+            """
+            ota bench image (\(result.build) build, \(image.count) bytes, median of \(iterations) runs)
+              ota image verify (read + parse + checksum + SHA-256): \(format(oursMS)) ms  \
+            (\(format(result.verifyMiBPerSecond)) MiB/s)
+              sha256sum: \(format(result.sha256sumMilliseconds)) ms, of which process start \
+            \(format(result.processStartMilliseconds)) ms → hashing \(format(hashingMS)) ms
+              ratio ours / sha256sum: \(format(result.ratio))x (target <= \(result.target)x)\
+            \(result.build == "debug" ? "\n  note: debug build; use swift run -c release ota bench image" : "")
+            """
+        }
+    }
+
+    private func verify(_ path: String) throws {
+        let image = try AppImage(bytes: try Files.read(path))
+        try image.validate()
+    }
+
+    private func locate(_ name: String) throws -> String {
+        for directory in ["/usr/bin", "/bin", "/usr/local/bin"] where FileManager.default.isExecutableFile(atPath: "\(directory)/\(name)") {
+            return "\(directory)/\(name)"
+        }
+        throw CLIError("\(name) is needed for the baseline but was not found in /usr/bin or /bin")
+    }
+
+    private func format(_ value: Double) -> String { String(format: "%.2f", value) }
+}
