@@ -26,7 +26,8 @@ public struct AppDescriptor: Equatable, Sendable {
 
     public init(
         secureVersion: UInt32 = 0, version: String, projectName: String, time: String = "00:00:00",
-        date: String = "Jan  1 2026", idfVersion: String = "v5.5", appELFSHA256: [UInt8] = Array(repeating: 0, count: 32)
+        date: String = "Jan  1 2026", idfVersion: String = "v5.5",
+        appELFSHA256: [UInt8] = Array(repeating: 0, count: 32)
     ) {
         self.secureVersion = secureVersion
         self.version = version

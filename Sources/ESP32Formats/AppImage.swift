@@ -52,7 +52,9 @@ public struct AppImage: Sendable {
                 throw .truncated(needed: 8, available: reader.remaining, what: "segment \(index)'s header")
             }
             guard length % 4 == 0 else { throw .segmentLengthNotWordAligned(segment: index, length: length) }
-            guard Int(length) < Self.maximumSegmentLength else { throw .segmentTooLarge(segment: index, length: length) }
+            guard Int(length) < Self.maximumSegmentLength else {
+                throw .segmentTooLarge(segment: index, length: length)
+            }
             let segment = ImageSegment(loadAddress: loadAddress, dataOffset: reader.offset, length: Int(length))
             guard reader.skip(segment.length) else {
                 throw .segmentPastEnd(segment: index, end: segment.dataRange.upperBound, fileSize: bytes.count)
@@ -60,7 +62,8 @@ public struct AppImage: Sendable {
             if header.chip == .esp32, segment.region.isFlashMapped,
                 segment.dataOffset % mmuPageSize != Int(loadAddress) % mmuPageSize
             {
-                throw .segmentMappingMisaligned(segment: index, loadAddress: loadAddress, fileOffset: segment.dataOffset)
+                throw .segmentMappingMisaligned(
+                    segment: index, loadAddress: loadAddress, fileOffset: segment.dataOffset)
             }
             segments.append(segment)
         }

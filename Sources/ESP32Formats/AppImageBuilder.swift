@@ -47,7 +47,8 @@ public struct AppImageBuilder: Sendable {
         }
         for (index, segment) in segments.enumerated() {
             guard segment.data.count % 4 == 0 else {
-                throw .segmentLengthNotWordAligned(segment: index, length: UInt32(truncatingIfNeeded: segment.data.count))
+                throw .segmentLengthNotWordAligned(
+                    segment: index, length: UInt32(truncatingIfNeeded: segment.data.count))
             }
             var data = segment.data
             let region = SegmentRegion(esp32LoadAddress: segment.loadAddress)

@@ -61,7 +61,8 @@ public struct OTASelectEntry: Equatable, Sendable {
     public var isCRCValid: Bool { crc == Self.crc(forSequence: sequence) }
     /// ESP-IDF's "invalid" predicate: never selected.
     public var isInvalid: Bool {
-        sequence == 0xFFFF_FFFF || rawState == OTADataState.invalid.rawValue || rawState == OTADataState.aborted.rawValue
+        sequence == 0xFFFF_FFFF || rawState == OTADataState.invalid.rawValue
+            || rawState == OTADataState.aborted.rawValue
     }
     /// ESP-IDF's "valid" predicate: not invalid and the CRC matches. NEW, PENDING_VERIFY, VALID, UNDEFINED and
     /// any unknown state are bootable.
@@ -132,7 +133,8 @@ public struct OTAData: Equatable, Sendable {
     public func encoded() -> [UInt8] {
         var out = [UInt8](repeating: 0xFF, count: Self.partitionSize)
         for (index, entry) in entries.enumerated() {
-            out.replaceSubrange(index * Self.sectorSize..<index * Self.sectorSize + OTASelectEntry.size, with: entry.encoded())
+            out.replaceSubrange(
+                index * Self.sectorSize..<index * Self.sectorSize + OTASelectEntry.size, with: entry.encoded())
         }
         return out
     }

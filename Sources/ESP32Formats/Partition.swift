@@ -97,7 +97,8 @@ public struct Partition: Equatable, Sendable {
         out.appendLE32(offset)
         out.appendLE32(size)
         out.append(contentsOf: Array(name.utf8.prefix(Self.maximumNameLength)))
-        out.append(contentsOf: repeatElement(0, count: Self.maximumNameLength - min(name.utf8.count, Self.maximumNameLength)))
+        out.append(
+            contentsOf: repeatElement(0, count: Self.maximumNameLength - min(name.utf8.count, Self.maximumNameLength)))
         out.appendLE32(flagsWord)
         return out
     }

@@ -49,7 +49,8 @@ public struct PartitionTable: Equatable, Sendable {
         var previous: Partition?
         for partition in partitions.sorted(by: { $0.offset < $1.offset }) {
             if let tableOffset, partition.offset < tableOffset + Self.sectorSize, !partition.isPrimaryBootStructure {
-                throw .belowTable(name: partition.name, offset: partition.offset, firstFree: tableOffset + Self.sectorSize)
+                throw .belowTable(
+                    name: partition.name, offset: partition.offset, firstFree: tableOffset + Self.sectorSize)
             }
             if let previous, UInt64(partition.offset) < previous.end {
                 throw .overlap(
@@ -141,7 +142,9 @@ public struct PartitionTable: Equatable, Sendable {
                 }
                 md5 = Insecure.MD5()
             } else {
-                guard entry[0] == 0xAA, entry[1] == 0x50 else { throw .badMagic(index: index, magic: Array(entry[0..<2])) }
+                guard entry[0] == 0xAA, entry[1] == 0x50 else {
+                    throw .badMagic(index: index, magic: Array(entry[0..<2]))
+                }
                 md5.update(data: entry)
                 partitions.append(Self.decodeEntry(entry))
             }

@@ -102,7 +102,8 @@ struct CSVRow {
     init(_ line: Substring, tableOffset: UInt32) throws(CSVMessage) {
         var fields = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCSVWhitespace() }
         guard fields.count <= 6 else {
-            throw CSVMessage("expected at most 6 fields (Name, Type, SubType, Offset, Size, Flags), found \(fields.count)")
+            throw CSVMessage(
+                "expected at most 6 fields (Name, Type, SubType, Offset, Size, Flags), found \(fields.count)")
         }
         fields += Array(repeating: "", count: 6 - fields.count)
         name = String(fields[0])

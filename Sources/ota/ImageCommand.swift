@@ -71,7 +71,8 @@ struct ImageBuildCommand: ParsableCommand {
 
     func validate() throws {
         guard AppVersion32(version) != nil else {
-            throw ValidationError("--version must be X.Y.Z with X and Y at most 255 and Z at most 65535, got '\(version)'")
+            throw ValidationError(
+                "--version must be X.Y.Z with X and Y at most 255 and Z at most 65535, got '\(version)'")
         }
     }
 
@@ -103,7 +104,9 @@ struct ImageBuildCommand: ParsableCommand {
         formatter.dateFormat = "MMM d yyyy"
         var date = formatter.string(from: now)
         // C's __DATE__ pads single-digit days with a space: "Jan  1 2026".
-        if let space = date.firstIndex(of: " "), date[date.index(after: space)...].prefix(while: { $0 != " " }).count == 1 {
+        if let space = date.firstIndex(of: " "),
+            date[date.index(after: space)...].prefix(while: { $0 != " " }).count == 1
+        {
             date.insert(" ", at: space)
         }
         formatter.dateFormat = "HH:mm:ss"

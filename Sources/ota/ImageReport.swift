@@ -96,10 +96,13 @@ struct ImageReport: Encodable {
             stored: hex(verification.storedChecksum, width: 2), computed: hex(verification.computedChecksum, width: 2),
             valid: verification.checksumValid)
         if let stored = verification.storedHash {
-            hash = Check(stored: hexString(stored), computed: hexString(verification.computedHash), valid: stored == verification.computedHash)
+            hash = Check(
+                stored: hexString(stored), computed: hexString(verification.computedHash),
+                valid: stored == verification.computedHash)
         }
         if let block = image.secureBootBlock {
-            secureBootV1 = SecureBootBlock(offset: image.imageLength, version: block.version, signature: hexString(block.signature))
+            secureBootV1 = SecureBootBlock(
+                offset: image.imageLength, version: block.version, signature: hexString(block.signature))
         }
         trailingBytes = bytes.count - image.totalLength
         valid = verification.isValid
@@ -124,10 +127,11 @@ struct ImageReport: Encodable {
         ]
         for segment in segments {
             lines.append(
-                "  " + [
-                    pad("\(segment.index)", 3), pad(segment.loadAddress, 13), pad(segment.fileOffset, 12),
-                    pad("\(segment.length)", 10), segment.region,
-                ].joined(separator: " "))
+                "  "
+                    + [
+                        pad("\(segment.index)", 3), pad(segment.loadAddress, 13), pad(segment.fileOffset, 12),
+                        pad("\(segment.length)", 10), segment.region,
+                    ].joined(separator: " "))
         }
         if let d = descriptor {
             lines += [
@@ -140,15 +144,19 @@ struct ImageReport: Encodable {
         }
         lines.append("Verification")
         if let checksum {
-            lines.append("  Checksum: \(checksum.stored) " + (checksum.valid ? "(valid)" : "(invalid: computed \(checksum.computed))"))
+            lines.append(
+                "  Checksum: \(checksum.stored) "
+                    + (checksum.valid ? "(valid)" : "(invalid: computed \(checksum.computed))"))
         }
         if let hash {
-            lines.append("  SHA-256: \(hash.stored) " + (hash.valid ? "(valid)" : "(invalid: computed \(hash.computed))"))
+            lines.append(
+                "  SHA-256: \(hash.stored) " + (hash.valid ? "(valid)" : "(invalid: computed \(hash.computed))"))
         } else {
             lines.append("  SHA-256: not appended")
         }
         if let block = secureBootV1 {
-            lines.append("  Secure boot v1 block: present at \(hex(block.offset)), version \(block.version) (well-formed)")
+            lines.append(
+                "  Secure boot v1 block: present at \(hex(block.offset)), version \(block.version) (well-formed)")
         } else {
             lines.append("  Secure boot v1 block: absent")
         }

@@ -2,9 +2,10 @@ import ESP32Formats
 import Testing
 
 /// A small valid app image: descriptor + payload in DROM, a 4-byte IRAM stub.
-func sampleImage(payload: [UInt8] = Array(repeating: 0xA5, count: 1000), version: String = "1.0.0",
-    secureVersion: UInt32 = 0, secureBootV1Padding: Bool = false) throws -> [UInt8]
-{
+func sampleImage(
+    payload: [UInt8] = Array(repeating: 0xA5, count: 1000), version: String = "1.0.0",
+    secureVersion: UInt32 = 0, secureBootV1Padding: Bool = false
+) throws -> [UInt8] {
     try AppImageBuilder.application(
         descriptor: AppDescriptor(secureVersion: secureVersion, version: version, projectName: "demo"),
         payload: payload, secureBootV1Padding: secureBootV1Padding)
@@ -53,7 +54,8 @@ func sampleImage(payload: [UInt8] = Array(repeating: 0xA5, count: 1000), version
     }
 
     @Test func descriptorRoundTripsAndSitsAtItsABIOffsets() throws {
-        var descriptor = AppDescriptor(secureVersion: 7, version: "2.3.4", projectName: "thermostat",
+        var descriptor = AppDescriptor(
+            secureVersion: 7, version: "2.3.4", projectName: "thermostat",
             time: "12:00:00", date: "Jan  1 2026", idfVersion: "v5.5.1", appELFSHA256: Array(0..<32))
         descriptor.minEfuseBlockRevisionFull = 1
         let bytes = try descriptor.encoded()
@@ -111,7 +113,8 @@ func sampleImage(payload: [UInt8] = Array(repeating: 0xA5, count: 1000), version
     @Test func mappedSegmentEndingJustPastAPageIsZeroExtended() throws {
         // The DROM segment starts at 0x20; 0xFFE0 bytes end it exactly on the 64 KiB boundary → extended by 0x24.
         let header = ImageHeader(segmentCount: 0, entryAddress: 0x4008_0000)
-        let builder = AppImageBuilder(header: header, segments: [.init(loadAddress: 0x3F40_0020, data: Array(repeating: 1, count: 0xFFE0))])
+        let builder = AppImageBuilder(
+            header: header, segments: [.init(loadAddress: 0x3F40_0020, data: Array(repeating: 1, count: 0xFFE0))])
         let image = try AppImage(bytes: try builder.build())
         #expect(image.segments[0].length == 0xFFE0 + 0x24)
     }
@@ -144,15 +147,21 @@ func sampleImage(payload: [UInt8] = Array(repeating: 0xA5, count: 1000), version
             try AppImage(bytes: bytes)
         }
         bytes[0x1C...0x1F] = [0x02, 0x00, 0x00, 0x00]
-        #expect(throws: ImageFormatError.segmentLengthNotWordAligned(segment: 0, length: 2)) { try AppImage(bytes: bytes) }
+        #expect(throws: ImageFormatError.segmentLengthNotWordAligned(segment: 0, length: 2)) {
+            try AppImage(bytes: bytes)
+        }
         bytes[0x1C...0x1F] = [0x00, 0x00, 0x00, 0x01]
-        #expect(throws: ImageFormatError.segmentTooLarge(segment: 0, length: 0x0100_0000)) { try AppImage(bytes: bytes) }
+        #expect(throws: ImageFormatError.segmentTooLarge(segment: 0, length: 0x0100_0000)) {
+            try AppImage(bytes: bytes)
+        }
     }
 
     @Test func misalignedMappedSegment() throws {
         var bytes = try sampleImage()
         bytes[0x18] = 0x24  // load address 0x3F400024 while the data sits at 0x20
-        #expect(throws: ImageFormatError.segmentMappingMisaligned(segment: 0, loadAddress: 0x3F40_0024, fileOffset: 0x20)) {
+        #expect(
+            throws: ImageFormatError.segmentMappingMisaligned(segment: 0, loadAddress: 0x3F40_0024, fileOffset: 0x20)
+        ) {
             try AppImage(bytes: bytes)
         }
     }
@@ -181,11 +190,21 @@ func sampleImage(payload: [UInt8] = Array(repeating: 0xA5, count: 1000), version
 
     @Test func missingDescriptorIsReported() throws {
         let header = ImageHeader(segmentCount: 0, entryAddress: 0x4008_0000)
-        let small = try AppImageBuilder(header: header, segments: [.init(loadAddress: 0x3FFB_0000, data: [0, 0, 0, 0])]).build()
-        guard case .noAppDescriptor? = thrownError({ () throws(ImageFormatError) in _ = try AppImage(bytes: small).appDescriptor() })
+        let small = try AppImageBuilder(
+            header: header, segments: [.init(loadAddress: 0x3FFB_0000, data: [0, 0, 0, 0])]
+        ).build()
+        guard
+            case .noAppDescriptor? = thrownError({ () throws(ImageFormatError) in
+                _ = try AppImage(bytes: small).appDescriptor()
+            })
         else { Issue.record("tiny segment 0 accepted as descriptor"); return }
-        let noMagic = try AppImageBuilder(header: header, segments: [.init(loadAddress: 0x3FFB_0000, data: Array(repeating: 0, count: 256))]).build()
-        guard case .noAppDescriptor? = thrownError({ () throws(ImageFormatError) in _ = try AppImage(bytes: noMagic).appDescriptor() })
+        let noMagic = try AppImageBuilder(
+            header: header, segments: [.init(loadAddress: 0x3FFB_0000, data: Array(repeating: 0, count: 256))]
+        ).build()
+        guard
+            case .noAppDescriptor? = thrownError({ () throws(ImageFormatError) in
+                _ = try AppImage(bytes: noMagic).appDescriptor()
+            })
         else { Issue.record("descriptor without magic accepted"); return }
     }
 }

@@ -10,12 +10,15 @@ import Testing
     static func makeELF(descriptor: AppDescriptor, rodata: [UInt8]) throws -> [UInt8] {
         MiniELF.make(
             sections: [
-                .init(name: ".flash.appdesc", address: 0x3F40_0020, data: try descriptor.encoded() + rodata, executable: false),
+                .init(
+                    name: ".flash.appdesc", address: 0x3F40_0020, data: try descriptor.encoded() + rodata,
+                    executable: false),
                 .init(name: ".iram0.text", address: 0x4008_0000, data: [0, 0, 0, 0], executable: true),
             ], entry: 0x4008_0000)
     }
 
-    static let descriptor = AppDescriptor(secureVersion: 3, version: "1.4.2", projectName: "esptool-interop",
+    static let descriptor = AppDescriptor(
+        secureVersion: 3, version: "1.4.2", projectName: "esptool-interop",
         time: "10:11:12", date: "Nov 25 2026", idfVersion: "v5.5")
 
     @Test(arguments: [false, true])
@@ -27,8 +30,10 @@ import Testing
         let out = directory.path("app.bin")
         try ExternalTools.check(
             "esptool",
-            ["--chip", "esp32", "elf2image", "--flash-mode", "dio", "--flash-freq", "40m", "--flash-size", "4MB",
-                "--min-rev-full", "0", "--max-rev-full", "399", "-o", out, elfPath] + (securePad ? ["--secure-pad"] : []))
+            [
+                "--chip", "esp32", "elf2image", "--flash-mode", "dio", "--flash-freq", "40m", "--flash-size", "4MB",
+                "--min-rev-full", "0", "--max-rev-full", "399", "-o", out, elfPath,
+            ] + (securePad ? ["--secure-pad"] : []))
         let esptoolBytes = try directory.read("app.bin")
 
         let image = try AppImage(bytes: esptoolBytes)
@@ -48,7 +53,8 @@ import Testing
 
     @Test func esptoolImageInfoAcceptsOurImagesAndSeesOurCorruption() throws {
         let directory = try TemporaryDirectory()
-        let bytes = try AppImageBuilder.application(descriptor: Self.descriptor, payload: Array(repeating: 0x5A, count: 5000))
+        let bytes = try AppImageBuilder.application(
+            descriptor: Self.descriptor, payload: Array(repeating: 0x5A, count: 5000))
         let good = try directory.write("good.bin", bytes)
         let info = try ExternalTools.check("esptool", ["--chip", "esp32", "image-info", good]).stdout
         // image-info exits 0 even for bad images: the verdict is in its text.
@@ -66,12 +72,14 @@ import Testing
 
     @Test func espsecureV1BlockIsLocatedAfterTheImage() throws {
         let directory = try TemporaryDirectory()
-        let bytes = try AppImageBuilder.application(descriptor: Self.descriptor, payload: Array(repeating: 1, count: 100))
+        let bytes = try AppImageBuilder.application(
+            descriptor: Self.descriptor, payload: Array(repeating: 1, count: 100))
         let input = try directory.write("app.bin", bytes)
         let key = directory.path("key.pem")
         try ExternalTools.check("espsecure", ["generate-signing-key", "--version", "1", key])
         try ExternalTools.check(
-            "espsecure", ["sign-data", "--version", "1", "--keyfile", key, "--output", directory.path("signed.bin"), input])
+            "espsecure",
+            ["sign-data", "--version", "1", "--keyfile", key, "--output", directory.path("signed.bin"), input])
         let signed = try AppImage(bytes: try directory.read("signed.bin"))
         let block = try #require(signed.secureBootBlock)
         #expect(block.version == 0 && block.signature.count == 64)

@@ -17,11 +17,18 @@ import Testing
             case 0: bytes[position] ^= UInt8(1) << UInt8.random(in: 0...7, using: &random)
             case 1: bytes[position] = [0x00, 0xFF, 0x7F, 0x80, 0x10, 0x11].randomElement(using: &random)!
             case 2: bytes.removeSubrange(position...)
-            case 3: bytes += (0..<Int.random(in: 1...300, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) }
+            case 3:
+                bytes += (0..<Int.random(in: 1...300, using: &random)).map { _ in
+                    UInt8.random(in: 0...255, using: &random)
+                }
             case 4:  // a little-endian word set to an extreme: lengths, counts, offsets
-                let word: [UInt8] = [[0xFF, 0xFF, 0xFF, 0xFF], [0, 0, 0, 0x80], [0xFC, 0xFF, 0xFF, 0x00], [4, 0, 0, 0]]
-                    .randomElement(using: &random)!
-                for (index, byte) in word.enumerated() where position + index < bytes.count { bytes[position + index] = byte }
+                let word: [UInt8] = [
+                    [0xFF, 0xFF, 0xFF, 0xFF], [0, 0, 0, 0x80], [0xFC, 0xFF, 0xFF, 0x00], [4, 0, 0, 0],
+                ]
+                .randomElement(using: &random)!
+                for (index, byte) in word.enumerated() where position + index < bytes.count {
+                    bytes[position + index] = byte
+                }
             case 5: bytes.insert(contentsOf: bytes[position..<min(bytes.count, position + 16)], at: position)
             default: bytes.remove(at: position)
             }
@@ -80,7 +87,9 @@ import Testing
 
     @Test func mutatedOTADataNeverCrashes() throws {
         var random = SeededGenerator(seed: 0xF0224)
-        let seed = OTAData(entries: [OTASelectEntry(sequence: 5, state: .valid), OTASelectEntry(sequence: 6, state: .new)]).encoded()
+        let seed = OTAData(entries: [
+            OTASelectEntry(sequence: 5, state: .valid), OTASelectEntry(sequence: 6, state: .new),
+        ]).encoded()
         for _ in 0..<Self.cases {
             let bytes = Self.mutate(seed, using: &random)
             if let data = try? OTAData(partition: bytes), let active = data.activeIndex {

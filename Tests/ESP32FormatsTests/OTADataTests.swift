@@ -17,7 +17,8 @@ import Testing
 
     @Test func entryEncodesExactlyAsESPIDFWritesIt() throws {
         let entry = OTASelectEntry(sequence: 1, state: .new)
-        let expected: [UInt8] = [1, 0, 0, 0] + Array(repeating: 0xFF, count: 20) + [0, 0, 0, 0] + [0x9A, 0x98, 0x43, 0x47]
+        let expected: [UInt8] =
+            [1, 0, 0, 0] + Array(repeating: 0xFF, count: 20) + [0, 0, 0, 0] + [0x9A, 0x98, 0x43, 0x47]
         #expect(entry.encoded() == expected)
         #expect(try OTASelectEntry(bytes: expected) == entry)
     }
@@ -32,7 +33,8 @@ import Testing
         badCRC.crc ^= 1
         #expect(!badCRC.isValid)
         // A torn state word is unprotected by the CRC and counts as bootable.
-        let torn = OTASelectEntry(sequence: 2, label: Array(repeating: 0xFF, count: 20), rawState: 0x00FF_00FF,
+        let torn = OTASelectEntry(
+            sequence: 2, label: Array(repeating: 0xFF, count: 20), rawState: 0x00FF_00FF,
             crc: OTASelectEntry.crc(forSequence: 2))
         #expect(torn.isValid && torn.state == nil)
     }
@@ -60,7 +62,11 @@ import Testing
     }
 
     @Test func wrongSizesAreTypedErrors() {
-        #expect(throws: OTADataError.wrongPartitionSize(0x1000)) { try OTAData(partition: Array(repeating: 0xFF, count: 0x1000)) }
-        #expect(throws: OTADataError.truncated(length: 31)) { try OTASelectEntry(bytes: Array(repeating: 0, count: 31)) }
+        #expect(throws: OTADataError.wrongPartitionSize(0x1000)) {
+            try OTAData(partition: Array(repeating: 0xFF, count: 0x1000))
+        }
+        #expect(throws: OTADataError.truncated(length: 31)) {
+            try OTASelectEntry(bytes: Array(repeating: 0, count: 31))
+        }
     }
 }

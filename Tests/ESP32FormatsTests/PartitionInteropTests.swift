@@ -89,7 +89,9 @@ import Testing
 
     @Test func otadataCRCMatchesPythonBinascii() throws {
         var random = SeededGenerator(seed: 7)
-        let sequences: [UInt32] = [0, 1, 2, 3, 4, 0xFFFF_FFFE, 0xFFFF_FFFF] + (0..<200).map { _ in UInt32.random(in: 0...UInt32.max, using: &random) }
+        let sequences: [UInt32] =
+            [0, 1, 2, 3, 4, 0xFFFF_FFFE, 0xFFFF_FFFF]
+            + (0..<200).map { _ in UInt32.random(in: 0...UInt32.max, using: &random) }
         let result = try ExternalTools.python(
             """
             import binascii, struct, sys
@@ -111,7 +113,8 @@ import Testing
             ("data", "spiffs", [0x10000, 0x40000]), ("data", "fat", [0x20000]), ("data", "coredump", [0x10000]),
             ("data", "nvs_keys", [0x1000]), ("data", "littlefs", [0x8000]), ("data", "0x99", [0x1000]),
             ("app", "factory", [0x100000, 0x180000]), ("app", "ota_0", [0x100000]), ("app", "ota_1", [0x100000]),
-            ("app", "ota_5", [0x40000]), ("app", "test", [0x80000]), ("0x40", "0x01", [0x2000]), ("1", "0x82", [0x3000]),
+            ("app", "ota_5", [0x40000]), ("app", "test", [0x80000]), ("0x40", "0x01", [0x2000]),
+            ("1", "0x82", [0x3000]),
         ]
         var lines = ["# Name, Type, SubType, Offset, Size, Flags"]
         var cursor = 0x9000
@@ -142,7 +145,9 @@ import Testing
                 default: break
                 }
             }
-            if kind.type == "data", kind.subtype != "ota", kind.subtype != "coredump", Int.random(in: 0..<5, using: &random) == 0 {
+            if kind.type == "data", kind.subtype != "ota", kind.subtype != "coredump",
+                Int.random(in: 0..<5, using: &random) == 0
+            {
                 flags = "readonly"
             }
             if Int.random(in: 0..<8, using: &random) == 0 { flags += flags.isEmpty ? "encrypted" : ":encrypted" }
@@ -155,7 +160,8 @@ import Testing
             }
             let spacing = Bool.random(using: &random) ? ", " : ","
             lines.append([name, kind.type, kind.subtype, offsetField, sizeField, flags].joined(separator: spacing))
-            if let explicit = Int(offsetField.hasPrefix("0x") ? String(offsetField.dropFirst(2)) : offsetField,
+            if let explicit = Int(
+                offsetField.hasPrefix("0x") ? String(offsetField.dropFirst(2)) : offsetField,
                 radix: offsetField.hasPrefix("0x") ? 16 : 10)
             {
                 cursor = explicit

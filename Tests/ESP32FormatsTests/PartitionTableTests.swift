@@ -20,8 +20,10 @@ import Testing
     }
 
     @Test func entryLayoutIsEspPartitionInfo() {
-        let entry = Partition(name: "ota_0", type: .app, subtype: 0x10, offset: 0x110000, size: 0x100000,
-            encrypted: true, readonly: true).encoded()
+        let entry = Partition(
+            name: "ota_0", type: .app, subtype: 0x10, offset: 0x110000, size: 0x100000,
+            encrypted: true, readonly: true
+        ).encoded()
         #expect(entry.count == 32)
         #expect(Array(entry[0..<4]) == [0xAA, 0x50, 0x00, 0x10])
         #expect(Array(entry[4..<12]) == [0x00, 0x00, 0x11, 0x00, 0x00, 0x00, 0x10, 0x00])
@@ -88,7 +90,9 @@ import Testing
                 return nil
             } catch { return error }
         }
-        guard case .invalidPartition("app", 2, let misaligned)? = failure("nvs, data, nvs, , 16K\napp, app, factory, 0x11000, 1M")
+        guard
+            case .invalidPartition("app", 2, let misaligned)? = failure(
+                "nvs, data, nvs, , 16K\napp, app, factory, 0x11000, 1M")
         else { Issue.record("misaligned app accepted"); return }
         #expect(misaligned.contains("not aligned to 0x10000"))
         guard case .invalidPartition("fw", 1, let size)? = failure("fw, app, factory, , 0x10800") else {
@@ -117,10 +121,17 @@ import Testing
             Partition(name: "a", type: .data, subtype: 2, offset: 0x9000, size: 0x4000),
             Partition(name: "b", type: .data, subtype: 1, offset: 0xC000, size: 0x1000),
         ])
-        #expect(throws: PartitionTableError.overlap(name: "b", offset: 0xC000, otherName: "a", otherOffset: 0x9000,
-            otherEnd: 0xD000)) { try overlapping.verify() }
-        let low = PartitionTable(partitions: [Partition(name: "a", type: .data, subtype: 1, offset: 0x7000, size: 0x1000)])
-        #expect(throws: PartitionTableError.belowTable(name: "a", offset: 0x7000, firstFree: 0x9000)) { try low.verify() }
+        #expect(
+            throws: PartitionTableError.overlap(
+                name: "b", offset: 0xC000, otherName: "a", otherOffset: 0x9000,
+                otherEnd: 0xD000)
+        ) { try overlapping.verify() }
+        let low = PartitionTable(partitions: [
+            Partition(name: "a", type: .data, subtype: 1, offset: 0x7000, size: 0x1000)
+        ])
+        #expect(throws: PartitionTableError.belowTable(name: "a", offset: 0x7000, firstFree: 0x9000)) {
+            try low.verify()
+        }
         #expect(throws: PartitionTableError.doesNotFitFlash(end: 0x310000, flashSize: 2 * 1024 * 1024)) {
             try PartitionTable.twoOTA.verifyFits(flashSize: 2 * 1024 * 1024)
         }
@@ -139,13 +150,16 @@ import Testing
         let good = try PartitionTable.twoOTA.binary()
         var flipped = good
         flipped[40] ^= 0x01
-        guard case .md5Mismatch? = thrownError({ () throws(PartitionTableError) in _ = try PartitionTable(binary: flipped) })
-        else {
-            Issue.record("corrupt entry not caught by MD5"); return
+        let error = thrownError { () throws(PartitionTableError) in _ = try PartitionTable(binary: flipped) }
+        guard case .md5Mismatch? = error else {
+            Issue.record("corrupt entry not caught by MD5, got \(String(describing: error))")
+            return
         }
         var badMagic = good
         badMagic[64] = 0x12
-        #expect(throws: PartitionTableError.badMagic(index: 2, magic: [0x12, 0x50])) { try PartitionTable(binary: badMagic) }
+        #expect(throws: PartitionTableError.badMagic(index: 2, magic: [0x12, 0x50])) {
+            try PartitionTable(binary: badMagic)
+        }
         let noEnd = Array(good[0..<7 * 32]) + Array(repeating: 0, count: 0)
         #expect(throws: PartitionTableError.missingEndMarker) { try PartitionTable(binary: noEnd) }
         #expect(throws: PartitionTableError.truncatedEntry(index: 1, bytes: 10)) {

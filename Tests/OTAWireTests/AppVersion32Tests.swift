@@ -15,7 +15,9 @@ import Testing
         #expect(try #require(AppVersion32("2.0.0")) > #require(AppVersion32("1.255.0")))
     }
 
-    @Test(arguments: ["", "1.2", "1.2.3.4", "256.0.0", "1.256.0", "1.0.65536", "1.-1.0", "a.b.c", "1..2", " 1.2.3", "1.2.3-rc1"])
+    @Test(arguments: [
+        "", "1.2", "1.2.3.4", "256.0.0", "1.256.0", "1.0.65536", "1.-1.0", "a.b.c", "1..2", " 1.2.3", "1.2.3-rc1",
+    ])
     func refusesWhatDoesNotFit(text: String) {
         #expect(AppVersion32(text) == nil)
     }

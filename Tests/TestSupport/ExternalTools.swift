@@ -87,7 +87,9 @@ public enum ExternalTools {
     @discardableResult
     public static func check(_ name: String, _ arguments: [String], stdin: Data? = nil) throws -> Result {
         let result = try run(name, arguments, stdin: stdin)
-        guard result.status == 0 else { throw Failed(command: ([name] + arguments).joined(separator: " "), result: result) }
+        guard result.status == 0 else {
+            throw Failed(command: ([name] + arguments).joined(separator: " "), result: result)
+        }
         return result
     }
 

@@ -38,7 +38,9 @@ public enum MiniELF {
 
         var out: [UInt8] = [0x7F, 0x45, 0x4C, 0x46, 1, 1, 1, 0] + Array(repeating: 0, count: 8)
         func u16(_ value: UInt16) { out += [UInt8(value & 0xFF), UInt8(value >> 8)] }
-        func u32(_ value: UInt32) { for shift in [0, 8, 16, 24] { out.append(UInt8((value >> UInt32(shift)) & 0xFF)) } }
+        func u32(_ value: UInt32) {
+            for shift in [0, 8, 16, 24] { out.append(UInt8((value >> UInt32(shift)) & 0xFF)) }
+        }
         u16(2)  // ET_EXEC
         u16(machine)
         u32(1)
