@@ -44,6 +44,7 @@ let package = Package(
         .target(
             name: "CodeSigning",
             dependencies: [
+                "ESP32Formats",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),

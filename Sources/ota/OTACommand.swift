@@ -6,5 +6,8 @@ struct OTACommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ota",
         abstract: "SwiftOTA: secure over-the-air updates for ESP32 fleets.",
-        subcommands: [ImageCommand.self, PartitionsCommand.self, BenchCommand.self])
+        subcommands: [
+            ImageCommand.self, PartitionsCommand.self, KeysCommand.self, CACommand.self, CertCommand.self,
+            SignCommand.self, VerifyCommand.self, BenchCommand.self,
+        ])
 }
