@@ -22,12 +22,10 @@ public struct SigningProfile: Sendable, Equatable, Codable {
     public init(
         name: String, platform: String = "esp32", certificatePEM: String, key: KeyReference?
     ) throws(CodeSigningError) {
-        guard name.count >= 2, name.count <= 64,
-            name.utf8.allSatisfy({
-                $0 == 0x5F || $0 < 0x80 && Character(Unicode.Scalar($0)).isLetter
-                    || Character(Unicode.Scalar($0)).isNumber && $0 < 0x80
-            })
-        else {
+        let allowed = name.unicodeScalars.allSatisfy {
+            $0.isASCII && ($0 == "_" || $0.properties.isAlphabetic || ("0"..."9").contains($0))
+        }
+        guard (2...64).contains(name.count), allowed else {
             throw .invalidArgument("a signing profile name is 2 to 64 letters, digits or underscores, got '\(name)'")
         }
         guard Self.supportedPlatforms.contains(platform) else {
