@@ -7,7 +7,7 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Benchmarks that print figures and the ratio to a baseline measured in the same run.",
         discussion: "Build in release mode for meaningful figures: swift run -c release ota bench ...",
-        subcommands: [BenchImageCommand.self])
+        subcommands: [BenchImageCommand.self, BenchSignCommand.self])
 }
 
 /// Shared timing helpers: medians of repeated runs, so one descheduled run on a shared machine does not decide.
@@ -27,16 +27,54 @@ enum Timing {
         return median(samples)
     }
 
-    /// Wall time of running `path arguments` to completion, output discarded.
+    /// Runs `path arguments` to completion with posix_spawn, output discarded. Foundation's Process costs tens of
+    /// milliseconds per start here, which would drown what a baseline tool does in a few.
     static func runProcess(_ path: String, _ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw CLIError("\(path) exited \(process.terminationStatus)") }
+        var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, path, &actions, nil, argv, environ)
+        guard spawned == 0 else { throw CLIError("cannot start \(path): \(String(cString: strerror(spawned)))") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        guard status == 0 else {
+            throw CLIError("\(([path] + arguments).joined(separator: " ")) failed (status \(status))")
+        }
+    }
+
+    /// The first of /usr/bin, /bin, /usr/local/bin that has `name`.
+    static func locate(_ name: String) throws -> String {
+        for directory in ["/usr/bin", "/bin", "/usr/local/bin"]
+        where FileManager.default.isExecutableFile(atPath: "\(directory)/\(name)") {
+            return "\(directory)/\(name)"
+        }
+        throw CLIError("\(name) is needed for the baseline but was not found in /usr/bin, /bin or /usr/local/bin")
+    }
+
+    static func format(_ value: Double) -> String { String(format: "%.2f", value) }
+
+    /// A temporary directory for a benchmark's files, removed by `cleanUp`.
+    static func scratchDirectory() throws -> URL {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ota-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return directory
+    }
+
+    static func randomBytes(_ count: Int) -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        var bytes = [UInt8](repeating: 0, count: count)
+        for index in stride(from: 0, to: count, by: 8) {
+            let word = generator.next()
+            for offset in 0..<min(8, count - index) {
+                bytes[index + offset] = UInt8(truncatingIfNeeded: word >> (offset * 8))
+            }
+        }
+        return bytes
     }
 
     static func milliseconds(_ duration: Duration) -> Double {
@@ -93,18 +131,16 @@ struct BenchImageCommand: ParsableCommand {
     }
 
     func run() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ota-bench-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = try Timing.scratchDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("bench.bin").path
 
-        var generator = SystemRandomNumberGenerator()
-        let payload = (0..<(size - 512)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let payload = Timing.randomBytes(size - 512)
         let image = try AppImageBuilder.application(
             descriptor: AppDescriptor(version: "1.0.0", projectName: "bench"), payload: payload)
         try Files.write(image, to: path)
 
-        let sha256sum = try locate("sha256sum")
+        let sha256sum = try Timing.locate("sha256sum")
         let many = Array(repeating: path, count: 1 + Self.repeatedFiles)
         // One untimed round of each warms the page cache and the dynamic loader.
         try verify(path)
@@ -124,9 +160,9 @@ struct BenchImageCommand: ParsableCommand {
         try output.emit(result) {
             """
             ota bench image (\(result.build) build, \(image.count)-byte image, medians of \(iterations) runs)
-              ota verify (read + parse + checksum + SHA-256)  \(format(oursMS)) ms  \(format(result.verifyMiBPerSecond)) MiB/s
-              sha256sum (per file, start-up excluded)        \(format(theirsMS)) ms  \(format(result.sha256sumMiBPerSecond)) MiB/s
-              ratio ours / sha256sum: \(format(result.ratio))x (target <= \(result.target)x)\
+              ota verify (read + parse + checksum + SHA-256)  \(Timing.format(oursMS)) ms  \(Timing.format(result.verifyMiBPerSecond)) MiB/s
+              sha256sum (per file, start-up excluded)        \(Timing.format(theirsMS)) ms  \(Timing.format(result.sha256sumMiBPerSecond)) MiB/s
+              ratio ours / sha256sum: \(Timing.format(result.ratio))x (target <= \(result.target)x)\
             \(result.build == "debug" ? "\n  note: debug build; use swift run -c release ota bench image" : "")
             """
         }
@@ -137,13 +173,4 @@ struct BenchImageCommand: ParsableCommand {
         try image.validate()
     }
 
-    private func locate(_ name: String) throws -> String {
-        for directory in ["/usr/bin", "/bin", "/usr/local/bin"]
-        where FileManager.default.isExecutableFile(atPath: "\(directory)/\(name)") {
-            return "\(directory)/\(name)"
-        }
-        throw CLIError("\(name) is needed for the baseline but was not found in /usr/bin or /bin")
-    }
-
-    private func format(_ value: Double) -> String { String(format: "%.2f", value) }
 }
