@@ -136,3 +136,23 @@ import X509
         #expect(throws: CodeSigningError.self) { try SigningProfile(name: "ok", certificatePEM: "garbage", key: nil) }
     }
 }
+
+@Suite struct FileDigestTests {
+    @Test(arguments: [0, 1, 256 * 1024, 256 * 1024 + 1, 700_001])
+    func streamedDigestEqualsTheInMemoryDigest(size: Int) throws {
+        let directory = try TemporaryDirectory()
+        let bytes = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 9) }
+        let path = try directory.write("f.bin", bytes)
+        #expect(try CodeSigner.digest(ofFileAt: path) == CodeSigner.digest(of: bytes))
+        let key = P256.Signing.PrivateKey()
+        let signature = try CodeSigner.sign(fileAt: path, with: SoftwareSigningKey(key))
+        try CodeSigner.verify(bytes, signature: signature, publicKey: key.publicKey)
+        try CodeSigner.verify(fileAt: path, signature: signature, publicKey: key.publicKey)
+    }
+
+    @Test func missingFileIsATypedError() {
+        guard case .unreadableFile? = thrown({ try CodeSigner.digest(ofFileAt: "/nonexistent/file") }) else {
+            Issue.record("missing file not reported"); return
+        }
+    }
+}
