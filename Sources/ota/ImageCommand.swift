@@ -1,4 +1,5 @@
 import ArgumentParser
+import CodeSigning
 import Crypto
 import ESP32Formats
 import Foundation
@@ -14,15 +15,22 @@ struct ImageInfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "info",
         abstract: "Show an app image's header, segments and app descriptor, and check its checksum and hash.",
-        discussion: "Exits with status 1 when the image is malformed or its checksum or SHA-256 does not match.")
+        discussion: """
+            Exits with status 1 when the image is malformed, its checksum or SHA-256 does not match, or (with \
+            --public-key) its secure boot v1 signature is missing or does not verify.
+            """)
 
     @Argument(help: "The app image (.bin).")
     var file: String
 
+    @Option(help: "Check the secure boot v1 block with this public key (PEM, DER or raw X‖Y); a missing block fails.")
+    var publicKey: String?
+
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        let report = ImageReport(file: file, bytes: try Files.read(file))
+        let key = try publicKey.map { try KeyFiles.readPublicKey(at: $0) }
+        let report = ImageReport(file: file, bytes: try Files.read(file), publicKey: key)
         try output.emit(report) { report.text }
         if !report.valid { throw ExitCode.failure }
     }

@@ -1,3 +1,5 @@
+import CodeSigning
+import Crypto
 import ESP32Formats
 
 /// What `ota image info` shows: esptool image-info's fields, the app descriptor and a verdict.
@@ -44,6 +46,9 @@ struct ImageReport: Encodable {
         let offset: Int
         let version: UInt32
         let signature: String
+        /// nil when no public key was given to check it with.
+        var signatureValid: Bool?
+        var error: String?
     }
 
     let file: String
@@ -60,7 +65,9 @@ struct ImageReport: Encodable {
     var secureBootV1: SecureBootBlock?
     var trailingBytes: Int?
 
-    init(file: String, bytes: [UInt8]) {
+    /// With `publicKey`, the secure boot v1 block is checked as the bootloader would, and a missing or bad block
+    /// makes the image invalid.
+    init(file: String, bytes: [UInt8], publicKey: P256.Signing.PublicKey? = nil) {
         self.file = file
         fileSize = bytes.count
         let image: AppImage
@@ -106,6 +113,17 @@ struct ImageReport: Encodable {
         }
         trailingBytes = bytes.count - image.totalLength
         valid = verification.isValid
+        if let publicKey {
+            do throws(CodeSigningError) {
+                try SecureBootV1Signing.verify(image: bytes, publicKey: publicKey)
+                secureBootV1?.signatureValid = true
+            } catch {
+                secureBootV1?.signatureValid = false
+                secureBootV1?.error = error.description
+                if secureBootV1 == nil { self.error = error.description }
+                valid = false
+            }
+        }
     }
 
     var text: String {
@@ -155,10 +173,15 @@ struct ImageReport: Encodable {
             lines.append("  SHA-256: not appended")
         }
         if let block = secureBootV1 {
-            lines.append(
-                "  Secure boot v1 block: present at \(hex(block.offset)), version \(block.version) (well-formed)")
+            let verdict =
+                switch block.signatureValid {
+                case true?: "(valid signature)"
+                case false?: "(invalid: \(block.error ?? "signature does not verify"))"
+                case nil: "(well-formed; pass --public-key to check its signature)"
+                }
+            lines.append("  Secure boot v1 block: present at \(hex(block.offset)), version \(block.version) \(verdict)")
         } else {
-            lines.append("  Secure boot v1 block: absent")
+            lines.append("  Secure boot v1 block: absent" + (error.map { " (\($0))" } ?? ""))
         }
         if let trailingBytes, trailingBytes > 0 {
             lines.append("  \(trailingBytes) bytes follow the image (ignored by the bootloader)")

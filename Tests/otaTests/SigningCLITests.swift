@@ -68,6 +68,14 @@ import Testing
                 == 0)
         let unsigned = try OTACLI.run(["verify", "--secure-boot-v1", "@app.bin", "--public-key", "@pub.bin"], in: d)
         #expect(unsigned.status == 1 && unsigned.stdout.contains("no secure boot v1 signature block"))
+        // image info gives the same verdicts when handed the key.
+        let info = try OTACLI.run(["image", "info", "@app-signed.bin", "--public-key", "@pub.bin"], in: d)
+        #expect(info.status == 0 && info.stdout.contains("(valid signature)"), "\(info.stdout)")
+        #expect(try OTACLI.run(["keys", "generate", "-o", "@other.pem"], in: d).status == 0)
+        let wrongKey = try OTACLI.run(["image", "info", "@app-signed.bin", "--public-key", "@other.pem"], in: d)
+        #expect(wrongKey.status == 1 && wrongKey.stdout.contains("Verdict: INVALID"))
+        let noBlock = try OTACLI.run(["image", "info", "@app.bin", "--public-key", "@pub.bin"], in: d)
+        #expect(noBlock.status == 1 && noBlock.stdout.contains("Secure boot v1 block: absent"))
     }
 
     @Test func caIssuesChainsThatOpenSSLAccepts() throws {
