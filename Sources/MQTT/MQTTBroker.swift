@@ -1,0 +1,243 @@
+// Sessions, subscriptions, retained messages and in-flight QoS state, shared by all connections of a server.
+// One lock guards it; packets are written to channels after the lock is released.
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// What the broker needs from a live connection: a way to send it packets and to close it.
+protocol MQTTConnectionEndpoint: AnyObject, Sendable {
+    func send(_ packets: [MQTTPacket])
+    func close(reason: String)
+}
+
+final class MQTTBroker: @unchecked Sendable {
+    struct Session {
+        var persistent: Bool
+        var subscriptions: [String: QoS] = [:]
+        var connection: (any MQTTConnectionEndpoint)?
+        /// QoS 1/2 messages for an offline persistent session, oldest first.
+        var queue: [PublishPacket] = []
+        /// Sent, waiting for PUBACK (QoS 1) or PUBREC (QoS 2).
+        var inflight: [UInt16: PublishPacket] = [:]
+        var inflightOrder: [UInt16] = []
+        /// QoS 2 messages acknowledged with PUBREC, waiting for PUBCOMP after our PUBREL.
+        var awaitingCompletion: Set<UInt16> = []
+        /// Incoming QoS 2 packet ids between PUBREC and PUBREL: a resent PUBLISH with one of them is not delivered again.
+        var receivedQoS2: Set<UInt16> = []
+        var lastPacketID: UInt16 = 0
+
+        mutating func nextPacketID() -> UInt16 {
+            repeat {
+                lastPacketID = lastPacketID == UInt16.max ? 1 : lastPacketID + 1
+            } while inflight[lastPacketID] != nil || awaitingCompletion.contains(lastPacketID)
+            return lastPacketID
+        }
+    }
+
+    private let lock = NIOLock()
+    private var sessions: [String: Session] = [:]
+    /// Exact-topic subscriptions by topic (most device subscriptions), wildcard ones scanned.
+    private var exactSubscribers: [String: Set<String>] = [:]
+    private var wildcardSubscribers: [String: Set<String>] = [:]
+    private var retained: [String: PublishPacket] = [:]
+    let maximumQueuedMessages: Int
+    let logger: Logger
+
+    init(maximumQueuedMessages: Int, logger: Logger) {
+        self.maximumQueuedMessages = maximumQueuedMessages
+        self.logger = logger
+    }
+
+    // MARK: Sessions
+
+    /// Attaches a connection; returns whether a session was present and the connection it replaces (takeover).
+    func attach(
+        clientID: String, cleanSession: Bool, connection: any MQTTConnectionEndpoint
+    ) -> (sessionPresent: Bool, replaced: (any MQTTConnectionEndpoint)?, resend: [MQTTPacket]) {
+        lock.withLock {
+            let previous = sessions[clientID]
+            if cleanSession, previous != nil { removeSubscriptions(of: clientID) }
+            var session = cleanSession || previous == nil ? Session(persistent: !cleanSession) : previous!
+            session.persistent = !cleanSession
+            session.connection = connection
+            // Resume: unacknowledged messages again with DUP, PUBRELs again, then what queued while offline.
+            var resend: [MQTTPacket] = session.inflightOrder.compactMap { id in
+                session.inflight[id].map { message in
+                    var copy = message
+                    copy.duplicate = true
+                    return .publish(copy)
+                }
+            }
+            resend += session.awaitingCompletion.sorted().map { .pubrel(packetID: $0) }
+            for var message in session.queue {
+                let id = session.nextPacketID()
+                message.packetID = id
+                session.inflight[id] = message
+                session.inflightOrder.append(id)
+                resend.append(.publish(message))
+            }
+            session.queue.removeAll()
+            sessions[clientID] = session
+            return (previous != nil && !cleanSession, previous?.connection, resend)
+        }
+    }
+
+    /// Detaches `connection` if it is still the session's; a clean session is then forgotten.
+    func detach(clientID: String, connection: any MQTTConnectionEndpoint) {
+        lock.withLock {
+            guard let session = sessions[clientID], session.connection === connection else { return }
+            if session.persistent {
+                sessions[clientID]?.connection = nil
+            } else {
+                removeSubscriptions(of: clientID)
+                sessions[clientID] = nil
+            }
+        }
+    }
+
+    var connectedCount: Int { lock.withLock { sessions.values.filter { $0.connection != nil }.count } }
+
+    // MARK: Subscriptions
+
+    /// Adds subscriptions and returns the retained messages they match, ready to send.
+    func subscribe(clientID: String, _ subscriptions: [Subscription]) -> [MQTTPacket] {
+        lock.withLock {
+            guard sessions[clientID] != nil else { return [] }
+            var out: [MQTTPacket] = []
+            for subscription in subscriptions {
+                sessions[clientID]!.subscriptions[subscription.filter] = subscription.qos
+                if isWildcard(subscription.filter) {
+                    wildcardSubscribers[subscription.filter, default: []].insert(clientID)
+                } else {
+                    exactSubscribers[subscription.filter, default: []].insert(clientID)
+                }
+                for message in retained.values where Topic.matches(filter: subscription.filter, topic: message.topic) {
+                    var copy = message
+                    copy.qos = min(message.qos, subscription.qos)
+                    copy.retain = true
+                    copy.duplicate = false
+                    if let packet = prepare(copy, for: clientID) { out.append(packet) }
+                }
+            }
+            return out
+        }
+    }
+
+    func unsubscribe(clientID: String, _ filters: [String]) {
+        lock.withLock {
+            for filter in filters {
+                sessions[clientID]?.subscriptions[filter] = nil
+                removeSubscriber(clientID, from: filter)
+            }
+        }
+    }
+
+    private func removeSubscriptions(of clientID: String) {
+        guard let filters = sessions[clientID]?.subscriptions.keys else { return }
+        for filter in filters { removeSubscriber(clientID, from: filter) }
+    }
+
+    private func removeSubscriber(_ clientID: String, from filter: String) {
+        exactSubscribers[filter]?.remove(clientID)
+        wildcardSubscribers[filter]?.remove(clientID)
+        if exactSubscribers[filter]?.isEmpty == true { exactSubscribers[filter] = nil }
+        if wildcardSubscribers[filter]?.isEmpty == true { wildcardSubscribers[filter] = nil }
+    }
+
+    private func isWildcard(_ filter: String) -> Bool {
+        filter.utf8.contains(UInt8(ascii: "+")) || filter.utf8.contains(UInt8(ascii: "#"))
+    }
+
+    // MARK: Routing
+
+    /// Delivers `message` to every matching subscriber (and stores or clears it when retained).
+    func route(_ message: PublishPacket) {
+        var deliveries: [(any MQTTConnectionEndpoint, MQTTPacket)] = []
+        lock.withLock {
+            if message.retain {
+                retained[message.topic] = message.payload.isEmpty ? nil : message
+            }
+            var granted: [String: QoS] = [:]
+            for clientID in exactSubscribers[message.topic] ?? [] {
+                if let qos = sessions[clientID]?.subscriptions[message.topic] { granted[clientID] = qos }
+            }
+            for (filter, clients) in wildcardSubscribers where Topic.matches(filter: filter, topic: message.topic) {
+                for clientID in clients {
+                    guard let qos = sessions[clientID]?.subscriptions[filter] else { continue }
+                    granted[clientID] = max(granted[clientID] ?? .atMostOnce, qos)
+                }
+            }
+            for (clientID, qos) in granted {
+                var copy = message
+                copy.qos = min(message.qos, qos)
+                // §3.3.1.3: a message sent because of a live subscription goes out with retain 0.
+                copy.retain = false
+                copy.duplicate = false
+                if let packet = prepare(copy, for: clientID), let connection = sessions[clientID]?.connection {
+                    deliveries.append((connection, packet))
+                }
+            }
+        }
+        for (connection, packet) in deliveries { connection.send([packet]) }
+    }
+
+    /// Assigns a packet id and records QoS 1/2 messages in flight; queues them for offline persistent sessions.
+    /// Returns the packet to send now, or nil. Called with the lock held.
+    private func prepare(_ message: PublishPacket, for clientID: String) -> MQTTPacket? {
+        guard var session = sessions[clientID] else { return nil }
+        defer { sessions[clientID] = session }
+        guard message.qos != .atMostOnce else {
+            var copy = message
+            copy.packetID = nil
+            return session.connection == nil ? nil : .publish(copy)
+        }
+        guard session.connection != nil else {
+            if session.queue.count >= maximumQueuedMessages {
+                session.queue.removeFirst()
+                logger.warning("queue full, dropped oldest message", metadata: ["client": "\(clientID)"])
+            }
+            session.queue.append(message)
+            return nil
+        }
+        var copy = message
+        copy.packetID = session.nextPacketID()
+        session.inflight[copy.packetID!] = copy
+        session.inflightOrder.append(copy.packetID!)
+        return .publish(copy)
+    }
+
+    // MARK: Acknowledgements
+
+    func acknowledge(clientID: String, puback id: UInt16) {
+        lock.withLock {
+            sessions[clientID]?.inflight[id] = nil
+            sessions[clientID]?.inflightOrder.removeAll { $0 == id }
+        }
+    }
+
+    /// PUBREC for a QoS 2 message we sent: it is received; answer PUBREL.
+    func acknowledge(clientID: String, pubrec id: UInt16) {
+        lock.withLock {
+            sessions[clientID]?.inflight[id] = nil
+            sessions[clientID]?.inflightOrder.removeAll { $0 == id }
+            sessions[clientID]?.awaitingCompletion.insert(id)
+        }
+    }
+
+    func acknowledge(clientID: String, pubcomp id: UInt16) {
+        _ = lock.withLock { sessions[clientID]?.awaitingCompletion.remove(id) }
+    }
+
+    /// Records an incoming QoS 2 PUBLISH; false when it is a resend that was already delivered.
+    func receiveQoS2(clientID: String, id: UInt16) -> Bool {
+        lock.withLock { sessions[clientID]?.receivedQoS2.insert(id).inserted ?? false }
+    }
+
+    func release(clientID: String, id: UInt16) {
+        _ = lock.withLock { sessions[clientID]?.receivedQoS2.remove(id) }
+    }
+
+    func connection(for clientID: String) -> (any MQTTConnectionEndpoint)? {
+        lock.withLock { sessions[clientID]?.connection }
+    }
+}

@@ -1,0 +1,36 @@
+// The hook through which a service answers request topics itself, the way AWS IoT Core answers
+// `$aws/things/<T>/jobs/...`: it sees every authorized PUBLISH first and replies to the requesting session
+// directly, without that session subscribing to the response topic (aws-ota-wire.md §2).
+
+/// One connected session, as the request handler sees it.
+public struct MQTTSessionContext: Sendable {
+    public let clientID: String
+    public let identity: ClientIdentity?
+    let endpoint: any MQTTConnectionEndpoint
+
+    /// Sends a PUBLISH to this session only, whatever it subscribed to. QoS 0: responses are re-requested, not
+    /// redelivered (the FreeRTOS agent connects with a clean session and asks again after a reconnect).
+    public func deliver(topic: String, payload: [UInt8]) {
+        endpoint.send([.publish(PublishPacket(topic: topic, payload: payload))])
+    }
+
+    /// Closes this session's connection (for example after a protocol abuse the service detects).
+    public func disconnect(reason: String) {
+        endpoint.close(reason: reason)
+    }
+}
+
+public protocol MQTTRequestHandler: Sendable {
+    /// Called for every authorized PUBLISH before it is routed. Return true when the handler consumed it
+    /// (it is then not routed to subscribers); the call must not block: do slow work asynchronously.
+    func handle(_ publish: PublishPacket, from session: MQTTSessionContext) -> Bool
+    /// A session finished CONNECT; `sessionPresent` as in the CONNACK.
+    func sessionConnected(_ session: MQTTSessionContext)
+    /// A session's connection closed.
+    func sessionDisconnected(clientID: String)
+}
+
+extension MQTTRequestHandler {
+    public func sessionConnected(_ session: MQTTSessionContext) {}
+    public func sessionDisconnected(clientID: String) {}
+}

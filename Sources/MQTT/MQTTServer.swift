@@ -1,0 +1,171 @@
+// The server side of the device gateway: MQTT 3.1.1 over mutual TLS (1.2 and 1.3) on SwiftNIO, plus an optional
+// plain-TCP listener bound to loopback for local tooling. Client certificates must chain to the configured CAs.
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import NIOSSL
+
+public struct MQTTServerConfiguration: Sendable {
+    public var host: String
+    /// 0 picks a free port; `MQTTServer.start()` returns the one bound.
+    public var port: Int
+    /// Server certificate chain and key, and the CAs client certificates must chain to.
+    public var tls: TLSIdentity
+    /// Also listen without TLS on this loopback port (local tooling only; off when nil).
+    public var plainLoopbackPort: Int?
+    public var maximumPacketSize: Int
+    /// Messages kept per offline persistent session; the oldest is dropped past this.
+    public var maximumQueuedMessages: Int
+    /// Caller-supplied revocation check, asked at every CONNECT.
+    public var isRevoked: @Sendable (ClientIdentity) -> Bool
+
+    public struct TLSIdentity: Sendable {
+        public var certificateChain: [NIOSSLCertificate]
+        public var privateKey: NIOSSLPrivateKey
+        public var trustedClientCAs: [NIOSSLCertificate]
+
+        public init(certificateChain: [NIOSSLCertificate], privateKey: NIOSSLPrivateKey, trustedClientCAs: [NIOSSLCertificate]) {
+            self.certificateChain = certificateChain
+            self.privateKey = privateKey
+            self.trustedClientCAs = trustedClientCAs
+        }
+
+        /// Loads PEM files: the server chain, its key and the client CA bundle.
+        public init(certificateChainPEM: String, privateKeyPEM: String, clientCAPEM: String) throws {
+            certificateChain = try NIOSSLCertificate.fromPEMFile(certificateChainPEM)
+            privateKey = try NIOSSLPrivateKey(file: privateKeyPEM, format: .pem)
+            trustedClientCAs = try NIOSSLCertificate.fromPEMFile(clientCAPEM)
+        }
+    }
+
+    public init(
+        host: String = "0.0.0.0", port: Int = 8883, tls: TLSIdentity, plainLoopbackPort: Int? = nil,
+        maximumPacketSize: Int = 256 * 1024, maximumQueuedMessages: Int = 1000,
+        isRevoked: @escaping @Sendable (ClientIdentity) -> Bool = { _ in false }
+    ) {
+        self.host = host
+        self.port = port
+        self.tls = tls
+        self.plainLoopbackPort = plainLoopbackPort
+        self.maximumPacketSize = maximumPacketSize
+        self.maximumQueuedMessages = maximumQueuedMessages
+        self.isRevoked = isRevoked
+    }
+}
+
+/// What connections share.
+final class MQTTServerCore: Sendable {
+    let configuration: MQTTServerConfiguration
+    let authorizer: any MQTTAuthorizer
+    let requestHandler: (any MQTTRequestHandler)?
+    let broker: MQTTBroker
+    let logger: Logger
+
+    init(
+        configuration: MQTTServerConfiguration, authorizer: any MQTTAuthorizer, requestHandler: (any MQTTRequestHandler)?,
+        logger: Logger
+    ) {
+        self.configuration = configuration
+        self.authorizer = authorizer
+        self.requestHandler = requestHandler
+        self.broker = MQTTBroker(maximumQueuedMessages: configuration.maximumQueuedMessages, logger: logger)
+        self.logger = logger
+    }
+}
+
+public enum MQTTServerError: Error, CustomStringConvertible {
+    case plainListenerNotLoopback(String)
+    case notStarted
+
+    public var description: String {
+        switch self {
+        case .plainListenerNotLoopback(let host):
+            return "the plain-TCP listener binds to loopback only, not \(host)"
+        case .notStarted:
+            return "the server is not running"
+        }
+    }
+}
+
+public final class MQTTServer: Sendable {
+    private let core: MQTTServerCore
+    private let group: EventLoopGroup
+    private let channels = NIOLockedValueBox<[Channel]>([])
+
+    public init(
+        configuration: MQTTServerConfiguration, authorizer: any MQTTAuthorizer = DeviceAuthorizer(),
+        requestHandler: (any MQTTRequestHandler)? = nil, logger: Logger = Logger(label: "swiftota.mqtt"),
+        group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) {
+        core = MQTTServerCore(configuration: configuration, authorizer: authorizer, requestHandler: requestHandler, logger: logger)
+        self.group = group
+    }
+
+    /// Binds the TLS listener (and the plain loopback one when configured); returns the TLS port.
+    @discardableResult
+    public func start() async throws -> Int {
+        let configuration = core.configuration
+        var tls = TLSConfiguration.makeServerConfiguration(
+            certificateChain: configuration.tls.certificateChain.map { .certificate($0) },
+            privateKey: .privateKey(configuration.tls.privateKey))
+        tls.minimumTLSVersion = .tlsv12
+        tls.certificateVerification = .noHostnameVerification  // a client certificate is required and verified
+        tls.trustRoots = .certificates(configuration.tls.trustedClientCAs)
+        let context = try NIOSSLContext(configuration: tls)
+        let tlsChannel = try await bootstrap(tls: context).bind(host: configuration.host, port: configuration.port).get()
+        channels.withLockedValue { $0.append(tlsChannel) }
+        if let plainPort = configuration.plainLoopbackPort {
+            let loopback = configuration.host == "::1" ? "::1" : "127.0.0.1"
+            let plain = try await bootstrap(tls: nil).bind(host: loopback, port: plainPort).get()
+            channels.withLockedValue { $0.append(plain) }
+        }
+        core.logger.info("MQTT listening", metadata: ["port": "\(tlsChannel.localAddress?.port ?? 0)"])
+        return tlsChannel.localAddress?.port ?? configuration.port
+    }
+
+    /// The bound port of the plain loopback listener, if any.
+    public var plainPort: Int? {
+        channels.withLockedValue { $0.count > 1 ? $0[1].localAddress?.port : nil }
+    }
+
+    private func bootstrap(tls: NIOSSLContext?) -> ServerBootstrap {
+        let core = self.core
+        return ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    if let tls { try sync.addHandler(NIOSSLServerHandler(context: tls)) }
+                    try sync.addHandler(ByteToMessageHandler(MQTTPacketDecoderHandler(maximumPacketSize: core.configuration.maximumPacketSize)))
+                    try sync.addHandler(MessageToByteHandler(MQTTPacketEncoderHandler()))
+                    try sync.addHandler(MQTTServerConnection(server: core, channel: channel, requiresCertificate: tls != nil))
+                }
+            }
+    }
+
+    /// Routes a message to subscribers, as if a client had published it (for service-originated notifications).
+    public func publish(_ message: PublishPacket) {
+        core.broker.route(message)
+    }
+
+    /// Sends a message to one client's connection, whatever it subscribed to; false when it is not connected.
+    @discardableResult
+    public func deliver(toClientID clientID: String, topic: String, payload: [UInt8]) -> Bool {
+        guard let connection = core.broker.connection(for: clientID) else { return false }
+        connection.send([.publish(PublishPacket(topic: topic, payload: payload))])
+        return true
+    }
+
+    public var connectedClientCount: Int { core.broker.connectedCount }
+
+    public func stop() async {
+        let bound = channels.withLockedValue { channels in
+            defer { channels.removeAll() }
+            return channels
+        }
+        for channel in bound { try? await channel.close() }
+    }
+}

@@ -1,0 +1,274 @@
+// One client connection on the server: the CONNECT handshake, authorization, keep-alive, will, and the QoS
+// flows. Runs on its channel's event loop; the broker calls `send` from any thread.
+import Logging
+import NIOCore
+import NIOSSL
+
+final class MQTTServerConnection: ChannelInboundHandler, MQTTConnectionEndpoint, @unchecked Sendable {
+    typealias InboundIn = MQTTPacket
+    typealias OutboundOut = MQTTPacket
+
+    private enum State {
+        case awaitingConnect
+        case connected(clientID: String)
+        case closed
+    }
+
+    private let server: MQTTServerCore
+    private let channel: Channel
+    private let requiresCertificate: Bool
+    private var logger: Logger
+    // Touched only on the channel's event loop.
+    private var state = State.awaitingConnect
+    private var will: Will?
+    private var identity: ClientIdentity?
+    private var session: MQTTSessionContext?
+
+    init(server: MQTTServerCore, channel: Channel, requiresCertificate: Bool) {
+        self.server = server
+        self.channel = channel
+        self.requiresCertificate = requiresCertificate
+        var logger = server.logger
+        logger[metadataKey: "peer"] = "\(channel.remoteAddress.map { "\($0)" } ?? "?")"
+        self.logger = logger
+    }
+
+    // MARK: MQTTConnectionEndpoint (any thread)
+
+    func send(_ packets: [MQTTPacket]) {
+        guard !packets.isEmpty else { return }
+        channel.eventLoop.execute { [self] in
+            guard channel.isActive else { return }
+            for packet in packets { channel.write(NIOAny(packet), promise: nil) }
+            channel.flush()
+        }
+    }
+
+    func close(reason: String) {
+        channel.eventLoop.execute { [self] in
+            logger.info("closing connection", metadata: ["reason": "\(reason)"])
+            channel.close(promise: nil)
+        }
+    }
+
+    // MARK: Inbound
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let packet = unwrapInboundIn(data)
+        switch state {
+        case .awaitingConnect:
+            guard case .connect(let connect) = packet else {
+                return refuse(context, "\(packet.name) before CONNECT (§3.1.0-1)")
+            }
+            handleConnect(connect, context: context)
+        case .connected(let clientID):
+            handle(packet, clientID: clientID, context: context)
+        case .closed:
+            return
+        }
+    }
+
+    private func handle(_ packet: MQTTPacket, clientID: String, context: ChannelHandlerContext) {
+        let broker = server.broker
+        switch packet {
+        case .connect:
+            refuse(context, "second CONNECT (§3.1.0-2)")
+        case .publish(let publish):
+            handlePublish(publish, clientID: clientID, context: context)
+        case .puback(let id):
+            broker.acknowledge(clientID: clientID, puback: id)
+        case .pubrec(let id):
+            broker.acknowledge(clientID: clientID, pubrec: id)
+            context.writeAndFlush(wrapOutboundOut(.pubrel(packetID: id)), promise: nil)
+        case .pubrel(let id):
+            broker.release(clientID: clientID, id: id)
+            context.writeAndFlush(wrapOutboundOut(.pubcomp(packetID: id)), promise: nil)
+        case .pubcomp(let id):
+            broker.acknowledge(clientID: clientID, pubcomp: id)
+        case .subscribe(let id, let subscriptions):
+            var codes: [SubscribeReturnCode] = []
+            var accepted: [Subscription] = []
+            for subscription in subscriptions {
+                switch server.authorizer.authorizeSubscribe(identity: identity, clientID: clientID, filter: subscription.filter) {
+                case .allowed:
+                    codes.append(.granted(subscription.qos))
+                    accepted.append(subscription)
+                case .refused(let reason):
+                    logger.warning("subscription refused", metadata: ["client": "\(clientID)", "reason": "\(reason)"])
+                    codes.append(.failure)
+                }
+            }
+            let retained = broker.subscribe(clientID: clientID, accepted)
+            context.write(wrapOutboundOut(.suback(packetID: id, returnCodes: codes)), promise: nil)
+            for packet in retained { context.write(wrapOutboundOut(packet), promise: nil) }
+            context.flush()
+        case .unsubscribe(let id, let filters):
+            broker.unsubscribe(clientID: clientID, filters)
+            context.writeAndFlush(wrapOutboundOut(.unsuback(packetID: id)), promise: nil)
+        case .pingreq:
+            context.writeAndFlush(wrapOutboundOut(.pingresp), promise: nil)
+        case .disconnect:
+            will = nil  // §3.14.4: a DISCONNECT discards the will
+            state = .closed
+            context.close(promise: nil)
+        case .connack, .suback, .unsuback, .pingresp:
+            refuse(context, "\(packet.name) is sent by servers only")
+        }
+    }
+
+    private func handleConnect(_ connect: ConnectPacket, context: ChannelHandlerContext) {
+        guard connect.protocolLevel == ConnectPacket.protocolLevel else {
+            return reject(context, .unacceptableProtocolVersion, "protocol level \(connect.protocolLevel), only 4 is served")
+        }
+        if connect.clientID.isEmpty && !connect.cleanSession {
+            return reject(context, .identifierRejected, "empty client id with a persistent session (§3.1.3-8)")
+        }
+        identity = peerIdentity(context)
+        if requiresCertificate && identity == nil {
+            return reject(context, .notAuthorized, "no verified client certificate")
+        }
+        if let identity, server.configuration.isRevoked(identity) {
+            return reject(context, .notAuthorized, "certificate \(identity.serialNumber.hexString) is revoked")
+        }
+        if case .refused(let reason) = server.authorizer.authorizeConnect(identity: identity, connect: connect) {
+            return reject(context, .notAuthorized, reason)
+        }
+        let clientID = connect.clientID.isEmpty ? "auto-" + String(UInt64.random(in: 0...UInt64.max), radix: 36) : connect.clientID
+        if let will = connect.will,
+            case .refused(let reason) = server.authorizer.authorizePublish(identity: identity, clientID: clientID, topic: will.topic)
+        {
+            return reject(context, .notAuthorized, "will topic refused: \(reason)")
+        }
+        will = connect.will
+        logger[metadataKey: "client"] = "\(clientID)"
+        state = .connected(clientID: clientID)
+        if connect.keepAlive > 0 {
+            // §3.1.2.10: close after one and a half keep-alive periods without a packet.
+            let timeout = TimeAmount.milliseconds(Int64(connect.keepAlive) * 1500)
+            try? context.pipeline.syncOperations.addHandler(IdleReadTimeoutHandler(timeout: timeout), position: .before(self))
+        }
+        let (sessionPresent, replaced, resend) = server.broker.attach(
+            clientID: clientID, cleanSession: connect.cleanSession, connection: self)
+        if let replaced {
+            replaced.close(reason: "session taken over by a new connection with the same client id")
+        }
+        context.write(wrapOutboundOut(.connack(sessionPresent: sessionPresent, returnCode: .accepted)), promise: nil)
+        for packet in resend { context.write(wrapOutboundOut(packet), promise: nil) }
+        context.flush()
+        let session = MQTTSessionContext(clientID: clientID, identity: identity, endpoint: self)
+        self.session = session
+        logger.debug("connected", metadata: ["clean": "\(connect.cleanSession)", "keepAlive": "\(connect.keepAlive)"])
+        server.requestHandler?.sessionConnected(session)
+    }
+
+    private func handlePublish(_ publish: PublishPacket, clientID: String, context: ChannelHandlerContext) {
+        if case .refused(let reason) = server.authorizer.authorizePublish(identity: identity, clientID: clientID, topic: publish.topic) {
+            return refuse(context, "forbidden publish: \(reason)")
+        }
+        var deliver = true
+        switch publish.qos {
+        case .atMostOnce: break
+        case .atLeastOnce:
+            context.writeAndFlush(wrapOutboundOut(.puback(packetID: publish.packetID!)), promise: nil)
+        case .exactlyOnce:
+            deliver = server.broker.receiveQoS2(clientID: clientID, id: publish.packetID!)
+            context.writeAndFlush(wrapOutboundOut(.pubrec(packetID: publish.packetID!)), promise: nil)
+        }
+        guard deliver else { return }
+        if let session, server.requestHandler?.handle(publish, from: session) == true { return }
+        server.broker.route(publish)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleReadTimeoutHandler.Expired {
+            logger.info("keep-alive expired; closing")
+            context.close(promise: nil)
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if case .connected(let clientID) = state {
+            if let will {
+                logger.info("connection lost; publishing will", metadata: ["topic": "\(will.topic)"])
+                server.broker.route(PublishPacket(topic: will.topic, payload: will.payload, qos: will.qos, retain: will.retain))
+            }
+            server.broker.detach(clientID: clientID, connection: self)
+            server.requestHandler?.sessionDisconnected(clientID: clientID)
+        }
+        state = .closed
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        refuse(context, "\(error)")
+    }
+
+    // MARK: Helpers
+
+    /// Answers CONNECT with a refusal code, then closes (§3.2.2.3).
+    private func reject(_ context: ChannelHandlerContext, _ code: ConnectReturnCode, _ reason: String) {
+        logger.warning("connection refused", metadata: ["code": "\(code)", "reason": "\(reason)"])
+        state = .closed
+        context.writeAndFlush(wrapOutboundOut(.connack(sessionPresent: false, returnCode: code))).whenComplete { _ in
+            context.close(promise: nil)
+        }
+    }
+
+    /// Closes without a word, as §4.8 asks for protocol violations. A connected session stays `.connected` until
+    /// channelInactive, which publishes its will: a violation is an abnormal end.
+    private func refuse(_ context: ChannelHandlerContext, _ reason: String) {
+        switch state {
+        case .closed: break
+        case .awaitingConnect:
+            logger.warning("closing connection", metadata: ["reason": "\(reason)"])
+            state = .closed
+        case .connected:
+            logger.warning("closing connection", metadata: ["reason": "\(reason)"])
+        }
+        context.close(promise: nil)
+    }
+
+    private func peerIdentity(_ context: ChannelHandlerContext) -> ClientIdentity? {
+        guard let handler = try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self),
+            let certificate = handler.peerCertificate, let der = try? certificate.toDERBytes()
+        else { return nil }
+        return ClientIdentity(certificateDER: der)
+    }
+}
+
+/// Fires `Expired` when nothing was read for `timeout`; reset by every read.
+final class IdleReadTimeoutHandler: ChannelInboundHandler {
+    typealias InboundIn = NIOAny
+    struct Expired {}
+
+    private let timeout: TimeAmount
+    private var scheduled: Scheduled<Void>?
+
+    init(timeout: TimeAmount) { self.timeout = timeout }
+
+    func handlerAdded(context: ChannelHandlerContext) { schedule(context) }
+    func handlerRemoved(context: ChannelHandlerContext) { scheduled?.cancel() }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        schedule(context)
+        context.fireChannelRead(data)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        scheduled?.cancel()
+        context.fireChannelInactive()
+    }
+
+    private func schedule(_ context: ChannelHandlerContext) {
+        scheduled?.cancel()
+        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        scheduled = context.eventLoop.scheduleTask(in: timeout) {
+            loopBound.value.fireUserInboundEventTriggered(Expired())
+        }
+    }
+}
+
+extension Array where Element == UInt8 {
+    var hexString: String { map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined() }
+}
