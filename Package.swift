@@ -76,7 +76,7 @@ let package = Package(
         .testTarget(name: "OTAWireTests", dependencies: ["OTAWire"]),
         .testTarget(name: "OTAAgentTests", dependencies: ["OTAAgent"]),
         .testTarget(name: "ESP32FormatsTests", dependencies: ["ESP32Formats", "TestSupport"]),
-        .testTarget(name: "MQTTTests", dependencies: ["MQTT", "TestSupport"]),
+        .testTarget(name: "MQTTTests", dependencies: ["MQTT", "CodeSigning", "TestSupport"]),
         .testTarget(name: "CodeSigningTests", dependencies: ["CodeSigning", "ESP32Formats", "TestSupport"]),
         .testTarget(name: "otaTests", dependencies: ["ESP32Formats", "TestSupport"]),
     ],

@@ -95,6 +95,8 @@ public enum MQTTClientError: Error, Equatable, CustomStringConvertible {
 public final class MQTTClient: Sendable {
     private struct State {
         var channel: Channel?
+        /// CONNACK accepted and the session resumed (subscriptions restored, unacknowledged messages resent).
+        var ready = false
         var connack: CheckedContinuation<Bool, Error>?
         /// Waiting for SUBACK, UNSUBACK, PUBACK or PUBCOMP, by packet id.
         var waiting: [UInt16: CheckedContinuation<MQTTPacket, Error>] = [:]
@@ -132,7 +134,8 @@ public final class MQTTClient: Sendable {
         (messages, continuation) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
     }
 
-    public var isConnected: Bool { state.withLockedValue { $0.channel?.isActive ?? false } }
+    /// True once CONNACK was accepted and the session resumed, until the connection closes.
+    public var isConnected: Bool { state.withLockedValue { $0.ready && ($0.channel?.isActive ?? false) } }
 
     /// Connects and waits for CONNACK; returns the session-present flag.
     @discardableResult
@@ -146,6 +149,7 @@ public final class MQTTClient: Sendable {
         state.withLockedValue { $0.reconnectAttempt = 0 }
         startKeepAlive(on: channel)
         try await resume(sessionPresent: sessionPresent)
+        state.withLockedValue { $0.ready = $0.channel === channel }
         return sessionPresent
     }
 
@@ -346,6 +350,7 @@ public final class MQTTClient: Sendable {
         let (connack, failed, reconnect) = state.withLockedValue { state -> Outcome in
             guard state.channel === channel else { return (nil, [], false) }
             state.channel = nil
+            state.ready = false
             let connack = state.connack
             state.connack = nil
             // Publishes wait for their redelivery when we reconnect; everything else fails now.
