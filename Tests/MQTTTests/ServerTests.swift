@@ -165,7 +165,7 @@ import Testing
         // Its subscription was restored (clean session: the client re-subscribes), so it hears its own messages.
         try await client.publish(topic: "r/x", payload: [7], qos: .atLeastOnce)
         var heard: [UInt8]?
-        while let message = await inbox.next(), heard == nil {
+        while heard == nil, let message = await inbox.next() {
             if message.topic == "r/x" { heard = message.payload }
         }
         #expect(heard == [7])
