@@ -38,7 +38,8 @@ public struct DeviceAuthorizer: MQTTAuthorizer {
 
     /// The filter must start with the literal prefix, so `#`, `$aws/things/+/...` and other things' topics fail.
     public func authorizeSubscribe(identity: ClientIdentity?, clientID: String, filter: String) -> Authorization {
-        filter.hasPrefix(Self.prefix(clientID)) ? .allowed : .refused("'\(filter)' reaches outside \(Self.prefix(clientID))")
+        filter.hasPrefix(Self.prefix(clientID))
+            ? .allowed : .refused("'\(filter)' reaches outside \(Self.prefix(clientID))")
     }
 
     static func prefix(_ thing: String) -> String { "$aws/things/" + thing + "/" }
@@ -48,6 +49,10 @@ public struct DeviceAuthorizer: MQTTAuthorizer {
 public struct AllowAllAuthorizer: MQTTAuthorizer {
     public init() {}
     public func authorizeConnect(identity: ClientIdentity?, connect: ConnectPacket) -> Authorization { .allowed }
-    public func authorizePublish(identity: ClientIdentity?, clientID: String, topic: String) -> Authorization { .allowed }
-    public func authorizeSubscribe(identity: ClientIdentity?, clientID: String, filter: String) -> Authorization { .allowed }
+    public func authorizePublish(identity: ClientIdentity?, clientID: String, topic: String) -> Authorization {
+        .allowed
+    }
+    public func authorizeSubscribe(identity: ClientIdentity?, clientID: String, filter: String) -> Authorization {
+        .allowed
+    }
 }

@@ -52,7 +52,10 @@ public struct ReconnectPolicy: Sendable {
     /// 0 = none, 0.5 = the delay varies by ±50%; spreads a fleet's reconnects after an outage.
     public var jitter: Double
 
-    public init(initialDelay: Duration = .milliseconds(200), maximumDelay: Duration = .seconds(30), multiplier: Double = 2, jitter: Double = 0.5) {
+    public init(
+        initialDelay: Duration = .milliseconds(200), maximumDelay: Duration = .seconds(30), multiplier: Double = 2,
+        jitter: Double = 0.5
+    ) {
         self.initialDelay = initialDelay
         self.maximumDelay = maximumDelay
         self.multiplier = multiplier
@@ -173,7 +176,9 @@ public final class MQTTClient: Sendable {
     /// QoS 0 returns once written; QoS 1 after PUBACK; QoS 2 after PUBCOMP. Survives reconnects when enabled.
     public func publish(_ message: PublishPacket) async throws {
         guard message.qos != .atMostOnce else {
-            guard let channel = state.withLockedValue({ $0.channel }), channel.isActive else { throw MQTTClientError.notConnected }
+            guard let channel = state.withLockedValue({ $0.channel }), channel.isActive else {
+                throw MQTTClientError.notConnected
+            }
             var copy = message
             copy.packetID = nil
             try await channel.writeAndFlush(NIOAny(MQTTPacket.publish(copy)))
@@ -226,9 +231,12 @@ public final class MQTTClient: Sendable {
                     if let sslContext {
                         // SNI only for names; IP literals are checked against the certificate's IP SANs.
                         let isAddress = serverName.contains(":") || serverName.allSatisfy { $0.isNumber || $0 == "." }
-                        try sync.addHandler(NIOSSLClientHandler(context: sslContext, serverHostname: isAddress ? nil : serverName))
+                        try sync.addHandler(
+                            NIOSSLClientHandler(context: sslContext, serverHostname: isAddress ? nil : serverName))
                     }
-                    try sync.addHandler(ByteToMessageHandler(MQTTPacketDecoderHandler(maximumPacketSize: configuration.maximumPacketSize)))
+                    try sync.addHandler(
+                        ByteToMessageHandler(
+                            MQTTPacketDecoderHandler(maximumPacketSize: configuration.maximumPacketSize)))
                     try sync.addHandler(MessageToByteHandler(MQTTPacketEncoderHandler()))
                     try sync.addHandler(MQTTClientHandler(client: self))
                 }

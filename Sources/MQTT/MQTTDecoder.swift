@@ -58,7 +58,9 @@ public struct MQTTDecoder: Sendable {
             let acknowledge = try reader.byte("acknowledge flags")
             guard acknowledge & 0xFE == 0 else { throw .invalidFixedHeaderFlags(packet: name, flags: acknowledge) }
             let code = try reader.byte("return code")
-            guard let returnCode = ConnectReturnCode(rawValue: code) else { throw .invalidReturnCode(packet: name, code: code) }
+            guard let returnCode = ConnectReturnCode(rawValue: code) else {
+                throw .invalidReturnCode(packet: name, code: code)
+            }
             return .connack(sessionPresent: acknowledge == 1, returnCode: returnCode)
         case 3: return .publish(try decodePublish(flags: flags, &reader))
         case 4: return .puback(packetID: try reader.packetID())

@@ -25,7 +25,9 @@ public struct MQTTServerConfiguration: Sendable {
         public var privateKey: NIOSSLPrivateKey
         public var trustedClientCAs: [NIOSSLCertificate]
 
-        public init(certificateChain: [NIOSSLCertificate], privateKey: NIOSSLPrivateKey, trustedClientCAs: [NIOSSLCertificate]) {
+        public init(
+            certificateChain: [NIOSSLCertificate], privateKey: NIOSSLPrivateKey, trustedClientCAs: [NIOSSLCertificate]
+        ) {
             self.certificateChain = certificateChain
             self.privateKey = privateKey
             self.trustedClientCAs = trustedClientCAs
@@ -63,7 +65,8 @@ final class MQTTServerCore: Sendable {
     let logger: Logger
 
     init(
-        configuration: MQTTServerConfiguration, authorizer: any MQTTAuthorizer, requestHandler: (any MQTTRequestHandler)?,
+        configuration: MQTTServerConfiguration, authorizer: any MQTTAuthorizer,
+        requestHandler: (any MQTTRequestHandler)?,
         logger: Logger
     ) {
         self.configuration = configuration
@@ -98,7 +101,8 @@ public final class MQTTServer: Sendable {
         requestHandler: (any MQTTRequestHandler)? = nil, logger: Logger = Logger(label: "swiftota.mqtt"),
         group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) {
-        core = MQTTServerCore(configuration: configuration, authorizer: authorizer, requestHandler: requestHandler, logger: logger)
+        core = MQTTServerCore(
+            configuration: configuration, authorizer: authorizer, requestHandler: requestHandler, logger: logger)
         self.group = group
     }
 
@@ -113,7 +117,8 @@ public final class MQTTServer: Sendable {
         tls.certificateVerification = .noHostnameVerification  // a client certificate is required and verified
         tls.trustRoots = .certificates(configuration.tls.trustedClientCAs)
         let context = try NIOSSLContext(configuration: tls)
-        let tlsChannel = try await bootstrap(tls: context).bind(host: configuration.host, port: configuration.port).get()
+        let tlsChannel = try await bootstrap(tls: context).bind(host: configuration.host, port: configuration.port)
+            .get()
         channels.withLockedValue { $0.append(tlsChannel) }
         if let plainPort = configuration.plainLoopbackPort {
             let loopback = configuration.host == "::1" ? "::1" : "127.0.0.1"
@@ -139,9 +144,12 @@ public final class MQTTServer: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
                     if let tls { try sync.addHandler(NIOSSLServerHandler(context: tls)) }
-                    try sync.addHandler(ByteToMessageHandler(MQTTPacketDecoderHandler(maximumPacketSize: core.configuration.maximumPacketSize)))
+                    try sync.addHandler(
+                        ByteToMessageHandler(
+                            MQTTPacketDecoderHandler(maximumPacketSize: core.configuration.maximumPacketSize)))
                     try sync.addHandler(MessageToByteHandler(MQTTPacketEncoderHandler()))
-                    try sync.addHandler(MQTTServerConnection(server: core, channel: channel, requiresCertificate: tls != nil))
+                    try sync.addHandler(
+                        MQTTServerConnection(server: core, channel: channel, requiresCertificate: tls != nil))
                 }
             }
     }

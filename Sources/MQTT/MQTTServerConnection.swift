@@ -89,7 +89,9 @@ final class MQTTServerConnection: ChannelInboundHandler, MQTTConnectionEndpoint,
             var codes: [SubscribeReturnCode] = []
             var accepted: [Subscription] = []
             for subscription in subscriptions {
-                switch server.authorizer.authorizeSubscribe(identity: identity, clientID: clientID, filter: subscription.filter) {
+                switch server.authorizer.authorizeSubscribe(
+                    identity: identity, clientID: clientID, filter: subscription.filter)
+                {
                 case .allowed:
                     codes.append(.granted(subscription.qos))
                     accepted.append(subscription)
@@ -118,7 +120,8 @@ final class MQTTServerConnection: ChannelInboundHandler, MQTTConnectionEndpoint,
 
     private func handleConnect(_ connect: ConnectPacket, context: ChannelHandlerContext) {
         guard connect.protocolLevel == ConnectPacket.protocolLevel else {
-            return reject(context, .unacceptableProtocolVersion, "protocol level \(connect.protocolLevel), only 4 is served")
+            return reject(
+                context, .unacceptableProtocolVersion, "protocol level \(connect.protocolLevel), only 4 is served")
         }
         if connect.clientID.isEmpty && !connect.cleanSession {
             return reject(context, .identifierRejected, "empty client id with a persistent session (§3.1.3-8)")
@@ -133,9 +136,11 @@ final class MQTTServerConnection: ChannelInboundHandler, MQTTConnectionEndpoint,
         if case .refused(let reason) = server.authorizer.authorizeConnect(identity: identity, connect: connect) {
             return reject(context, .notAuthorized, reason)
         }
-        let clientID = connect.clientID.isEmpty ? "auto-" + String(UInt64.random(in: 0...UInt64.max), radix: 36) : connect.clientID
+        let clientID =
+            connect.clientID.isEmpty ? "auto-" + String(UInt64.random(in: 0...UInt64.max), radix: 36) : connect.clientID
         if let will = connect.will,
-            case .refused(let reason) = server.authorizer.authorizePublish(identity: identity, clientID: clientID, topic: will.topic)
+            case .refused(let reason) = server.authorizer.authorizePublish(
+                identity: identity, clientID: clientID, topic: will.topic)
         {
             return reject(context, .notAuthorized, "will topic refused: \(reason)")
         }
@@ -145,7 +150,8 @@ final class MQTTServerConnection: ChannelInboundHandler, MQTTConnectionEndpoint,
         if connect.keepAlive > 0 {
             // §3.1.2.10: close after one and a half keep-alive periods without a packet.
             let timeout = TimeAmount.milliseconds(Int64(connect.keepAlive) * 1500)
-            try? context.pipeline.syncOperations.addHandler(IdleReadTimeoutHandler(timeout: timeout), position: .before(self))
+            try? context.pipeline.syncOperations.addHandler(
+                IdleReadTimeoutHandler(timeout: timeout), position: .before(self))
         }
         let (sessionPresent, replaced, resend) = server.broker.attach(
             clientID: clientID, cleanSession: connect.cleanSession, connection: self)
@@ -162,7 +168,9 @@ final class MQTTServerConnection: ChannelInboundHandler, MQTTConnectionEndpoint,
     }
 
     private func handlePublish(_ publish: PublishPacket, clientID: String, context: ChannelHandlerContext) {
-        if case .refused(let reason) = server.authorizer.authorizePublish(identity: identity, clientID: clientID, topic: publish.topic) {
+        if case .refused(let reason) = server.authorizer.authorizePublish(
+            identity: identity, clientID: clientID, topic: publish.topic)
+        {
             return refuse(context, "forbidden publish: \(reason)")
         }
         var deliver = true
@@ -191,7 +199,8 @@ final class MQTTServerConnection: ChannelInboundHandler, MQTTConnectionEndpoint,
         if case .connected(let clientID) = state {
             if let will {
                 logger.info("connection lost; publishing will", metadata: ["topic": "\(will.topic)"])
-                server.broker.route(PublishPacket(topic: will.topic, payload: will.payload, qos: will.qos, retain: will.retain))
+                server.broker.route(
+                    PublishPacket(topic: will.topic, payload: will.payload, qos: will.qos, retain: will.retain))
             }
             server.broker.detach(clientID: clientID, connection: self)
             server.requestHandler?.sessionDisconnected(clientID: clientID)
@@ -270,5 +279,7 @@ final class IdleReadTimeoutHandler: ChannelInboundHandler {
 }
 
 extension Array where Element == UInt8 {
-    var hexString: String { map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined() }
+    var hexString: String {
+        map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+    }
 }

@@ -21,7 +21,11 @@ import Testing
         ("oversized packet", { connect($0) + [0x30, 0x80, 0x80, 0x08] }, .accepted),
         ("second CONNECT", { connect($0) + connect($0) }, .accepted),
         ("PUBLISH before CONNECT", { _ in [0x30, 0x05, 0x00, 0x01, 0x61, 0x01, 0x02] }, nil),
-        ("publish outside the namespace", { connect($0) + MQTTPacket.publish(PublishPacket(topic: "$aws/things/other/jobs/x", payload: [])).encoded }, .accepted),
+        (
+            "publish outside the namespace",
+            { connect($0) + MQTTPacket.publish(PublishPacket(topic: "$aws/things/other/jobs/x", payload: [])).encoded },
+            .accepted
+        ),
     ]
 
     @Test func everyBadInputClosesOnlyItsOwnConnection() async throws {
@@ -32,7 +36,8 @@ import Testing
         _ = try await bystander.subscribe([Subscription(filter: "$aws/things/bystander/echo", qos: .atLeastOnce)])
         for (index, testCase) in Self.cases.enumerated() {
             let thing = "bad-\(index)"
-            let raw = try await RawConnection(port: broker.port, tls: try broker.pki.clientTLS(try broker.pki.device(thing)))
+            let raw = try await RawConnection(
+                port: broker.port, tls: try broker.pki.clientTLS(try broker.pki.device(thing)))
             try await raw.send(testCase.bytes(thing))
             #expect(await eventually { raw.isClosed }, "\(testCase.name): connection still open")
             let connacks = raw.packets.compactMap { packet -> ConnectReturnCode? in
@@ -50,7 +55,8 @@ import Testing
     @Test func silentClientsAreClosedAfterOneAndAHalfKeepAlives() async throws {
         let broker = try await TestBroker()
         defer { Task { await broker.stop() } }
-        let raw = try await RawConnection(port: broker.port, tls: try broker.pki.clientTLS(try broker.pki.device("quiet")))
+        let raw = try await RawConnection(
+            port: broker.port, tls: try broker.pki.clientTLS(try broker.pki.device("quiet")))
         let id = Array("quiet".utf8)
         let body: [UInt8] = [0, 4] + Array("MQTT".utf8) + [4, 0x02, 0, 1] + [0, UInt8(id.count)] + id  // keep-alive 1 s
         try await raw.send([0x10, UInt8(body.count)] + body)

@@ -8,15 +8,23 @@ import Testing
         .connect(ConnectPacket(clientID: "esp32-01")),
         .connect(
             ConnectPacket(
-                clientID: "c", cleanSession: false, keepAlive: 0, will: Will(topic: "w/t", payload: [1, 2], qos: .atLeastOnce, retain: true),
+                clientID: "c", cleanSession: false, keepAlive: 0,
+                will: Will(topic: "w/t", payload: [1, 2], qos: .atLeastOnce, retain: true),
                 username: "user?SDK=x", password: [0, 255])),
         .connack(sessionPresent: true, returnCode: .accepted),
         .connack(sessionPresent: false, returnCode: .notAuthorized),
         .publish(PublishPacket(topic: "a/b", payload: [])),
-        .publish(PublishPacket(topic: "$aws/things/t/streams/s/data/cbor", payload: Array(repeating: 7, count: 5000), qos: .atLeastOnce, retain: true, duplicate: true, packetID: 65535)),
+        .publish(
+            PublishPacket(
+                topic: "$aws/things/t/streams/s/data/cbor", payload: Array(repeating: 7, count: 5000),
+                qos: .atLeastOnce, retain: true, duplicate: true, packetID: 65535)),
         .publish(PublishPacket(topic: "é/ü", payload: [1], qos: .exactlyOnce, packetID: 1)),
         .puback(packetID: 1), .pubrec(packetID: 2), .pubrel(packetID: 3), .pubcomp(packetID: 4),
-        .subscribe(packetID: 9, subscriptions: [Subscription(filter: "a/+/c", qos: .exactlyOnce), Subscription(filter: "#", qos: .atMostOnce)]),
+        .subscribe(
+            packetID: 9,
+            subscriptions: [
+                Subscription(filter: "a/+/c", qos: .exactlyOnce), Subscription(filter: "#", qos: .atMostOnce),
+            ]),
         .suback(packetID: 9, returnCodes: [.granted(.atLeastOnce), .failure]),
         .unsubscribe(packetID: 10, filters: ["a/#"]), .unsuback(packetID: 10),
         .pingreq, .pingresp, .disconnect,
@@ -52,63 +60,94 @@ import Testing
         #expect(buffer.readableBytes == 0)
     }
 
-    @Test(arguments: [
-        ([0x30, 0xFF, 0xFF, 0xFF, 0xFF, 0x01], MQTTProtocolError.malformedRemainingLength),
-        ([0x00, 0x00], .reservedPacketType(0)),
-        ([0xF0, 0x00], .reservedPacketType(15)),
-        ([0xC1, 0x00], .invalidFixedHeaderFlags(packet: "PINGREQ", flags: 1)),
-        ([0x60, 0x02, 0x00, 0x01], .invalidFixedHeaderFlags(packet: "PUBREL", flags: 0)),
-        ([0x80, 0x06, 0x00, 0x01, 0x00, 0x01, 0x61, 0x00], .invalidFixedHeaderFlags(packet: "SUBSCRIBE", flags: 0)),
-        ([0x36, 0x05, 0x00, 0x01, 0x61, 0x00, 0x01], .invalidQoS(3)),
-        ([0x38, 0x03, 0x00, 0x01, 0x61], .duplicateFlagWithQoS0),
-        ([0x32, 0x05, 0x00, 0x01, 0x61, 0x00, 0x00], .zeroPacketIdentifier(packet: "PUBLISH")),
-        ([0x30, 0x03, 0x00, 0x01, 0x23], .invalidTopicName("#", reason: "it contains a wildcard")),
-        ([0x30, 0x02, 0x00, 0x00], .invalidTopicName("", reason: "it is empty")),
-        ([0x30, 0x04, 0x00, 0x02, 0xC3, 0x28], .invalidUTF8(field: "topic name")),
-        ([0x30, 0x04, 0x00, 0x02, 0x61, 0x00], .nullCharacterInString(field: "topic name")),
-        ([0x30, 0x04, 0x00, 0x05, 0x61, 0x62], .truncated(packet: "PUBLISH", field: "topic name")),
-        ([0x82, 0x02, 0x00, 0x01], .emptySubscriptionList(packet: "SUBSCRIBE")),
-        ([0x82, 0x06, 0x00, 0x01, 0x00, 0x01, 0x61, 0x04], .reservedSubscriptionOptionBits(4)),
-        ([0x82, 0x06, 0x00, 0x01, 0x00, 0x01, 0x61, 0x03], .invalidQoS(3)),
-        ([0x82, 0x07, 0x00, 0x01, 0x00, 0x02, 0x61, 0x23, 0x00], .invalidTopicFilter("a#", reason: "'#' must be the whole last level")),
-        ([0x82, 0x08, 0x00, 0x01, 0x00, 0x03, 0x23, 0x2F, 0x61, 0x00], .invalidTopicFilter("#/a", reason: "'#' must be the whole last level")),
-        ([0x82, 0x07, 0x00, 0x01, 0x00, 0x02, 0x61, 0x2B, 0x00], .invalidTopicFilter("a+", reason: "'+' must be a whole level")),
-        ([0xA2, 0x02, 0x00, 0x01], .emptySubscriptionList(packet: "UNSUBSCRIBE")),
-        ([0x40, 0x03, 0x00, 0x01, 0x00], .trailingBytes(packet: "PUBACK", count: 1)),
-        ([0xC0, 0x01, 0x00], .trailingBytes(packet: "PINGREQ", count: 1)),
-        ([0x90, 0x03, 0x00, 0x01, 0x03], .invalidReturnCode(packet: "SUBACK", code: 3)),
-        ([0x20, 0x02, 0x00, 0x06], .invalidReturnCode(packet: "CONNACK", code: 6)),
-    ] as [([UInt8], MQTTProtocolError)])
+    @Test(
+        arguments: [
+            ([0x30, 0xFF, 0xFF, 0xFF, 0xFF, 0x01], MQTTProtocolError.malformedRemainingLength),
+            ([0x00, 0x00], .reservedPacketType(0)),
+            ([0xF0, 0x00], .reservedPacketType(15)),
+            ([0xC1, 0x00], .invalidFixedHeaderFlags(packet: "PINGREQ", flags: 1)),
+            ([0x60, 0x02, 0x00, 0x01], .invalidFixedHeaderFlags(packet: "PUBREL", flags: 0)),
+            (
+                [0x80, 0x06, 0x00, 0x01, 0x00, 0x01, 0x61, 0x00],
+                .invalidFixedHeaderFlags(packet: "SUBSCRIBE", flags: 0)
+            ),
+            ([0x36, 0x05, 0x00, 0x01, 0x61, 0x00, 0x01], .invalidQoS(3)),
+            ([0x38, 0x03, 0x00, 0x01, 0x61], .duplicateFlagWithQoS0),
+            ([0x32, 0x05, 0x00, 0x01, 0x61, 0x00, 0x00], .zeroPacketIdentifier(packet: "PUBLISH")),
+            ([0x30, 0x03, 0x00, 0x01, 0x23], .invalidTopicName("#", reason: "it contains a wildcard")),
+            ([0x30, 0x02, 0x00, 0x00], .invalidTopicName("", reason: "it is empty")),
+            ([0x30, 0x04, 0x00, 0x02, 0xC3, 0x28], .invalidUTF8(field: "topic name")),
+            ([0x30, 0x04, 0x00, 0x02, 0x61, 0x00], .nullCharacterInString(field: "topic name")),
+            ([0x30, 0x04, 0x00, 0x05, 0x61, 0x62], .truncated(packet: "PUBLISH", field: "topic name")),
+            ([0x82, 0x02, 0x00, 0x01], .emptySubscriptionList(packet: "SUBSCRIBE")),
+            ([0x82, 0x06, 0x00, 0x01, 0x00, 0x01, 0x61, 0x04], .reservedSubscriptionOptionBits(4)),
+            ([0x82, 0x06, 0x00, 0x01, 0x00, 0x01, 0x61, 0x03], .invalidQoS(3)),
+            (
+                [0x82, 0x07, 0x00, 0x01, 0x00, 0x02, 0x61, 0x23, 0x00],
+                .invalidTopicFilter("a#", reason: "'#' must be the whole last level")
+            ),
+            (
+                [0x82, 0x08, 0x00, 0x01, 0x00, 0x03, 0x23, 0x2F, 0x61, 0x00],
+                .invalidTopicFilter("#/a", reason: "'#' must be the whole last level")
+            ),
+            (
+                [0x82, 0x07, 0x00, 0x01, 0x00, 0x02, 0x61, 0x2B, 0x00],
+                .invalidTopicFilter("a+", reason: "'+' must be a whole level")
+            ),
+            ([0xA2, 0x02, 0x00, 0x01], .emptySubscriptionList(packet: "UNSUBSCRIBE")),
+            ([0x40, 0x03, 0x00, 0x01, 0x00], .trailingBytes(packet: "PUBACK", count: 1)),
+            ([0xC0, 0x01, 0x00], .trailingBytes(packet: "PINGREQ", count: 1)),
+            ([0x90, 0x03, 0x00, 0x01, 0x03], .invalidReturnCode(packet: "SUBACK", code: 3)),
+            ([0x20, 0x02, 0x00, 0x06], .invalidReturnCode(packet: "CONNACK", code: 6)),
+        ] as [([UInt8], MQTTProtocolError)])
     func malformedPacketsAreTypedErrors(bytes: [UInt8], error: MQTTProtocolError) {
         #expect(throws: error) { try MQTTDecoder().decode(bytes: bytes) }
     }
 
     /// CONNECT variants: the bytes after the fixed header are built from parts so each rule is hit alone.
-    static func connect(name: String = "MQTT", level: UInt8 = 4, flags: UInt8 = 0x02, payload: [UInt8] = [0, 1, 0x63]) -> [UInt8] {
+    static func connect(name: String = "MQTT", level: UInt8 = 4, flags: UInt8 = 0x02, payload: [UInt8] = [0, 1, 0x63])
+        -> [UInt8]
+    {
         let body = [0, UInt8(name.utf8.count)] + Array(name.utf8) + [level, flags, 0, 60] + payload
         return [0x10, UInt8(body.count)] + body
     }
 
     @Test func connectRules() throws {
-        #expect(throws: MQTTProtocolError.unsupportedProtocolName("MQTX")) { try MQTTDecoder().decode(bytes: Self.connect(name: "MQTX")) }
-        #expect(throws: MQTTProtocolError.reservedConnectFlagSet) { try MQTTDecoder().decode(bytes: Self.connect(flags: 0x03)) }
-        #expect(throws: MQTTProtocolError.invalidWillFlags) { try MQTTDecoder().decode(bytes: Self.connect(flags: 0x0A)) }
-        #expect(throws: MQTTProtocolError.invalidWillFlags) { try MQTTDecoder().decode(bytes: Self.connect(flags: 0x22)) }
-        #expect(throws: MQTTProtocolError.passwordWithoutUsername) { try MQTTDecoder().decode(bytes: Self.connect(flags: 0x42, payload: [0, 1, 0x63, 0, 0])) }
+        #expect(throws: MQTTProtocolError.unsupportedProtocolName("MQTX")) {
+            try MQTTDecoder().decode(bytes: Self.connect(name: "MQTX"))
+        }
+        #expect(throws: MQTTProtocolError.reservedConnectFlagSet) {
+            try MQTTDecoder().decode(bytes: Self.connect(flags: 0x03))
+        }
+        #expect(throws: MQTTProtocolError.invalidWillFlags) {
+            try MQTTDecoder().decode(bytes: Self.connect(flags: 0x0A))
+        }
+        #expect(throws: MQTTProtocolError.invalidWillFlags) {
+            try MQTTDecoder().decode(bytes: Self.connect(flags: 0x22))
+        }
+        #expect(throws: MQTTProtocolError.passwordWithoutUsername) {
+            try MQTTDecoder().decode(bytes: Self.connect(flags: 0x42, payload: [0, 1, 0x63, 0, 0]))
+        }
         #expect(throws: MQTTProtocolError.invalidUTF8(field: "client identifier")) {
             try MQTTDecoder().decode(bytes: Self.connect(payload: [0, 2, 0xED, 0xA0]))  // a UTF-16 surrogate
         }
         // Level 3 and 5 decode; the server turns them into CONNACK 0x01.
-        guard case .connect(let old)? = try MQTTDecoder().decode(bytes: Self.connect(level: 5)) else { Issue.record(); return }
+        guard case .connect(let old)? = try MQTTDecoder().decode(bytes: Self.connect(level: 5)) else {
+            Issue.record(); return
+        }
         #expect(old.protocolLevel == 5)
-        guard case .connect(let v31)? = try MQTTDecoder().decode(bytes: Self.connect(name: "MQIsdp", level: 3)) else { Issue.record(); return }
+        guard case .connect(let v31)? = try MQTTDecoder().decode(bytes: Self.connect(name: "MQIsdp", level: 3)) else {
+            Issue.record(); return
+        }
         #expect(v31.protocolLevel == 3)
     }
 
     @Test func oversizedPacketsAreRefusedFromTheHeaderAlone() {
         let decoder = MQTTDecoder(maximumPacketSize: 1024)
         // Only the fixed header has arrived: the length alone is enough to refuse.
-        #expect(throws: MQTTProtocolError.packetTooLarge(size: 3 + 2000, limit: 1024)) { try decoder.decode(bytes: [0x30, 0xD0, 0x0F]) }
+        #expect(throws: MQTTProtocolError.packetTooLarge(size: 3 + 2000, limit: 1024)) {
+            try decoder.decode(bytes: [0x30, 0xD0, 0x0F])
+        }
     }
 }
 

@@ -28,7 +28,8 @@ import Testing
         defer { Task { await broker.stop() } }
         let device = try await broker.connected("t1")
         let codes = try await device.subscribe([
-            Subscription(filter: "#", qos: .atMostOnce), Subscription(filter: "$aws/things/+/jobs/notify", qos: .atMostOnce),
+            Subscription(filter: "#", qos: .atMostOnce),
+            Subscription(filter: "$aws/things/+/jobs/notify", qos: .atMostOnce),
             Subscription(filter: "$aws/things/t2/jobs/notify-next", qos: .atMostOnce),
             Subscription(filter: "$aws/things/t1/jobs/notify-next", qos: .atLeastOnce),
         ])
@@ -56,14 +57,21 @@ import Testing
         let broker = try await TestBroker(pki: pki, revoked: [revokedFiles.serial])
         defer { Task { await broker.stop() } }
         func client(_ files: (certificate: String, key: String, serial: [UInt8]), _ id: String) throws -> MQTTClient {
-            MQTTClient(configuration: MQTTClientConfiguration(
-                host: "127.0.0.1", port: broker.port, tls: try pki.clientTLS(files), connect: ConnectPacket(clientID: id)))
+            MQTTClient(
+                configuration: MQTTClientConfiguration(
+                    host: "127.0.0.1", port: broker.port, tls: try pki.clientTLS(files),
+                    connect: ConnectPacket(clientID: id)))
         }
         let rogue = try pki.device("rogue", issuer: pki.rogue)
         await #expect(throws: (any Error).self) { try await client(rogue, "rogue").connect() }
-        let expired = try pki.device("old", validity: .init(notBefore: Date(timeIntervalSinceNow: -86_400 * 9), notAfter: Date(timeIntervalSinceNow: -86_400)))
+        let expired = try pki.device(
+            "old",
+            validity: .init(
+                notBefore: Date(timeIntervalSinceNow: -86_400 * 9), notAfter: Date(timeIntervalSinceNow: -86_400)))
         await #expect(throws: (any Error).self) { try await client(expired, "old").connect() }
-        await #expect(throws: MQTTClientError.connectionRefused(.notAuthorized)) { try await client(revokedFiles, "revoked-thing").connect() }
+        await #expect(throws: MQTTClientError.connectionRefused(.notAuthorized)) {
+            try await client(revokedFiles, "revoked-thing").connect()
+        }
         // A good device still gets in.
         let good = try await broker.connected("good")
         #expect(good.isConnected)
@@ -82,7 +90,8 @@ import Testing
         defer { Task { await broker.stop() } }
         let device = try await broker.connected("t1")
         let inbox = Inbox(device)
-        try await device.publish(topic: "$aws/things/t1/jobs/$next/get", payload: Array("{\"clientToken\":\"1\"}".utf8), qos: .atLeastOnce)
+        try await device.publish(
+            topic: "$aws/things/t1/jobs/$next/get", payload: Array("{\"clientToken\":\"1\"}".utf8), qos: .atLeastOnce)
         let answer = await inbox.next()
         #expect(answer?.topic == "$aws/things/t1/jobs/$next/get/accepted")
         #expect(answer.map { String(decoding: $0.payload, as: UTF8.self) } == "{\"execution\":null}")
@@ -93,7 +102,8 @@ import Testing
         let broker = try await TestBroker(authorizer: AllowAllAuthorizer())
         defer { Task { await broker.stop() } }
         let publisher = try await broker.connected("p")
-        try await publisher.publish(PublishPacket(topic: "status/fleet", payload: Array("v1".utf8), qos: .atLeastOnce, retain: true))
+        try await publisher.publish(
+            PublishPacket(topic: "status/fleet", payload: Array("v1".utf8), qos: .atLeastOnce, retain: true))
         let late = try await broker.connected("late")
         let inbox = Inbox(late)
         _ = try await late.subscribe([Subscription(filter: "status/+", qos: .atLeastOnce)])
@@ -115,7 +125,8 @@ import Testing
         _ = try await watcher.subscribe([Subscription(filter: "wills/#", qos: .atLeastOnce)])
         let polite = try await broker.connected("polite", will: Will(topic: "wills/polite", payload: [1]))
         await polite.disconnect()
-        let crashing = try await broker.connected("crashing", will: Will(topic: "wills/crashing", payload: [2], qos: .atLeastOnce))
+        let crashing = try await broker.connected(
+            "crashing", will: Will(topic: "wills/crashing", payload: [2], qos: .atLeastOnce))
         await crashing.dropConnection()
         let message = await inbox.next()
         #expect(message?.topic == "wills/crashing")
@@ -130,7 +141,9 @@ import Testing
         _ = try await sleeper.subscribe([Subscription(filter: "mail/sleeper", qos: .atLeastOnce)])
         await sleeper.disconnect()
         let sender = try await broker.connected("sender")
-        for index in 0..<3 { try await sender.publish(topic: "mail/sleeper", payload: [UInt8(index)], qos: .atLeastOnce) }
+        for index in 0..<3 {
+            try await sender.publish(topic: "mail/sleeper", payload: [UInt8(index)], qos: .atLeastOnce)
+        }
         try await sender.publish(topic: "mail/sleeper", payload: [99], qos: .atMostOnce)  // QoS 0 is not queued
         let woken = try broker.client("sleeper", cleanSession: false)
         let inbox = Inbox(woken)
@@ -154,7 +167,8 @@ import Testing
     @Test func reconnectsWithBackoffRestoresSubscriptionsAndRedeliversQoS1() async throws {
         let broker = try await TestBroker(authorizer: AllowAllAuthorizer())
         defer { Task { await broker.stop() } }
-        let client = try broker.client("r", reconnect: ReconnectPolicy(initialDelay: .milliseconds(50), maximumDelay: .milliseconds(200)))
+        let client = try broker.client(
+            "r", reconnect: ReconnectPolicy(initialDelay: .milliseconds(50), maximumDelay: .milliseconds(200)))
         let inbox = Inbox(client)
         try await client.connect()
         _ = try await client.subscribe([Subscription(filter: "r/#", qos: .atLeastOnce)])
@@ -175,7 +189,8 @@ import Testing
 
 @Suite struct ReconnectPolicyTests {
     @Test func delaysGrowAndAreCappedWithJitterWithinBounds() {
-        let policy = ReconnectPolicy(initialDelay: .milliseconds(100), maximumDelay: .seconds(2), multiplier: 2, jitter: 0.5)
+        let policy = ReconnectPolicy(
+            initialDelay: .milliseconds(100), maximumDelay: .seconds(2), multiplier: 2, jitter: 0.5)
         var random = SystemRandomNumberGenerator()
         for attempt in 0..<10 {
             let base = min(0.1 * Double(1 << attempt), 2.0)

@@ -14,11 +14,14 @@ final class TestPKI: @unchecked Sendable {
 
     init() throws {
         directory = try TemporaryDirectory("mqtt-pki")
-        ca = try CertificateAuthority.create(commonName: "Test Device CA", key: P256.Signing.PrivateKey(), validity: Validity(days: 30))
-        rogue = try CertificateAuthority.create(commonName: "Rogue CA", key: P256.Signing.PrivateKey(), validity: Validity(days: 30))
+        ca = try CertificateAuthority.create(
+            commonName: "Test Device CA", key: P256.Signing.PrivateKey(), validity: Validity(days: 30))
+        rogue = try CertificateAuthority.create(
+            commonName: "Rogue CA", key: P256.Signing.PrivateKey(), validity: Validity(days: 30))
         try directory.write("ca.pem", text: try CertificateCoding.encode(ca.certificate))
         let serverKey = P256.Signing.PrivateKey()
-        let server = try ca.issue(.server(hosts: ["localhost", "127.0.0.1"]), publicKey: serverKey.publicKey, validity: Validity(days: 30))
+        let server = try ca.issue(
+            .server(hosts: ["localhost", "127.0.0.1"]), publicKey: serverKey.publicKey, validity: Validity(days: 30))
         try directory.write("server.pem", text: try CertificateCoding.encode(server))
         try directory.write("server.key", PrivateKeyCoding.encode(serverKey, format: .pkcs8PEM))
     }
@@ -26,16 +29,22 @@ final class TestPKI: @unchecked Sendable {
     var caPath: String { directory.path("ca.pem") }
 
     func serverTLS() throws -> MQTTServerConfiguration.TLSIdentity {
-        try .init(certificateChainPEM: directory.path("server.pem"), privateKeyPEM: directory.path("server.key"), clientCAPEM: caPath)
+        try .init(
+            certificateChainPEM: directory.path("server.pem"), privateKeyPEM: directory.path("server.key"),
+            clientCAPEM: caPath)
     }
 
     /// Writes `<name>.pem` and `<name>.key` for a device certificate and returns their paths.
     @discardableResult
-    func device(_ thing: String, fileName: String? = nil, issuer: CertificateAuthority? = nil, validity: Validity = Validity(days: 30))
+    func device(
+        _ thing: String, fileName: String? = nil, issuer: CertificateAuthority? = nil,
+        validity: Validity = Validity(days: 30)
+    )
         throws -> (certificate: String, key: String, serial: [UInt8])
     {
         let key = P256.Signing.PrivateKey()
-        let certificate = try (issuer ?? ca).issue(.device(thingName: thing), publicKey: key.publicKey, validity: validity)
+        let certificate = try (issuer ?? ca).issue(
+            .device(thingName: thing), publicKey: key.publicKey, validity: validity)
         let name = fileName ?? thing
         let certificatePath = try directory.write("\(name).pem", text: try CertificateCoding.encode(certificate))
         let keyPath = directory.path("\(name).key")
@@ -58,7 +67,8 @@ final class TestBroker: @unchecked Sendable {
     let port: Int
 
     init(
-        pki: TestPKI? = nil, authorizer: any MQTTAuthorizer = DeviceAuthorizer(), handler: (any MQTTRequestHandler)? = nil,
+        pki: TestPKI? = nil, authorizer: any MQTTAuthorizer = DeviceAuthorizer(),
+        handler: (any MQTTRequestHandler)? = nil,
         revoked: Set<[UInt8]> = [], maximumPacketSize: Int = 64 * 1024
     ) async throws {
         let pki = try pki ?? TestPKI()
@@ -78,7 +88,8 @@ final class TestBroker: @unchecked Sendable {
         return MQTTClient(
             configuration: MQTTClientConfiguration(
                 host: "127.0.0.1", port: port, tls: try pki.clientTLS(files),
-                connect: ConnectPacket(clientID: clientID ?? thing, cleanSession: cleanSession, keepAlive: keepAlive, will: will),
+                connect: ConnectPacket(
+                    clientID: clientID ?? thing, cleanSession: cleanSession, keepAlive: keepAlive, will: will),
                 reconnect: reconnect))
     }
 

@@ -45,7 +45,9 @@ public enum ExternalTools {
         }
         let inVenv = venv.appendingPathComponent("bin").appendingPathComponent(name).path
         if FileManager.default.isExecutableFile(atPath: inVenv) { return inVenv }
-        for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
+        // Daemons such as mosquitto live in sbin, which a non-root PATH may leave out.
+        let path = (ProcessInfo.processInfo.environment["PATH"] ?? "") + ":/usr/sbin:/sbin"
+        for directory in path.split(separator: ":") {
             let candidate = "\(directory)/\(name)"
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         }
