@@ -17,6 +17,8 @@ public struct MQTTClientConfiguration: Sendable {
     public var connect: ConnectPacket
     public var reconnect: ReconnectPolicy?
     public var maximumPacketSize: Int
+    /// A context built once and shared by many clients (load generators, fleets); overrides `tls`.
+    public var sslContext: NIOSSLContext?
 
     public init(
         host: String, port: Int, tls: TLSConfiguration?, serverName: String? = nil, connect: ConnectPacket,
@@ -220,7 +222,7 @@ public final class MQTTClient: Sendable {
     // MARK: Internals
 
     private func openChannel() async throws -> Channel {
-        let sslContext = try configuration.tls.map { try NIOSSLContext(configuration: $0) }
+        let sslContext = try configuration.sslContext ?? configuration.tls.map { try NIOSSLContext(configuration: $0) }
         let serverName = configuration.serverName ?? configuration.host
         let bootstrap = ClientBootstrap(group: group)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)

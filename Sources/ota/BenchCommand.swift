@@ -7,7 +7,7 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Benchmarks that print figures and the ratio to a baseline measured in the same run.",
         discussion: "Build in release mode for meaningful figures: swift run -c release ota bench ...",
-        subcommands: [BenchImageCommand.self, BenchSignCommand.self])
+        subcommands: [BenchImageCommand.self, BenchSignCommand.self, BenchMQTTCommand.self, BenchMQTTServerCommand.self])
 }
 
 /// Shared timing helpers: medians of repeated runs, so one descheduled run on a shared machine does not decide.
@@ -47,13 +47,13 @@ enum Timing {
         }
     }
 
-    /// The first of /usr/bin, /bin, /usr/local/bin that has `name`.
-    static func locate(_ name: String) throws -> String {
-        for directory in ["/usr/bin", "/bin", "/usr/local/bin"]
-        where FileManager.default.isExecutableFile(atPath: "\(directory)/\(name)") {
+    /// The first of /usr/bin, /bin, /usr/local/bin (and `extraDirectories`) that has `name`.
+    static func locate(_ name: String, extraDirectories: [String] = []) throws -> String {
+        let directories = ["/usr/bin", "/bin", "/usr/local/bin"] + extraDirectories
+        for directory in directories where FileManager.default.isExecutableFile(atPath: "\(directory)/\(name)") {
             return "\(directory)/\(name)"
         }
-        throw CLIError("\(name) is needed for the baseline but was not found in /usr/bin, /bin or /usr/local/bin")
+        throw CLIError("\(name) is needed for the baseline but was not found in \(directories.joined(separator: ", "))")
     }
 
     static func format(_ value: Double) -> String { String(format: "%.2f", value) }

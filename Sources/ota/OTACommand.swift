@@ -2,7 +2,7 @@ import ArgumentParser
 
 /// `ota` — one command-line tool in front of SwiftOTA.
 @main
-struct OTACommand: ParsableCommand {
+struct OTACommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ota",
         abstract: "SwiftOTA: secure over-the-air updates for ESP32 fleets.",

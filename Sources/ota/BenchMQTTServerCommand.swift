@@ -1,0 +1,39 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MQTT
+
+/// Our MQTT server alone in its own process, so `ota bench mqtt` can measure its memory the way it measures
+/// mosquitto's. Not for production: it lets any client with a certificate from the CA publish anywhere.
+struct BenchMQTTServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mqtt-server", abstract: "Run the bare MQTT server for benchmarks.", shouldDisplay: false)
+
+    @Option(help: "Directory with server.pem, server.key and ca.pem.")
+    var dir: String
+
+    @Option(help: "TLS port on 127.0.0.1.")
+    var port: Int
+
+    func run() async throws {
+        raiseFileDescriptorLimit()
+        var logger = Logger(label: "swiftota.bench.mqtt")
+        logger.logLevel = .error
+        let identity = try MQTTServerConfiguration.TLSIdentity(
+            certificateChainPEM: dir + "/server.pem", privateKeyPEM: dir + "/server.key", clientCAPEM: dir + "/ca.pem")
+        let server = MQTTServer(
+            configuration: MQTTServerConfiguration(host: "127.0.0.1", port: port, tls: identity, maximumQueuedMessages: 100_000),
+            authorizer: AllowAllAuthorizer(), logger: logger)
+        try await server.start()
+        FileHandle.standardOutput.write(Data("ready \(port)\n".utf8))
+        while true { try await Task.sleep(for: .seconds(3600)) }
+    }
+}
+
+/// Lifts the soft open-file limit to the hard one: 10,000 connections need 10,000 descriptors.
+func raiseFileDescriptorLimit() {
+    var limit = rlimit()
+    guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
+    limit.rlim_cur = limit.rlim_max
+    _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+}
