@@ -17,9 +17,10 @@ final class MQTTBroker: @unchecked Sendable {
         var connection: (any MQTTConnectionEndpoint)?
         /// QoS 1/2 messages for an offline persistent session, oldest first.
         var queue: [PublishPacket] = []
-        /// Sent, waiting for PUBACK (QoS 1) or PUBREC (QoS 2).
-        var inflight: [UInt16: PublishPacket] = [:]
-        var inflightOrder: [UInt16] = []
+        /// Sent, waiting for PUBACK (QoS 1) or PUBREC (QoS 2), with a sequence number that orders resends.
+        /// (A dictionary keyed by packet id keeps every acknowledgement O(1) however many are in flight.)
+        var inflight: [UInt16: (sequence: UInt64, message: PublishPacket)] = [:]
+        var sequence: UInt64 = 0
         /// QoS 2 messages acknowledged with PUBREC, waiting for PUBCOMP after our PUBREL.
         var awaitingCompletion: Set<UInt16> = []
         /// Incoming QoS 2 packet ids between PUBREC and PUBREL: a resent PUBLISH with one of them is not delivered again.
@@ -31,6 +32,15 @@ final class MQTTBroker: @unchecked Sendable {
                 lastPacketID = lastPacketID == UInt16.max ? 1 : lastPacketID + 1
             } while inflight[lastPacketID] != nil || awaitingCompletion.contains(lastPacketID)
             return lastPacketID
+        }
+
+        /// Gives a QoS 1/2 message a packet id and records it in flight; returns what to send.
+        mutating func track(_ message: PublishPacket) -> PublishPacket {
+            var copy = message
+            copy.packetID = nextPacketID()
+            sequence += 1
+            inflight[copy.packetID!] = (sequence, copy)
+            return copy
         }
     }
 
@@ -61,20 +71,14 @@ final class MQTTBroker: @unchecked Sendable {
             session.persistent = !cleanSession
             session.connection = connection
             // Resume: unacknowledged messages again with DUP, PUBRELs again, then what queued while offline.
-            var resend: [MQTTPacket] = session.inflightOrder.compactMap { id in
-                session.inflight[id].map { message in
-                    var copy = message
-                    copy.duplicate = true
-                    return .publish(copy)
-                }
+            var resend: [MQTTPacket] = session.inflight.values.sorted { $0.sequence < $1.sequence }.map { entry in
+                var copy = entry.message
+                copy.duplicate = true
+                return .publish(copy)
             }
             resend += session.awaitingCompletion.sorted().map { .pubrel(packetID: $0) }
-            for var message in session.queue {
-                let id = session.nextPacketID()
-                message.packetID = id
-                session.inflight[id] = message
-                session.inflightOrder.append(id)
-                resend.append(.publish(message))
+            for message in session.queue {
+                resend.append(.publish(session.track(message)))
             }
             session.queue.removeAll()
             sessions[clientID] = session
@@ -199,27 +203,19 @@ final class MQTTBroker: @unchecked Sendable {
             session.queue.append(message)
             return nil
         }
-        var copy = message
-        copy.packetID = session.nextPacketID()
-        session.inflight[copy.packetID!] = copy
-        session.inflightOrder.append(copy.packetID!)
-        return .publish(copy)
+        return .publish(session.track(message))
     }
 
     // MARK: Acknowledgements
 
     func acknowledge(clientID: String, puback id: UInt16) {
-        lock.withLock {
-            sessions[clientID]?.inflight[id] = nil
-            sessions[clientID]?.inflightOrder.removeAll { $0 == id }
-        }
+        _ = lock.withLock { sessions[clientID]?.inflight.removeValue(forKey: id) }
     }
 
     /// PUBREC for a QoS 2 message we sent: it is received; answer PUBREL.
     func acknowledge(clientID: String, pubrec id: UInt16) {
         lock.withLock {
-            sessions[clientID]?.inflight[id] = nil
-            sessions[clientID]?.inflightOrder.removeAll { $0 == id }
+            guard sessions[clientID]?.inflight.removeValue(forKey: id) != nil else { return }
             sessions[clientID]?.awaitingCompletion.insert(id)
         }
     }

@@ -2,28 +2,53 @@
 import NIOCore
 
 extension MQTTPacket {
-    /// Appends the wire form of this packet to `buffer`.
+    /// Appends the wire form of this packet to `buffer`, writing straight into it (no intermediate body buffer).
     public func write(to buffer: inout ByteBuffer) {
-        var body = ByteBufferAllocator().buffer(capacity: bodySizeHint)
-        let flags = writeBody(to: &body)
+        let length = bodyLength
+        buffer.reserveCapacity(minimumWritableBytes: length + 5)
         buffer.writeInteger(typeCode << 4 | flags)
-        MQTTEncoding.writeRemainingLength(body.readableBytes, to: &buffer)
-        buffer.writeBuffer(&body)
+        MQTTEncoding.writeRemainingLength(length, to: &buffer)
+        writeBody(to: &buffer)
     }
 
     public var encoded: [UInt8] {
-        var buffer = ByteBufferAllocator().buffer(capacity: bodySizeHint + 5)
+        var buffer = ByteBufferAllocator().buffer(capacity: bodyLength + 5)
         write(to: &buffer)
         return Array(buffer.readableBytesView)
     }
 
-    private var bodySizeHint: Int {
-        if case .publish(let publish) = self { return publish.topic.utf8.count + publish.payload.count + 4 }
-        return 32
+    /// The fixed-header flag nibble (§2.2.2).
+    private var flags: UInt8 {
+        switch self {
+        case .publish(let publish):
+            return (publish.duplicate ? 0x08 : 0) | publish.qos.rawValue << 1 | (publish.retain ? 0x01 : 0)
+        case .pubrel, .subscribe, .unsubscribe: return 0x02
+        default: return 0
+        }
     }
 
-    /// Writes the variable header and payload; returns the fixed-header flag nibble.
-    private func writeBody(to body: inout ByteBuffer) -> UInt8 {
+    /// Bytes after the fixed header: the remaining length.
+    private var bodyLength: Int {
+        func string(_ text: String) -> Int { 2 + text.utf8.count }
+        switch self {
+        case .connect(let connect):
+            var length = string(ConnectPacket.protocolName) + 4 + string(connect.clientID)
+            if let will = connect.will { length += string(will.topic) + 2 + will.payload.count }
+            if let username = connect.username { length += string(username) }
+            if let password = connect.password { length += 2 + password.count }
+            return length
+        case .connack: return 2
+        case .publish(let publish):
+            return string(publish.topic) + (publish.qos == .atMostOnce ? 0 : 2) + publish.payload.count
+        case .puback, .pubrec, .pubrel, .pubcomp, .unsuback: return 2
+        case .subscribe(_, let subscriptions): return 2 + subscriptions.reduce(0) { $0 + string($1.filter) + 1 }
+        case .suback(_, let codes): return 2 + codes.count
+        case .unsubscribe(_, let filters): return 2 + filters.reduce(0) { $0 + string($1) }
+        case .pingreq, .pingresp, .disconnect: return 0
+        }
+    }
+
+    private func writeBody(to body: inout ByteBuffer) {
         switch self {
         case .connect(let connect):
             MQTTEncoding.writeString(ConnectPacket.protocolName, to: &body)
@@ -43,39 +68,29 @@ extension MQTTPacket {
             }
             if let username = connect.username { MQTTEncoding.writeString(username, to: &body) }
             if let password = connect.password { MQTTEncoding.writeBinary(password, to: &body) }
-            return 0
         case .connack(let sessionPresent, let returnCode):
             body.writeInteger(UInt8(sessionPresent ? 1 : 0))
             body.writeInteger(returnCode.rawValue)
-            return 0
         case .publish(let publish):
             MQTTEncoding.writeString(publish.topic, to: &body)
             if publish.qos != .atMostOnce { body.writeInteger(publish.packetID ?? 0) }
             body.writeBytes(publish.payload)
-            return (publish.duplicate ? 0x08 : 0) | publish.qos.rawValue << 1 | (publish.retain ? 0x01 : 0)
-        case .puback(let id), .pubrec(let id), .pubcomp(let id), .unsuback(let id):
+        case .puback(let id), .pubrec(let id), .pubrel(let id), .pubcomp(let id), .unsuback(let id):
             body.writeInteger(id)
-            return 0
-        case .pubrel(let id):
-            body.writeInteger(id)
-            return 0x02
         case .subscribe(let id, let subscriptions):
             body.writeInteger(id)
             for subscription in subscriptions {
                 MQTTEncoding.writeString(subscription.filter, to: &body)
                 body.writeInteger(subscription.qos.rawValue)
             }
-            return 0x02
         case .suback(let id, let codes):
             body.writeInteger(id)
             for code in codes { body.writeInteger(code.rawValue) }
-            return 0
         case .unsubscribe(let id, let filters):
             body.writeInteger(id)
             for filter in filters { MQTTEncoding.writeString(filter, to: &body) }
-            return 0x02
         case .pingreq, .pingresp, .disconnect:
-            return 0
+            break
         }
     }
 }

@@ -7,7 +7,9 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Benchmarks that print figures and the ratio to a baseline measured in the same run.",
         discussion: "Build in release mode for meaningful figures: swift run -c release ota bench ...",
-        subcommands: [BenchImageCommand.self, BenchSignCommand.self, BenchMQTTCommand.self, BenchMQTTServerCommand.self])
+        subcommands: [
+            BenchImageCommand.self, BenchSignCommand.self, BenchMQTTCommand.self, BenchMQTTServerCommand.self,
+        ])
 }
 
 /// Shared timing helpers: medians of repeated runs, so one descheduled run on a shared machine does not decide.

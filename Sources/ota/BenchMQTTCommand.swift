@@ -9,7 +9,8 @@ import NIOSSL
 struct BenchMQTTCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mqtt",
-        abstract: "Our MQTT server against mosquitto, same load generator: memory per idle TLS connection, QoS 0/1 throughput.",
+        abstract:
+            "Our MQTT server against mosquitto, same load generator: memory per idle TLS connection, QoS 0/1 throughput.",
         discussion: """
             Each server runs in its own process on 127.0.0.1 with mutual TLS; memory is the growth of its resident set \
             while it holds the idle connections, divided by their number. Throughput: publishers send 1 KiB messages \
@@ -62,23 +63,26 @@ struct BenchMQTTCommand: AsyncParsableCommand {
         let oursPort = try freePort()
         let ours = try await measure(
             name: "ours", port: oursPort, context: context,
-            launch: { try BenchProcess(path: selfExecutable(), arguments: ["bench", "mqtt-server", "--dir", dir, "--port", "\(oursPort)"]) })
+            launch: {
+                try BenchProcess(
+                    path: selfExecutable(), arguments: ["bench", "mqtt-server", "--dir", dir, "--port", "\(oursPort)"])
+            })
         let mosquittoPort = try freePort()
         // As root, mosquitto switches to its own user, which could not read our 0600 server key.
         try """
-            listener \(mosquittoPort) 127.0.0.1
-            cafile \(dir)/ca.pem
-            certfile \(dir)/server.pem
-            keyfile \(dir)/server.key
-            require_certificate true
-            allow_anonymous true
-            max_connections -1
-            max_queued_messages 100000
-            persistence false
-            log_type none
-            \(getuid() == 0 ? "user root" : "")
+        listener \(mosquittoPort) 127.0.0.1
+        cafile \(dir)/ca.pem
+        certfile \(dir)/server.pem
+        keyfile \(dir)/server.key
+        require_certificate true
+        allow_anonymous true
+        max_connections -1
+        max_queued_messages 100000
+        persistence false
+        log_type none
+        \(getuid() == 0 ? "user root" : "")
 
-            """.write(toFile: dir + "/mosquitto.conf", atomically: true, encoding: .utf8)
+        """.write(toFile: dir + "/mosquitto.conf", atomically: true, encoding: .utf8)
         let mosquitto = try await measure(
             name: "mosquitto", port: mosquittoPort, context: context,
             launch: { try BenchProcess(path: mosquittoPath, arguments: ["-c", dir + "/mosquitto.conf"]) })
@@ -109,8 +113,10 @@ struct BenchMQTTCommand: AsyncParsableCommand {
         let after = try process.residentBytes()
         await generator.close(idle)
         progress("\(name): throughput, \(publishers) publishers × \(messages) messages × \(payload) bytes")
-        let qos0 = try await generator.throughput(publishers: publishers, messages: messages, payload: payload, qos: .atMostOnce)
-        let qos1 = try await generator.throughput(publishers: publishers, messages: messages, payload: payload, qos: .atLeastOnce)
+        let qos0 = try await generator.throughput(
+            publishers: publishers, messages: messages, payload: payload, qos: .atMostOnce)
+        let qos1 = try await generator.throughput(
+            publishers: publishers, messages: messages, payload: payload, qos: .atLeastOnce)
         return ServerFigures(
             server: name, idleConnections: idle.count, connectSeconds: connectSeconds,
             bytesPerConnection: Double(max(after - before, 0)) / Double(max(idle.count, 1)),
@@ -122,7 +128,8 @@ struct BenchMQTTCommand: AsyncParsableCommand {
         func kib(_ bytes: Double) -> String { String(format: "%.1f KiB", bytes / 1024) }
         func rate(_ value: Double) -> String { String(format: "%.0f msg/s", value) }
         func row(_ label: String, _ ours: String, _ theirs: String, _ ratio: String) -> String {
-            label.padding(toLength: 30, withPad: " ", startingAt: 0) + ours.padding(toLength: 16, withPad: " ", startingAt: 0)
+            label.padding(toLength: 30, withPad: " ", startingAt: 0)
+                + ours.padding(toLength: 16, withPad: " ", startingAt: 0)
                 + theirs.padding(toLength: 16, withPad: " ", startingAt: 0) + ratio
         }
         let expected = publishers * messages
@@ -131,16 +138,23 @@ struct BenchMQTTCommand: AsyncParsableCommand {
                 + "\(publishers) publishers × \(messages) × \(payload) B)",
             row("", "ours", "mosquitto", "ratio"),
             row(
-                "memory per idle connection", kib(result.ours.bytesPerConnection), kib(result.mosquitto.bytesPerConnection),
+                "memory per idle connection", kib(result.ours.bytesPerConnection),
+                kib(result.mosquitto.bytesPerConnection),
                 String(format: "%.2fx (target <= 1.5x)", result.memoryRatio)),
             row(
-                "QoS 0 throughput", rate(result.ours.qos0MessagesPerSecond), rate(result.mosquitto.qos0MessagesPerSecond),
+                "QoS 0 throughput", rate(result.ours.qos0MessagesPerSecond),
+                rate(result.mosquitto.qos0MessagesPerSecond),
                 String(format: "%.2fx (target >= 1.0x)", result.qos0ThroughputRatio)),
             row(
-                "QoS 1 throughput", rate(result.ours.qos1MessagesPerSecond), rate(result.mosquitto.qos1MessagesPerSecond),
+                "QoS 1 throughput", rate(result.ours.qos1MessagesPerSecond),
+                rate(result.mosquitto.qos1MessagesPerSecond),
                 String(format: "%.2fx (target >= 1.0x)", result.qos1ThroughputRatio)),
-            row("QoS 0 delivered", "\(result.ours.qos0Delivered)/\(expected)", "\(result.mosquitto.qos0Delivered)/\(expected)", ""),
-            row("QoS 1 delivered", "\(result.ours.qos1Delivered)/\(expected)", "\(result.mosquitto.qos1Delivered)/\(expected)", ""),
+            row(
+                "QoS 0 delivered", "\(result.ours.qos0Delivered)/\(expected)",
+                "\(result.mosquitto.qos0Delivered)/\(expected)", ""),
+            row(
+                "QoS 1 delivered", "\(result.ours.qos1Delivered)/\(expected)",
+                "\(result.mosquitto.qos1Delivered)/\(expected)", ""),
             row(
                 "time to open the connections", String(format: "%.1f s", result.ours.connectSeconds),
                 String(format: "%.1f s", result.mosquitto.connectSeconds), ""),

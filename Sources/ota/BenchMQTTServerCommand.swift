@@ -22,7 +22,8 @@ struct BenchMQTTServerCommand: AsyncParsableCommand {
         let identity = try MQTTServerConfiguration.TLSIdentity(
             certificateChainPEM: dir + "/server.pem", privateKeyPEM: dir + "/server.key", clientCAPEM: dir + "/ca.pem")
         let server = MQTTServer(
-            configuration: MQTTServerConfiguration(host: "127.0.0.1", port: port, tls: identity, maximumQueuedMessages: 100_000),
+            configuration: MQTTServerConfiguration(
+                host: "127.0.0.1", port: port, tls: identity, maximumQueuedMessages: 100_000),
             authorizer: AllowAllAuthorizer(), logger: logger)
         try await server.start()
         FileHandle.standardOutput.write(Data("ready \(port)\n".utf8))

@@ -40,18 +40,25 @@ final class BenchProcess {
 /// A CA, a server certificate for 127.0.0.1 and one client certificate that every generated client presents.
 enum BenchPKI {
     static func create(in dir: String) throws -> NIOSSLContext {
-        let ca = try CertificateAuthority.create(commonName: "bench CA", key: P256.Signing.PrivateKey(), validity: Validity(days: 1))
+        let ca = try CertificateAuthority.create(
+            commonName: "bench CA", key: P256.Signing.PrivateKey(), validity: Validity(days: 1))
         let serverKey = P256.Signing.PrivateKey()
-        let server = try ca.issue(.server(hosts: ["127.0.0.1", "localhost"]), publicKey: serverKey.publicKey, validity: Validity(days: 1))
+        let server = try ca.issue(
+            .server(hosts: ["127.0.0.1", "localhost"]), publicKey: serverKey.publicKey, validity: Validity(days: 1))
         let clientKey = P256.Signing.PrivateKey()
-        let client = try ca.issue(.device(thingName: "bench"), publicKey: clientKey.publicKey, validity: Validity(days: 1))
+        let client = try ca.issue(
+            .device(thingName: "bench"), publicKey: clientKey.publicKey, validity: Validity(days: 1))
         try CertificateCoding.encode(ca.certificate).write(toFile: dir + "/ca.pem", atomically: true, encoding: .utf8)
         try CertificateCoding.encode(server).write(toFile: dir + "/server.pem", atomically: true, encoding: .utf8)
         try KeyFiles.writePrivateKey(serverKey, to: dir + "/server.key")
         let tls = MQTTClientConfiguration.mutualTLS(
-            certificateChain: [try NIOSSLCertificate(bytes: Array(try CertificateCoding.encode(client).utf8), format: .pem)],
+            certificateChain: [
+                try NIOSSLCertificate(bytes: Array(try CertificateCoding.encode(client).utf8), format: .pem)
+            ],
             privateKey: try NIOSSLPrivateKey(bytes: Array(clientKey.pemRepresentation.utf8), format: .pem),
-            trustedServerCAs: [try NIOSSLCertificate(bytes: Array(try CertificateCoding.encode(ca.certificate).utf8), format: .pem)])
+            trustedServerCAs: [
+                try NIOSSLCertificate(bytes: Array(try CertificateCoding.encode(ca.certificate).utf8), format: .pem)
+            ])
         return try NIOSSLContext(configuration: tls)
     }
 }
@@ -95,7 +102,9 @@ struct BenchLoadGenerator {
     }
 
     /// Messages delivered to the subscriber per second, from the first publish to the last delivery.
-    func throughput(publishers: Int, messages: Int, payload: Int, qos: QoS) async throws -> (rate: Double, delivered: Int) {
+    func throughput(publishers: Int, messages: Int, payload: Int, qos: QoS) async throws -> (
+        rate: Double, delivered: Int
+    ) {
         let subscriber = client("bench-subscriber")
         try await subscriber.connect()
         _ = try await subscriber.subscribe([Subscription(filter: "bench/#", qos: qos)])
@@ -130,7 +139,11 @@ struct BenchLoadGenerator {
         // Wait for the deliveries to stop: all arrived, or nothing new for 2 s.
         while true {
             let (count, last) = counter.withLockedValue { ($0.count, $0.last) }
-            if count >= expected || ContinuousClock.now - last > .seconds(2) && ContinuousClock.now - start > .seconds(2) { break }
+            if count >= expected
+                || ContinuousClock.now - last > .seconds(2) && ContinuousClock.now - start > .seconds(2)
+            {
+                break
+            }
             try await Task.sleep(for: .milliseconds(20))
         }
         consumer.cancel()
