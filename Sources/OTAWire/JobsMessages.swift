@@ -162,7 +162,7 @@ public struct UpdateJobExecutionRequest: Equatable, Sendable {
             guard let object = details.objectValue else {
                 throw JobsRequestError(.invalidRequest, "statusDetails must be an object")
             }
-            try Self.validate(statusDetails: object)
+            try Self.validateDetails(object)
             statusDetails = object
         }
         expectedVersion = try Self.integer(body, "expectedVersion")
@@ -173,7 +173,7 @@ public struct UpdateJobExecutionRequest: Equatable, Sendable {
     }
 
     /// Keys `[a-zA-Z0-9:_-]+` of at most 128 bytes; values strings of 1…1024 characters without control characters.
-    static func validate(statusDetails: JSONObject) throws(JobsRequestError) {
+    public static func validateDetails(_ statusDetails: JSONObject) throws(JobsRequestError) {
         for member in statusDetails.members {
             let key = member.key.utf8
             guard !key.isEmpty, key.count <= maximumStatusDetailKeyBytes,

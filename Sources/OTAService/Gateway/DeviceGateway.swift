@@ -1,0 +1,260 @@
+import Foundation
+import Logging
+import MQTT
+import OTAWire
+import Synchronization
+
+// The device-facing front end: answers the Jobs and Streams MQTT APIs for each connected thing and delivers the
+// responses to the requesting session without a subscription, as AWS IoT Core does (aws-ota-wire.md §2).
+// Each session's requests are handled in arrival order by one task (a progress report must never overtake the
+// report before it); sessions run concurrently.
+
+public final class DeviceGateway: MQTTRequestHandler {
+    private let engine: JobEngine
+    private let streams: StreamServer
+    private let store: any OTAStore
+    private let logger: Logger
+    private let inboxes = Mutex<[String: AsyncStream<(PublishPacket, MQTTSessionContext)>.Continuation]>([:])
+
+    public init(engine: JobEngine, streams: StreamServer, store: any OTAStore, logger: Logger) {
+        self.engine = engine
+        self.streams = streams
+        self.store = store
+        self.logger = logger
+    }
+
+    // MARK: MQTTRequestHandler
+
+    public func handle(_ publish: PublishPacket, from session: MQTTSessionContext) -> Bool {
+        let request = DeviceRequest(topic: publish.topic, thing: session.clientID)
+        guard request != .other else { return false }
+        let inbox = inboxes.withLock { $0[session.clientID] }
+        if let inbox {
+            inbox.yield((publish, session))
+        } else {
+            logger.warning("request from a session without an inbox", metadata: ["thing": "\(session.clientID)"])
+        }
+        return true
+    }
+
+    public func sessionConnected(_ session: MQTTSessionContext) {
+        let (stream, continuation) = AsyncStream<(PublishPacket, MQTTSessionContext)>.makeStream(
+            bufferingPolicy: .bufferingNewest(256))
+        let previous = inboxes.withLock { inboxes in
+            defer { inboxes[session.clientID] = continuation }
+            return inboxes[session.clientID]
+        }
+        previous?.finish()
+        Task {
+            for await (publish, session) in stream { await self.process(publish, from: session) }
+        }
+        let thing = session.clientID
+        let time = engine.now()
+        Task {
+            try? await store.write { writer in
+                guard var record = try writer.thing(named: thing) else { return }
+                record.lastSeenAt = time
+                try writer.save(record)
+            }
+        }
+    }
+
+    public func sessionDisconnected(clientID: String) {
+        inboxes.withLock { $0.removeValue(forKey: clientID) }?.finish()
+    }
+
+    // MARK: Requests
+
+    func process(_ publish: PublishPacket, from session: MQTTSessionContext) async {
+        let thing = session.clientID
+        let topics = ThingTopics(thingName: thing)
+        switch DeviceRequest(topic: publish.topic, thing: thing) {
+        case .getPendingJobs, .startNext, .describeJob, .updateJob:
+            await answerJobs(publish, thing: thing, session: session)
+        case .streamGet(let streamID, let format):
+            await answerStreamGet(publish.payload, streamID: streamID, format: format, topics: topics, session: session)
+        case .streamDescribe(let streamID, let format):
+            await answerStreamDescribe(
+                publish.payload, streamID: streamID, format: format, topics: topics, session: session)
+        case .reservedNonRequest:
+            logger.info("dropped a publish to a reserved topic", metadata: ["thing": "\(thing)", "topic": "\(publish.topic)"])
+        case .other:
+            break
+        }
+    }
+
+    private func answerJobs(_ publish: PublishPacket, thing: String, session: MQTTSessionContext) async {
+        let time = engine.now()
+        var token: String?
+        do {
+            let body = try jobsRequestBody(publish.payload)
+            token = try jobsClientToken(in: body)
+            let payload = try await jobsResponse(
+                DeviceRequest(topic: publish.topic, thing: thing), body: body, thing: thing, token: token, time: time)
+            session.deliver(topic: ThingTopics.response(to: publish.topic, accepted: true), payload: payload)
+        } catch {
+            let (code, message, state) = Self.jobsError(error)
+            if code == .internalError { logger.error("jobs request failed", metadata: ["error": "\(error)"]) }
+            logger.debug("jobs request rejected", metadata: ["thing": "\(thing)", "code": "\(code.rawValue)", "why": "\(message)"])
+            session.deliver(
+                topic: ThingTopics.response(to: publish.topic, accepted: false),
+                payload: jobsRejection(
+                    code: code, message: message, clientToken: token, timestamp: time,
+                    executionState: state.map { Self.stateJSON($0) }))
+        }
+    }
+
+    private func jobsResponse(_ request: DeviceRequest, body: JSONValue, thing: String, token: String?, time: Int64)
+        async throws -> [UInt8]
+    {
+        switch request {
+        case .describeJob(let jobID) where jobID == "$next":
+            return jobExecutionResponse(clientToken: token, timestamp: time, execution: try await engine.describeNext(thing: thing))
+        case .describeJob(let jobID):
+            let number = try body["executionNumber"].map { value throws(JobsRequestError) -> Int64 in
+                guard let number = value.unsignedValue(maximum: UInt64(Int64.max)) else {
+                    throw JobsRequestError(.invalidRequest, "executionNumber must be an integer")
+                }
+                return Int64(number)
+            }
+            let includeDocument = body["includeJobDocument"]?.boolValue ?? true
+            let execution = try await engine.describe(
+                thing: thing, jobID: jobID, executionNumber: number, includeDocument: includeDocument)
+            return jobExecutionResponse(clientToken: token, timestamp: time, execution: execution)
+        case .startNext:
+            let details = body["statusDetails"]?.objectValue
+            if let details { try UpdateJobExecutionRequest.validateDetails(details) }
+            let step = body["stepTimeoutInMinutes"]?.unsignedValue(maximum: 10080).map { Int64($0) }
+            let execution = try await engine.startNext(thing: thing, statusDetails: details, stepTimeoutMinutes: step)
+            return jobExecutionResponse(clientToken: token, timestamp: time, execution: execution)
+        case .getPendingJobs:
+            let open = try await engine.pending(thing: thing)
+            var object = JSONObject()
+            if let token { object.set("clientToken", .string(token)) }
+            object.set("timestamp", .number(String(time)))
+            object.set("inProgressJobs", .array(open.filter { $0.status == .inProgress }.map(Self.summary)))
+            object.set("queuedJobs", .array(open.filter { $0.status == .queued }.map(Self.summary)))
+            return JSONValue.object(object).serialized
+        case .updateJob(let jobID):
+            guard !jobID.isEmpty, jobID != "$next" else {
+                throw JobsRequestError(.invalidTopic, "the update topic names no job")
+            }
+            let request = try UpdateJobExecutionRequest(parsing: body)
+            let outcome = try await engine.update(thing: thing, jobID: jobID, request: request)
+            var object = JSONObject()
+            if let token { object.set("clientToken", .string(token)) }
+            object.set("timestamp", .number(String(time)))
+            if outcome.includeState { object.set("executionState", outcome.execution.executionStateJSON) }
+            if outcome.includeDocument, let document = outcome.execution.jobDocument {
+                object.set("jobDocument", document)
+            }
+            return JSONValue.object(object).serialized
+        default:
+            throw JobsRequestError(.invalidTopic, "not a Jobs request topic")
+        }
+    }
+
+    private static func summary(_ execution: JobExecution) -> JSONValue {
+        var object = JSONObject([
+            JSONMember("jobId", .string(execution.jobID)), JSONMember("queuedAt", .number(String(execution.queuedAt))),
+        ])
+        if let started = execution.startedAt { object.set("startedAt", .number(String(started))) }
+        object.set("lastUpdatedAt", .number(String(execution.lastUpdatedAt)))
+        object.set("versionNumber", .number(String(execution.versionNumber)))
+        object.set("executionNumber", .number(String(execution.executionNumber)))
+        return .object(object)
+    }
+
+    private static func stateJSON(_ execution: JobExecution) -> JSONValue {
+        var object = JSONObject([JSONMember("status", .string(execution.status.rawValue))])
+        if let text = execution.statusDetails, let details = try? JSONParser.parse(text) {
+            object.set("statusDetails", details)
+        }
+        object.set("versionNumber", .number(String(execution.versionNumber)))
+        return .object(object)
+    }
+
+    private static func jobsError(_ error: any Error) -> (JobsErrorCode, String, JobExecution?) {
+        switch error {
+        case let rejection as JobsUpdateRejection: return (rejection.error.code, rejection.error.message, rejection.state)
+        case let error as JobsRequestError: return (error.code, error.message, nil)
+        default: return (.internalError, "the request could not be processed", nil)
+        }
+    }
+
+    private func answerStreamGet(
+        _ payload: [UInt8], streamID: String, format: StreamPayloadFormat, topics: ThingTopics,
+        session: MQTTSessionContext
+    ) async {
+        do {
+            let request =
+                format == .cbor ? try StreamRequest.decodeCBOR(payload) : try StreamRequest.decodeJSON(payload)
+            let blocks = try await streams.blocks(thing: topics.thingName, streamID: streamID, request: request)
+            let topic = topics.streamData(streamID, format: format)
+            for block in blocks {
+                session.deliver(topic: topic, payload: format == .cbor ? block.cborEncoded : block.jsonEncoded)
+            }
+        } catch {
+            rejectStream(error, streamID: streamID, format: format, topics: topics, session: session)
+        }
+    }
+
+    private func answerStreamDescribe(
+        _ payload: [UInt8], streamID: String, format: StreamPayloadFormat, topics: ThingTopics,
+        session: MQTTSessionContext
+    ) async {
+        do {
+            var token: String?
+            if format == .cbor {
+                if !payload.isEmpty {
+                    guard let value = try? CBORDecoder.decode(payload) else {
+                        throw StreamRequestError(.invalidCBOR, "the request is not CBOR")
+                    }
+                    token = value["c"]?.textValue
+                }
+            } else if !payload.isEmpty {
+                guard let value = try? JSONParser.parse(payload) else {
+                    throw StreamRequestError(.invalidJSON, "the request is not JSON")
+                }
+                token = value["c"]?.stringValue
+            }
+            let stream = try await streams.describe(thing: topics.thingName, streamID: streamID, clientToken: token)
+            let files = stream.files.map { ($0.fileID, $0.size) }
+            let answer: [UInt8]
+            if format == .cbor {
+                var pairs: [CBORPair] = []
+                if let token { pairs.append(CBORPair(.text("c"), .text(token))) }
+                pairs.append(CBORPair(.text("s"), .unsigned(UInt64(stream.version))))
+                pairs.append(CBORPair(.text("d"), .text("")))
+                pairs.append(
+                    CBORPair(
+                        .text("r"),
+                        .array(files.map { .map([CBORPair(.text("f"), .unsigned(UInt64($0.0))), CBORPair(.text("z"), .unsigned(UInt64($0.1)))]) })))
+                answer = CBORValue.map(pairs).encoded
+            } else {
+                var object = JSONObject()
+                if let token { object.set("c", .string(token)) }
+                object.set("s", .integer(stream.version))
+                object.set("d", .string(""))
+                object.set(
+                    "r",
+                    .array(files.map { .object(JSONObject([JSONMember("f", .integer($0.0)), JSONMember("z", .number(String($0.1)))])) }))
+                answer = JSONValue.object(object).serialized
+            }
+            session.deliver(topic: topics.streamDescription(streamID, format: format), payload: answer)
+        } catch {
+            rejectStream(error, streamID: streamID, format: format, topics: topics, session: session)
+        }
+    }
+
+    private func rejectStream(
+        _ error: any Error, streamID: String, format: StreamPayloadFormat, topics: ThingTopics,
+        session: MQTTSessionContext
+    ) {
+        let rejection = error as? StreamRequestError ?? StreamRequestError(.internalError, "the request failed")
+        logger.debug(
+            "stream request rejected",
+            metadata: ["thing": "\(topics.thingName)", "code": "\(rejection.code.rawValue)", "why": "\(rejection.message)"])
+        session.deliver(topic: topics.streamRejected(streamID, format: format), payload: rejection.rejectionPayload)
+    }
+}

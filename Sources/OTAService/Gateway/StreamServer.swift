@@ -1,0 +1,93 @@
+import Foundation
+import OTAWire
+import Synchronization
+
+// Serves GetStream and DescribeStream: checks that the requesting thing has an open execution of a job using
+// the stream (a device cannot read another thing's stream), then publishes one message per selected block.
+// File bytes are read from the blob store once and kept in memory while they are being served.
+
+public final class StreamServer: Sendable {
+    private let store: any OTAStore
+    private let blobs: BlobStore
+    private let cache = Mutex<[String: [UInt8]]>([:])
+    private let streamsOfJobs = Mutex<[String: String]>([:])
+
+    public init(store: any OTAStore, blobs: BlobStore) {
+        self.store = store
+        self.blobs = blobs
+    }
+
+    /// A decoded request's answer: the messages to publish on the data topic, in order.
+    public func blocks(thing: String, streamID: String, request: StreamRequest) async throws(StreamRequestError)
+        -> [StreamDataBlock]
+    {
+        let stream = try await authorizedStream(thing: thing, streamID: streamID, clientToken: request.clientToken)
+        if let version = request.streamVersion, version != UInt64(stream.version) {
+            throw StreamRequestError(
+                .versionMismatch, "stream version is \(stream.version), not \(version)", clientToken: request.clientToken)
+        }
+        guard let file = stream.files.first(where: { UInt64($0.fileID) == request.fileID }) else {
+            throw StreamRequestError(
+                .resourceNotFound, "stream \(streamID) has no file \(request.fileID)", clientToken: request.clientToken)
+        }
+        let indices = try BlockSelection.blocks(for: request, fileSize: UInt64(file.size))
+        let bytes: [UInt8]
+        do { bytes = try content(of: file.storedFileID) } catch {
+            throw StreamRequestError(.internalError, "the file cannot be read", clientToken: request.clientToken)
+        }
+        return indices.map { index in
+            let start = Int(index * request.blockSize)
+            let end = min(start + Int(request.blockSize), bytes.count)
+            return StreamDataBlock(fileID: request.fileID, blockIndex: index, payload: Array(bytes[start..<end]))
+        }
+    }
+
+    /// DescribeStream: `{"c":…,"s":version,"d":description,"r":[{"f":id,"z":size}]}`.
+    public func describe(thing: String, streamID: String, clientToken: String?) async throws(StreamRequestError)
+        -> StreamRecord
+    {
+        try await authorizedStream(thing: thing, streamID: streamID, clientToken: clientToken)
+    }
+
+    private func authorizedStream(thing: String, streamID: String, clientToken: String?) async
+        throws(StreamRequestError) -> StreamRecord
+    {
+        do {
+            let known = streamsOfJobs.withLock { $0 }
+            let result = try await store.read { reader -> (StreamRecord?, Bool, [String: String]) in
+                var learned: [String: String] = [:]
+                var allowed = false
+                for execution in try reader.executions(thing: thing) where !execution.status.isTerminal {
+                    var stream = known[execution.jobID]
+                    if stream == nil, let job = try reader.job(id: execution.jobID) {
+                        stream = job.streamID
+                        learned[job.id] = job.streamID
+                    }
+                    if stream == streamID { allowed = true }
+                }
+                return (allowed ? try reader.stream(id: streamID) : nil, allowed, learned)
+            }
+            if !result.2.isEmpty { streamsOfJobs.withLock { $0.merge(result.2) { $1 } } }
+            guard result.1, let stream = result.0 else {
+                throw StreamRequestError(
+                    .unauthorized, "thing \(thing) has no open job that uses stream \(streamID)", clientToken: clientToken)
+            }
+            return stream
+        } catch let error as StreamRequestError {
+            throw error
+        } catch {
+            throw StreamRequestError(.internalError, "storage failed", clientToken: clientToken)
+        }
+    }
+
+    private func content(of fileID: String) throws -> [UInt8] {
+        if let bytes = cache.withLock({ $0[fileID] }) { return bytes }
+        let bytes = try blobs.get(fileID)
+        cache.withLock { cache in
+            // Keep the working set small: a handful of update images, not every file ever served.
+            if cache.count >= 8 { cache.removeAll() }
+            cache[fileID] = bytes
+        }
+        return bytes
+    }
+}

@@ -1,0 +1,159 @@
+import OTAWire
+
+// The periodic part of the engine: rollout releases, abort criteria, timeouts, snapshot completion, and the
+// continuous-job reaction to group membership changes.
+
+extension JobEngine {
+    /// What one tick did, for logs and tests.
+    public struct TickReport: Sendable, Equatable {
+        public var released = 0
+        public var timedOut = 0
+        public var aborted: [String] = []
+        public var completed: [String] = []
+    }
+
+    /// Runs every active job once: time out overdue executions, evaluate abort criteria, release targets at the
+    /// rollout rate, complete finished snapshot jobs. Called every second by the service and directly by tests.
+    @discardableResult
+    public func tick() async throws -> TickReport {
+        let time = now()
+        let (report, changes) = try await store.write { writer -> (TickReport, [NextChange]) in
+            var report = TickReport()
+            var changes: [NextChange] = []
+            let overdue = try writer.timedOutExecutions(at: time)
+            let (_, timeoutChanges) = try Self.trackingNext(of: Set(overdue.map(\.thingName)), in: writer) {
+                for execution in overdue {
+                    let next = ExecutionTransitions.applyServiceMove(execution, to: .timedOut, now: time)
+                    if try writer.replace(next, expectedVersion: execution.versionNumber) { report.timedOut += 1 }
+                }
+            }
+            changes += timeoutChanges
+            for job in try writer.activeJobs() {
+                changes += try Self.advance(job, at: time, in: writer, report: &report)
+            }
+            return (report, changes)
+        }
+        await deliver(changes)
+        return report
+    }
+
+    private static func advance(_ job: Job, at time: Int64, in writer: any StoreWriter, report: inout TickReport)
+        throws -> [NextChange]
+    {
+        let executions = try writer.executions(jobID: job.id)
+        var counts = JobCounts()
+        counts.notified = executions.count
+        for execution in executions {
+            counts.count(execution.status)
+            if execution.queuedAt > time - 60 { counts.releasedInLastMinute += 1 }
+        }
+        if let criterion = RolloutPolicy.abortCriterionMet(job.abortCriteria, counts: counts) {
+            report.aborted.append(job.id)
+            let reason =
+                "abort: \(criterion.failureType.rawValue) reached \(criterion.thresholdPercentage)% "
+                + "of \(counts.executed) executed things"
+            return try cancel(job, force: false, reason: reason, at: time, in: writer)
+        }
+        var changes: [NextChange] = []
+        let allowance = RolloutPolicy.allowance(job.rollout, counts: counts)
+        if allowance > 0 {
+            let things = try writer.pendingTargets(jobID: job.id, limit: allowance)
+            let (_, released) = try trackingNext(of: Set(things), in: writer) {
+                for thing in things {
+                    try queueExecution(of: job.id, for: thing, at: time, in: writer)
+                    try writer.removePendingTarget(jobID: job.id, thing: thing)
+                }
+            }
+            report.released += things.count
+            changes += released
+        }
+        if job.selection == .snapshot, try writer.pendingTargetCount(jobID: job.id) == 0,
+            try writer.executions(jobID: job.id).allSatisfy({ $0.status.isTerminal })
+        {
+            var completed = job
+            completed.status = .completed
+            completed.completedAt = time
+            try writer.save(completed)
+            report.completed.append(job.id)
+        }
+        return changes
+    }
+
+    /// A new QUEUED execution, numbered after the thing's previous ones for this job.
+    @discardableResult
+    static func queueExecution(of jobID: String, for thing: String, at time: Int64, in writer: any StoreWriter) throws
+        -> JobExecution
+    {
+        let number = (try writer.execution(jobID: jobID, thing: thing)?.executionNumber ?? 0) + 1
+        return try writer.insert(
+            JobExecution(
+                jobID: jobID, thingName: thing, executionNumber: number, status: .queued, statusDetails: nil,
+                queuedAt: time, startedAt: nil, lastUpdatedAt: time, versionNumber: 1, timeoutAt: nil, sequence: 0))
+    }
+
+    /// Cancels a job: QUEUED executions become CANCELED (IN_PROGRESS ones too when forced), unreleased targets
+    /// are dropped, and the job keeps the reason.
+    static func cancel(_ job: Job, force: Bool, reason: String, at time: Int64, in writer: any StoreWriter) throws
+        -> [NextChange]
+    {
+        let executions = try writer.executions(jobID: job.id)
+        let (_, changes) = try trackingNext(of: Set(executions.map(\.thingName)), in: writer) {
+            for execution in executions
+            where ExecutionTransitions.serviceMayMove(from: execution.status, to: .canceled, force: force) {
+                let next = ExecutionTransitions.applyServiceMove(execution, to: .canceled, now: time)
+                _ = try writer.replace(next, expectedVersion: execution.versionNumber)
+            }
+            try writer.removeAllPendingTargets(jobID: job.id)
+            var canceled = job
+            canceled.status = .canceled
+            canceled.reason = reason
+            canceled.completedAt = time
+            try writer.save(canceled)
+        }
+        return changes
+    }
+
+    /// Cancels a job on the user's request.
+    public func cancel(jobID: String, force: Bool, reason: String = "canceled by the user") async throws {
+        let time = now()
+        let changes = try await store.write { writer -> [NextChange] in
+            guard let job = try writer.job(id: jobID) else { throw OTAServiceError.notFound("job \(jobID)") }
+            guard job.status == .inProgress || force else {
+                throw OTAServiceError.conflict("job \(jobID) is already \(job.status.rawValue)")
+            }
+            return try Self.cancel(job, force: force, reason: reason, at: time, in: writer)
+        }
+        await deliver(changes)
+    }
+
+    /// A thing's group membership changed (added or removed statically, attributes changed, new thing): continuous
+    /// jobs give it an execution when it joins a target group and has none open (new and re-provisioned devices),
+    /// bypassing the rollout rate as AWS does; leaving every target removes its open execution (REMOVED).
+    public func membershipChanged(thing: String, before: Set<String>, after: Set<String>) async throws {
+        guard before != after else { return }
+        let time = now()
+        let changes = try await store.write { writer -> [NextChange] in
+            let (_, changes) = try Self.trackingNext(of: [thing], in: writer) {
+                for job in try writer.activeJobs() where job.selection == .continuous {
+                    let groups = Set(job.targets.compactMap { if case .group(let name) = $0 { name } else { nil } })
+                    let direct = job.targets.contains(.thing(thing))
+                    let wasTarget = direct || !groups.isDisjoint(with: before)
+                    let isTarget = direct || !groups.isDisjoint(with: after)
+                    let current = try writer.execution(jobID: job.id, thing: thing)
+                    if isTarget && !wasTarget && (current == nil || current!.status.isTerminal) {
+                        try writer.removePendingTarget(jobID: job.id, thing: thing)
+                        try Self.queueExecution(of: job.id, for: thing, at: time, in: writer)
+                    } else if wasTarget && !isTarget {
+                        try writer.removePendingTarget(jobID: job.id, thing: thing)
+                        if let current, ExecutionTransitions.serviceMayMove(from: current.status, to: .removed) {
+                            let removed = ExecutionTransitions.applyServiceMove(current, to: .removed, now: time)
+                            _ = try writer.replace(removed, expectedVersion: current.versionNumber)
+                        }
+                    }
+                }
+            }
+            return changes
+        }
+        await deliver(changes)
+    }
+}

@@ -1,0 +1,198 @@
+import Foundation
+import OTAWire
+import Synchronization
+
+// The jobs side of the service: executions as devices see them through the Jobs MQTT API, and the
+// notify-next rule. Every operation is one store transaction; notify-next goes out after the commit, and only
+// when the identity of a thing's next execution changed (aws-ota-wire.md §3.3) — never for progress.
+
+/// Receives notify-next payloads for delivery to a thing (the gateway publishes them on its notify-next topic).
+public typealias NotifyNextSink = @Sendable (_ thing: String, _ payload: [UInt8]) -> Void
+
+public final class JobEngine: Sendable {
+    let store: any OTAStore
+    let now: @Sendable () -> Int64
+    private let sink = Mutex<NotifyNextSink?>(nil)
+    private let documents = Mutex<[String: JSONValue]>([:])
+
+    public init(store: any OTAStore, now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }) {
+        self.store = store
+        self.now = now
+    }
+
+    public func setNotifyNextSink(_ sink: @escaping NotifyNextSink) {
+        self.sink.withLock { $0 = sink }
+    }
+
+    // MARK: Device requests
+
+    /// DescribeJobExecution `$next`: IN_PROGRESS first, then the oldest QUEUED.
+    public func describeNext(thing: String) async throws -> JobExecutionMessage? {
+        let execution = try await store.read { reader in try Self.next(for: thing, in: reader) }
+        guard let execution else { return nil }
+        return try await message(execution, includeDocument: true)
+    }
+
+    /// DescribeJobExecution for a named job; ResourceNotFound when the thing has no such execution.
+    public func describe(thing: String, jobID: String, executionNumber: Int64?, includeDocument: Bool) async throws
+        -> JobExecutionMessage
+    {
+        let execution = try await store.read { reader -> JobExecution? in
+            guard let latest = try reader.execution(jobID: jobID, thing: thing) else { return nil }
+            if let executionNumber, executionNumber != latest.executionNumber { return nil }
+            return latest
+        }
+        guard let execution else {
+            throw JobsRequestError(.resourceNotFound, "no execution of job \(jobID) for thing \(thing)")
+        }
+        return try await message(execution, includeDocument: includeDocument)
+    }
+
+    /// GetPendingJobExecutions: IN_PROGRESS and QUEUED executions in queue order.
+    public func pending(thing: String) async throws -> [JobExecution] {
+        try await store.read { reader in try reader.executions(thing: thing).filter { !$0.status.isTerminal } }
+    }
+
+    /// StartNextPendingJobExecution: the next execution, moved QUEUED → IN_PROGRESS with the given details.
+    public func startNext(thing: String, statusDetails: JSONObject?, stepTimeoutMinutes: Int64?) async throws
+        -> JobExecutionMessage?
+    {
+        let time = now()
+        let started = try await store.write { writer -> JobExecution? in
+            guard let next = try Self.next(for: thing, in: writer) else { return nil }
+            guard next.status == .queued else { return next }
+            let job = try writer.job(id: next.jobID)
+            let moved = ExecutionTransitions.applyDeviceUpdate(
+                next, status: .inProgress, statusDetails: statusDetails, now: time,
+                inProgressTimeoutMinutes: job?.inProgressTimeoutMinutes, stepTimeoutMinutes: stepTimeoutMinutes)
+            guard try writer.replace(moved, expectedVersion: next.versionNumber) else {
+                throw JobsRequestError(.internalError, "the execution changed concurrently")
+            }
+            return moved
+        }
+        guard let started else { return nil }
+        return try await message(started, includeDocument: true)
+    }
+
+    /// What an accepted UpdateJobExecution answers with.
+    public struct UpdateOutcome: Sendable {
+        public var execution: JobExecutionMessage
+        public var includeState: Bool
+        public var includeDocument: Bool
+    }
+
+    /// UpdateJobExecution from a device.
+    public func update(thing: String, jobID: String, request: UpdateJobExecutionRequest) async throws -> UpdateOutcome {
+        let time = now()
+        let (updated, changes) = try await store.write { writer -> (JobExecution, [NextChange]) in
+            try Self.trackingNext(of: [thing], in: writer) {
+                guard let current = try writer.execution(jobID: jobID, thing: thing),
+                    request.executionNumber == nil || request.executionNumber == current.executionNumber
+                else { throw JobsRequestError(.resourceNotFound, "no execution of job \(jobID) for thing \(thing)") }
+                if let expected = request.expectedVersion, expected != current.versionNumber {
+                    throw JobsUpdateRejection(
+                        error: JobsRequestError(
+                            .versionMismatch, "expected version \(expected), the execution is at \(current.versionNumber)"),
+                        state: current)
+                }
+                guard ExecutionTransitions.deviceMayMove(from: current.status, to: request.status) else {
+                    throw JobsUpdateRejection(
+                        error: JobsRequestError(
+                            .invalidStateTransition,
+                            "cannot update the execution from \(current.status.rawValue) to \(request.status.rawValue)"),
+                        state: current)
+                }
+                let job = try writer.job(id: jobID)
+                let next = ExecutionTransitions.applyDeviceUpdate(
+                    current, status: request.status, statusDetails: request.statusDetails, now: time,
+                    inProgressTimeoutMinutes: job?.inProgressTimeoutMinutes,
+                    stepTimeoutMinutes: request.status == .inProgress ? request.stepTimeoutInMinutes : nil)
+                guard try writer.replace(next, expectedVersion: current.versionNumber) else {
+                    throw JobsRequestError(.internalError, "the execution changed concurrently")
+                }
+                return next
+            }
+        }
+        await deliver(changes)
+        return UpdateOutcome(
+            execution: try await message(updated, includeDocument: request.includeJobDocument),
+            includeState: request.includeJobExecutionState, includeDocument: request.includeJobDocument)
+    }
+
+    // MARK: Shared helpers
+
+    /// The execution a device works on next: IN_PROGRESS first, then QUEUED, each in queue order.
+    static func next(for thing: String, in reader: any StoreReader) throws -> JobExecution? {
+        let open = try reader.executions(thing: thing).filter { !$0.status.isTerminal }
+        return open.first { $0.status == .inProgress } ?? open.first
+    }
+
+    /// A change of a thing's next execution, to announce on notify-next.
+    struct NextChange: Sendable {
+        let thing: String
+        let next: JobExecution?
+    }
+
+    /// Runs `change` and reports the things whose next execution (job and execution number) is no longer the same.
+    static func trackingNext<T>(
+        of things: Set<String>, in writer: any StoreWriter, _ change: () throws -> T
+    ) throws -> (T, [NextChange]) {
+        var before: [String: JobExecution?] = [:]
+        for thing in things { before[thing] = try next(for: thing, in: writer) }
+        let result = try change()
+        var changes: [NextChange] = []
+        for thing in things.sorted() {
+            let after = try next(for: thing, in: writer)
+            let previous = before[thing] ?? nil
+            if previous?.jobID != after?.jobID || previous?.executionNumber != after?.executionNumber {
+                changes.append(NextChange(thing: thing, next: after))
+            }
+        }
+        return (result, changes)
+    }
+
+    /// Sends notify-next for each change, after the transaction committed.
+    func deliver(_ changes: [NextChange]) async {
+        guard !changes.isEmpty, let sink = sink.withLock({ $0 }) else { return }
+        let time = now()
+        for change in changes {
+            let execution = try? await change.next.asyncMap { try await message($0, includeDocument: true) }
+            sink(change.thing, jobExecutionResponse(clientToken: nil, timestamp: time, execution: execution ?? nil))
+        }
+    }
+
+    /// The wire form of an execution, with the job document parsed once per job and cached.
+    func message(_ execution: JobExecution, includeDocument: Bool) async throws -> JobExecutionMessage {
+        var document: JSONValue?
+        if includeDocument {
+            document = documents.withLock { $0[execution.jobID] }
+            if document == nil {
+                guard let job = try await store.read({ reader in try reader.job(id: execution.jobID) }) else {
+                    throw JobsRequestError(.internalError, "job \(execution.jobID) is missing")
+                }
+                let parsed = try JSONParser.parse(job.document)
+                documents.withLock { $0[execution.jobID] = parsed }
+                document = parsed
+            }
+        }
+        var details: JSONObject?
+        if let text = execution.statusDetails { details = try JSONParser.parse(text).objectValue }
+        return JobExecutionMessage(
+            jobID: execution.jobID, thingName: execution.thingName, status: execution.status, statusDetails: details,
+            queuedAt: execution.queuedAt, startedAt: execution.startedAt, lastUpdatedAt: execution.lastUpdatedAt,
+            versionNumber: execution.versionNumber, executionNumber: execution.executionNumber, jobDocument: document)
+    }
+}
+
+/// A rejection that carries the execution's state, as VersionMismatch and InvalidStateTransition do on AWS.
+public struct JobsUpdateRejection: Error {
+    public let error: JobsRequestError
+    public let state: JobExecution
+}
+
+extension Optional {
+    func asyncMap<U>(_ transform: (Wrapped) async throws -> U) async rethrows -> U? {
+        guard let value = self else { return nil }
+        return try await transform(value)
+    }
+}

@@ -1,0 +1,90 @@
+import OTAWire
+
+// CreateOTAUpdate as SwiftOTA takes it (aws-ota-wire.md §9.1), validated before anything is stored.
+
+public struct CreateUpdateRequest: Sendable, Codable, Equatable {
+    public var id: String
+    public var description: String?
+    /// The stored file's id (sha256 hex).
+    public var fileID: String
+    /// What the job document's `filepath` says; "/" by default.
+    public var fileName: String?
+    /// 0 = firmware; other values are data files (no reboot, no self-test).
+    public var fileType: Int?
+    public var signingProfile: String
+    /// base64 DER signature made by the user; nil asks the service to sign with the profile's key.
+    public var signature: String?
+    public var things: [String]?
+    public var groups: [String]?
+    public var targetSelection: TargetSelection?
+    public var rollout: RolloutConfig?
+    public var abortCriteria: [AbortCriterion]?
+    public var inProgressTimeoutMinutes: Int?
+
+    public init(
+        id: String, description: String? = nil, fileID: String, fileName: String? = nil, fileType: Int? = nil,
+        signingProfile: String, signature: String? = nil, things: [String]? = nil, groups: [String]? = nil,
+        targetSelection: TargetSelection? = nil, rollout: RolloutConfig? = nil, abortCriteria: [AbortCriterion]? = nil,
+        inProgressTimeoutMinutes: Int? = nil
+    ) {
+        self.id = id
+        self.description = description
+        self.fileID = fileID
+        self.fileName = fileName
+        self.fileType = fileType
+        self.signingProfile = signingProfile
+        self.signature = signature
+        self.things = things
+        self.groups = groups
+        self.targetSelection = targetSelection
+        self.rollout = rollout
+        self.abortCriteria = abortCriteria
+        self.inProgressTimeoutMinutes = inProgressTimeoutMinutes
+    }
+
+    /// The FreeRTOS agent tracks at most 1024 blocks of 4 KiB and silently ignores larger jobs (§4.1, §5.6).
+    public static let maximumFileSize = 1024 * 4096
+
+    /// Range checks from the AWS API model; each failure names the field and the allowed range.
+    public func validate() throws(OTAServiceError) {
+        guard Names.isUpdateID(id) else {
+            throw .invalidRequest("update id '\(id)' must be 1–56 of a-z A-Z 0-9 _ - (the job id is AFR_OTA-<id>)")
+        }
+        if let fileType, !(0...255).contains(fileType) { throw .invalidRequest("fileType must be 0–255") }
+        if let fileName, fileName.isEmpty || fileName.utf8.count > 1024 {
+            throw .invalidRequest("fileName must be 1–1024 bytes")
+        }
+        guard !(things ?? []).isEmpty || !(groups ?? []).isEmpty else {
+            throw .invalidRequest("an update needs at least one target thing or group")
+        }
+        if let rollout {
+            if let maximum = rollout.maximumPerMinute, !(1...1000).contains(maximum) {
+                throw .invalidRequest("rollout.maximumPerMinute must be 1–1000")
+            }
+            if let exponential = rollout.exponentialRate {
+                guard (1...1000).contains(exponential.baseRatePerMinute) else {
+                    throw .invalidRequest("rollout.exponentialRate.baseRatePerMinute must be 1–1000")
+                }
+                guard (1.1...5).contains(exponential.incrementFactor) else {
+                    throw .invalidRequest("rollout.exponentialRate.incrementFactor must be 1.1–5")
+                }
+                let criteria = [exponential.numberOfNotifiedThings, exponential.numberOfSucceededThings].compactMap { $0 }
+                guard criteria.count == 1, criteria[0] >= 1 else {
+                    throw .invalidRequest(
+                        "rollout.exponentialRate needs exactly one of numberOfNotifiedThings, numberOfSucceededThings (>= 1)")
+                }
+            }
+        }
+        for criterion in abortCriteria ?? [] {
+            guard (0...100).contains(criterion.thresholdPercentage) else {
+                throw .invalidRequest("abort thresholdPercentage must be 0–100")
+            }
+            guard criterion.minNumberOfExecutedThings >= 1 else {
+                throw .invalidRequest("abort minNumberOfExecutedThings must be >= 1")
+            }
+        }
+        if let minutes = inProgressTimeoutMinutes, !(1...10080).contains(minutes) {
+            throw .invalidRequest("inProgressTimeoutMinutes must be 1–10080")
+        }
+    }
+}

@@ -1,0 +1,126 @@
+import CodeSigning
+import Crypto
+import Foundation
+import Logging
+import MQTT
+import OTAWire
+import Synchronization
+
+// The whole service in one process: storage, blob store, PKI, job engine, device gateway (MQTT over mutual TLS)
+// and the periodic rollout tick. `ota serve` and the end-to-end tests start it.
+
+public struct OTAServerConfiguration: Sendable {
+    public var dataDirectory: String
+    public var mqttHost = "0.0.0.0"
+    public var mqttPort = OTAServiceDefaults.mqttTLSPort
+    /// Host names and addresses the server certificate names (created on first start only).
+    public var serverHosts = ["localhost", "127.0.0.1"]
+    public var tickInterval: Duration = .seconds(1)
+    public var now: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
+
+    public init(dataDirectory: String) {
+        self.dataDirectory = dataDirectory
+    }
+}
+
+public final class OTAServer: Sendable {
+    public let configuration: OTAServerConfiguration
+    public let store: SQLiteStore
+    public let blobs: BlobStore
+    public let pki: ServicePKI
+    public let engine: JobEngine
+    public let registry: Registry
+    public let updates: Updates
+    public let gateway: DeviceGateway
+    public let mqtt: MQTTServer
+    /// True when this start created the PKI (first start).
+    public let createdPKI: Bool
+    private let revoked = RevocationList()
+    private let ticker = Mutex<Task<Void, Never>?>(nil)
+    private let logger: Logger
+
+    public init(configuration: OTAServerConfiguration, logger: Logger = Logger(label: "swiftota.service")) throws {
+        self.configuration = configuration
+        self.logger = logger
+        let directory = configuration.dataDirectory
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        store = try SQLiteStore(path: directory + "/ota.sqlite")
+        blobs = try BlobStore(root: directory + "/blobs")
+        (pki, createdPKI) = try ServicePKI.openOrCreate(directory: directory + "/pki", hosts: configuration.serverHosts)
+        engine = JobEngine(store: store, now: configuration.now)
+        registry = Registry(store: store, engine: engine)
+        updates = Updates(store: store, blobs: blobs, engine: engine)
+        gateway = DeviceGateway(
+            engine: engine, streams: StreamServer(store: store, blobs: blobs), store: store, logger: logger)
+        let revoked = revoked
+        let tls = try MQTTServerConfiguration.TLSIdentity(
+            certificateChainPEM: pki.serverCertificatePath, privateKeyPEM: pki.serverKeyPath,
+            clientCAPEM: pki.caCertificatePath)
+        mqtt = MQTTServer(
+            configuration: MQTTServerConfiguration(
+                host: configuration.mqttHost, port: configuration.mqttPort, tls: tls,
+                isRevoked: { identity in revoked.contains(certificateDER: identity.certificateDER) }),
+            authorizer: DeviceAuthorizer(), requestHandler: gateway, logger: Logger(label: "swiftota.gateway"))
+        let mqtt = mqtt
+        engine.setNotifyNextSink { thing, payload in
+            mqtt.publish(PublishPacket(topic: ThingTopics(thingName: thing).notifyNext, payload: payload, qos: .atLeastOnce))
+        }
+    }
+
+    /// Starts the gateway and the rollout tick; returns the MQTT port.
+    @discardableResult
+    public func start() async throws -> Int {
+        let fingerprints = try await store.read { reader in
+            try reader.things().flatMap { try reader.certificates(of: $0.name) }.filter { $0.status == .revoked }
+                .map(\.fingerprint)
+        }
+        revoked.add(fingerprints)
+        let port = try await mqtt.start()
+        let engine = engine
+        let interval = configuration.tickInterval
+        let logger = logger
+        ticker.withLock {
+            $0 = Task {
+                while !Task.isCancelled {
+                    do { try await engine.tick() } catch { logger.error("rollout tick failed", metadata: ["error": "\(error)"]) }
+                    try? await Task.sleep(for: interval)
+                }
+            }
+        }
+        logger.info("service started", metadata: ["mqttPort": "\(port)", "dataDirectory": "\(configuration.dataDirectory)"])
+        return port
+    }
+
+    public func stop() async {
+        ticker.withLock { $0 }?.cancel()
+        await mqtt.stop()
+    }
+
+    /// Creates a thing's key and certificate from the service CA and binds the certificate to it.
+    public func provisionDevice(_ thing: String) async throws -> (certificatePEM: String, privateKeyPEM: String) {
+        let issued = try pki.issueDevice(thing)
+        _ = try await registry.bind(certificatePEM: issued.certificatePEM, to: thing)
+        return issued
+    }
+
+    /// Revokes a device certificate; the gateway refuses it from the next connection on.
+    public func revokeCertificate(fingerprint: String) async throws -> DeviceCertificate {
+        let certificate = try await registry.revoke(fingerprint: fingerprint)
+        revoked.add([fingerprint])
+        return certificate
+    }
+}
+
+/// Fingerprints (SHA-256 of the DER) of revoked device certificates, checked on every TLS connection.
+final class RevocationList: Sendable {
+    private let fingerprints = Mutex<Set<String>>([])
+
+    func add(_ new: [String]) {
+        fingerprints.withLock { $0.formUnion(new) }
+    }
+
+    func contains(certificateDER: [UInt8]) -> Bool {
+        let fingerprint = sha256Hex(certificateDER)
+        return fingerprints.withLock { $0.contains(fingerprint) }
+    }
+}

@@ -1,0 +1,65 @@
+// Errors of the service's own operations (API and CLI). Each maps to an HTTP status and a problem type.
+
+public enum OTAServiceError: Error, Equatable, CustomStringConvertible {
+    case invalidRequest(String)
+    case notFound(String)
+    case conflict(String)
+    case unauthorized(String)
+    case signatureInvalid(String)
+    case internalError(String)
+
+    public var description: String {
+        switch self {
+        case .invalidRequest(let message): return "invalid request: \(message)"
+        case .notFound(let what): return "not found: \(what)"
+        case .conflict(let message): return "conflict: \(message)"
+        case .unauthorized(let message): return "unauthorized: \(message)"
+        case .signatureInvalid(let message): return "signature does not verify: \(message)"
+        case .internalError(let message): return "internal error: \(message)"
+        }
+    }
+
+    public var httpStatus: Int {
+        switch self {
+        case .invalidRequest, .signatureInvalid: return 400
+        case .unauthorized: return 401
+        case .notFound: return 404
+        case .conflict: return 409
+        case .internalError: return 500
+        }
+    }
+
+    /// The short problem type, used in problem-details `type` and the CLI's `--json` errors.
+    public var kind: String {
+        switch self {
+        case .invalidRequest: return "invalid-request"
+        case .notFound: return "not-found"
+        case .conflict: return "conflict"
+        case .unauthorized: return "unauthorized"
+        case .signatureInvalid: return "signature-invalid"
+        case .internalError: return "internal-error"
+        }
+    }
+}
+
+/// Name rules shared by the registry and the updates.
+public enum Names {
+    /// AWS IoT thing and group names: 1–128 of `a-zA-Z0-9:_-` (they become topic levels, client ids and CNs).
+    public static func isThingName(_ name: String) -> Bool {
+        (1...128).contains(name.utf8.count) && name.utf8.allSatisfy { isWordByte($0) || $0 == 0x3A }
+    }
+
+    /// Update ids: 1–56 of `a-zA-Z0-9_-`, so that the job id `AFR_OTA-<id>` stays within AWS's 64 characters.
+    public static func isUpdateID(_ id: String) -> Bool {
+        (1...56).contains(id.utf8.count) && id.utf8.allSatisfy(isWordByte)
+    }
+
+    public static func isAttributeName(_ name: String) -> Bool {
+        (1...128).contains(name.utf8.count) && name.utf8.allSatisfy { isWordByte($0) || $0 == 0x2E || $0 == 0x3A }
+    }
+
+    private static func isWordByte(_ byte: UInt8) -> Bool {
+        (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || byte == 0x5F
+            || byte == 0x2D
+    }
+}

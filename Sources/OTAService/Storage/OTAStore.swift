@@ -1,0 +1,89 @@
+import OTAWire
+
+// The storage contract. Every state change runs inside `write`, one transaction: it commits whole or not at
+// all. Backends: SQLite through GRDB now (`SQLiteStore`); PostgreSQL next. The contract tests in
+// Tests/OTAServiceTests/StoreContractTests.swift run against every backend.
+//
+// Transactions take synchronous closures: the engine's decisions between reads and writes are pure and quick,
+// and a closure keeps a unit of work in one place. A PostgreSQL backend runs the closure on a dedicated
+// connection inside BEGIN … COMMIT.
+
+public protocol OTAStore: Sendable {
+    func read<T: Sendable>(_ body: @Sendable (any StoreReader) throws -> T) async throws -> T
+    func write<T: Sendable>(_ body: @Sendable (any StoreWriter) throws -> T) async throws -> T
+}
+
+public protocol StoreReader {
+    func thing(named name: String) throws -> Thing?
+    func things() throws -> [Thing]
+    func group(named name: String) throws -> ThingGroup?
+    func groups() throws -> [ThingGroup]
+    /// Static members of a group (dynamic groups have none stored).
+    func staticMembers(of group: String) throws -> [String]
+    /// Static groups `thing` belongs to.
+    func staticGroups(of thing: String) throws -> [String]
+
+    func certificate(fingerprint: String) throws -> DeviceCertificate?
+    func certificates(of thing: String) throws -> [DeviceCertificate]
+
+    func file(id: String) throws -> StoredFile?
+    func files() throws -> [StoredFile]
+    func signingProfile(named name: String) throws -> SigningProfileRecord?
+    func signingProfiles() throws -> [SigningProfileRecord]
+
+    func update(id: String) throws -> OTAUpdate?
+    func updates() throws -> [OTAUpdate]
+    func job(id: String) throws -> Job?
+    func jobs() throws -> [Job]
+    func activeJobs() throws -> [Job]
+    func stream(id: String) throws -> StreamRecord?
+
+    /// The latest execution (highest execution number) of `jobID` for `thing`.
+    func execution(jobID: String, thing: String) throws -> JobExecution?
+    func executions(jobID: String) throws -> [JobExecution]
+    /// Latest execution per job for `thing`, in queue order.
+    func executions(thing: String) throws -> [JobExecution]
+    /// Targets of a job that the rollout has not released yet, in the order they were added.
+    func pendingTargets(jobID: String, limit: Int) throws -> [String]
+    func pendingTargetCount(jobID: String) throws -> Int
+    /// IN_PROGRESS executions whose `timeoutAt` is at or before `time`.
+    func timedOutExecutions(at time: Int64) throws -> [JobExecution]
+}
+
+public protocol StoreWriter: StoreReader {
+    /// Inserts or replaces.
+    func save(_ thing: Thing) throws
+    func deleteThing(named name: String) throws
+    func save(_ group: ThingGroup) throws
+    func deleteGroup(named name: String) throws
+    func addMember(_ thing: String, to group: String) throws
+    func removeMember(_ thing: String, from group: String) throws
+    func save(_ certificate: DeviceCertificate) throws
+    func save(_ file: StoredFile) throws
+    func save(_ profile: SigningProfileRecord) throws
+    func save(_ update: OTAUpdate) throws
+    func save(_ job: Job) throws
+    func save(_ stream: StreamRecord) throws
+    /// Inserts a new execution; its `sequence` is assigned by the store and returned.
+    func insert(_ execution: JobExecution) throws -> JobExecution
+    /// Replaces the execution with the same job, thing and execution number, only if its stored version is
+    /// `expectedVersion`; returns false (and changes nothing) otherwise.
+    func replace(_ execution: JobExecution, expectedVersion: Int64) throws -> Bool
+    func addPendingTargets(jobID: String, things: [String]) throws
+    func removePendingTarget(jobID: String, thing: String) throws
+    func removeAllPendingTargets(jobID: String) throws
+}
+
+public enum StoreError: Error, CustomStringConvertible, Equatable {
+    case notFound(String)
+    case conflict(String)
+    case corrupt(String)
+
+    public var description: String {
+        switch self {
+        case .notFound(let what): return "not found: \(what)"
+        case .conflict(let what): return "conflict: \(what)"
+        case .corrupt(let what): return "stored data is corrupt: \(what)"
+        }
+    }
+}
