@@ -84,6 +84,14 @@ let package = Package(
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "CodeSigning", "TestSupport"]),
         .testTarget(name: "CodeSigningTests", dependencies: ["CodeSigning", "ESP32Formats", "TestSupport"]),
         .testTarget(name: "otaTests", dependencies: ["ESP32Formats", "TestSupport"]),
+        .testTarget(
+            name: "OTAServiceTests",
+            dependencies: [
+                "OTAService", "OTAWire", "MQTT", "CodeSigning", "ESP32Formats", "TestSupport",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,180 @@
+import CodeSigning
+import Crypto
+import ESP32Formats
+import Foundation
+import MQTT
+import NIOSSL
+import OTAService
+import OTAWire
+import Synchronization
+import TestSupport
+
+/// A clock the test moves by hand.
+final class ManualClock: Sendable {
+    private let seconds = Mutex<Int64>(1_700_000_000)
+    var now: Int64 { seconds.withLock { $0 } }
+    func advance(by delta: Int64) { seconds.withLock { $0 += delta } }
+}
+
+/// A real service on 127.0.0.1 in a temporary data directory, with a manual clock and the rollout tick driven
+/// by the test, plus a code-signing key, its self-signed certificate and a signing profile "demo".
+final class ServiceHarness: Sendable {
+    let directory: TemporaryDirectory
+    let clock = ManualClock()
+    let server: OTAServer
+    let port: Int
+    let signingKey: P256.Signing.PrivateKey
+    let signingCertificatePEM: String
+
+    init() async throws {
+        directory = try TemporaryDirectory("ota-service")
+        var configuration = OTAServerConfiguration(dataDirectory: directory.path("data"))
+        configuration.mqttHost = "127.0.0.1"
+        configuration.mqttPort = 0
+        configuration.tickInterval = .seconds(3600)
+        let clock = clock
+        configuration.now = { clock.now }
+        server = try OTAServer(configuration: configuration)
+        port = try await server.start()
+        signingKey = P256.Signing.PrivateKey()
+        let certificate = try CertificateAuthority.selfSignedCodeSigningCertificate(
+            key: signingKey, commonName: "Test Code Signing", validity: Validity(days: 30))
+        signingCertificatePEM = try CertificateCoding.encode(certificate)
+        let keyPath = directory.path("signing.key")
+        try KeyFiles.writePrivateKey(signingKey, to: keyPath)
+        _ = try await server.updates.createSigningProfile(
+            name: "demo", certificatePEM: signingCertificatePEM, keyPath: keyPath, certificatePathOnDevice: nil)
+    }
+
+    func shutdown() async { await server.stop() }
+
+    /// An app image of about `size` bytes (version `version`) uploaded as an app file.
+    func uploadFirmware(version: String, payloadSize: Int) async throws -> (StoredFile, [UInt8]) {
+        var generator = SeededGenerator(seed: UInt64(payloadSize))
+        let payload = (0..<payloadSize).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let descriptor = AppDescriptor(version: version, projectName: "test-fw", appELFSHA256: Array(SHA256.hash(data: payload)))
+        let image = try AppImageBuilder.application(descriptor: descriptor, payload: payload)
+        return (try await server.updates.upload(image, name: "fw-\(version).bin", kind: .app), image)
+    }
+
+    /// Creates a thing with a service-issued certificate and returns a connected scripted device.
+    func device(_ thing: String, attributes: [String: String] = [:]) async throws -> ScriptedDevice {
+        _ = try await server.registry.createThing(thing, attributes: attributes)
+        let issued = try await server.provisionDevice(thing)
+        return try await ScriptedDevice(
+            thing: thing, port: port, certificatePEM: issued.certificatePEM, keyPEM: issued.privateKeyPEM,
+            caPath: server.pki.caCertificatePath)
+    }
+
+    /// The same device connecting again (after a reboot or a dropped link), with the same credentials.
+    func reconnect(_ device: ScriptedDevice) async throws -> ScriptedDevice {
+        await device.close()
+        return try await ScriptedDevice(
+            thing: device.thing, port: port, certificatePEM: device.certificatePEM, keyPEM: device.keyPEM,
+            caPath: server.pki.caCertificatePath)
+    }
+
+    /// Creates update `id` for `things` with the service signing the file under profile "demo".
+    func createUpdate(
+        _ id: String, file: StoredFile, things: [String] = [], groups: [String] = [],
+        configure: (inout CreateUpdateRequest) -> Void = { _ in }
+    ) async throws -> OTAUpdate {
+        var request = CreateUpdateRequest(
+            id: id, fileID: file.id, signingProfile: "demo", things: things, groups: groups)
+        configure(&request)
+        return try await server.updates.create(request)
+    }
+
+    func execution(_ jobID: String, _ thing: String) async throws -> JobExecution? {
+        try await server.store.read { try $0.execution(jobID: jobID, thing: thing) }
+    }
+}
+
+/// A device played by the test: raw publishes and the messages it receives, nothing else.
+final class ScriptedDevice: Sendable {
+    let thing: String
+    let certificatePEM: String
+    let keyPEM: String
+    let client: MQTTClient
+    let topics: ThingTopics
+    private let log = MessageLog()
+    private let pump: Task<Void, Never>
+
+    init(thing: String, port: Int, certificatePEM: String, keyPEM: String, caPath: String) async throws {
+        self.thing = thing
+        self.certificatePEM = certificatePEM
+        self.keyPEM = keyPEM
+        topics = ThingTopics(thingName: thing)
+        let tls = MQTTClientConfiguration.mutualTLS(
+            certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(certificatePEM.utf8)),
+            privateKey: try NIOSSLPrivateKey(bytes: Array(keyPEM.utf8), format: .pem),
+            trustedServerCAs: try NIOSSLCertificate.fromPEMFile(caPath))
+        client = MQTTClient(
+            configuration: MQTTClientConfiguration(
+                host: "127.0.0.1", port: port, tls: tls, serverName: "localhost",
+                connect: ConnectPacket(clientID: thing, cleanSession: true, keepAlive: 60)))
+        let client = client
+        let log = log
+        pump = Task {
+            for await message in client.messages { log.messages.withLock { $0.append(message) } }
+        }
+        _ = try await client.connect()
+    }
+
+    func publish(_ topic: String, _ payload: [UInt8], qos: QoS = .atLeastOnce) async throws {
+        try await client.publish(topic: topic, payload: payload, qos: qos)
+    }
+
+    func publish(_ topic: String, json: String, qos: QoS = .atLeastOnce) async throws {
+        try await publish(topic, Array(json.utf8), qos: qos)
+    }
+
+    func subscribe(_ filter: String, qos: QoS) async throws {
+        _ = try await client.subscribe([Subscription(filter: filter, qos: qos)])
+    }
+
+    /// Waits until `count` messages on `topic` have arrived (and takes them), or fails after a few seconds.
+    func take(_ topic: String, count: Int = 1, timeout: Duration = .seconds(10)) async throws -> [PublishPacket] {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let taken = log.messages.withLock { messages -> [PublishPacket]? in
+                let matching = messages.filter { $0.topic == topic }
+                guard matching.count >= count else { return nil }
+                let chosen = Array(matching.prefix(count))
+                var skipped = 0
+                messages.removeAll { message in
+                    guard message.topic == topic, skipped < count else { return false }
+                    skipped += 1
+                    return true
+                }
+                return chosen
+            }
+            if let taken { return taken }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw TestFailure("no \(count) message(s) on \(topic) within \(timeout)")
+    }
+
+    func takeText(_ topic: String) async throws -> String {
+        String(decoding: try await take(topic)[0].payload, as: UTF8.self)
+    }
+
+    /// Messages on `topic` that arrived and were not taken.
+    func pending(_ topic: String) -> Int { log.messages.withLock { $0.filter { $0.topic == topic }.count } }
+
+    func close() async {
+        await client.disconnect()
+        client.finish()
+        pump.cancel()
+    }
+}
+
+/// What a scripted device received and the test has not yet taken.
+final class MessageLog: Sendable {
+    let messages = Mutex<[PublishPacket]>([])
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
