@@ -154,8 +154,9 @@ public struct UpdateJobExecutionRequest: Equatable, Sendable {
         guard let statusText = body["status"]?.stringValue else {
             throw JobsRequestError(.invalidRequest, "status is missing or not a string")
         }
-        guard let status = JobExecutionStatus(rawValue: statusText) else {
-            throw JobsRequestError(.invalidRequest, "unknown status '\(statusText)'")
+        guard let status = JobExecutionStatus(rawValue: statusText), status.isDeviceSettable else {
+            throw JobsRequestError(
+                .invalidRequest, "status '\(statusText)' is not one of IN_PROGRESS, SUCCEEDED, FAILED, REJECTED")
         }
         self.status = status
         if let details = body["statusDetails"] {

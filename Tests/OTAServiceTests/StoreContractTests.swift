@@ -1,0 +1,175 @@
+import Foundation
+import OTAService
+import OTAWire
+import TestSupport
+import Testing
+
+// The storage contract every backend must keep (Sources/OTAService/Storage/OTAStore.swift). Each test takes a
+// fresh store from `backends`; a PostgreSQL backend joins by adding its factory there.
+@Suite(.serialized) struct StoreContractTests {
+    struct Backend: Sendable, CustomTestStringConvertible {
+        let name: String
+        let make: @Sendable (TemporaryDirectory) throws -> any OTAStore
+        var testDescription: String { name }
+    }
+
+    static let backends: [Backend] = [
+        Backend(name: "SQLite") { directory in try SQLiteStore(path: directory.path("store.sqlite")) }
+    ]
+
+    static func execution(_ job: String, _ thing: String, number: Int64 = 1) -> JobExecution {
+        JobExecution(
+            jobID: job, thingName: thing, executionNumber: number, status: .queued, statusDetails: nil, queuedAt: 100,
+            startedAt: nil, lastUpdatedAt: 100, versionNumber: 1, timeoutAt: nil, sequence: 0)
+    }
+
+    /// Executions and pending targets reference their job and thing; the store keeps that integrity.
+    static func seed(_ writer: any StoreWriter, jobs: [String], things: [String]) throws {
+        for name in things { try writer.save(Thing(name: name, createdAt: 1)) }
+        try writer.save(StoredFile(id: "f", name: "fw.bin", size: 10, kind: .data, createdAt: 1))
+        for id in jobs {
+            try writer.save(
+                StreamRecord(id: "S-" + id, files: [StreamFile(fileID: 0, storedFileID: "f", size: 10)], createdAt: 1))
+            try writer.save(
+                Job(
+                    id: id, updateID: id, description: "", document: #"{"afr_ota":{}}"#, streamID: "S-" + id,
+                    fileID: "f", targets: [], selection: .snapshot, rollout: RolloutConfig(), abortCriteria: [],
+                    inProgressTimeoutMinutes: nil, createdAt: 1))
+        }
+    }
+
+    @Test(arguments: backends) func integrityIsEnforced(_ backend: Backend) async throws {
+        let directory = try TemporaryDirectory("store")
+        let store = try backend.make(directory)
+        await #expect(throws: (any Error).self, "an execution of a job that does not exist") {
+            try await store.write { _ = try $0.insert(Self.execution("nojob", "nothing")) }
+        }
+        #expect(try await store.read { try $0.executions(jobID: "nojob") }.isEmpty)
+    }
+
+    @Test(arguments: backends) func recordsRoundTripExactly(_ backend: Backend) async throws {
+        let directory = try TemporaryDirectory("store")
+        let store = try backend.make(directory)
+        let thing = Thing(name: "t1", attributes: ["region": "eu", "model": "v2"], createdAt: 5, lastSeenAt: 9)
+        let group = ThingGroup(name: "g", description: "d", query: "region=eu", createdAt: 6)
+        let file = StoredFile(
+            id: String(repeating: "ab", count: 32), name: "fw.bin", size: 1234, kind: .app, version: "1.0.0",
+            secureVersion: 2, projectName: "p", createdAt: 7)
+        try await store.write { writer in
+            try writer.save(thing)
+            try writer.save(group)
+            try writer.save(file)
+        }
+        let read = try await store.read { reader in
+            (try reader.thing(named: "t1"), try reader.group(named: "g"), try reader.file(id: file.id))
+        }
+        #expect(read.0 == thing && read.1 == group && read.2 == file)
+        #expect(try await store.read { try $0.thing(named: "nobody") } == nil)
+    }
+
+    @Test(arguments: backends) func aFailedTransactionChangesNothing(_ backend: Backend) async throws {
+        let directory = try TemporaryDirectory("store")
+        let store = try backend.make(directory)
+        struct Boom: Error {}
+        await #expect(throws: Boom.self) {
+            try await store.write { writer in
+                try Self.seed(writer, jobs: ["J"], things: ["half"])
+                _ = try writer.insert(Self.execution("J", "half"))
+                throw Boom()
+            }
+        }
+        let left = try await store.read { reader in (try reader.things(), try reader.executions(thing: "half")) }
+        #expect(left.0.isEmpty && left.1.isEmpty)
+    }
+
+    @Test(arguments: backends) func replaceIsACompareAndSetOnTheVersion(_ backend: Backend) async throws {
+        let directory = try TemporaryDirectory("store")
+        let store = try backend.make(directory)
+        let inserted = try await store.write { writer in
+            try Self.seed(writer, jobs: ["J"], things: ["t"])
+            return try writer.insert(Self.execution("J", "t"))
+        }
+        #expect(inserted.sequence > 0)
+        var changed = inserted
+        changed.status = .inProgress
+        changed.versionNumber = 2
+        changed.statusDetails = #"{"receive":"1/2"}"#
+        let moved = changed
+        #expect(try await store.write { try $0.replace(moved, expectedVersion: 1) })
+        changed = inserted
+        changed.status = .failed
+        changed.versionNumber = 2
+        let stale = changed
+        #expect(try await store.write { try $0.replace(stale, expectedVersion: 1) } == false)
+        #expect(try await store.read { try $0.execution(jobID: "J", thing: "t") } == moved)
+    }
+
+    @Test(arguments: backends) func executionsComeInQueueOrderAndLatestNumber(_ backend: Backend) async throws {
+        let directory = try TemporaryDirectory("store")
+        let store = try backend.make(directory)
+        try await store.write { writer in
+            try Self.seed(writer, jobs: ["A", "B"], things: ["t", "other"])
+            _ = try writer.insert(Self.execution("B", "t"))
+            _ = try writer.insert(Self.execution("A", "t"))
+            _ = try writer.insert(Self.execution("B", "t", number: 2))
+            _ = try writer.insert(Self.execution("A", "other"))
+        }
+        let mine = try await store.read { try $0.executions(thing: "t") }
+        #expect(mine.map(\.jobID) == ["A", "B"], "latest per job, ordered by when that execution was queued")
+        #expect(mine.last?.executionNumber == 2)
+        #expect(try await store.read { try $0.execution(jobID: "B", thing: "t")?.executionNumber } == 2)
+        #expect(try await store.read { try $0.executions(jobID: "A") }.map(\.thingName).sorted() == ["other", "t"])
+        await #expect(throws: (any Error).self) {
+            try await store.write { _ = try $0.insert(Self.execution("A", "t")) }
+        }
+    }
+
+    @Test(arguments: backends) func pendingTargetsKeepTheirOrder(_ backend: Backend) async throws {
+        let directory = try TemporaryDirectory("store")
+        let store = try backend.make(directory)
+        try await store.write { writer in
+            try Self.seed(writer, jobs: ["J"], things: ["a", "b", "c", "d"])
+            try writer.addPendingTargets(jobID: "J", things: ["c", "a", "b", "d"])
+        }
+        #expect(try await store.read { try $0.pendingTargets(jobID: "J", limit: 3) } == ["c", "a", "b"])
+        try await store.write { try $0.removePendingTarget(jobID: "J", thing: "a") }
+        #expect(try await store.read { try $0.pendingTargets(jobID: "J", limit: 10) } == ["c", "b", "d"])
+        #expect(try await store.read { try $0.pendingTargetCount(jobID: "J") } == 3)
+        try await store.write { try $0.removeAllPendingTargets(jobID: "J") }
+        #expect(try await store.read { try $0.pendingTargetCount(jobID: "J") } == 0)
+    }
+
+    @Test(arguments: backends) func timeoutsAndGroupMembership(_ backend: Backend) async throws {
+        let directory = try TemporaryDirectory("store")
+        let store = try backend.make(directory)
+        try await store.write { writer in
+            try Self.seed(writer, jobs: ["J"], things: ["t1"])
+            var running = try writer.insert(Self.execution("J", "t1"))
+            running.status = .inProgress
+            running.timeoutAt = 500
+            _ = try writer.replace(running, expectedVersion: 1)
+            try writer.save(ThingGroup(name: "g", createdAt: 1))
+            try writer.addMember("t1", to: "g")
+        }
+        #expect(try await store.read { try $0.timedOutExecutions(at: 499) }.isEmpty)
+        #expect(try await store.read { try $0.timedOutExecutions(at: 500) }.map(\.thingName) == ["t1"])
+        #expect(try await store.read { try $0.staticMembers(of: "g") } == ["t1"])
+        #expect(try await store.read { try $0.staticGroups(of: "t1") } == ["g"])
+        try await store.write { try $0.removeMember("t1", from: "g") }
+        #expect(try await store.read { try $0.staticMembers(of: "g") }.isEmpty)
+    }
+
+    @Test(arguments: backends) func aReopenedStoreHasEverythingThatWasCommitted(_ backend: Backend) async throws {
+        let directory = try TemporaryDirectory("store")
+        do {
+            let store = try backend.make(directory)
+            try await store.write { writer in
+                try Self.seed(writer, jobs: ["J"], things: ["kept"])
+                _ = try writer.insert(Self.execution("J", "kept"))
+            }
+        }
+        let reopened = try backend.make(directory)
+        #expect(try await reopened.read { try $0.thing(named: "kept") } != nil)
+        #expect(try await reopened.read { try $0.execution(jobID: "J", thing: "kept") }?.status == .queued)
+    }
+}
