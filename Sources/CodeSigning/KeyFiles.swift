@@ -143,7 +143,7 @@ public enum KeyFiles {
         try writeFile(PublicKeyCoding.encode(key, format: format), to: path, mode: 0o644)
     }
 
-    static func fileMode(_ path: String) throws(CodeSigningError) -> Int {
+    public static func fileMode(_ path: String) throws(CodeSigningError) -> Int {
         do {
             let attributes = try FileManager.default.attributesOfItem(atPath: path)
             return (attributes[.posixPermissions] as? NSNumber)?.intValue ?? 0

@@ -15,6 +15,9 @@ public struct OTAServerConfiguration: Sendable {
     public var mqttPort = OTAServiceDefaults.mqttTLSPort
     /// Host names and addresses the server certificate names (created on first start only).
     public var serverHosts = ["localhost", "127.0.0.1"]
+    /// The management API over HTTPS; nil port disables it (tests of the device side alone).
+    public var apiHost = "0.0.0.0"
+    public var apiPort: Int? = OTAServiceDefaults.apiHTTPSPort
     public var tickInterval: Duration = .seconds(1)
     public var now: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
 
@@ -35,6 +38,10 @@ public final class OTAServer: Sendable {
     public let mqtt: MQTTServer
     /// True when this start created the PKI (first start).
     public let createdPKI: Bool
+    public let adminToken: AdminToken
+    public let createdAdminToken: Bool
+    private let ports = Mutex<(mqtt: Int?, api: Int?)>((nil, nil))
+    private let management = ManagementServer()
     private let revoked = RevocationList()
     private let ticker = Mutex<Task<Void, Never>?>(nil)
     private let logger: Logger
@@ -47,6 +54,7 @@ public final class OTAServer: Sendable {
         store = try SQLiteStore(path: directory + "/ota.sqlite")
         blobs = try BlobStore(root: directory + "/blobs")
         (pki, createdPKI) = try ServicePKI.openOrCreate(directory: directory + "/pki", hosts: configuration.serverHosts)
+        (adminToken, createdAdminToken) = try AdminToken.openOrCreate(path: directory + "/admin-token")
         engine = JobEngine(store: store, now: configuration.now)
         registry = Registry(store: store, engine: engine)
         updates = Updates(store: store, blobs: blobs, engine: engine)
@@ -67,7 +75,10 @@ public final class OTAServer: Sendable {
         }
     }
 
-    /// Starts the gateway and the rollout tick; returns the MQTT port.
+    public var mqttPort: Int? { ports.withLock { $0.mqtt } }
+    public var apiPort: Int? { ports.withLock { $0.api } }
+
+    /// Starts the gateway, the management API and the rollout tick; returns the MQTT port.
     @discardableResult
     public func start() async throws -> Int {
         let fingerprints = try await store.read { reader in
@@ -76,6 +87,13 @@ public final class OTAServer: Sendable {
         }
         revoked.add(fingerprints)
         let port = try await mqtt.start()
+        ports.withLock { $0.mqtt = port }
+        if let apiPort = configuration.apiPort {
+            let api = ManagementAPI(server: self, token: adminToken)
+            let bound = try await management.start(
+                api: api, host: configuration.apiHost, port: apiPort, pki: pki, logger: Logger(label: "swiftota.api"))
+            ports.withLock { $0.api = bound }
+        }
         let engine = engine
         let interval = configuration.tickInterval
         let logger = logger
@@ -87,20 +105,31 @@ public final class OTAServer: Sendable {
                 }
             }
         }
-        logger.info("service started", metadata: ["mqttPort": "\(port)", "dataDirectory": "\(configuration.dataDirectory)"])
+        logger.info(
+            "service started",
+            metadata: [
+                "mqttPort": "\(port)", "apiPort": "\(apiPort.map(String.init) ?? "off")",
+                "dataDirectory": "\(configuration.dataDirectory)",
+            ])
         return port
     }
 
     public func stop() async {
         ticker.withLock { $0 }?.cancel()
+        await management.stop()
         await mqtt.stop()
     }
 
     /// Creates a thing's key and certificate from the service CA and binds the certificate to it.
-    public func provisionDevice(_ thing: String) async throws -> (certificatePEM: String, privateKeyPEM: String) {
+    public func provisionDevice(_ thing: String) async throws
+        -> (certificatePEM: String, privateKeyPEM: String, fingerprint: String)
+    {
+        guard try await store.read({ try $0.thing(named: thing) }) != nil else {
+            throw OTAServiceError.notFound("thing \(thing)")
+        }
         let issued = try pki.issueDevice(thing)
-        _ = try await registry.bind(certificatePEM: issued.certificatePEM, to: thing)
-        return issued
+        let record = try await registry.bind(certificatePEM: issued.certificatePEM, to: thing)
+        return (issued.certificatePEM, issued.privateKeyPEM, record.fingerprint)
     }
 
     /// Revokes a device certificate; the gateway refuses it from the next connection on.

@@ -31,6 +31,8 @@ final class ServiceHarness: Sendable {
         var configuration = OTAServerConfiguration(dataDirectory: directory.path("data"))
         configuration.mqttHost = "127.0.0.1"
         configuration.mqttPort = 0
+        configuration.apiHost = "127.0.0.1"
+        configuration.apiPort = 0
         configuration.tickInterval = .seconds(3600)
         let clock = clock
         configuration.now = { clock.now }

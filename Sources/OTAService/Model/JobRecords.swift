@@ -7,10 +7,36 @@ public enum TargetSelection: String, Sendable, Codable {
     case continuous = "CONTINUOUS"
 }
 
-/// A target of an update: one thing or a group.
+/// A target of an update: one thing or a group. Encoded as `{"type":"thing","name":"…"}`.
 public enum UpdateTarget: Sendable, Equatable, Codable, Hashable {
     case thing(String)
     case group(String)
+
+    private enum CodingKeys: String, CodingKey { case type, name }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let name = try container.decode(String.self, forKey: .name)
+        switch try container.decode(String.self, forKey: .type) {
+        case "thing": self = .thing(name)
+        case "group": self = .group(name)
+        case let other:
+            throw DecodingError.dataCorruptedError(
+                forKey: .type, in: container, debugDescription: "target type '\(other)' is neither thing nor group")
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        switch self {
+        case .thing(let name):
+            try container.encode("thing", forKey: .type)
+            try container.encode(name, forKey: .name)
+        case .group(let name):
+            try container.encode("group", forKey: .type)
+            try container.encode(name, forKey: .name)
+        }
+    }
 }
 
 public struct ExponentialRate: Sendable, Equatable, Codable {

@@ -1,0 +1,56 @@
+import CodeSigning
+import Crypto
+import Foundation
+
+// The management API's bearer token: 32 random bytes, hex, created at the first start in DATA/admin-token with
+// mode 0600 (like a private key, it is refused when group or others can read it). Compared in constant time.
+
+public struct AdminToken: Sendable {
+    public let path: String
+    private let digest: [UInt8]
+
+    /// Reads the token at `path`, creating it first if it does not exist. `created` says which happened.
+    public static func openOrCreate(path: String) throws -> (token: AdminToken, created: Bool) {
+        if !FileManager.default.fileExists(atPath: path) {
+            var random = SystemRandomNumberGenerator()
+            let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &random) }
+            let text = bytes.map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+            try KeyFiles.writeFile(Array((text + "\n").utf8), to: path, mode: 0o600)
+            return (try AdminToken(path: path), true)
+        }
+        return (try AdminToken(path: path), false)
+    }
+
+    public init(path: String) throws {
+        self.path = path
+        let text = try Self.read(path)
+        digest = Array(SHA256.hash(data: Array(text.utf8)))
+    }
+
+    /// The token's text, for clients on the same machine (the CLI with --data-dir).
+    public static func read(_ path: String) throws -> String {
+        let mode = try KeyFiles.fileMode(path)
+        guard mode & 0o077 == 0 else {
+            throw OTAServiceError.unauthorized(
+                "\(path) is readable by others (mode \(String(mode & 0o777, radix: 8))); chmod 600 it")
+        }
+        let text = String(decoding: try KeyFiles.readFile(path), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        guard text.utf8.count >= 32 else { throw OTAServiceError.unauthorized("\(path) does not hold a token") }
+        return text
+    }
+
+    /// Constant-time comparison of SHA-256 digests, so timing says nothing about the token.
+    public func matches(_ presented: Substring) -> Bool {
+        let other = Array(SHA256.hash(data: Array(presented.utf8)))
+        var difference: UInt8 = 0
+        for (a, b) in zip(digest, other) { difference |= a ^ b }
+        return difference == 0
+    }
+}
+
+extension String {
+    func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import Hummingbird
+import Logging
+
+// The management API: JSON over HTTPS under /api/v1, every call but /healthz and the OpenAPI document behind the
+// admin bearer token, every failure a problem-details document. Routes are thin: they decode, call the registry,
+// updates or engine, and encode; rules live in those types.
+
+public struct ManagementAPI: Sendable {
+    let server: OTAServer
+    let token: AdminToken
+    let logger: Logger
+
+    public init(server: OTAServer, token: AdminToken, logger: Logger = Logger(label: "swiftota.api")) {
+        self.server = server
+        self.token = token
+        self.logger = logger
+    }
+
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: ProblemMiddleware(logger: logger))
+        let server = server
+        router.get("healthz") { _, _ in
+            try APIBody.json(
+                HealthView(status: "ok", mqttPort: server.mqttPort ?? 0, connectedDevices: server.mqtt.connectedClientCount))
+        }
+        router.get("api/v1/openapi.json") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+        }
+        let api = router.group("api/v1").add(middleware: BearerTokenMiddleware(token: token))
+        addRegistryRoutes(to: api)
+        addFileRoutes(to: api)
+        addUpdateRoutes(to: api)
+        return router
+    }
+}
+
+extension RequestContext {
+    func name(_ parameter: String) throws -> String {
+        try parameters.require(parameter)
+    }
+}
+
+extension Request {
+    func query(_ name: String) -> String? {
+        uri.queryParameters[Substring(name)].map(String.init)
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import Hummingbird
+import HummingbirdTLS
+import Logging
+import NIOCore
+import NIOSSL
+import Synchronization
+
+// Runs the management API over HTTPS (the service's server certificate) until stopped.
+
+final class ManagementServer: Sendable {
+    private let task = Mutex<Task<Void, Never>?>(nil)
+
+    /// Starts listening and returns the bound port (useful with port 0).
+    func start(api: ManagementAPI, host: String, port: Int, pki: ServicePKI, logger: Logger) async throws -> Int {
+        var tls = TLSConfiguration.makeServerConfiguration(
+            certificateChain: try NIOSSLCertificate.fromPEMFile(pki.serverCertificatePath).map { .certificate($0) },
+            privateKey: .privateKey(try NIOSSLPrivateKey(file: pki.serverKeyPath, format: .pem)))
+        tls.minimumTLSVersion = .tlsv12
+        let (bound, boundContinuation) = AsyncStream<Int>.makeStream()
+        let application = Application(
+            router: api.router(),
+            server: try .tls(.http1(), tlsConfiguration: tls),
+            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "SwiftOTA"),
+            onServerRunning: { channel in
+                boundContinuation.yield(channel.localAddress?.port ?? port)
+                boundContinuation.finish()
+            },
+            logger: logger)
+        let running = Task {
+            do {
+                try await application.run()
+            } catch {
+                logger.error("management API stopped", metadata: ["error": "\(error)"])
+            }
+            boundContinuation.finish()
+        }
+        task.withLock { $0 = running }
+        for await port in bound { return port }
+        throw OTAServiceError.internalError("the management API could not listen on \(host):\(port)")
+    }
+
+    func stop() async {
+        let running = task.withLock { task -> Task<Void, Never>? in
+            defer { task = nil }
+            return task
+        }
+        running?.cancel()
+        await running?.value
+    }
+}

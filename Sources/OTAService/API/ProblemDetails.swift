@@ -1,0 +1,144 @@
+import CodeSigning
+import Foundation
+import Hummingbird
+import Logging
+
+// RFC 9457 problem details for every failed API call: `application/problem+json` with type, title, status and
+// detail. Internal errors are logged with their cause and answered without it.
+
+struct ProblemDetails: Encodable, Error {
+    var type: String
+    var title: String
+    var status: Int
+    var detail: String
+
+    init(status: HTTPResponse.Status, kind: String, detail: String) {
+        type = "https://swiftota.dev/problems/" + kind
+        title = status.reasonPhrase
+        self.status = status.code
+        self.detail = detail
+    }
+
+    init(_ error: any Error, logger: Logger) {
+        switch error {
+        case let problem as ProblemDetails:
+            self = problem
+        case let error as OTAServiceError:
+            self.init(status: .init(code: error.httpStatus), kind: error.kind, detail: error.description)
+        case let error as CodeSigningError:
+            self.init(status: .badRequest, kind: "invalid-request", detail: error.description)
+        case let error as DecodingError:
+            self.init(status: .badRequest, kind: "invalid-json", detail: Self.describe(error))
+        case let error as StoreError:
+            switch error {
+            case .notFound: self.init(status: .notFound, kind: "not-found", detail: error.description)
+            case .conflict: self.init(status: .conflict, kind: "conflict", detail: error.description)
+            case .corrupt:
+                logger.error("store failure", metadata: ["error": "\(error)"])
+                self.init(status: .internalServerError, kind: "internal-error", detail: "the store failed")
+            }
+        case let error as any HTTPResponseError:
+            let kind = error.status == .notFound ? "not-found" : "http-\(error.status.code)"
+            self.init(status: error.status, kind: kind, detail: error.status.reasonPhrase)
+        default:
+            logger.error("API request failed", metadata: ["error": "\(error)"])
+            self.init(status: .internalServerError, kind: "internal-error", detail: "the request could not be completed")
+        }
+    }
+
+    var response: Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let body = (try? encoder.encode(self)) ?? Data()
+        return Response(
+            status: .init(code: status),
+            headers: [.contentType: "application/problem+json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    private static func describe(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            let keys = context.codingPath.map(\.stringValue).joined(separator: ".")
+            return keys.isEmpty ? "" : " at '\(keys)'"
+        }
+        switch error {
+        case .typeMismatch(_, let context), .valueNotFound(_, let context):
+            return "wrong or missing value\(path(context)): \(context.debugDescription)"
+        case .keyNotFound(let key, let context):
+            return "missing field '\(key.stringValue)'\(path(context))"
+        case .dataCorrupted(let context):
+            return "malformed JSON\(path(context)): \(context.debugDescription)"
+        @unknown default:
+            return "malformed JSON"
+        }
+    }
+}
+
+/// Turns every error below it into problem details.
+struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
+    let logger: Logger
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        do {
+            return try await next(request, context)
+        } catch {
+            return ProblemDetails(error, logger: logger).response
+        }
+    }
+}
+
+/// Requires `Authorization: Bearer <admin token>`.
+struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
+    let token: AdminToken
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        guard let header = request.headers[.authorization] else {
+            throw ProblemDetails(
+                status: .unauthorized, kind: "unauthorized", detail: "send Authorization: Bearer <admin token>")
+        }
+        guard header.hasPrefix("Bearer "), token.matches(header.dropFirst(7)) else {
+            throw ProblemDetails(status: .unauthorized, kind: "unauthorized", detail: "the token is not valid")
+        }
+        return try await next(request, context)
+    }
+}
+
+/// JSON in and out.
+enum APIBody {
+    static let maximumJSONBytes = 1 << 20
+    /// Files up to 16 MiB: the largest ESP32 app partition.
+    static let maximumFileBytes = 16 << 20
+
+    static func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
+        let buffer = try await collect(request, upTo: maximumJSONBytes)
+        return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+    }
+
+    /// As `decode`, but an empty body means "no options" (nil).
+    static func decodeIfPresent<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T? {
+        let buffer = try await collect(request, upTo: maximumJSONBytes)
+        guard buffer.readableBytes > 0 else { return nil }
+        return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+    }
+
+    static func collect(_ request: Request, upTo limit: Int) async throws -> ByteBuffer {
+        do {
+            return try await request.body.collect(upTo: limit)
+        } catch {
+            throw ProblemDetails(
+                status: .contentTooLarge, kind: "too-large", detail: "the request body exceeds \(limit) bytes")
+        }
+    }
+
+    static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+    }
+}
