@@ -77,16 +77,28 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(
+            name: "TestSupport",
+            dependencies: ["MQTT", .product(name: "NIOSSL", package: "swift-nio-ssl")],
+            path: "Tests/TestSupport"
+        ),
         .testTarget(name: "OTAWireTests", dependencies: ["OTAWire"]),
         .testTarget(name: "OTAAgentTests", dependencies: ["OTAAgent"]),
         .testTarget(name: "ESP32FormatsTests", dependencies: ["ESP32Formats", "TestSupport"]),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "CodeSigning", "TestSupport"]),
         .testTarget(name: "CodeSigningTests", dependencies: ["CodeSigning", "ESP32Formats", "TestSupport"]),
-        .testTarget(name: "otaTests", dependencies: ["ESP32Formats", "TestSupport"]),
+        .testTarget(
+            name: "otaTests",
+            dependencies: [
+                "ESP32Formats", "TestSupport", "OTAWire", "MQTT",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .testTarget(
             name: "OTAServiceTests",
             dependencies: [

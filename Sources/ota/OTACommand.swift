@@ -8,6 +8,7 @@ struct OTACommand: AsyncParsableCommand {
         abstract: "SwiftOTA: secure over-the-air updates for ESP32 fleets.",
         subcommands: [
             ImageCommand.self, PartitionsCommand.self, KeysCommand.self, CACommand.self, CertCommand.self,
-            SignCommand.self, VerifyCommand.self, BenchCommand.self,
+            SignCommand.self, VerifyCommand.self, ServeCommand.self, ThingsCommand.self, GroupsCommand.self,
+            FilesCommand.self, UpdatesCommand.self, JobsCommand.self, BenchCommand.self,
         ])
 }

@@ -2,6 +2,7 @@ import Foundation
 import OTAService
 import OTAWire
 import Testing
+import TestSupport
 
 // Continuous groups, rollout rates, abort criteria, timeouts and cancel, under the harness's manual clock: the
 // test moves time and runs the engine's tick itself, so every count is deterministic.

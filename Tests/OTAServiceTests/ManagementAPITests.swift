@@ -5,6 +5,7 @@ import NIOHTTP1
 import NIOSSL
 import OTAService
 import Testing
+import TestSupport
 
 /// HTTPS calls to the harness's management API, trusting the service CA, as any client would make them.
 struct APICaller {

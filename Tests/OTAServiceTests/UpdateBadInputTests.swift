@@ -3,6 +3,7 @@ import Foundation
 import OTAService
 import OTAWire
 import Testing
+import TestSupport
 
 // Management-side bad inputs: each is refused with a typed error and nothing is stored.
 @Suite(.serialized) struct UpdateBadInputTests {

@@ -3,6 +3,7 @@ import MQTT
 import OTAService
 import OTAWire
 import Testing
+import TestSupport
 
 // The exchange of aws-ota-wire.md §12, played by a scripted device over real mutual TLS: the device sends the
 // unmodified FreeRTOS agent's exact bytes, and every answer the spec fixes is compared byte for byte.

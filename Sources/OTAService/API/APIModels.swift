@@ -46,11 +46,11 @@ struct CancelBody: Decodable {
 }
 
 
-struct CertificateView: Encodable {
-    var fingerprint: String
-    var status: CertificateStatus
-    var notAfter: Int64
-    var createdAt: Int64
+public struct CertificateView: Codable, Sendable {
+    public var fingerprint: String
+    public var status: CertificateStatus
+    public var notAfter: Int64
+    public var createdAt: Int64
 
     init(_ certificate: DeviceCertificate) {
         fingerprint = certificate.fingerprint
@@ -60,39 +60,39 @@ struct CertificateView: Encodable {
     }
 }
 
-struct ThingView: Encodable {
-    var name: String
-    var attributes: [String: String]
-    var createdAt: Int64
-    var lastSeenAt: Int64?
-    var groups: [String]
-    var certificates: [CertificateView]
+public struct ThingView: Codable, Sendable {
+    public var name: String
+    public var attributes: [String: String]
+    public var createdAt: Int64
+    public var lastSeenAt: Int64?
+    public var groups: [String]
+    public var certificates: [CertificateView]
 }
 
-struct GroupView: Encodable {
-    var name: String
-    var description: String
-    var query: String?
-    var createdAt: Int64
-    var members: [String]
+public struct GroupView: Codable, Sendable {
+    public var name: String
+    public var description: String
+    public var query: String?
+    public var createdAt: Int64
+    public var members: [String]
 }
 
-struct IssuedCertificateView: Encodable {
-    var fingerprint: String
-    var certificatePEM: String
+public struct IssuedCertificateView: Codable, Sendable {
+    public var fingerprint: String
+    public var certificatePEM: String
     /// Present only when the service generated the key; it is not stored and cannot be fetched again.
-    var privateKeyPEM: String?
-    var caCertificatePEM: String
+    public var privateKeyPEM: String?
+    public var caCertificatePEM: String
 }
 
-struct SigningProfileView: Encodable {
-    var name: String
-    var platform: String
-    var algorithm: String
-    var certificatePEM: String
-    var signsForYou: Bool
-    var certificatePathOnDevice: String
-    var createdAt: Int64
+public struct SigningProfileView: Codable, Sendable {
+    public var name: String
+    public var platform: String
+    public var algorithm: String
+    public var certificatePEM: String
+    public var signsForYou: Bool
+    public var certificatePathOnDevice: String
+    public var createdAt: Int64
 
     init(_ record: SigningProfileRecord) {
         name = record.name
@@ -106,16 +106,16 @@ struct SigningProfileView: Encodable {
 }
 
 /// Execution counts of a job by status, plus targets the rollout has not released yet.
-struct JobProgress: Encodable {
-    var pending = 0
-    var queued = 0
-    var inProgress = 0
-    var succeeded = 0
-    var failed = 0
-    var rejected = 0
-    var timedOut = 0
-    var canceled = 0
-    var removed = 0
+public struct JobProgress: Codable, Sendable {
+    public var pending = 0
+    public var queued = 0
+    public var inProgress = 0
+    public var succeeded = 0
+    public var failed = 0
+    public var rejected = 0
+    public var timedOut = 0
+    public var canceled = 0
+    public var removed = 0
 
     init(_ executions: [JobExecution], pending: Int) {
         self.pending = pending
@@ -134,19 +134,19 @@ struct JobProgress: Encodable {
     }
 }
 
-struct JobView: Encodable {
-    var job: Job
-    var progress: JobProgress
+public struct JobView: Codable, Sendable {
+    public var job: Job
+    public var progress: JobProgress
 }
 
-struct UpdateView: Encodable {
-    var update: OTAUpdate
-    var job: Job?
-    var progress: JobProgress?
+public struct UpdateView: Codable, Sendable {
+    public var update: OTAUpdate
+    public var job: Job?
+    public var progress: JobProgress?
 }
 
-struct HealthView: Encodable {
-    var status: String
-    var mqttPort: Int
-    var connectedDevices: Int
+public struct HealthView: Codable, Sendable {
+    public var status: String
+    public var mqttPort: Int
+    public var connectedDevices: Int
 }

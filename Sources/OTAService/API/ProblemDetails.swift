@@ -14,10 +14,16 @@ struct ProblemDetails: Encodable, Error {
 
     init(status: HTTPResponse.Status, kind: String, detail: String) {
         type = "https://swiftota.dev/problems/" + kind
-        title = status.reasonPhrase
+        title = Self.titles[status.code] ?? (status.reasonPhrase.isEmpty ? "Error" : status.reasonPhrase)
         self.status = status.code
         self.detail = detail
     }
+
+    /// Standard reason phrases; statuses made from a bare code carry none.
+    static let titles = [
+        400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 405: "Method Not Allowed", 409: "Conflict",
+        413: "Content Too Large", 500: "Internal Server Error",
+    ]
 
     init(_ error: any Error, logger: Logger) {
         switch error {

@@ -1,0 +1,86 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Logging
+import OTAService
+
+/// `ota serve` — the whole service in one process until SIGINT or SIGTERM.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the service: device gateway (MQTT over mutual TLS), management API (HTTPS), rollouts.",
+        discussion: """
+            The first start creates, in the data directory: the SQLite database, the blob store, a device CA and a \
+            server certificate (pki/), and the admin API token (admin-token, mode 0600).
+            """)
+
+    @Option(help: "Where the service keeps its state.") var dataDir: String
+    @Option(help: "Address to listen on.") var host = "0.0.0.0"
+    @Option(help: "MQTT over TLS port for devices.") var mqttPort = OTAServiceDefaults.mqttTLSPort
+    @Option(help: "HTTPS port of the management API.") var apiPort = OTAServiceDefaults.apiHTTPSPort
+    @Option(
+        name: .customLong("server-name"),
+        help: "Host name or address devices use to reach the service, for the server certificate (first start; repeatable).")
+    var serverNames: [String] = []
+    @Flag(help: "Log every device request (debug level).") var verbose = false
+
+    func run() async throws {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = verbose ? .debug : .info
+            return handler
+        }
+        var configuration = OTAServerConfiguration(dataDirectory: dataDir)
+        configuration.mqttHost = host
+        configuration.mqttPort = mqttPort
+        configuration.apiHost = host
+        configuration.apiPort = apiPort
+        configuration.serverHosts = ["localhost", "127.0.0.1"] + serverNames
+        let server = try OTAServer(configuration: configuration)
+        let mqtt = try await server.start()
+        // Unbuffered writes, so the banner reaches a pipe or a log file at once.
+        FileHandle.standardOutput.write(Data((Self.banner(server, mqttPort: mqtt) + "\n").utf8))
+        await Self.waitForTermination()
+        FileHandle.standardOutput.write(Data("Stopping…\n".utf8))
+        await server.stop()
+    }
+
+    static func banner(_ server: OTAServer, mqttPort: Int) -> String {
+        let data = server.configuration.dataDirectory
+        var lines = ["SwiftOTA service running (data in \(data))"]
+        if server.createdPKI || server.createdAdminToken {
+            lines.append("First start: created")
+            if server.createdPKI {
+                lines.append("  device CA            \(server.pki.caCertificatePath) (key ca.key, mode 0600)")
+                lines.append("  server certificate   \(server.pki.serverCertificatePath)")
+            }
+            if server.createdAdminToken { lines.append("  admin API token      \(server.adminToken.path) (mode 0600)") }
+        }
+        lines += [
+            "  devices (MQTT, mutual TLS)   port \(mqttPort)",
+            "  management API (HTTPS)       https://localhost:\(server.apiPort ?? 0)/api/v1  (OpenAPI: /api/v1/openapi.json)",
+            "",
+            "Connect a device:",
+            "  ota things create my-device --data-dir \(data)",
+            "  ota things issue-certificate my-device --out my-device --data-dir \(data)",
+            "  then connect over MQTT/TLS to port \(mqttPort) with client id my-device, my-device/my-device.pem and .key,",
+            "  trusting my-device/ca.pem; the device uses the AWS IoT Jobs and Streams topics under $aws/things/my-device/.",
+        ]
+        return lines.joined(separator: "\n")
+    }
+
+    /// Returns when SIGINT or SIGTERM arrives.
+    static func waitForTermination() async {
+        let (signals, continuation) = AsyncStream<Int32>.makeStream()
+        var sources: [any DispatchSourceSignal] = []
+        for number in [SIGINT, SIGTERM] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .main)
+            source.setEventHandler { continuation.yield(number) }
+            source.resume()
+            sources.append(source)
+        }
+        for await _ in signals { break }
+        sources.forEach { $0.cancel() }
+    }
+}

@@ -1,0 +1,83 @@
+import ESP32Formats
+import Foundation
+import Testing
+import TestSupport
+
+// `ota serve` and the management commands, run as a person would: separate processes, real HTTPS, --json output.
+@Suite(.serialized) struct ServeCLITests {
+    static func firmware(_ version: String, size: Int, in directory: TemporaryDirectory) throws -> String {
+        var generator = SeededGenerator(seed: UInt64(size))
+        let payload = (0..<size).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let image = try AppImageBuilder.application(
+            descriptor: AppDescriptor(version: version, projectName: "cli-test"), payload: payload)
+        return try directory.write("fw-\(version).bin", image)
+    }
+
+    @Test func theFirstStartCreatesThePKIAndTokenAndTheCommandsDriveAnUpdate() async throws {
+        let service = try ServiceProcess()
+        defer { service.stop() }
+        let banner = service.process.text
+        #expect(banner.contains("First start: created") && banner.contains("admin-token (mode 0600)"))
+        for (file, mode) in [("admin-token", 0o600), ("pki/ca.key", 0o600), ("pki/server.key", 0o600)] {
+            let attributes = try FileManager.default.attributesOfItem(atPath: service.dataDir + "/" + file)
+            #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == mode, "\(file)")
+        }
+
+        try service.cli(["things", "create", "dev-1", "--attribute", "ring=beta"])
+        try service.cli(["groups", "create", "beta", "--query", "ring=beta"])
+        let group = try #require(try service.json(["groups", "show", "beta"]) as? [String: Any])
+        #expect(group["members"] as? [String] == ["dev-1"])
+        let credentials = service.directory.path("dev-1")
+        try service.cli(["things", "issue-certificate", "dev-1", "--out", credentials])
+        let keyMode = try FileManager.default.attributesOfItem(atPath: credentials + "/dev-1.key")[.posixPermissions]
+        #expect((keyMode as? NSNumber)?.intValue == 0o600)
+
+        try service.cli(["files", "create-profile", "demo", "--generate-key"])
+        let path = try Self.firmware("2.0.0", size: 6000, in: service.directory)
+        let file = try #require(try service.json(["files", "upload", path]) as? [String: Any])
+        #expect(file["version"] as? String == "2.0.0" && file["kind"] as? String == "app")
+        let fileID = try #require(file["id"] as? String)
+
+        let created = try #require(
+            try service.json([
+                "updates", "create", "cli1", "--file", fileID, "--profile", "demo", "--group", "beta", "--continuous",
+                "--max-per-minute", "100", "--abort", "FAILED:50:5", "--timeout-minutes", "30",
+            ]) as? [String: Any])
+        #expect((created["job"] as? [String: Any])?["id"] as? String == "AFR_OTA-cli1")
+        let executions = try #require(try service.json(["jobs", "executions", "AFR_OTA-cli1"]) as? [[String: Any]])
+        #expect(executions.map { $0["thingName"] as? String } == ["dev-1"])
+        #expect(executions.first?["status"] as? String == "QUEUED")
+
+        // A thing that joins the dynamic group later gets the continuous update.
+        try service.cli(["things", "create", "dev-2"])
+        try service.cli(["things", "set-attributes", "dev-2", "ring=beta"])
+        let later = try #require(try service.json(["jobs", "show", "AFR_OTA-cli1"]) as? [String: Any])
+        #expect((later["progress"] as? [String: Any])?["queued"] as? Int == 2)
+
+        let text = try service.cli(["updates", "show", "cli1"])
+        #expect(text.contains("queued 2"))
+        try service.cli(["updates", "cancel", "cli1"])
+        let canceled = try #require(try service.json(["jobs", "show", "AFR_OTA-cli1"]) as? [String: Any])
+        #expect((canceled["job"] as? [String: Any])?["status"] as? String == "CANCELED")
+    }
+
+    @Test func errorsAreReadableAndExitNonZero() async throws {
+        let service = try ServiceProcess()
+        defer { service.stop() }
+        let server = ["--server", "https://localhost:\(service.apiPort)"]
+        let missing = try OTACLI.run(["things", "show", "ghost", "--data-dir", service.dataDir] + server)
+        #expect(missing.status != 0 && missing.stderr.contains("404 Not Found: not found: thing ghost"))
+        let noToken = try OTACLI.run(["things", "list"] + server)
+        #expect(noToken.status != 0 && noToken.stderr.contains("--data-dir"))
+        let wrongToken = try service.directory.write("wrong-token", text: String(repeating: "ab", count: 32))
+        chmod(wrongToken, 0o600)
+        let refused = try OTACLI.run(
+            ["things", "list", "--token-file", wrongToken, "--ca", service.dataDir + "/pki/ca.pem"] + server)
+        #expect(refused.status != 0 && refused.stderr.contains("401"))
+        let notAnImage = try service.directory.write("notes.txt", text: "hello")
+        let upload = try OTACLI.run(["files", "upload", notAnImage, "--data-dir", service.dataDir] + server)
+        #expect(upload.status != 0 && upload.stderr.contains("not a valid ESP32 app image"))
+        #expect(try service.json(["files", "list"]) as? [Any] != nil)
+        #expect((try service.json(["files", "list"]) as? [Any])?.isEmpty == true)
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `ota serve` as its own process on free loopback ports, driven through the `ota` CLI like a person would.
+final class ServiceProcess: @unchecked Sendable {
+    let directory: TemporaryDirectory
+    let dataDir: String
+    let mqttPort: Int
+    let apiPort: Int
+    private(set) var process: BackgroundProcess
+
+    init() throws {
+        directory = try TemporaryDirectory("ota-serve")
+        dataDir = directory.path("data")
+        mqttPort = try freeLoopbackPort()
+        apiPort = try freeLoopbackPort()
+        process = try Self.launch(dataDir: dataDir, mqttPort: mqttPort, apiPort: apiPort)
+    }
+
+    private static func launch(dataDir: String, mqttPort: Int, apiPort: Int) throws -> BackgroundProcess {
+        let process = try BackgroundProcess(
+            try OTACLI.executable,
+            [
+                "serve", "--data-dir", dataDir, "--host", "127.0.0.1", "--mqtt-port", "\(mqttPort)", "--api-port",
+                "\(apiPort)",
+            ])
+        let deadline = Date().addingTimeInterval(20)
+        while !process.text.contains("SwiftOTA service running") {
+            guard process.isRunning, Date() < deadline else {
+                throw ServiceProcessError(description: "ota serve did not start:\n\(process.text)")
+            }
+            usleep(20_000)
+        }
+        return process
+    }
+
+    /// SIGKILL: no shutdown, no flush — what a power cut or the OOM killer does.
+    func kill() { process.kill() }
+
+    /// Starts the service again on the same data directory and ports.
+    func restart() throws {
+        process = try Self.launch(dataDir: dataDir, mqttPort: mqttPort, apiPort: apiPort)
+    }
+
+    /// `ota <arguments> --server … --data-dir …`, requiring success.
+    @discardableResult
+    func cli(_ arguments: [String]) throws -> String {
+        let result = try OTACLI.run(arguments + ["--server", "https://localhost:\(apiPort)", "--data-dir", dataDir])
+        guard result.status == 0 else {
+            throw ServiceProcessError(description: "ota \(arguments.joined(separator: " ")) failed: \(result.stderr)")
+        }
+        return result.stdout
+    }
+
+    /// The same with `--json`, parsed.
+    func json(_ arguments: [String]) throws -> Any {
+        try JSONSerialization.jsonObject(with: Data(try cli(arguments + ["--json"]).utf8))
+    }
+
+    func stop() { process.kill() }
+}
+
+struct ServiceProcessError: Error, CustomStringConvertible {
+    let description: String
+}
