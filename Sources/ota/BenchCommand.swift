@@ -9,6 +9,7 @@ struct BenchCommand: ParsableCommand {
         discussion: "Build in release mode for meaningful figures: swift run -c release ota bench ...",
         subcommands: [
             BenchImageCommand.self, BenchSignCommand.self, BenchMQTTCommand.self, BenchMQTTServerCommand.self,
+            BenchJobsCommand.self,
         ])
 }
 

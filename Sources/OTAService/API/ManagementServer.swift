@@ -4,12 +4,13 @@ import HummingbirdTLS
 import Logging
 import NIOCore
 import NIOSSL
+import ServiceLifecycle
 import Synchronization
 
 // Runs the management API over HTTPS (the service's server certificate) until stopped.
 
 final class ManagementServer: Sendable {
-    private let task = Mutex<Task<Void, Never>?>(nil)
+    private let running = Mutex<(group: ServiceGroup, task: Task<Void, Never>)?>(nil)
 
     /// Starts listening and returns the bound port (useful with port 0).
     func start(api: ManagementAPI, host: String, port: Int, pki: ServicePKI, logger: Logger) async throws -> Int {
@@ -27,25 +28,30 @@ final class ManagementServer: Sendable {
                 boundContinuation.finish()
             },
             logger: logger)
-        let running = Task {
+        // A service group with no signals of its own: `stop` asks it for a graceful shutdown, which lets
+        // in-flight requests finish instead of cancelling them.
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(services: [application], gracefulShutdownSignals: [], logger: logger))
+        let task = Task {
             do {
-                try await application.run()
+                try await group.run()
             } catch {
                 logger.error("management API stopped", metadata: ["error": "\(error)"])
             }
             boundContinuation.finish()
         }
-        task.withLock { $0 = running }
+        running.withLock { $0 = (group, task) }
         for await port in bound { return port }
         throw OTAServiceError.internalError("the management API could not listen on \(host):\(port)")
     }
 
     func stop() async {
-        let running = task.withLock { task -> Task<Void, Never>? in
-            defer { task = nil }
-            return task
+        let current = running.withLock { running in
+            defer { running = nil }
+            return running
         }
-        running?.cancel()
-        await running?.value
+        guard let current else { return }
+        await current.group.triggerGracefulShutdown()
+        await current.task.value
     }
 }
