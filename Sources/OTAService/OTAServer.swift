@@ -71,7 +71,8 @@ public final class OTAServer: Sendable {
             authorizer: DeviceAuthorizer(), requestHandler: gateway, logger: Logger(label: "swiftota.gateway"))
         let mqtt = mqtt
         engine.setNotifyNextSink { thing, payload in
-            mqtt.publish(PublishPacket(topic: ThingTopics(thingName: thing).notifyNext, payload: payload, qos: .atLeastOnce))
+            mqtt.publish(
+                PublishPacket(topic: ThingTopics(thingName: thing).notifyNext, payload: payload, qos: .atLeastOnce))
         }
     }
 
@@ -100,7 +101,9 @@ public final class OTAServer: Sendable {
         ticker.withLock {
             $0 = Task {
                 while !Task.isCancelled {
-                    do { try await engine.tick() } catch { logger.error("rollout tick failed", metadata: ["error": "\(error)"]) }
+                    do { try await engine.tick() } catch {
+                        logger.error("rollout tick failed", metadata: ["error": "\(error)"])
+                    }
                     try? await Task.sleep(for: interval)
                 }
             }

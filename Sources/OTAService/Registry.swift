@@ -1,8 +1,8 @@
-import SwiftASN1
 import CodeSigning
 import Crypto
 import Foundation
 import OTAWire
+import SwiftASN1
 import X509
 
 // Things, groups and device certificates. Membership changes are reported to the job engine so continuous jobs
@@ -148,7 +148,9 @@ public struct Registry: Sendable {
             thingName: thingName, pem: try CertificateCoding.encode(certificate), status: .active,
             notAfter: Int64(certificate.notValidAfter.timeIntervalSince1970), createdAt: engine.now())
         try await store.write { writer in
-            guard try writer.thing(named: thingName) != nil else { throw OTAServiceError.notFound("thing \(thingName)") }
+            guard try writer.thing(named: thingName) != nil else {
+                throw OTAServiceError.notFound("thing \(thingName)")
+            }
             try writer.save(record)
         }
         return record
@@ -166,5 +168,3 @@ public struct Registry: Sendable {
         }
     }
 }
-
-

@@ -22,7 +22,11 @@ public struct ServicePKI: Sendable {
         if FileManager.default.fileExists(atPath: caKey) {
             let key = try KeyFiles.readPrivateKey(at: caKey)
             let certificate = try CertificateCoding.decode(try KeyFiles.readFile(directory + "/ca.pem"))
-            return (ServicePKI(directory: directory, authority: try CertificateAuthority(certificate: certificate, key: key)), false)
+            return (
+                ServicePKI(
+                    directory: directory, authority: try CertificateAuthority(certificate: certificate, key: key)),
+                false
+            )
         }
         let key = P256.Signing.PrivateKey()
         let authority = try CertificateAuthority.create(
@@ -31,8 +35,10 @@ public struct ServicePKI: Sendable {
         try KeyFiles.writeFile(
             Array(try CertificateCoding.encode(authority.certificate).utf8), to: pki.caCertificatePath, mode: 0o644)
         let serverKey = P256.Signing.PrivateKey()
-        let server = try authority.issue(.server(hosts: hosts), publicKey: serverKey.publicKey, validity: Validity(days: 825))
-        try KeyFiles.writeFile(Array(try CertificateCoding.encode(server).utf8), to: pki.serverCertificatePath, mode: 0o644)
+        let server = try authority.issue(
+            .server(hosts: hosts), publicKey: serverKey.publicKey, validity: Validity(days: 825))
+        try KeyFiles.writeFile(
+            Array(try CertificateCoding.encode(server).utf8), to: pki.serverCertificatePath, mode: 0o644)
         try KeyFiles.writePrivateKey(serverKey, to: pki.serverKeyPath)
         // The CA key last: its presence marks a complete PKI.
         try KeyFiles.writePrivateKey(key, to: caKey)
@@ -40,9 +46,11 @@ public struct ServicePKI: Sendable {
     }
 
     /// A new key and a device certificate for `thing` (CN = thing name, clientAuth), both PEM.
-    public func issueDevice(_ thing: String, days: Int = 825) throws -> (certificatePEM: String, privateKeyPEM: String) {
+    public func issueDevice(_ thing: String, days: Int = 825) throws -> (certificatePEM: String, privateKeyPEM: String)
+    {
         let key = P256.Signing.PrivateKey()
-        let certificate = try authority.issue(.device(thingName: thing), publicKey: key.publicKey, validity: Validity(days: days))
+        let certificate = try authority.issue(
+            .device(thingName: thing), publicKey: key.publicKey, validity: Validity(days: days))
         return (
             try CertificateCoding.encode(certificate),
             String(decoding: PrivateKeyCoding.encode(key, format: .pkcs8PEM), as: UTF8.self)

@@ -23,7 +23,9 @@ public struct Updates: Sendable {
     /// descriptor's version and secure_version are recorded.
     public func upload(_ bytes: [UInt8], name: String, kind: FileKind) async throws -> StoredFile {
         guard !bytes.isEmpty else { throw OTAServiceError.invalidRequest("the file is empty") }
-        guard !name.isEmpty, name.utf8.count <= 255 else { throw OTAServiceError.invalidRequest("file name must be 1–255 bytes") }
+        guard !name.isEmpty, name.utf8.count <= 255 else {
+            throw OTAServiceError.invalidRequest("file name must be 1–255 bytes")
+        }
         var file = StoredFile(
             id: BlobStore.id(of: bytes), name: name, size: Int64(bytes.count), kind: kind, createdAt: engine.now())
         if kind == .app {
@@ -104,7 +106,8 @@ public struct Updates: Sendable {
         let targets: [UpdateTarget] =
             (request.things ?? []).map { .thing($0) } + (request.groups ?? []).map { .group($0) }
         let job = Job(
-            id: jobID, updateID: request.id, description: request.description ?? "", document: document.json.serializedText,
+            id: jobID, updateID: request.id, description: request.description ?? "",
+            document: document.json.serializedText,
             streamID: streamID, fileID: file.id, targets: targets, selection: request.targetSelection ?? .snapshot,
             rollout: request.rollout ?? RolloutConfig(), abortCriteria: request.abortCriteria ?? [],
             inProgressTimeoutMinutes: request.inProgressTimeoutMinutes, createdAt: time)

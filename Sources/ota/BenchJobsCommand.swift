@@ -75,7 +75,8 @@ struct BenchJobsCommand: AsyncParsableCommand {
         _ = try await server.updates.createGeneratedSigningProfile(
             name: "bench", keyDirectory: directory.path, certificatePathOnDevice: nil)
         let image = try AppImageBuilder.application(
-            descriptor: AppDescriptor(version: "9.0.0", projectName: "bench"), payload: Timing.randomBytes(imageSize - 512))
+            descriptor: AppDescriptor(version: "9.0.0", projectName: "bench"),
+            payload: Timing.randomBytes(imageSize - 512))
         let file = try await server.updates.upload(image, name: "bench.bin", kind: .app)
 
         progress("connecting \(connected) devices (mutual TLS, one certificate each)")

@@ -33,7 +33,8 @@ struct FilesCommand: AsyncParsableCommand {
         func run() async throws {
             let bytes = try Files.read(path)
             let fileName = name ?? URL(fileURLWithPath: path).lastPathComponent
-            let query = "?name=\(fileName.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "file")&kind=\(kind)"
+            let query =
+                "?name=\(fileName.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "file")&kind=\(kind)"
             let file: StoredFile = try await connection.withClient {
                 try await $0.send(.POST, "/files" + query, bytes: bytes)
             }
@@ -59,7 +60,9 @@ struct FilesCommand: AsyncParsableCommand {
         @OptionGroup var output: OutputOptions
 
         func run() async throws {
-            let profiles: [SigningProfileView] = try await connection.withClient { try await $0.get("/signing-profiles") }
+            let profiles: [SigningProfileView] = try await connection.withClient {
+                try await $0.get("/signing-profiles")
+            }
             try output.emit(profiles) {
                 profiles.isEmpty
                     ? "No signing profiles yet: ota files create-profile NAME --generate-key"

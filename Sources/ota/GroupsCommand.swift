@@ -25,7 +25,8 @@ struct GroupsCommand: AsyncParsableCommand {
     }
 
     struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create a static group, or a dynamic one with --query.")
+        static let configuration = CommandConfiguration(
+            abstract: "Create a static group, or a dynamic one with --query.")
         @Argument var name: String
         @Option(help: "Members are the things whose attributes match: 'region=eu AND model=v2'.") var query: String?
         @Option(help: "Free text.") var description: String?
@@ -50,7 +51,8 @@ struct GroupsCommand: AsyncParsableCommand {
         func run() async throws {
             let group: GroupView = try await connection.withClient { try await $0.get("/groups/" + pathSegment(name)) }
             try output.emit(group) {
-                "\(group.name)  " + (group.query.map { "dynamic: \($0)" } ?? "static") + "\n  \(group.members.count) members"
+                "\(group.name)  " + (group.query.map { "dynamic: \($0)" } ?? "static")
+                    + "\n  \(group.members.count) members"
                     + (group.members.isEmpty ? "" : ": " + group.members.prefix(50).joined(separator: ", "))
                     + (group.members.count > 50 ? ", …" : "")
             }

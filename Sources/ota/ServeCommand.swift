@@ -20,7 +20,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "HTTPS port of the management API.") var apiPort = OTAServiceDefaults.apiHTTPSPort
     @Option(
         name: .customLong("server-name"),
-        help: "Host name or address devices use to reach the service, for the server certificate (first start; repeatable).")
+        help:
+            "Host name or address devices use to reach the service, for the server certificate (first start; repeatable)."
+    )
     var serverNames: [String] = []
     @Flag(help: "Log every device request (debug level).") var verbose = false
 

@@ -19,8 +19,10 @@ struct ThingsCommand: AsyncParsableCommand {
             try output.emit(things) {
                 things.isEmpty
                     ? "No things yet: ota things create NAME"
-                    : things.map { "\($0.name)  last seen \(timestamp($0.lastSeenAt))  \(attributeText($0.attributes))" }
-                        .joined(separator: "\n")
+                    : things.map {
+                        "\($0.name)  last seen \(timestamp($0.lastSeenAt))  \(attributeText($0.attributes))"
+                    }
+                    .joined(separator: "\n")
             }
         }
     }
@@ -55,7 +57,8 @@ struct ThingsCommand: AsyncParsableCommand {
                 ]
                 for certificate in thing.certificates {
                     lines.append(
-                        "  certificate \(certificate.fingerprint) \(certificate.status.rawValue) until \(timestamp(certificate.notAfter))")
+                        "  certificate \(certificate.fingerprint) \(certificate.status.rawValue) until \(timestamp(certificate.notAfter))"
+                    )
                 }
                 return lines.joined(separator: "\n")
             }
@@ -136,7 +139,8 @@ func parseAttributes(_ pairs: [String]) throws -> [String: String] {
 }
 
 func attributeText(_ attributes: [String: String]) -> String {
-    attributes.isEmpty ? "-" : attributes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+    attributes.isEmpty
+        ? "-" : attributes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
 }
 
 /// Writes a secret with mode 0600 from the start (never world-readable, not even briefly).

@@ -18,8 +18,10 @@ struct UpdatesCommand: AsyncParsableCommand {
             try output.emit(updates) {
                 updates.isEmpty
                     ? "No updates yet: ota updates create ID --file FILE_ID --profile NAME --group GROUP"
-                    : updates.map { "\($0.id)  job \($0.jobID)  file \($0.fileID.prefix(16))…  \(timestamp($0.createdAt))" }
-                        .joined(separator: "\n")
+                    : updates.map {
+                        "\($0.id)  job \($0.jobID)  file \($0.fileID.prefix(16))…  \(timestamp($0.createdAt))"
+                    }
+                    .joined(separator: "\n")
             }
         }
     }
@@ -59,8 +61,12 @@ struct UpdatesCommand: AsyncParsableCommand {
             if let signature { body["signature"] = signature }
             if let fileType { body["fileType"] = fileType }
             if let description { body["description"] = description }
-            let update: UpdateView = try await connection.withClient { try await $0.send(.POST, "/updates", json: body) }
-            try output.emit(update) { "Created update \(update.update.id) (job \(update.update.jobID))\n" + describe(update) }
+            let update: UpdateView = try await connection.withClient {
+                try await $0.send(.POST, "/updates", json: body)
+            }
+            try output.emit(update) {
+                "Created update \(update.update.id) (job \(update.update.jobID))\n" + describe(update)
+            }
         }
     }
 

@@ -2,8 +2,8 @@ import Foundation
 import MQTT
 import OTAService
 import OTAWire
-import Testing
 import TestSupport
+import Testing
 
 // Every malformed or forbidden device request gets the documented rejection (aws-ota-wire.md §3.4, §5.3) and
 // leaves the execution exactly as it was.

@@ -1,8 +1,8 @@
 import Foundation
 import OTAService
 import OTAWire
-import Testing
 import TestSupport
+import Testing
 
 // Continuous groups, rollout rates, abort criteria, timeouts and cancel, under the harness's manual clock: the
 // test moves time and runs the engine's tick itself, so every count is deterministic.
@@ -108,7 +108,9 @@ import TestSupport
         try await Self.things(service, 10, group: "ab")
         let (file, _) = try await service.uploadFirmware(version: "1.2.0", payloadSize: 1000)
         _ = try await service.createUpdate("ab", file: file, groups: ["ab"]) {
-            $0.abortCriteria = [AbortCriterion(failureType: .failed, thresholdPercentage: 50, minNumberOfExecutedThings: 4)]
+            $0.abortCriteria = [
+                AbortCriterion(failureType: .failed, thresholdPercentage: 50, minNumberOfExecutedThings: 4)
+            ]
         }
         let engine = service.server.engine
         func report(_ thing: String, _ status: String) async throws {
@@ -149,7 +151,8 @@ import TestSupport
         #expect(try await service.server.engine.tick().timedOut == 1)
         #expect(try await service.execution("AFR_OTA-slow", "slow")?.status == .timedOut)
         // The device hears that nothing is pending any more; a late report is refused.
-        #expect(try await device.takeText("$aws/things/slow/jobs/notify-next") == #"{"timestamp":\#(service.clock.now)}"#)
+        #expect(
+            try await device.takeText("$aws/things/slow/jobs/notify-next") == #"{"timestamp":\#(service.clock.now)}"#)
         try await device.publish("$aws/things/slow/jobs/AFR_OTA-slow/update", json: #"{"status":"SUCCEEDED"}"#)
         let late = try await device.takeText("$aws/things/slow/jobs/AFR_OTA-slow/update/rejected")
         #expect(late.contains(#""code":"InvalidStateTransition""#))
@@ -167,7 +170,9 @@ import TestSupport
         try await service.server.engine.cancel(jobID: "AFR_OTA-c", force: false)
         #expect(try await service.execution("AFR_OTA-c", "c-000")?.status == .inProgress)
         #expect(try await service.execution("AFR_OTA-c", "c-001")?.status == .canceled)
-        await #expect(throws: OTAServiceError.self) { try await service.server.engine.cancel(jobID: "AFR_OTA-c", force: false) }
+        await #expect(throws: OTAServiceError.self) {
+            try await service.server.engine.cancel(jobID: "AFR_OTA-c", force: false)
+        }
         try await service.server.engine.cancel(jobID: "AFR_OTA-c", force: true)
         #expect(try await service.execution("AFR_OTA-c", "c-000")?.status == .canceled)
     }

@@ -4,8 +4,8 @@ import NIOCore
 import NIOHTTP1
 import NIOSSL
 import OTAService
-import Testing
 import TestSupport
+import Testing
 
 /// HTTPS calls to the harness's management API, trusting the service CA, as any client would make them.
 struct APICaller {
@@ -90,8 +90,11 @@ struct APICaller {
         let api = try APICaller(service, token: try Self.token(service))
         defer { Task { await api.shutdown() } }
 
-        #expect(try await api.call(.POST, "/api/v1/things", json: #"{"name":"d1","attributes":{"ring":"beta"}}"#).status == 201)
-        #expect(try await api.call(.POST, "/api/v1/groups", json: #"{"name":"beta","query":"ring=beta"}"#).status == 201)
+        #expect(
+            try await api.call(.POST, "/api/v1/things", json: #"{"name":"d1","attributes":{"ring":"beta"}}"#).status
+                == 201)
+        #expect(
+            try await api.call(.POST, "/api/v1/groups", json: #"{"name":"beta","query":"ring=beta"}"#).status == 201)
         let group = try await api.call(.GET, "/api/v1/groups/beta").object()
         #expect(group["members"] as? [String] == ["d1"])
 
@@ -118,7 +121,9 @@ struct APICaller {
 
         let created = try await api.call(
             .POST, "/api/v1/updates",
-            json: #"{"id":"api1","fileID":"\#(fileID)","signingProfile":"gen","groups":["beta"],"targetSelection":"CONTINUOUS"}"#)
+            json:
+                #"{"id":"api1","fileID":"\#(fileID)","signingProfile":"gen","groups":["beta"],"targetSelection":"CONTINUOUS"}"#
+        )
         #expect(created.status == 201, "\(created.text)")
         let progress = try #require(try created.object()["progress"] as? [String: Any])
         #expect(progress["queued"] as? Int == 1)
@@ -146,7 +151,10 @@ struct APICaller {
             (.GET, "/api/v1/no-such-route", nil, nil, 404, "not-found"),
             (.POST, "/api/v1/files?name=x.bin&kind=app", nil, Array("not an image".utf8), 400, "invalid-request"),
             (.POST, "/api/v1/files?name=x.bin&kind=firmware", nil, [1, 2, 3], 400, "invalid-request"),
-            (.POST, "/api/v1/updates", #"{"id":"u","fileID":"00","signingProfile":"demo","things":["d1"]}"#, nil, 404, "not-found"),
+            (
+                .POST, "/api/v1/updates", #"{"id":"u","fileID":"00","signingProfile":"demo","things":["d1"]}"#, nil,
+                404, "not-found"
+            ),
             (.POST, "/api/v1/groups/none/members", #"{"thing":"d1"}"#, nil, 404, "not-found"),
             (.POST, "/api/v1/certificates/abcd/revoke", nil, nil, 404, "not-found"),
         ]

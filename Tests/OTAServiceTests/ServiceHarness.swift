@@ -54,7 +54,8 @@ final class ServiceHarness: Sendable {
     func uploadFirmware(version: String, payloadSize: Int) async throws -> (StoredFile, [UInt8]) {
         var generator = SeededGenerator(seed: UInt64(payloadSize))
         let payload = (0..<payloadSize).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        let descriptor = AppDescriptor(version: version, projectName: "test-fw", appELFSHA256: Array(SHA256.hash(data: payload)))
+        let descriptor = AppDescriptor(
+            version: version, projectName: "test-fw", appELFSHA256: Array(SHA256.hash(data: payload)))
         let image = try AppImageBuilder.application(descriptor: descriptor, payload: payload)
         return (try await server.updates.upload(image, name: "fw-\(version).bin", kind: .app), image)
     }

@@ -2,8 +2,8 @@ import Crypto
 import Foundation
 import OTAService
 import OTAWire
-import Testing
 import TestSupport
+import Testing
 
 // Management-side bad inputs: each is refused with a typed error and nothing is stored.
 @Suite(.serialized) struct UpdateBadInputTests {

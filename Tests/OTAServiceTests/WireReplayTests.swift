@@ -2,8 +2,8 @@ import Foundation
 import MQTT
 import OTAService
 import OTAWire
-import Testing
 import TestSupport
+import Testing
 
 // The exchange of aws-ota-wire.md §12, played by a scripted device over real mutual TLS: the device sends the
 // unmodified FreeRTOS agent's exact bytes, and every answer the spec fixes is compared byte for byte.
@@ -18,7 +18,9 @@ import TestSupport
         // No job yet: the empty answer is exactly clientToken + timestamp.
         try await device.subscribe(jobs + "notify-next", qos: .atLeastOnce)
         try await device.publish(jobs + "$next/get", json: #"{"clientToken":":my-thing"}"#)
-        #expect(try await device.takeText(jobs + "$next/get/accepted") == #"{"clientToken":":my-thing","timestamp":\#(t0)}"#)
+        #expect(
+            try await device.takeText(jobs + "$next/get/accepted") == #"{"clientToken":":my-thing","timestamp":\#(t0)}"#
+        )
 
         // The update: notify-next carries the QUEUED execution and the afr_ota document as an object.
         let (file, image) = try await service.uploadFirmware(version: "1.2.4", payloadSize: 4600)
@@ -38,7 +40,10 @@ import TestSupport
         let streamTopic = "$aws/things/my-thing/streams/\(job.streamID)/"
         try await device.subscribe(streamTopic + "data/cbor", qos: .atMostOnce)
         let request: (UInt8) -> [UInt8] = { bitmap in
-            [0xA6, 0x61, 0x63, 0x63, 0x72, 0x64, 0x79, 0x61, 0x66, 0x00, 0x61, 0x6C, 0x19, 0x10, 0x00, 0x61, 0x6F, 0x00]
+            [
+                0xA6, 0x61, 0x63, 0x63, 0x72, 0x64, 0x79, 0x61, 0x66, 0x00, 0x61, 0x6C, 0x19, 0x10, 0x00, 0x61, 0x6F,
+                0x00,
+            ]
                 + [0x61, 0x62, 0x41, bitmap, 0x61, 0x6E, 0x01]
         }
         try await device.publish(streamTopic + "get/cbor", request(0x03), qos: .atMostOnce)
@@ -117,6 +122,51 @@ import TestSupport
         let description = try await device.takeText(streamTopic + "description/json")
         #expect(description.contains(#""c":"d1""#) && description.contains(#""f":0"#))
         #expect(description.contains(#""z":\#(image.count)"#))
+        await device.close()
+    }
+
+    @Test func generationCStartNextAndPendingListWork() async throws {
+        let service = try await ServiceHarness()
+        defer { Task { await service.shutdown() } }
+        let device = try await service.device("gen-c")
+        let jobs = "$aws/things/gen-c/jobs/"
+        let (file, _) = try await service.uploadFirmware(version: "4.0.0", payloadSize: 3000)
+        _ = try await service.createUpdate("first", file: file, things: ["gen-c"])
+        service.clock.advance(by: 1)
+        _ = try await service.createUpdate("second", file: file, things: ["gen-c"])
+
+        try await device.publish(jobs + "get", json: #"{"clientToken":"p"}"#)
+        let pending = try JSONParser.parse(try await device.take(jobs + "get/accepted")[0].payload)
+        let queued = pending["queuedJobs"]?.arrayValue?.compactMap { $0["jobId"]?.stringValue }
+        #expect(queued == ["AFR_OTA-first", "AFR_OTA-second"], "queue order")
+        #expect(pending["inProgressJobs"]?.arrayValue?.isEmpty == true)
+
+        // start-next moves the first QUEUED execution to IN_PROGRESS with the given details.
+        try await device.publish(jobs + "start-next", json: #"{"clientToken":"test","statusDetails":{"k":"v"}}"#)
+        let started = try JSONParser.parse(try await device.take(jobs + "start-next/accepted")[0].payload)
+        #expect(started["clientToken"]?.stringValue == "test")
+        #expect(started["execution"]?["jobId"]?.stringValue == "AFR_OTA-first")
+        #expect(started["execution"]?["status"]?.stringValue == "IN_PROGRESS")
+        #expect(started["execution"]?["statusDetails"]?["k"]?.stringValue == "v")
+        #expect(started["execution"]?["jobDocument"]?["afr_ota"] != nil)
+
+        // After the reboot the same job comes back; a bare SUCCEEDED at QoS 0 completes it.
+        try await device.publish(jobs + "start-next", json: #"{"clientToken":"test"}"#)
+        let again = try JSONParser.parse(try await device.take(jobs + "start-next/accepted")[0].payload)
+        #expect(again["execution"]?["jobId"]?.stringValue == "AFR_OTA-first")
+        #expect(again["execution"]?["versionNumber"] == .number("2"), "an IN_PROGRESS execution is not moved again")
+        try await device.publish(jobs + "AFR_OTA-first/update", json: #"{"status":"SUCCEEDED"}"#, qos: .atMostOnce)
+        _ = try await device.take(jobs + "AFR_OTA-first/update/accepted")
+        #expect(try await service.execution("AFR_OTA-first", "gen-c")?.status == .succeeded)
+
+        // Describe a named job with an explicit execution number; a wrong number is not found.
+        try await device.publish(
+            jobs + "AFR_OTA-second/get", json: #"{"executionNumber":1,"includeJobDocument":false}"#)
+        let described = try JSONParser.parse(try await device.take(jobs + "AFR_OTA-second/get/accepted")[0].payload)
+        #expect(described["execution"]?["status"]?.stringValue == "QUEUED")
+        #expect(described["execution"]?["jobDocument"] == nil)
+        try await device.publish(jobs + "AFR_OTA-second/get", json: #"{"executionNumber":2}"#)
+        #expect(try await device.takeText(jobs + "AFR_OTA-second/get/rejected").contains("ResourceNotFound"))
         await device.close()
     }
 

@@ -45,7 +45,8 @@ public final class ScriptedDevice: Sendable {
     }
 
     /// Waits until `count` messages on `topic` have arrived (and takes them), or fails after a few seconds.
-    public func take(_ topic: String, count: Int = 1, timeout: Duration = .seconds(10)) async throws -> [PublishPacket] {
+    public func take(_ topic: String, count: Int = 1, timeout: Duration = .seconds(10)) async throws -> [PublishPacket]
+    {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             let taken = log.messages.withLock { messages -> [PublishPacket]? in

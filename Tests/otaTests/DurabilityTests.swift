@@ -3,8 +3,8 @@ import Foundation
 import MQTT
 import OTAWire
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 
 // SIGKILL in the middle of a rollout while devices download: after a restart on the same data directory no
 // execution, file or status is lost, and the devices finish their downloads where they stopped.

@@ -1,7 +1,7 @@
 import ESP32Formats
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 // `ota serve` and the management commands, run as a person would: separate processes, real HTTPS, --json output.
 @Suite(.serialized) struct ServeCLITests {

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// `ota serve` as its own process on free loopback ports, driven through the `ota` CLI like a person would.
 final class ServiceProcess: @unchecked Sendable {

@@ -45,7 +45,6 @@ struct CancelBody: Decodable {
     var force: Bool?
 }
 
-
 public struct CertificateView: Codable, Sendable {
     public var fingerprint: String
     public var status: CertificateStatus

@@ -40,13 +40,15 @@ extension ManagementAPI {
             return try APIBody.json(CertificateView(record), status: .created)
         }
         api.post("certificates/:fingerprint/revoke") { _, context in
-            try APIBody.json(CertificateView(try await server.revokeCertificate(fingerprint: try context.name("fingerprint"))))
+            try APIBody.json(
+                CertificateView(try await server.revokeCertificate(fingerprint: try context.name("fingerprint"))))
         }
 
         api.get("groups") { _, _ in try APIBody.json(try await server.store.read { try $0.groups() }) }
         api.post("groups") { request, _ in
             let body = try await APIBody.decode(CreateGroupBody.self, from: request)
-            let group = try await registry.createGroup(body.name, description: body.description ?? "", query: body.query)
+            let group = try await registry.createGroup(
+                body.name, description: body.description ?? "", query: body.query)
             return try APIBody.json(group, status: .created)
         }
         api.get("groups/:name") { _, context in

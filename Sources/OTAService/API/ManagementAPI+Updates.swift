@@ -15,7 +15,9 @@ extension ManagementAPI {
         }
         // The body is the file itself; name and kind (app | data) come in the query.
         api.post("files") { request, _ in
-            guard let name = request.query("name") else { throw OTAServiceError.invalidRequest("query parameter name is missing") }
+            guard let name = request.query("name") else {
+                throw OTAServiceError.invalidRequest("query parameter name is missing")
+            }
             let kindText = request.query("kind") ?? "app"
             guard let kind = FileKind(rawValue: kindText) else {
                 throw OTAServiceError.invalidRequest("kind must be app or data, not '\(kindText)'")
@@ -98,7 +100,8 @@ extension ManagementAPI {
             try await server.store.read { reader in
                 guard let update = try reader.update(id: id) else { throw OTAServiceError.notFound("update \(id)") }
                 let job = try reader.job(id: update.jobID)
-                return UpdateView(update: update, job: job, progress: try job.map { try Self.jobView($0, in: reader).progress })
+                return UpdateView(
+                    update: update, job: job, progress: try job.map { try Self.jobView($0, in: reader).progress })
             }
         }
     }
@@ -106,6 +109,7 @@ extension ManagementAPI {
     static func jobView(_ job: Job, in reader: any StoreReader) throws -> JobView {
         JobView(
             job: job,
-            progress: JobProgress(try reader.executions(jobID: job.id), pending: try reader.pendingTargetCount(jobID: job.id)))
+            progress: JobProgress(
+                try reader.executions(jobID: job.id), pending: try reader.pendingTargetCount(jobID: job.id)))
     }
 }

@@ -23,7 +23,8 @@ public struct ManagementAPI: Sendable {
         let server = server
         router.get("healthz") { _, _ in
             try APIBody.json(
-                HealthView(status: "ok", mqttPort: server.mqttPort ?? 0, connectedDevices: server.mqtt.connectedClientCount))
+                HealthView(
+                    status: "ok", mqttPort: server.mqttPort ?? 0, connectedDevices: server.mqtt.connectedClientCount))
         }
         router.get("api/v1/openapi.json") { _, _ in
             Response(

@@ -31,7 +31,8 @@ final class ManagementServer: Sendable {
         // A service group with no signals of its own: `stop` asks it for a graceful shutdown, which lets
         // in-flight requests finish instead of cancelling them.
         let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(services: [application], gracefulShutdownSignals: [], logger: logger))
+            configuration: ServiceGroupConfiguration(
+                services: [application], gracefulShutdownSignals: [], logger: logger))
         let task = Task {
             do {
                 try await group.run()

@@ -1,1326 +1,185 @@
-// The OpenAPI 3.1 description of the management API, served at /api/v1/openapi.json. Written from the route
-// table and kept beside it; ManagementAPITests checks that every route is described here.
+import Foundation
+
+// The OpenAPI 3.1 description of the management API, served at /api/v1/openapi.json. It is built from the route
+// table below, kept beside the routes; ManagementAPITests checks that the routes it calls are described.
 
 enum OpenAPIDocument {
-    static let json = #"""
-{
- "openapi": "3.1.0",
- "info": {
-  "title": "SwiftOTA management API",
-  "version": "1"
- },
- "security": [
-  {
-   "bearer": []
-  }
- ],
- "components": {
-  "securitySchemes": {
-   "bearer": {
-    "type": "http",
-    "scheme": "bearer",
-    "description": "the admin token in DATA/admin-token"
-   }
-  },
-  "schemas": {
-   "Problem": {
-    "type": "object",
-    "properties": {
-     "type": {
-      "type": "string"
-     },
-     "title": {
-      "type": "string"
-     },
-     "status": {
-      "type": "integer"
-     },
-     "detail": {
-      "type": "string"
-     }
-    },
-    "required": [
-     "type",
-     "title",
-     "status",
-     "detail"
-    ]
-   },
-   "CreateUpdate": {
-    "type": "object",
-    "properties": {
-     "id": {
-      "type": "string"
-     },
-     "description": {
-      "type": "string"
-     },
-     "fileID": {
-      "type": "string"
-     },
-     "fileName": {
-      "type": "string"
-     },
-     "fileType": {
-      "type": "integer"
-     },
-     "signingProfile": {
-      "type": "string"
-     },
-     "signature": {
-      "type": "string"
-     },
-     "things": {
-      "type": "array",
-      "items": {
-       "type": "string"
-      }
-     },
-     "groups": {
-      "type": "array",
-      "items": {
-       "type": "string"
-      }
-     },
-     "targetSelection": {
-      "type": "string",
-      "enum": [
-       "SNAPSHOT",
-       "CONTINUOUS"
-      ]
-     },
-     "rollout": {
-      "type": "object",
-      "properties": {
-       "maximumPerMinute": {
-        "type": "integer"
-       },
-       "exponentialRate": {
-        "type": "object",
-        "properties": {
-         "baseRatePerMinute": {
-          "type": "integer"
-         },
-         "incrementFactor": {
-          "type": "number"
-         },
-         "numberOfNotifiedThings": {
-          "type": "integer"
-         },
-         "numberOfSucceededThings": {
-          "type": "integer"
-         }
-        },
-        "required": [
-         "baseRatePerMinute",
-         "incrementFactor"
+    struct Route {
+        let method: String
+        let path: String
+        let tag: String
+        let summary: String
+        var body: [String: Any]? = nil
+        var status = "200"
+        var query: [String] = []
+        var isPublic = false
+        var rawBody = false
+    }
+
+    static var string: [String: Any] { ["type": "string"] }
+    static var integer: [String: Any] { ["type": "integer"] }
+    static var number: [String: Any] { ["type": "number"] }
+    static var boolean: [String: Any] { ["type": "boolean"] }
+    static var strings: [String: Any] { ["type": "array", "items": string] }
+    static var stringMap: [String: Any] { ["type": "object", "additionalProperties": string] }
+
+    static func object(_ properties: [String: Any], required: [String] = []) -> [String: Any] {
+        ["type": "object", "properties": properties, "required": required]
+    }
+
+    static func enumeration(_ values: [String]) -> [String: Any] { ["type": "string", "enum": values] }
+
+    static var force: [String: Any] { object(["force": boolean]) }
+    static var createUpdate: [String: Any] {
+        object(
+            [
+                "id": string, "description": string, "fileID": string, "fileName": string, "fileType": integer,
+                "signingProfile": string, "signature": string, "things": strings, "groups": strings,
+                "targetSelection": enumeration(["SNAPSHOT", "CONTINUOUS"]),
+                "rollout": object([
+                    "maximumPerMinute": integer,
+                    "exponentialRate": object(
+                        [
+                            "baseRatePerMinute": integer, "incrementFactor": number, "numberOfNotifiedThings": integer,
+                            "numberOfSucceededThings": integer,
+                        ], required: ["baseRatePerMinute", "incrementFactor"]),
+                ]),
+                "abortCriteria": [
+                    "type": "array",
+                    "items": object(
+                        [
+                            "failureType": enumeration(["FAILED", "REJECTED", "TIMED_OUT", "ALL"]),
+                            "thresholdPercentage": number, "minNumberOfExecutedThings": integer,
+                        ], required: ["failureType", "thresholdPercentage", "minNumberOfExecutedThings"]),
+                ],
+                "inProgressTimeoutMinutes": integer,
+            ], required: ["id", "fileID", "signingProfile"])
+    }
+
+    static var routes: [Route] {
+        [
+            Route(
+                method: "get", path: "/healthz", tag: "service", summary: "Liveness and gateway status", isPublic: true),
+            Route(
+                method: "get", path: "/api/v1/openapi.json", tag: "service", summary: "This document", isPublic: true),
+            Route(method: "get", path: "/api/v1/things", tag: "things", summary: "List things"),
+            Route(
+                method: "post", path: "/api/v1/things", tag: "things", summary: "Create a thing",
+                body: object(["name": string, "attributes": stringMap], required: ["name"]), status: "201"),
+            Route(
+                method: "get", path: "/api/v1/things/{name}", tag: "things",
+                summary: "A thing, its groups, certificates"),
+            Route(
+                method: "patch", path: "/api/v1/things/{name}", tag: "things",
+                summary: "Replace a thing's attributes (dynamic groups follow)",
+                body: object(["attributes": stringMap], required: ["attributes"])),
+            Route(
+                method: "post", path: "/api/v1/things/{name}/certificates", tag: "certificates",
+                summary: "Issue a device certificate from a CSR, or with a generated key returned once",
+                body: object(["csr": string]), status: "201"),
+            Route(
+                method: "post", path: "/api/v1/things/{name}/certificates/register", tag: "certificates",
+                summary: "Register an existing certificate for a thing",
+                body: object(["certificatePEM": string], required: ["certificatePEM"]), status: "201"),
+            Route(
+                method: "post", path: "/api/v1/certificates/{fingerprint}/revoke", tag: "certificates",
+                summary: "Revoke a certificate: it can no longer connect"),
+            Route(method: "get", path: "/api/v1/groups", tag: "groups", summary: "List groups"),
+            Route(
+                method: "post", path: "/api/v1/groups", tag: "groups",
+                summary: "Create a static group, or a dynamic one with a query (attr=value AND ...)",
+                body: object(["name": string, "description": string, "query": string], required: ["name"]),
+                status: "201"),
+            Route(method: "get", path: "/api/v1/groups/{name}", tag: "groups", summary: "A group and its members"),
+            Route(
+                method: "post", path: "/api/v1/groups/{name}/members", tag: "groups", summary: "Add a thing to a group",
+                body: object(["thing": string], required: ["thing"]), status: "204"),
+            Route(
+                method: "delete", path: "/api/v1/groups/{name}/members/{thing}", tag: "groups",
+                summary: "Remove a thing from a static group", status: "204"),
+            Route(method: "get", path: "/api/v1/files", tag: "files", summary: "List stored files"),
+            Route(
+                method: "post", path: "/api/v1/files", tag: "files",
+                summary: "Upload a file (the body); app images are validated", status: "201", query: ["name", "kind"],
+                rawBody: true),
+            Route(method: "get", path: "/api/v1/files/{id}", tag: "files", summary: "A stored file (id = SHA-256 hex)"),
+            Route(method: "get", path: "/api/v1/signing-profiles", tag: "signing", summary: "List signing profiles"),
+            Route(
+                method: "post", path: "/api/v1/signing-profiles", tag: "signing",
+                summary: "Create a signing profile: certificate (+ key file to sign for you) or a generated key",
+                body: object(
+                    [
+                        "name": string, "certificatePEM": string, "keyPath": string, "generateKey": boolean,
+                        "certificatePathOnDevice": string,
+                    ], required: ["name"]), status: "201"),
+            Route(method: "get", path: "/api/v1/updates", tag: "updates", summary: "List OTA updates"),
+            Route(
+                method: "post", path: "/api/v1/updates", tag: "updates",
+                summary: "Create an OTA update: sign or verify, then job AFR_OTA-<id> and its stream",
+                body: createUpdate, status: "201"),
+            Route(method: "get", path: "/api/v1/updates/{id}", tag: "updates", summary: "An update, its job, progress"),
+            Route(
+                method: "post", path: "/api/v1/updates/{id}/cancel", tag: "updates",
+                summary: "Cancel an update's job (force: running executions too)", body: force),
+            Route(method: "get", path: "/api/v1/jobs", tag: "jobs", summary: "List jobs with progress"),
+            Route(method: "get", path: "/api/v1/jobs/{id}", tag: "jobs", summary: "A job with progress"),
+            Route(method: "get", path: "/api/v1/jobs/{id}/executions", tag: "jobs", summary: "A job's executions"),
+            Route(method: "post", path: "/api/v1/jobs/{id}/cancel", tag: "jobs", summary: "Cancel a job", body: force),
         ]
-       }
-      },
-      "required": []
-     },
-     "abortCriteria": {
-      "type": "array",
-      "items": {
-       "type": "object",
-       "properties": {
-        "failureType": {
-         "type": "string",
-         "enum": [
-          "FAILED",
-          "REJECTED",
-          "TIMED_OUT",
-          "ALL"
-         ]
-        },
-        "thresholdPercentage": {
-         "type": "number"
-        },
-        "minNumberOfExecutedThings": {
-         "type": "integer"
-        }
-       },
-       "required": [
-        "failureType",
-        "thresholdPercentage",
-        "minNumberOfExecutedThings"
-       ]
-      }
-     },
-     "inProgressTimeoutMinutes": {
-      "type": "integer"
-     }
-    },
-    "required": [
-     "id",
-     "fileID",
-     "signingProfile"
-    ]
-   }
-  }
- },
- "paths": {
-  "/healthz": {
-   "get": {
-    "summary": "Liveness and gateway status",
-    "tags": [
-     "service"
-    ],
-    "responses": {
-     "200": {
-      "description": "success",
-      "content": {
-       "application/json": {
-        "schema": {
-         "type": "object"
-        }
-       }
-      }
-     },
-     "default": {
-      "description": "problem details (RFC 9457)",
-      "content": {
-       "application/problem+json": {
-        "schema": {
-         "$ref": "#/components/schemas/Problem"
-        }
-       }
-      }
-     }
-    },
-    "security": []
-   }
-  },
-  "/api/v1/openapi.json": {
-   "get": {
-    "summary": "This document",
-    "tags": [
-     "service"
-    ],
-    "responses": {
-     "200": {
-      "description": "success",
-      "content": {
-       "application/json": {
-        "schema": {
-         "type": "object"
-        }
-       }
-      }
-     },
-     "default": {
-      "description": "problem details (RFC 9457)",
-      "content": {
-       "application/problem+json": {
-        "schema": {
-         "$ref": "#/components/schemas/Problem"
-        }
-       }
-      }
-     }
-    },
-    "security": []
-   }
-  },
-  "/api/v1/things": {
-   "get": {
-    "summary": "List things",
-    "tags": [
-     "things"
-    ],
-    "responses": {
-     "200": {
-      "description": "success",
-      "content": {
-       "application/json": {
-        "schema": {
-         "type": "array"
-        }
-       }
-      }
-     },
-     "default": {
-      "description": "problem details (RFC 9457)",
-      "content": {
-       "application/problem+json": {
-        "schema": {
-         "$ref": "#/components/schemas/Problem"
-        }
-       }
-      }
-     }
     }
-   },
-   "post": {
-    "summary": "Create a thing",
-    "tags": [
-     "things"
-    ],
-    "responses": {
-     "201": {
-      "description": "success",
-      "content": {
-       "application/json": {
-        "schema": {
-         "type": "object"
-        }
-       }
-      }
-     },
-     "default": {
-      "description": "problem details (RFC 9457)",
-      "content": {
-       "application/problem+json": {
-        "schema": {
-         "$ref": "#/components/schemas/Problem"
-        }
-       }
-      }
-     }
-    },
-    "requestBody": {
-     "required": true,
-     "content": {
-      "application/json": {
-       "schema": {
-        "type": "object",
-        "properties": {
-         "name": {
-          "type": "string"
-         },
-         "attributes": {
-          "type": "object",
-          "additionalProperties": {
-           "type": "string"
-          }
-         }
-        },
-        "required": [
-         "name"
+
+    static func operation(_ route: Route) -> [String: Any] {
+        let problem: [String: Any] = [
+            "description": "problem details (RFC 9457)",
+            "content": ["application/problem+json": ["schema": ["$ref": "#/components/schemas/Problem"]]],
         ]
-       }
-      }
-     }
-    }
-   }
-  },
-  "/api/v1/things/{name}": {
-   "get": {
-    "summary": "A thing with its groups and certificates",
-    "tags": [
-     "things"
-    ],
-    "responses": {
-     "200": {
-      "description": "success",
-      "content": {
-       "application/json": {
-        "schema": {
-         "type": "object"
-        }
-       }
-      }
-     },
-     "default": {
-      "description": "problem details (RFC 9457)",
-      "content": {
-       "application/problem+json": {
-        "schema": {
-         "$ref": "#/components/schemas/Problem"
-        }
-       }
-      }
-     }
-    },
-    "parameters": [
-     {
-      "name": "name",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string"
-      }
-     }
-    ]
-   },
-   "patch": {
-    "summary": "Replace a thing's attributes (dynamic group membership follows)",
-    "tags": [
-     "things"
-    ],
-    "responses": {
-     "200": {
-      "description": "success",
-      "content": {
-       "application/json": {
-        "schema": {
-         "type": "object"
-        }
-       }
-      }
-     },
-     "default": {
-      "description": "problem details (RFC 9457)",
-      "content": {
-       "application/problem+json": {
-        "schema": {
-         "$ref": "#/components/schemas/Problem"
-        }
-       }
-      }
-     }
-    },
-    "requestBody": {
-     "required": true,
-     "content": {
-      "application/json": {
-       "schema": {
-        "type": "object",
-        "properties": {
-         "attributes": {
-          "type": "object",
-          "additionalProperties": {
-           "type": "string"
-          }
-         }
-        },
-        "required": [
-         "attributes"
+        var success: [String: Any] = ["description": "success"]
+        if route.status != "204" { success["content"] = ["application/json": ["schema": ["type": "object"]]] }
+        var operation: [String: Any] = [
+            "summary": route.summary, "tags": [route.tag], "responses": [route.status: success, "default": problem],
         ]
-       }
-      }
-     }
-    },
-    "parameters": [
-     {
-      "name": "name",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string"
-      }
-     }
-    ]
-   }
-  },
-  "/api/v1/things/{name}/certificates": {
-   "post": {
-    "summary": "Issue a device certificate from the service CA: from a CSR, or with a generated key returned once",
-    "tags": [
-     "certificates"
-    ],
-    "responses": {
-     "201": {
-      "description": "success",
-      "content": {
-       "application/json": {
-        "schema": {
-         "type": "object"
+        let pathParameters = route.path.split(separator: "/").filter { $0.hasPrefix("{") }.map {
+            ["name": String($0.dropFirst().dropLast()), "in": "path", "required": true, "schema": string]
         }
-       }
-      }
-     },
-     "default": {
-      "description": "problem details (RFC 9457)",
-      "content": {
-       "application/problem+json": {
-        "schema": {
-         "$ref": "#/components/schemas/Problem"
+        let queryParameters = route.query.map {
+            ["name": $0, "in": "query", "required": $0 == "name", "schema": string]
         }
-       }
-      }
-     }
-    },
-    "requestBody": {
-     "required": true,
-     "content": {
-      "application/json": {
-       "schema": {
-        "type": "object",
-        "properties": {
-         "csr": {
-          "type": "string"
-         }
-        },
-        "required": []
-       }
-      }
-     }
-    },
-    "parameters": [
-     {
-      "name": "name",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string"
-      }
-     }
-    ]
-   }
-  },
-  "/api/v1/things/{name}/certificates/register": {
-   "post": {
-    "summary": "Register an existing certificate for a thing",
-    "tags": [
-     "certificates"
-    ],
-    "responses": {
-     "201": {
-      "description": "success",
-      "content": {
-       "application/json": {
-        "schema": {
-         "type": "object"
+        if !(pathParameters + queryParameters).isEmpty { operation["parameters"] = pathParameters + queryParameters }
+        if let body = route.body {
+            operation["requestBody"] = ["required": true, "content": ["application/json": ["schema": body]]]
+        } else if route.rawBody {
+            operation["requestBody"] = [
+                "required": true,
+                "content": ["application/octet-stream": ["schema": ["type": "string", "format": "binary"]]],
+            ]
         }
-       }
-      }
-     },
-     "default": {
-      "description": "problem details (RFC 9457)",
-      "content": {
-       "application/problem+json": {
-        "schema": {
-         "$ref": "#/components/schemas/Problem"
-        }
-       }
-      }
-     }
-    },
-    "requestBody": {
-     "required": true,
-     "content": {
-      "application/json": {
-       "schema": {
-        "type": "object",
-        "properties": {
-         "certificatePEM": {
-          "type": "string"
-         }
-        },
-        "required": [
-         "certificatePEM"
+        if route.isPublic { operation["security"] = [[String: Any]]() }
+        return operation
+    }
+
+    static let json: String = {
+        var paths: [String: [String: Any]] = [:]
+        for route in routes { paths[route.path, default: [:]][route.method] = operation(route) }
+        let document: [String: Any] = [
+            "openapi": "3.1.0",
+            "info": ["title": "SwiftOTA management API", "version": "1"],
+            "security": [["bearer": [String]()]],
+            "components": [
+                "securitySchemes": [
+                    "bearer": [
+                        "type": "http", "scheme": "bearer", "description": "the admin token in DATA/admin-token",
+                    ]
+                ],
+                "schemas": [
+                    "Problem": object(
+                        ["type": string, "title": string, "status": integer, "detail": string],
+                        required: ["type", "title", "status", "detail"])
+                ],
+            ],
+            "paths": paths,
         ]
-       }
-      }
-     }
-    },
-    "parameters": [
-     {
-      "name": "name",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string"
-      }
-     }
-    ]
-   }
-  },
-  "/api/v1/certificates/{fingerprint}/revoke": {
-   "post": {
-    "summary": "Revoke a certificate; it can no longer connect",
-    "tags": [
-     "certificates"
-    ],
-    "responses": {
-     "200": {
-      "description": "success",
-      "content": {
-       "application/json": {
-        "schema": {
-         "type": "object"
-        }
-       }
-      }
-     },
-     "default": {
-      "description": "problem details (RFC 9457)",
-      "content": {
-       "application/problem+json": {
-        "schema": {
-         "$ref": "#/components/schemas/Problem"
-        }
-       }
-      }
-     }
-    },
-    "parameters": [
-     {
-      "name": "fingerprint",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string"
-      }
-     }
-    ]
-   }
-  },
-  "/api/v1/groups": {
-   "get": {
-    "summary": "List groups",
-    "tags": [
-     "groups"
-    ],
-    "responses": {
-     "200": {
-      "description": "success",
-      "content": {
-       "application/json": {
-        "schema": {
-         "type": "array"
-        }
-       }
-      }
-     },
-     "default": {
-      "description": "problem details (RFC 9457)",
-      "content": {
-       "application/problem+json": {
-        "schema": {
-         "$ref": "#/components/schemas/Problem"
-        }
-       }
-      }
-     }
-    }
-   },
-   "post": {
-    "summary": "Create a static group, or a dynamic one with a query (attr=value AND ...)",
-    "tags": [
-     "groups"
-    ],
-    "responses": {
-     "201": {
-      "description": "success",
-      "content": {
-       "application/json": {
-        "schema": {
-         "type": "object"
-        }
-       }
-      }
-     },
-     "default": {
-      "description": "problem details (RFC 9457)",
-      "content": {
-       "application/problem+json": {
-        "schema": {
-         "$ref": "#/components/schemas/Problem"
-        }
-       }
-      }
-     }
-    },
-    "requestBody": {
-     "required": true,
-     "content": {
-      "application/json": {
-       "schema": {
-        "type": "object",
-        "properties": {
-         "name": {
-          "type": "string"
-         },
-         "description": {
-          "type": "string"
-         },
-         "query": {
-          "type": "string"
-         }
-        },
-        "required": [
-         "name"
-        ]
-       }
-      }
-     }
-    }
-   }
-  },
-  "/api/v1/groups/{name}": {
-   "get": {
-    "summary": "A group with its members",
-    "tags": [
-     "groups"
-    ],
-    "responses": {
-     "200": {
-      "description": "success",
-      "content": {
-       "application/json": {
-        "schema": {
-         "type": "object"
-        }
-       }
-      }
-     },
-     "default": {
-      "description": "problem details (RFC 9457)",
-      "content": {
-       "application/problem+json": {
-        "schema": {
-         "$ref": "#/components/schemas/Problem"
-        }
-       }
-      }
-     }
-    },
-    "parameters": [
-     {
-      "name": "name",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string"
-      }
-     }
-    ]
-   }
-  },
-  "/api/v1/groups/{name}/members": {
-   "post": {
-    "summary": "Add a thing to a static group",
-    "tags": [
-     "groups"
-    ],
-    "responses": {
-     "204": {
-      "description": "done"
-     },
-     "default": {
-      "description": "problem details (RFC 9457)",
-      "content": {
-       "application/problem+json": {
-        "schema": {
-         "$ref": "#/components/schemas/Problem"
-        }
-       }
-      }
-     }
-    },
-    "requestBody": {
-     "required": true,
-     "content": {
-      "application/json": {
-       "schema": {
-        "type": "object",
-        "properties": {
-         "thing": {
-          "type": "string"
-         }
-        },
-        "required": [
-         "thing"
-        ]
-       }
-      }
-     }
-    },
-    "parameters": [
-     {
-      "name": "name",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string"
-      }
-     }
-    ]
-   }
-  },
-  "/api/v1/groups/{name}/members/{thing}": {
-   "delete": {
-    "summary": "Remove a thing from a static group",
-    "tags": [
-     "groups"
-    ],
-    "responses": {
-     "204": {
-      "description": "done"
-     },
-     "default": {
-      "description": "problem details (RFC 9457)",
-      "content": {
-       "application/problem+json": {
-        "schema": {
-         "$ref": "#/components/schemas/Problem"
-        }
-       }
-      }
-     }
-    },
-    "parameters": [
-     {
-      "name": "name",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string"
-      }
-     },
-     {
-      "name": "thing",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string"
-      }
-     }
-    ]
-   }
-  },
-  "/api/v1/files": {
-   "get": {
-    "summary": "List stored files",
-    "tags": [
-     "files"
-    ],
-    "responses": {
-     "200": {
-      "description": "success",
-      "content": {
-       "application/json": {
-        "schema": {
-         "type": "array"
-        }
-       }
-      }
-     },
-     "default": {
-      "description": "problem details (RFC 9457)",
-      "content": {
-       "application/problem+json": {
-        "schema": {
-         "$ref": "#/components/schemas/Problem"
-        }
-       }
-      }
-     }
-    }
-   },
-   "post": {
-    "summary": "Upload a file (the body); app images are validated",
-    "tags": [
-     "files"
-    ],
-    "responses": {
-     "201": {
-      "description": "success",
-      "content": {
-       "application/json": {
-        "schema": {
-         "type": "object"
-        }
-       }
-      }
-     },
-     "default": {
-      "description": "problem details (RFC 9457)",
-      "content": {
-       "application/problem+json": {
-        "schema": {
-         "$ref": "#/components/schemas/Problem"
-        }
-       }
-      }
-     }
-    },
-    "requestBody": {
-     "required": true,
-     "content": {
-      "application/octet-stream": {
-       "schema": {
-        "type": "string",
-        "format": "binary"
-       }
-      }
-     }
-    },
-    "parameters": [
-     {
-      "name": "name",
-      "in": "query",
-      "required": true,
-      "schema": {
-       "type": "string"
-      }
-     },
-     {
-      "name": "kind",
-      "in": "query",
-      "required": false,
-      "schema": {
-       "type": "string",
-       "enum": [
-        "app",
-        "data"
-       ]
-      }
-     }
-    ]
-   }
-  },
-  "/api/v1/files/{id}": {
-   "get": {
-    "summary": "A stored file (id = SHA-256 hex)",
-    "tags": [
-     "files"
-    ],
-    "responses": {
-     "200": {
-      "description": "success",
-      "content": {
-       "application/json": {
-        "schema": {
-         "type": "object"
-        }
-       }
-      }
-     },
-     "default": {
-      "description": "problem details (RFC 9457)",
-      "content": {
-       "application/problem+json": {
-        "schema": {
-         "$ref": "#/components/schemas/Problem"
-        }
-       }
-      }
-     }
-    },
-    "parameters": [
-     {
-      "name": "id",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string"
-      }
-     }
-    ]
-   }
-  },
-  "/api/v1/signing-profiles": {
-   "get": {
-    "summary": "List signing profiles",
-    "tags": [
-     "signing"
-    ],
-    "responses": {
-     "200": {
-      "description": "success",
-      "content": {
-       "application/json": {
-        "schema": {
-         "type": "array"
-        }
-       }
-      }
-     },
-     "default": {
-      "description": "problem details (RFC 9457)",
-      "content": {
-       "application/problem+json": {
-        "schema": {
-         "$ref": "#/components/schemas/Problem"
-        }
-       }
-      }
-     }
-    }
-   },
-   "post": {
-    "summary": "Create a signing profile: certificate (+ key file to sign for you) or a generated key",
-    "tags": [
-     "signing"
-    ],
-    "responses": {
-     "201": {
-      "description": "success",
-      "content": {
-       "application/json": {
-        "schema": {
-         "type": "object"
-        }
-       }
-      }
-     },
-     "default": {
-      "description": "problem details (RFC 9457)",
-      "content": {
-       "application/problem+json": {
-        "schema": {
-         "$ref": "#/components/schemas/Problem"
-        }
-       }
-      }
-     }
-    },
-    "requestBody": {
-     "required": true,
-     "content": {
-      "application/json": {
-       "schema": {
-        "type": "object",
-        "properties": {
-         "name": {
-          "type": "string"
-         },
-         "certificatePEM": {
-          "type": "string"
-         },
-         "keyPath": {
-          "type": "string"
-         },
-         "generateKey": {
-          "type": "boolean"
-         },
-         "certificatePathOnDevice": {
-          "type": "string"
-         }
-        },
-        "required": [
-         "name"
-        ]
-       }
-      }
-     }
-    }
-   }
-  },
-  "/api/v1/updates": {
-   "get": {
-    "summary": "List OTA updates",
-    "tags": [
-     "updates"
-    ],
-    "responses": {
-     "200": {
-      "description": "success",
-      "content": {
-       "application/json": {
-        "schema": {
-         "type": "array"
-        }
-       }
-      }
-     },
-     "default": {
-      "description": "problem details (RFC 9457)",
-      "content": {
-       "application/problem+json": {
-        "schema": {
-         "$ref": "#/components/schemas/Problem"
-        }
-       }
-      }
-     }
-    }
-   },
-   "post": {
-    "summary": "Create an OTA update: sign or verify, then job AFR_OTA-<id> and its stream",
-    "tags": [
-     "updates"
-    ],
-    "responses": {
-     "201": {
-      "description": "success",
-      "content": {
-       "application/json": {
-        "schema": {
-         "type": "object"
-        }
-       }
-      }
-     },
-     "default": {
-      "description": "problem details (RFC 9457)",
-      "content": {
-       "application/problem+json": {
-        "schema": {
-         "$ref": "#/components/schemas/Problem"
-        }
-       }
-      }
-     }
-    },
-    "requestBody": {
-     "required": true,
-     "content": {
-      "application/json": {
-       "schema": {
-        "$ref": "#/components/schemas/CreateUpdate"
-       }
-      }
-     }
-    }
-   }
-  },
-  "/api/v1/updates/{id}": {
-   "get": {
-    "summary": "An update with its job and progress",
-    "tags": [
-     "updates"
-    ],
-    "responses": {
-     "200": {
-      "description": "success",
-      "content": {
-       "application/json": {
-        "schema": {
-         "type": "object"
-        }
-       }
-      }
-     },
-     "default": {
-      "description": "problem details (RFC 9457)",
-      "content": {
-       "application/problem+json": {
-        "schema": {
-         "$ref": "#/components/schemas/Problem"
-        }
-       }
-      }
-     }
-    },
-    "parameters": [
-     {
-      "name": "id",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string"
-      }
-     }
-    ]
-   }
-  },
-  "/api/v1/updates/{id}/cancel": {
-   "post": {
-    "summary": "Cancel an update's job (force also cancels IN_PROGRESS executions)",
-    "tags": [
-     "updates"
-    ],
-    "responses": {
-     "200": {
-      "description": "success",
-      "content": {
-       "application/json": {
-        "schema": {
-         "type": "object"
-        }
-       }
-      }
-     },
-     "default": {
-      "description": "problem details (RFC 9457)",
-      "content": {
-       "application/problem+json": {
-        "schema": {
-         "$ref": "#/components/schemas/Problem"
-        }
-       }
-      }
-     }
-    },
-    "requestBody": {
-     "required": true,
-     "content": {
-      "application/json": {
-       "schema": {
-        "type": "object",
-        "properties": {
-         "force": {
-          "type": "boolean"
-         }
-        },
-        "required": []
-       }
-      }
-     }
-    },
-    "parameters": [
-     {
-      "name": "id",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string"
-      }
-     }
-    ]
-   }
-  },
-  "/api/v1/jobs": {
-   "get": {
-    "summary": "List jobs with progress",
-    "tags": [
-     "jobs"
-    ],
-    "responses": {
-     "200": {
-      "description": "success",
-      "content": {
-       "application/json": {
-        "schema": {
-         "type": "array"
-        }
-       }
-      }
-     },
-     "default": {
-      "description": "problem details (RFC 9457)",
-      "content": {
-       "application/problem+json": {
-        "schema": {
-         "$ref": "#/components/schemas/Problem"
-        }
-       }
-      }
-     }
-    }
-   }
-  },
-  "/api/v1/jobs/{id}": {
-   "get": {
-    "summary": "A job with progress",
-    "tags": [
-     "jobs"
-    ],
-    "responses": {
-     "200": {
-      "description": "success",
-      "content": {
-       "application/json": {
-        "schema": {
-         "type": "object"
-        }
-       }
-      }
-     },
-     "default": {
-      "description": "problem details (RFC 9457)",
-      "content": {
-       "application/problem+json": {
-        "schema": {
-         "$ref": "#/components/schemas/Problem"
-        }
-       }
-      }
-     }
-    },
-    "parameters": [
-     {
-      "name": "id",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string"
-      }
-     }
-    ]
-   }
-  },
-  "/api/v1/jobs/{id}/executions": {
-   "get": {
-    "summary": "A job's executions",
-    "tags": [
-     "jobs"
-    ],
-    "responses": {
-     "200": {
-      "description": "success",
-      "content": {
-       "application/json": {
-        "schema": {
-         "type": "array"
-        }
-       }
-      }
-     },
-     "default": {
-      "description": "problem details (RFC 9457)",
-      "content": {
-       "application/problem+json": {
-        "schema": {
-         "$ref": "#/components/schemas/Problem"
-        }
-       }
-      }
-     }
-    },
-    "parameters": [
-     {
-      "name": "id",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string"
-      }
-     }
-    ]
-   }
-  },
-  "/api/v1/jobs/{id}/cancel": {
-   "post": {
-    "summary": "Cancel a job",
-    "tags": [
-     "jobs"
-    ],
-    "responses": {
-     "200": {
-      "description": "success",
-      "content": {
-       "application/json": {
-        "schema": {
-         "type": "object"
-        }
-       }
-      }
-     },
-     "default": {
-      "description": "problem details (RFC 9457)",
-      "content": {
-       "application/problem+json": {
-        "schema": {
-         "$ref": "#/components/schemas/Problem"
-        }
-       }
-      }
-     }
-    },
-    "requestBody": {
-     "required": true,
-     "content": {
-      "application/json": {
-       "schema": {
-        "type": "object",
-        "properties": {
-         "force": {
-          "type": "boolean"
-         }
-        },
-        "required": []
-       }
-      }
-     }
-    },
-    "parameters": [
-     {
-      "name": "id",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string"
-      }
-     }
-    ]
-   }
-  }
- }
-}
-"""#
+        let data = try? JSONSerialization.data(
+            withJSONObject: document, options: [.sortedKeys, .withoutEscapingSlashes])
+        return String(decoding: data ?? Data(), as: UTF8.self)
+    }()
 }

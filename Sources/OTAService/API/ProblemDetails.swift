@@ -48,7 +48,8 @@ struct ProblemDetails: Encodable, Error {
             self.init(status: error.status, kind: kind, detail: error.status.reasonPhrase)
         default:
             logger.error("API request failed", metadata: ["error": "\(error)"])
-            self.init(status: .internalServerError, kind: "internal-error", detail: "the request could not be completed")
+            self.init(
+                status: .internalServerError, kind: "internal-error", detail: "the request could not be completed")
         }
     }
 

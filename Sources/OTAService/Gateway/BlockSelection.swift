@@ -32,7 +32,8 @@ public enum BlockSelection {
         var selected: [UInt64] = []
         if let bitmap = request.bitmap {
             guard bitmap.count <= maximumBitmapBytes else {
-                throw StreamRequestError(.blockBitmapLimitExceeded, "the bitmap exceeds 12288 bytes", clientToken: token)
+                throw StreamRequestError(
+                    .blockBitmapLimitExceeded, "the bitmap exceeds 12288 bytes", clientToken: token)
             }
             outer: for (byteIndex, byte) in bitmap.enumerated() where byte != 0 {
                 for bit in 0..<8 where byte & (1 << UInt8(bit)) != 0 {

@@ -77,7 +77,8 @@ public final class DeviceGateway: MQTTRequestHandler {
             await answerStreamDescribe(
                 publish.payload, streamID: streamID, format: format, topics: topics, session: session)
         case .reservedNonRequest:
-            logger.info("dropped a publish to a reserved topic", metadata: ["thing": "\(thing)", "topic": "\(publish.topic)"])
+            logger.info(
+                "dropped a publish to a reserved topic", metadata: ["thing": "\(thing)", "topic": "\(publish.topic)"])
         case .other:
             break
         }
@@ -95,7 +96,9 @@ public final class DeviceGateway: MQTTRequestHandler {
         } catch {
             let (code, message, state) = Self.jobsError(error)
             if code == .internalError { logger.error("jobs request failed", metadata: ["error": "\(error)"]) }
-            logger.debug("jobs request rejected", metadata: ["thing": "\(thing)", "code": "\(code.rawValue)", "why": "\(message)"])
+            logger.debug(
+                "jobs request rejected",
+                metadata: ["thing": "\(thing)", "code": "\(code.rawValue)", "why": "\(message)"])
             session.deliver(
                 topic: ThingTopics.response(to: publish.topic, accepted: false),
                 payload: jobsRejection(
@@ -109,7 +112,8 @@ public final class DeviceGateway: MQTTRequestHandler {
     {
         switch request {
         case .describeJob(let jobID) where jobID == "$next":
-            return jobExecutionResponse(clientToken: token, timestamp: time, execution: try await engine.describeNext(thing: thing))
+            return jobExecutionResponse(
+                clientToken: token, timestamp: time, execution: try await engine.describeNext(thing: thing))
         case .describeJob(let jobID):
             let number = try body["executionNumber"].map { value throws(JobsRequestError) -> Int64 in
                 guard let number = value.unsignedValue(maximum: UInt64(Int64.max)) else {
@@ -176,7 +180,8 @@ public final class DeviceGateway: MQTTRequestHandler {
 
     private static func jobsError(_ error: any Error) -> (JobsErrorCode, String, JobExecution?) {
         switch error {
-        case let rejection as JobsUpdateRejection: return (rejection.error.code, rejection.error.message, rejection.state)
+        case let rejection as JobsUpdateRejection:
+            return (rejection.error.code, rejection.error.message, rejection.state)
         case let error as JobsRequestError: return (error.code, error.message, nil)
         default: return (.internalError, "the request could not be processed", nil)
         }
@@ -229,7 +234,13 @@ public final class DeviceGateway: MQTTRequestHandler {
                 pairs.append(
                     CBORPair(
                         .text("r"),
-                        .array(files.map { .map([CBORPair(.text("f"), .unsigned(UInt64($0.0))), CBORPair(.text("z"), .unsigned(UInt64($0.1)))]) })))
+                        .array(
+                            files.map {
+                                .map([
+                                    CBORPair(.text("f"), .unsigned(UInt64($0.0))),
+                                    CBORPair(.text("z"), .unsigned(UInt64($0.1))),
+                                ])
+                            })))
                 answer = CBORValue.map(pairs).encoded
             } else {
                 var object = JSONObject()
@@ -238,7 +249,11 @@ public final class DeviceGateway: MQTTRequestHandler {
                 object.set("d", .string(""))
                 object.set(
                     "r",
-                    .array(files.map { .object(JSONObject([JSONMember("f", .integer($0.0)), JSONMember("z", .number(String($0.1)))])) }))
+                    .array(
+                        files.map {
+                            .object(
+                                JSONObject([JSONMember("f", .integer($0.0)), JSONMember("z", .number(String($0.1)))]))
+                        }))
                 answer = JSONValue.object(object).serialized
             }
             session.deliver(topic: topics.streamDescription(streamID, format: format), payload: answer)
@@ -254,7 +269,9 @@ public final class DeviceGateway: MQTTRequestHandler {
         let rejection = error as? StreamRequestError ?? StreamRequestError(.internalError, "the request failed")
         logger.debug(
             "stream request rejected",
-            metadata: ["thing": "\(topics.thingName)", "code": "\(rejection.code.rawValue)", "why": "\(rejection.message)"])
+            metadata: [
+                "thing": "\(topics.thingName)", "code": "\(rejection.code.rawValue)", "why": "\(rejection.message)",
+            ])
         session.deliver(topic: topics.streamRejected(streamID, format: format), payload: rejection.rejectionPayload)
     }
 }

@@ -23,7 +23,8 @@ public enum DeviceRequest: Equatable, Sendable {
             self = .other
             return
         }
-        let levels = topic.dropFirst(prefix.count).split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        let levels = topic.dropFirst(prefix.count).split(separator: "/", omittingEmptySubsequences: false).map(
+            String.init)
         switch levels.first {
         case "jobs": self = Self.jobs(Array(levels.dropFirst()))
         case "streams": self = Self.streams(Array(levels.dropFirst()))

@@ -24,7 +24,8 @@ public final class StreamServer: Sendable {
         let stream = try await authorizedStream(thing: thing, streamID: streamID, clientToken: request.clientToken)
         if let version = request.streamVersion, version != UInt64(stream.version) {
             throw StreamRequestError(
-                .versionMismatch, "stream version is \(stream.version), not \(version)", clientToken: request.clientToken)
+                .versionMismatch, "stream version is \(stream.version), not \(version)",
+                clientToken: request.clientToken)
         }
         guard let file = stream.files.first(where: { UInt64($0.fileID) == request.fileID }) else {
             throw StreamRequestError(
@@ -49,7 +50,8 @@ public final class StreamServer: Sendable {
         try await authorizedStream(thing: thing, streamID: streamID, clientToken: clientToken)
     }
 
-    private func authorizedStream(thing: String, streamID: String, clientToken: String?) async
+    private func authorizedStream(thing: String, streamID: String, clientToken: String?)
+        async
         throws(StreamRequestError) -> StreamRecord
     {
         do {
@@ -70,7 +72,8 @@ public final class StreamServer: Sendable {
             if !result.2.isEmpty { streamsOfJobs.withLock { $0.merge(result.2) { $1 } } }
             guard result.1, let stream = result.0 else {
                 throw StreamRequestError(
-                    .unauthorized, "thing \(thing) has no open job that uses stream \(streamID)", clientToken: clientToken)
+                    .unauthorized, "thing \(thing) has no open job that uses stream \(streamID)",
+                    clientToken: clientToken)
             }
             return stream
         } catch let error as StreamRequestError {

@@ -92,7 +92,8 @@ public final class JobEngine: Sendable {
                 if let expected = request.expectedVersion, expected != current.versionNumber {
                     throw JobsUpdateRejection(
                         error: JobsRequestError(
-                            .versionMismatch, "expected version \(expected), the execution is at \(current.versionNumber)"),
+                            .versionMismatch,
+                            "expected version \(expected), the execution is at \(current.versionNumber)"),
                         state: current)
                 }
                 guard ExecutionTransitions.deviceMayMove(from: current.status, to: request.status) else {

@@ -68,10 +68,13 @@ public struct CreateUpdateRequest: Sendable, Codable, Equatable {
                 guard (1.1...5).contains(exponential.incrementFactor) else {
                     throw .invalidRequest("rollout.exponentialRate.incrementFactor must be 1.1–5")
                 }
-                let criteria = [exponential.numberOfNotifiedThings, exponential.numberOfSucceededThings].compactMap { $0 }
+                let criteria = [exponential.numberOfNotifiedThings, exponential.numberOfSucceededThings].compactMap {
+                    $0
+                }
                 guard criteria.count == 1, criteria[0] >= 1 else {
                     throw .invalidRequest(
-                        "rollout.exponentialRate needs exactly one of numberOfNotifiedThings, numberOfSucceededThings (>= 1)")
+                        "rollout.exponentialRate needs exactly one of numberOfNotifiedThings, numberOfSucceededThings (>= 1)"
+                    )
                 }
             }
         }

@@ -291,7 +291,8 @@ struct SQLiteTransaction: StoreWriter {
     }
 
     func addPendingTargets(jobID: String, things: [String]) throws {
-        let statement = try db.makeStatement(sql: "INSERT OR IGNORE INTO pendingTarget (jobID, thingName) VALUES (?, ?)")
+        let statement = try db.makeStatement(
+            sql: "INSERT OR IGNORE INTO pendingTarget (jobID, thingName) VALUES (?, ?)")
         for thing in things { try statement.execute(arguments: [jobID, thing]) }
     }
 

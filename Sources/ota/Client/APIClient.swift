@@ -34,7 +34,8 @@ struct ConnectionOptions: ParsableArguments {
         var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
         configuration.timeout = .init(connect: .seconds(10), read: .seconds(120))
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        let client = APIClient(base: server.hasSuffix("/") ? String(server.dropLast()) : server, token: token, http: http)
+        let client = APIClient(
+            base: server.hasSuffix("/") ? String(server.dropLast()) : server, token: token, http: http)
         do {
             let result = try await body(client)
             try await http.shutdown()
@@ -57,7 +58,8 @@ struct APIClient {
     }
 
     func send<T: Decodable>(
-        _ method: HTTPMethod, _ path: String, json: [String: Any]? = nil, bytes: [UInt8]? = nil, as type: T.Type = T.self
+        _ method: HTTPMethod, _ path: String, json: [String: Any]? = nil, bytes: [UInt8]? = nil,
+        as type: T.Type = T.self
     ) async throws -> T {
         let body = try json.map { try JSONSerialization.data(withJSONObject: $0) }
         return try decode(try await call(method, path, body: body.map(Array.init) ?? bytes, isJSON: json != nil))
@@ -110,7 +112,8 @@ struct APIClient {
 
 /// A path segment with reserved characters escaped (thing names may hold ':').
 func pathSegment(_ text: String) -> String {
-    text.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? text
+    text.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/")))
+        ?? text
 }
 
 /// "2026-11-25 12:00:00" in UTC from seconds since the epoch.
