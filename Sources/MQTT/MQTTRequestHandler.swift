@@ -14,6 +14,11 @@ public struct MQTTSessionContext: Sendable {
         endpoint.send([.publish(PublishPacket(topic: topic, payload: payload))])
     }
 
+    /// Several messages on one topic in one hop to the connection's event loop (a stream response's blocks).
+    public func deliver(topic: String, payloads: [[UInt8]]) {
+        endpoint.send(payloads.map { .publish(PublishPacket(topic: topic, payload: $0)) })
+    }
+
     /// Closes this session's connection (for example after a protocol abuse the service detects).
     public func disconnect(reason: String) {
         endpoint.close(reason: reason)

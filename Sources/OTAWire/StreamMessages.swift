@@ -209,14 +209,25 @@ public struct StreamDataBlock: Equatable, Sendable {
     /// Minimal definite map `{f, l, i, p}`. No client token: the device does not read it, and every byte of
     /// overhead lowers the longest thing name whose data topic still fits the agent's 4224-byte buffer (§5.7).
     public var cborEncoded: [UInt8] {
+        Self.encodeCBOR(fileID: fileID, blockIndex: blockIndex, payload: payload[...])
+    }
+
+    /// The CBOR data message straight from a slice of the file, without an intermediate copy of the block.
+    public static func encodeCBOR(fileID: UInt64, blockIndex: UInt64, payload: ArraySlice<UInt8>) -> [UInt8] {
         var output: [UInt8] = []
-        output.reserveCapacity(payload.count + 24)
+        output.reserveCapacity(payload.count + 26)
         CBORHead.write(major: 5, argument: 4, into: &output)
-        for (key, value) in [(0x66 as UInt8, fileID), (0x6C, UInt64(payload.count)), (0x69, blockIndex)] {
-            output.append(contentsOf: [0x61, key])
-            CBORHead.write(major: 0, argument: value, into: &output)
-        }
-        output.append(contentsOf: [0x61, 0x70])
+        output.append(0x61)
+        output.append(0x66)
+        CBORHead.write(major: 0, argument: fileID, into: &output)
+        output.append(0x61)
+        output.append(0x6C)
+        CBORHead.write(major: 0, argument: UInt64(payload.count), into: &output)
+        output.append(0x61)
+        output.append(0x69)
+        CBORHead.write(major: 0, argument: blockIndex, into: &output)
+        output.append(0x61)
+        output.append(0x70)
         CBORHead.write(major: 2, argument: UInt64(payload.count), into: &output)
         output.append(contentsOf: payload)
         return output

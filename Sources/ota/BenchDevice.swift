@@ -3,9 +3,8 @@ import MQTT
 import NIOConcurrencyHelpers
 import NIOSSL
 import OTAService
-import OTAWire
 
-/// A connected device of `ota bench jobs`: counts its notify-next and the data blocks it receives.
+/// A connected device of `ota bench jobs`: notes when its notify-next arrives.
 final class BenchDevice: Sendable {
     let thing: String
     let client: MQTTClient
@@ -15,11 +14,6 @@ final class BenchDevice: Sendable {
 
     private struct State {
         var notified = false
-        var blocks = 0
-        var target = Int.max
-        var waiter: CheckedContinuation<Void, Never>?
-        var timedOut = false
-        var request = 0
     }
 
     var notified: Bool { state.withLockedValue { $0.notified } }
@@ -35,67 +29,10 @@ final class BenchDevice: Sendable {
         let state = state
         consumer.withLockedValue {
             $0 = Task {
-                for await message in client.messages {
-                    let waiter = Self.record(message, in: state)
-                    waiter?.resume()
+                for await message in client.messages where message.topic.hasSuffix("/notify-next") {
+                    state.withLockedValue { $0.notified = true }
                 }
             }
-        }
-    }
-
-    private static func record(_ message: PublishPacket, in state: NIOLockedValueBox<State>)
-        -> CheckedContinuation<Void, Never>?
-    {
-        state.withLockedValue { state in
-            if message.topic.hasSuffix("/notify-next") {
-                state.notified = true
-                return nil
-            }
-            guard message.topic.hasSuffix("/data/cbor") else { return nil }
-            state.blocks += 1
-            guard state.blocks >= state.target, let waiter = state.waiter else { return nil }
-            state.waiter = nil
-            return waiter
-        }
-    }
-
-    /// Downloads the whole file in requests of up to 32 blocks of 4 KiB, one request in flight at a time.
-    func download(streamID: String, size: Int) async throws {
-        let prefix = "$aws/things/\(thing)/streams/\(streamID)/"
-        _ = try await client.subscribe([Subscription(filter: prefix + "data/cbor", qos: .atMostOnce)])
-        let blockCount = (size + 4095) / 4096
-        var offset = 0
-        while offset < blockCount {
-            let count = min(32, blockCount - offset)
-            let request = StreamRequest(
-                clientToken: "rdy", fileID: 0, blockSize: 4096, blockOffset: UInt64(offset),
-                numberOfBlocks: UInt64(count))
-            await withCheckedContinuation { continuation in
-                let number = state.withLockedValue { state -> Int in
-                    state.target = state.blocks + count
-                    state.waiter = continuation
-                    state.request += 1
-                    return state.request
-                }
-                let client = client
-                Task { try? await client.publish(topic: prefix + "get/cbor", payload: request.cborEncoded) }
-                // A lost block must not hang the bench: after 30 s the wait ends and the download fails.
-                let state = state
-                Task {
-                    try? await Task.sleep(for: .seconds(30))
-                    let stuck = state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
-                        guard state.request == number, let waiter = state.waiter else { return nil }
-                        state.waiter = nil
-                        state.timedOut = true
-                        return waiter
-                    }
-                    stuck?.resume()
-                }
-            }
-            if state.withLockedValue({ $0.timedOut }) {
-                throw CLIError("\(thing): blocks \(offset)..<\(offset + count) did not all arrive within 30 s")
-            }
-            offset += count
         }
     }
 

@@ -196,9 +196,13 @@ public final class DeviceGateway: MQTTRequestHandler {
                 format == .cbor ? try StreamRequest.decodeCBOR(payload) : try StreamRequest.decodeJSON(payload)
             let blocks = try await streams.blocks(thing: topics.thingName, streamID: streamID, request: request)
             let topic = topics.streamData(streamID, format: format)
-            for block in blocks {
-                session.deliver(topic: topic, payload: format == .cbor ? block.cborEncoded : block.jsonEncoded)
+            let payloads = blocks.map { block in
+                format == .cbor
+                    ? StreamDataBlock.encodeCBOR(fileID: request.fileID, blockIndex: block.index, payload: block.bytes)
+                    : StreamDataBlock(fileID: request.fileID, blockIndex: block.index, payload: Array(block.bytes))
+                        .jsonEncoded
             }
+            session.deliver(topic: topic, payloads: payloads)
         } catch {
             rejectStream(error, streamID: streamID, format: format, topics: topics, session: session)
         }

@@ -19,7 +19,7 @@ public final class StreamServer: Sendable {
 
     /// A decoded request's answer: the messages to publish on the data topic, in order.
     public func blocks(thing: String, streamID: String, request: StreamRequest) async throws(StreamRequestError)
-        -> [StreamDataBlock]
+        -> [StreamBlock]
     {
         let stream = try await authorizedStream(thing: thing, streamID: streamID, clientToken: request.clientToken)
         if let version = request.streamVersion, version != UInt64(stream.version) {
@@ -39,7 +39,7 @@ public final class StreamServer: Sendable {
         return indices.map { index in
             let start = Int(index * request.blockSize)
             let end = min(start + Int(request.blockSize), bytes.count)
-            return StreamDataBlock(fileID: request.fileID, blockIndex: index, payload: Array(bytes[start..<end]))
+            return StreamBlock(index: index, bytes: bytes[start..<end])
         }
     }
 
@@ -93,4 +93,10 @@ public final class StreamServer: Sendable {
         }
         return bytes
     }
+}
+
+/// One block of a stream response: its index and its bytes, a slice of the cached file (no copy).
+public struct StreamBlock: Sendable {
+    public let index: UInt64
+    public let bytes: ArraySlice<UInt8>
 }
