@@ -66,7 +66,10 @@ let package = Package(
         ),
         .target(
             name: "ESP32Simulator",
-            dependencies: ["OTAAgent", "ESP32Formats", "CodeSigning", "MQTT"]
+            dependencies: [
+                "OTAAgent", "ESP32Formats", "CodeSigning", "MQTT",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         .executableTarget(
             name: "ota",
