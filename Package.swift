@@ -94,6 +94,13 @@ let package = Package(
         ),
         .testTarget(name: "OTAWireTests", dependencies: ["OTAWire"]),
         .testTarget(name: "OTAAgentTests", dependencies: ["OTAAgent"]),
+        .testTarget(
+            name: "ESP32SimulatorTests",
+            dependencies: [
+                "ESP32Simulator", "ESP32Formats", "CodeSigning", "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .testTarget(name: "ESP32FormatsTests", dependencies: ["ESP32Formats", "TestSupport"]),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "CodeSigning", "TestSupport"]),
         .testTarget(name: "CodeSigningTests", dependencies: ["CodeSigning", "ESP32Formats", "TestSupport"]),

@@ -25,6 +25,7 @@ public enum FlashError: Error, Equatable, CustomStringConvertible {
 /// The power went off. Thrown by the flash operation that was cut; the device must be rebooted.
 public struct PowerCut: Error, Equatable, CustomStringConvertible {
     public let operation: Int
+    public init(operation: Int) { self.operation = operation }
     public var description: String { "power cut at flash operation \(operation)" }
 }
 
