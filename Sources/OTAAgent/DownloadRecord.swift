@@ -1,0 +1,58 @@
+// The download the agent persists through the platform: job, file size and the receive bitmap. With it a
+// download resumes where it stopped after a reboot or power loss, which the FreeRTOS agent cannot do
+// (aws-ota-wire.md §5.4 item 7). Encoded by hand (no Codable in Embedded Swift), with a magic and a checksum.
+import OTAWire
+
+public struct DownloadRecord: Equatable, Sendable {
+    public static let magic: [UInt8] = [0x53, 0x4F, 0x54, 0x41]  // "SOTA"
+    public static let formatVersion: UInt8 = 1
+
+    public var jobID: String
+    public var fileSize: UInt32
+    public var bitmap: BlockBitmap
+
+    public init(jobID: String, fileSize: UInt32, bitmap: BlockBitmap) {
+        self.jobID = jobID
+        self.fileSize = fileSize
+        self.bitmap = bitmap
+    }
+
+    public var encoded: [UInt8] {
+        var out = Self.magic
+        out.append(Self.formatVersion)
+        let id = Array(jobID.utf8)
+        out.append(UInt8(truncatingIfNeeded: id.count))
+        out += id
+        for shift in stride(from: 0, to: 32, by: 8) { out.append(UInt8(truncatingIfNeeded: fileSize >> UInt32(shift))) }
+        out += bitmap.bytes
+        out.append(Self.checksum(out))
+        return out
+    }
+
+    /// nil for anything that is not a record this version wrote whole.
+    public init?(decoding bytes: [UInt8]) {
+        guard bytes.count >= 11, Array(bytes[0..<4]) == Self.magic, bytes[4] == Self.formatVersion,
+            Self.checksum(Array(bytes.dropLast())) == bytes[bytes.count - 1]
+        else { return nil }
+        let idLength = Int(bytes[5])
+        guard bytes.count >= 6 + idLength + 4 + 1 else { return nil }
+        let id = Array(bytes[6..<6 + idLength])
+        var size: UInt32 = 0
+        for index in 0..<4 { size |= UInt32(bytes[6 + idLength + index]) << UInt32(index * 8) }
+        let bitmapStart = 6 + idLength + 4
+        let blockCount = BlockBitmap.blockCount(fileSize: Int(size), blockSize: AgentLimits.blockSize)
+        guard let bitmap = BlockBitmap(bytes: Array(bytes[bitmapStart..<bytes.count - 1]), blockCount: blockCount),
+            let text = String(validating: id, as: UTF8.self)
+        else { return nil }
+        jobID = text
+        fileSize = size
+        self.bitmap = bitmap
+    }
+
+    /// A byte sum with rotation: catches a torn or foreign record; the platform's store guards the rest.
+    static func checksum(_ bytes: [UInt8]) -> UInt8 {
+        var value: UInt8 = 0x5A
+        for byte in bytes { value = (value << 1 | value >> 7) ^ byte }
+        return value
+    }
+}

@@ -1,0 +1,386 @@
+// The OTA agent (aws-ota-wire.md §5.4, §6): asks for its job, downloads the file block by block with a bitmap
+// (momentum, request timer, bounded retries), writes blocks through the platform, closes and verifies, activates,
+// and after the reboot runs the self-test flow with the version rule (no downgrade, no same version). It speaks
+// exactly what the FreeRTOS agent (generation A) sends, and goes beyond it in one way: the download persists, so
+// it resumes after a reboot or a power loss too.
+//
+// Event-driven and synchronous: the host feeds it messages (`handle`), time (`tick`) and connection changes, and
+// acts on the events it returns. Standard library and OTAWire only, so it builds in Embedded Swift.
+import OTAWire
+
+/// What the host must know or do.
+public enum AgentEvent: Equatable, Sendable {
+    case downloadStarted(jobID: String, fileSize: UInt32, resumedBlocks: Int)
+    /// The new image passed its version check after the reboot: run the self-test, then `acceptImage` or
+    /// `rejectImage`.
+    case selfTestStarted(jobID: String)
+    /// The platform was told to activate the new image (it resets).
+    case activated(jobID: String)
+    case succeeded(jobID: String)
+    case failed(jobID: String, reason: String)
+    /// The platform was told to reset (an unconfirmed image rolls back).
+    case reset
+}
+
+public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
+    public var platform: Platform
+    public var connection: Connection
+    public let thingName: String
+    let topics: ThingTopics
+
+    enum Phase: Equatable {
+        case idle
+        case waitingForJob
+        case downloading
+        case selfTest
+    }
+
+    /// The file being downloaded and what it takes to finish it.
+    struct Download {
+        var jobID: String
+        var streamName: String
+        var fileID: UInt32
+        var fileSize: UInt32
+        var fileType: UInt32
+        var signature: [UInt8]
+        var certificate: String
+        var bitmap: BlockBitmap
+        var outstanding = 0
+        var momentum = 0
+        var lastActivity: UInt64 = 0
+        var unsaved = 0
+    }
+
+    var phase = Phase.idle
+    var download: Download?
+    var selfTestJobID: String?
+    var selfTestUpdatedBy = AppVersion32(rawValue: 0)
+    var selfTestDeadline: UInt64?
+    var requestCounter = 0
+
+    /// Blocks between two saves of the bitmap: a power loss costs at most this many blocks again.
+    public static var saveEvery: Int { 8 }
+
+    public init(thingName: String, platform: Platform, connection: Connection) {
+        self.thingName = thingName
+        self.platform = platform
+        self.connection = connection
+        topics = ThingTopics(thingName: thingName)
+    }
+
+    // MARK: Host inputs
+
+    /// After boot and connect: subscribe to notify-next, arm the self-test timer when the image is unconfirmed,
+    /// and ask for the job.
+    public mutating func start() -> [AgentEvent] {
+        connection.subscribe(topics.notifyNext, qos: 1)
+        if platform.imageState() == .pendingCommit {
+            selfTestDeadline = platform.nowMilliseconds + AgentLimits.selfTestWaitMilliseconds
+        }
+        requestJob()
+        return []
+    }
+
+    /// After a reconnect: the session may be new, so subscribe again and ask for the job; a download of the same
+    /// job continues with its bitmap.
+    public mutating func reconnected() -> [AgentEvent] {
+        connection.subscribe(topics.notifyNext, qos: 1)
+        if phase == .downloading, let download {
+            connection.subscribe(dataTopic(download), qos: 0)
+        }
+        requestJob()
+        return []
+    }
+
+    public mutating func handle(topic: String, payload: [UInt8]) -> [AgentEvent] {
+        if topic == topics.notifyNext || topic == topics.describeJob("$next") + "/accepted"
+            || topic == topics.startNext + "/accepted"
+        {
+            return jobMessage(payload)
+        }
+        if let download, topic == dataTopic(download) {
+            return dataMessage(payload)
+        }
+        return []
+    }
+
+    /// Timers: the block request timer and the self-test deadline.
+    public mutating func tick() -> [AgentEvent] {
+        let now = platform.nowMilliseconds
+        if let deadline = selfTestDeadline, phase != .selfTest, now >= deadline {
+            selfTestDeadline = nil
+            platform.reset()
+            return [.reset]
+        }
+        guard phase == .downloading, var current = download,
+            now - current.lastActivity >= AgentLimits.requestWaitMilliseconds
+        else { return [] }
+        if current.momentum >= AgentLimits.maximumMomentum {
+            return fail(current.jobID, "aborted: " + AgentReports.hex(OTAErrorCode.none), abortFile: true)
+        }
+        requestBlocks(&current)
+        download = current
+        return []
+    }
+
+    /// The self-test passed: commit the image and report SUCCEEDED.
+    public mutating func acceptImage() -> [AgentEvent] {
+        guard phase == .selfTest, let jobID = selfTestJobID else { return [] }
+        let status = platform.setImageState(.accepted)
+        guard status.isSuccess else {
+            _ = platform.setImageState(.rejected)
+            return fail(jobID, AgentReports.ingestFailure(status), abortFile: false) + resetDevice()
+        }
+        connection.publish(
+            topic: topics.updateJob(jobID),
+            payload: AgentReports.accepted(new: platform.runningVersion, old: selfTestUpdatedBy), qos: 1)
+        endSelfTest()
+        return [.succeeded(jobID: jobID)]
+    }
+
+    /// The self-test failed: reject the image, report FAILED, reset (the bootloader rolls back).
+    public mutating func rejectImage() -> [AgentEvent] {
+        guard phase == .selfTest, let jobID = selfTestJobID else { return [] }
+        _ = platform.setImageState(.rejected)
+        let events = fail(jobID, "rejected: " + AgentReports.hex(OTAErrorCode.none), abortFile: false)
+        endSelfTest()
+        return events + resetDevice()
+    }
+
+    // MARK: Jobs
+
+    private mutating func requestJob() {
+        requestCounter += 1
+        let token = String(requestCounter) + ":" + thingName
+        let body = JSONValue.object(JSONObject([JSONMember("clientToken", .string(token))])).serialized
+        connection.publish(topic: topics.describeJob("$next"), payload: body, qos: 1)
+        if phase == .idle { phase = .waitingForJob }
+    }
+
+    private mutating func jobMessage(_ payload: [UInt8]) -> [AgentEvent] {
+        guard let message = try? JSONParser.parse(payload), let execution = message["execution"]?.objectValue else {
+            return []  // timestamp-only: nothing pending; the current state stands
+        }
+        guard let jobID = execution["jobId"]?.stringValue, !jobID.isEmpty,
+            jobID.utf8.count <= AgentLimits.maximumJobIDBytes
+        else { return [] }
+        guard let documentValue = execution["jobDocument"], let document = try? OTAJobDocument(parsing: documentValue),
+            let file = document.files.first
+        else {
+            return fail(
+                jobID,
+                AgentReports.hex(OTAErrorCode.jobParserError) + ": "
+                    + AgentReports.hex(OTAErrorCode.nonConformingJobDocument), abortFile: false)
+        }
+        let details = execution["statusDetails"]?.objectValue
+        if details?["self_test"] != nil, file.fileID == 0, file.isFirmware {
+            return selfTestJob(jobID, updatedBy: details?["updatedBy"])
+        }
+        if platform.imageState() == .pendingCommit {
+            // An unconfirmed image and a job that is not its self-test: it must not stay.
+            return resetDevice()
+        }
+        if phase == .downloading, let current = download, current.jobID == jobID {
+            var resumed = current
+            requestBlocks(&resumed)
+            download = resumed
+            return []
+        }
+        if let current = download {
+            // A different job replaces the one in progress.
+            platform.abortFile()
+            connection.unsubscribe(dataTopic(current))
+            download = nil
+            platform.saveState([])
+        }
+        return startDownload(jobID, document: document, file: file)
+    }
+
+    private mutating func selfTestJob(_ jobID: String, updatedBy value: JSONValue?) -> [AgentEvent] {
+        let updatedBy = AppVersion32(rawValue: UInt32(value?.unsignedValue(maximum: UInt64(UInt32.max)) ?? 0))
+        let running = platform.runningVersion
+        if updatedBy == running {
+            return fail(jobID, "rejected: " + AgentReports.hex(OTAErrorCode.sameFirmwareVersion), abortFile: false)
+                + resetIfUnconfirmed()
+        }
+        if updatedBy > running {
+            return fail(jobID, "rejected: " + AgentReports.hex(OTAErrorCode.downgradeNotAllowed), abortFile: false)
+                + resetIfUnconfirmed()
+        }
+        if phase == .selfTest, selfTestJobID == jobID { return [] }
+        connection.publish(
+            topic: topics.updateJob(jobID), payload: AgentReports.selfTest("active", updatedBy: running), qos: 1)
+        guard platform.imageState() == .pendingCommit else {
+            return fail(jobID, "rejected: " + AgentReports.hex(OTAErrorCode.imageStateMismatch), abortFile: false)
+        }
+        _ = platform.setImageState(.testing)
+        phase = .selfTest
+        selfTestJobID = jobID
+        selfTestUpdatedBy = updatedBy
+        selfTestDeadline = nil
+        return [.selfTestStarted(jobID: jobID)]
+    }
+
+    // MARK: Download
+
+    private mutating func startDownload(_ jobID: String, document: OTAJobDocument, file: OTAFileEntry) -> [AgentEvent] {
+        let blocks = BlockBitmap.blockCount(fileSize: Int(file.fileSize), blockSize: AgentLimits.blockSize)
+        // Jobs the agent cannot track are ignored without a status, as the FreeRTOS agent does (§4.1).
+        guard file.fileSize > 0, blocks <= AgentLimits.maximumBlocks, let stream = document.streamName,
+            !stream.isEmpty, stream.utf8.count <= AgentLimits.maximumStreamNameBytes
+        else { return [] }
+        guard let signature = Base64.decode(file.signature), !signature.isEmpty else {
+            return fail(jobID, AgentReports.ingestFailure(.signatureCheckFailed), abortFile: false)
+        }
+        var resumedBitmap: BlockBitmap?
+        if let saved = platform.loadState().flatMap(DownloadRecord.init(decoding:)), saved.jobID == jobID,
+            saved.fileSize == file.fileSize,
+            platform.reopenFile(size: file.fileSize, fileType: file.fileType ?? 0).isSuccess
+        {
+            resumedBitmap = saved.bitmap
+        } else {
+            let status = platform.createFile(size: file.fileSize, fileType: file.fileType ?? 0)
+            guard status.isSuccess else {
+                return fail(
+                    jobID, "aborted: " + AgentReports.hex(UInt32(status.main) << 24 | status.sub), abortFile: false)
+            }
+        }
+        var current = Download(
+            jobID: jobID, streamName: stream, fileID: file.fileID, fileSize: file.fileSize,
+            fileType: file.fileType ?? 0, signature: signature, certificate: file.certFile,
+            bitmap: resumedBitmap ?? BlockBitmap(blockCount: blocks))
+        save(current)
+        phase = .downloading
+        connection.subscribe(dataTopic(current), qos: 0)
+        let events: [AgentEvent] = [
+            .downloadStarted(jobID: jobID, fileSize: file.fileSize, resumedBlocks: current.bitmap.receivedCount)
+        ]
+        if current.bitmap.isComplete {
+            download = current
+            return events + closeFile()
+        }
+        requestBlocks(&current)
+        download = current
+        return events
+    }
+
+    private mutating func requestBlocks(_ current: inout Download) {
+        let request = StreamRequest(
+            clientToken: "rdy", fileID: UInt64(current.fileID), blockSize: UInt64(AgentLimits.blockSize),
+            blockOffset: 0, bitmap: current.bitmap.bytes, numberOfBlocks: UInt64(AgentLimits.blocksPerRequest))
+        connection.publish(
+            topic: topics.streamGet(current.streamName, format: .cbor), payload: request.cborEncoded, qos: 0)
+        current.outstanding = min(AgentLimits.blocksPerRequest, current.bitmap.neededCount)
+        current.momentum += 1
+        current.lastActivity = platform.nowMilliseconds
+    }
+
+    private mutating func dataMessage(_ payload: [UInt8]) -> [AgentEvent] {
+        guard phase == .downloading, var current = download else { return [] }
+        current.lastActivity = platform.nowMilliseconds
+        // Everything malformed or out of range in a data message is fatal (§5.2).
+        guard let block = StreamDataBlock.decodeCBOR(payload), block.blockIndex < UInt64(current.bitmap.blockCount)
+        else {
+            return fail(current.jobID, AgentReports.ingestFailure(.uninitialized), abortFile: true)
+        }
+        let index = Int(block.blockIndex)
+        let last = current.bitmap.blockCount - 1
+        let expected = index < last ? AgentLimits.blockSize : Int(current.fileSize) - last * AgentLimits.blockSize
+        guard block.payload.count == expected else {
+            return fail(current.jobID, AgentReports.ingestFailure(.uninitialized), abortFile: true)
+        }
+        guard current.bitmap.isNeeded(index) else {
+            download = current
+            return []  // a duplicate: only the timer asks again
+        }
+        let status = platform.writeBlock(
+            offset: UInt32(index * AgentLimits.blockSize), bytes: block.payload[...])
+        guard status.isSuccess else { return fail(current.jobID, AgentReports.ingestFailure(status), abortFile: true) }
+        current.bitmap.markReceived(index)
+        current.momentum = 0
+        current.outstanding -= 1
+        current.unsaved += 1
+        let received = current.bitmap.receivedCount
+        if received == 1 || received % AgentLimits.statusFrequency == 0 {
+            connection.publish(
+                topic: topics.updateJob(current.jobID),
+                payload: AgentReports.progress(received: received, total: current.bitmap.blockCount), qos: 0)
+        }
+        if current.unsaved >= Self.saveEvery {
+            save(current)
+            current.unsaved = 0
+        }
+        download = current
+        if current.bitmap.isComplete { return closeFile() }
+        if current.outstanding <= 0 {
+            requestBlocks(&current)
+            download = current
+        }
+        return []
+    }
+
+    private mutating func closeFile() -> [AgentEvent] {
+        guard let current = download else { return [] }
+        connection.unsubscribe(dataTopic(current))
+        let status = platform.closeFile(signature: current.signature, certificate: current.certificate)
+        guard status.isSuccess else { return fail(current.jobID, AgentReports.ingestFailure(status), abortFile: true) }
+        download = nil
+        platform.saveState([])
+        phase = .waitingForJob
+        if current.fileType != 0 {
+            connection.publish(
+                topic: topics.updateJob(current.jobID),
+                payload: AgentReports.accepted(
+                    new: AppVersion32(rawValue: current.fileType), old: AppVersion32(rawValue: 0)), qos: 1)
+            return [.succeeded(jobID: current.jobID)]
+        }
+        connection.publish(
+            topic: topics.updateJob(current.jobID),
+            payload: AgentReports.selfTest("ready", updatedBy: platform.runningVersion), qos: 1)
+        let activation = platform.activate()
+        guard activation.isSuccess else {
+            return fail(current.jobID, AgentReports.ingestFailure(activation), abortFile: false)
+        }
+        return [.activated(jobID: current.jobID)]
+    }
+
+    // MARK: Helpers
+
+    private func dataTopic(_ current: Download) -> String {
+        topics.streamData(current.streamName, format: .cbor)
+    }
+
+    private mutating func save(_ current: Download) {
+        platform.saveState(
+            DownloadRecord(jobID: current.jobID, fileSize: current.fileSize, bitmap: current.bitmap).encoded)
+    }
+
+    /// Reports FAILED; with `abortFile` also drops the download (PAL abort, bitmap forgotten).
+    private mutating func fail(_ jobID: String, _ reason: String, abortFile: Bool) -> [AgentEvent] {
+        connection.publish(topic: topics.updateJob(jobID), payload: AgentReports.failed(reason), qos: 1)
+        if abortFile, let current = download, current.jobID == jobID {
+            connection.unsubscribe(dataTopic(current))
+            _ = platform.setImageState(.aborted)
+            platform.abortFile()
+            platform.saveState([])
+            download = nil
+            phase = .waitingForJob
+        }
+        return [.failed(jobID: jobID, reason: reason)]
+    }
+
+    private mutating func resetIfUnconfirmed() -> [AgentEvent] {
+        platform.imageState() == .pendingCommit ? resetDevice() : []
+    }
+
+    private mutating func resetDevice() -> [AgentEvent] {
+        platform.reset()
+        return [.reset]
+    }
+
+    private mutating func endSelfTest() {
+        phase = .waitingForJob
+        selfTestJobID = nil
+        selfTestDeadline = nil
+    }
+}
