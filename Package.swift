@@ -93,7 +93,7 @@ let package = Package(
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "OTAWireTests", dependencies: ["OTAWire"]),
-        .testTarget(name: "OTAAgentTests", dependencies: ["OTAAgent"]),
+        .testTarget(name: "OTAAgentTests", dependencies: ["OTAAgent", "OTAWire"]),
         .testTarget(
             name: "ESP32SimulatorTests",
             dependencies: [
