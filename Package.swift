@@ -97,7 +97,7 @@ let package = Package(
         .testTarget(
             name: "ESP32SimulatorTests",
             dependencies: [
-                "ESP32Simulator", "ESP32Formats", "CodeSigning", "TestSupport",
+                "ESP32Simulator", "ESP32Formats", "CodeSigning", "TestSupport", "OTAAgent", "OTAWire",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

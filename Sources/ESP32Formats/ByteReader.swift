@@ -47,7 +47,7 @@ struct ByteReader {
 
 extension Array where Element == UInt8 {
     /// The little-endian u32 at `offset`; the caller has checked the bounds.
-    func loadLE32(at offset: Int) -> UInt32 {
+    public func loadLE32(at offset: Int) -> UInt32 {
         UInt32(self[offset]) | UInt32(self[offset + 1]) << 8 | UInt32(self[offset + 2]) << 16
             | UInt32(self[offset + 3]) << 24
     }
@@ -57,7 +57,7 @@ extension Array where Element == UInt8 {
         append(UInt8(truncatingIfNeeded: value >> 8))
     }
 
-    mutating func appendLE32(_ value: UInt32) {
+    public mutating func appendLE32(_ value: UInt32) {
         for shift in stride(from: 0, to: 32, by: 8) {
             append(UInt8(truncatingIfNeeded: value >> UInt32(shift)))
         }

@@ -51,7 +51,7 @@ public protocol OTAPlatform {
     mutating func writeBlock(offset: UInt32, bytes: ArraySlice<UInt8>) -> PALStatus
     /// Authenticates the file (SHA-256 + ECDSA P-256 of the DER `signature`) and closes it.
     mutating func closeFile(signature: [UInt8], certificate: String) -> PALStatus
-    /// Makes the new image boot and resets. A platform that returns has failed to activate.
+    /// Makes the new image boot and resets (or schedules the reset and returns success).
     mutating func activate() -> PALStatus
     /// Resets the device (after a rejected self-test the bootloader then rolls back).
     mutating func reset()

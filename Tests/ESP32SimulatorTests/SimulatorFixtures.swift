@@ -2,6 +2,7 @@ import CodeSigning
 import Crypto
 import ESP32Formats
 import ESP32Simulator
+import TestSupport
 
 /// Signed images and chips for the simulator tests.
 enum Fixtures {
@@ -18,6 +19,15 @@ enum Fixtures {
             descriptor: AppDescriptor(secureVersion: secureVersion, version: version, projectName: "sim"),
             payload: bytes, secureBootV1Padding: true)
         return try SecureBootV1Signing.sign(image: image, with: SoftwareSigningKey(signer))
+    }
+
+    /// The file an update delivers: a padded app image without the secure boot block (the device appends it).
+    static func updateFile(_ version: String, secureVersion: UInt32 = 0, payload: Int = 250_000) throws -> [UInt8] {
+        var generator = SeededGenerator(seed: UInt64(payload) ^ UInt64(secureVersion))
+        let bytes = (0..<payload).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        return try AppImageBuilder.application(
+            descriptor: AppDescriptor(secureVersion: secureVersion, version: version, projectName: "sim"),
+            payload: bytes, secureBootV1Padding: true)
     }
 
     static func chip(antiRollback: Bool = false, factoryVersion: String = "1.0.0") throws -> SimulatedChip {

@@ -1,0 +1,118 @@
+import CodeSigning
+import ESP32Formats
+import ESP32Simulator
+import Testing
+
+// MCUboot-style power-fail tests: the same update is run again and again with the power cut before a different
+// flash operation each time — download, activation, first boot, confirmation and rollback. After every cut the
+// chip must boot an image signed by the fused key (the old one, or the new one once it was set to boot) and never
+// an older secure_version; then the update (retried if the cut made it fail) must complete.
+@Suite(.serialized) struct PowerCutTests {
+    static let oldVersion = "1.0.0"
+    static let newVersion = "1.1.0"
+
+    static func freshRig(_ file: [UInt8], behaviour: UpdateRig.Behaviour = .passes) throws -> UpdateRig {
+        UpdateRig(
+            chip: try Fixtures.chip(antiRollback: true, factoryVersion: oldVersion), file: file, behaviour: behaviour)
+    }
+
+    /// Powers the rig on until the job ends (retrying once after a failure that a cut caused); checks every boot.
+    static func runToEnd(_ rig: inout UpdateRig, retries: Int = 2) throws {
+        var retriesLeft = retries
+        for _ in 0..<12 {
+            let (boot, _) = try rig.powerOn()
+            if let boot { try checkBoot(boot, rig: rig) }
+            if rig.isFinished {
+                guard rig.status == "FAILED", retriesLeft > 0, rig.behaviour == .passes else { return }
+                retriesLeft -= 1
+                rig.retry()
+            }
+        }
+    }
+
+    /// The invariant: a bootable image, signed by the fused key, from the two versions of the update, never below
+    /// the fused secure_version.
+    static func checkBoot(_ boot: BootOutcome, rig: UpdateRig) throws {
+        try SecureBootV1Signing.verify(image: boot.image.bytes, publicKey: Fixtures.key.publicKey)
+        #expect([oldVersion, newVersion].contains(boot.descriptor.version))
+        #expect(Int(boot.descriptor.secureVersion) >= rig.chip.efuses.secureVersion)
+    }
+
+    /// Flash operations of a clean update from the first boot to confirmation (and the next boot).
+    static func cleanOperationCount(_ file: [UInt8], behaviour: UpdateRig.Behaviour) throws -> Int {
+        var rig = try freshRig(file, behaviour: behaviour)
+        rig.chip.flash.arm(nil)
+        try runToEnd(&rig)
+        _ = try rig.powerOn()
+        #expect(rig.status == (behaviour == .passes ? "SUCCEEDED" : "FAILED"))
+        return rig.chip.flash.operationsSinceArming
+    }
+
+    /// Every operation of the metadata-heavy stretches, every `stride`-th of the bulk block writes.
+    static func cutPoints(total: Int, stride: Int) -> [Int] {
+        Array(
+            Set(
+                Array(1...min(total, 80)) + Array(Swift.stride(from: 1, through: total, by: stride))
+                    + Array(max(1, total - 120)...total))
+        ).sorted()
+    }
+
+    @Test func aCutBeforeAnyFlashOperationOfAnUpdateNeverBricksAndTheUpdateCompletes() throws {
+        let file = try Fixtures.updateFile(Self.newVersion, secureVersion: 1, payload: 256 * 1024 - 600)
+        let total = try Self.cleanOperationCount(file, behaviour: .passes)
+        let points = Self.cutPoints(total: total, stride: 97)
+        for point in points {
+            var rig = try Self.freshRig(file)
+            rig.chip.flash.arm(PowerCutPlan(operation: point))
+            try Self.runToEnd(&rig)
+            let final = try rig.powerOn()
+            #expect(rig.status == "SUCCEEDED", "cut before operation \(point) of \(total)")
+            #expect(final.boot?.descriptor.version == Self.newVersion && final.boot?.state == .valid)
+        }
+        print("power cuts: \(points.count) cut points tried over \(total) flash operations of a 256 KiB update")
+    }
+
+    @Test func cutsDuringARollbackLeaveTheOldImageRunning() throws {
+        let file = try Fixtures.updateFile(Self.newVersion, secureVersion: 1, payload: 64 * 1024)
+        let total = try Self.cleanOperationCount(file, behaviour: .fails)
+        // The rollback part: the last operations (activation, first boot, self-test failure, reboot).
+        let points = Array(max(1, total - 40)...total)
+        for point in points {
+            var rig = try Self.freshRig(file, behaviour: .fails)
+            rig.chip.flash.arm(PowerCutPlan(operation: point))
+            try Self.runToEnd(&rig)
+            let final = try rig.powerOn()
+            #expect(final.boot?.descriptor.version == Self.oldVersion, "cut before operation \(point)")
+            #expect(rig.status == "FAILED")
+        }
+        print("rollback power cuts: \(points.count) cut points tried")
+    }
+
+    @Test func randomTornAndRepeatedCuts() throws {
+        let file = try Fixtures.updateFile(Self.newVersion, secureVersion: 1, payload: 64 * 1024)
+        let total = try Self.cleanOperationCount(file, behaviour: .passes)
+        var generator = SplitMix64(seed: 2026)
+        var runs = 0
+        for _ in 0..<25 {
+            var rig = try Self.freshRig(file)
+            // Up to three cuts in one update, each torn half of the time.
+            for _ in 0..<Int(generator.next() % 3 + 1) where !rig.isFinished {
+                let operation = Int(generator.next() % UInt64(total / 2)) + 1
+                rig.chip.flash.arm(
+                    PowerCutPlan(operation: operation, torn: generator.next() % 2 == 0, seed: generator.next()))
+                for _ in 0..<4 {
+                    let (boot, cut) = try rig.powerOn()
+                    if let boot { try Self.checkBoot(boot, rig: rig) }
+                    if cut || rig.isFinished { break }
+                }
+            }
+            rig.chip.flash.arm(PowerCutPlan?.none)
+            if rig.status == "FAILED" { rig.retry() }
+            try Self.runToEnd(&rig)
+            let final = try rig.powerOn()
+            #expect(rig.status == "SUCCEEDED" && final.boot?.descriptor.version == Self.newVersion)
+            runs += 1
+        }
+        print("random torn/repeated cuts: \(runs) runs")
+    }
+}
