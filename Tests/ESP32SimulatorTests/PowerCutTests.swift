@@ -12,7 +12,7 @@ import Testing
     static let newVersion = "1.1.0"
 
     static func freshRig(_ file: [UInt8], behaviour: UpdateRig.Behaviour = .passes) throws -> UpdateRig {
-        UpdateRig(
+        try UpdateRig(
             chip: try Fixtures.chip(antiRollback: true, factoryVersion: oldVersion), file: file, behaviour: behaviour)
     }
 

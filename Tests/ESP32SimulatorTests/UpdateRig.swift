@@ -30,10 +30,12 @@ struct UpdateRig {
     static let thing = "rig"
     static let jobs = "$aws/things/rig/jobs/"
 
-    init(chip: SimulatedChip, file: [UInt8], signer: P256.Signing.PrivateKey = Fixtures.key, behaviour: Behaviour) {
+    init(
+        chip: SimulatedChip, file: [UInt8], signer: P256.Signing.PrivateKey = Fixtures.key, behaviour: Behaviour
+    ) throws {
         self.chip = chip
         self.file = file
-        signature = Array((try! signer.signature(for: SHA256.hash(data: file))).derRepresentation)
+        signature = Array(try signer.signature(for: SHA256.hash(data: file)).derRepresentation)
         self.behaviour = behaviour
     }
 
