@@ -30,12 +30,18 @@ struct UpdateRig {
     static let thing = "rig"
     static let jobs = "$aws/things/rig/jobs/"
 
+    /// The size the job document announces (the file's own size unless an attack says otherwise).
+    var announcedSize: Int
+
+    /// `signed` is what the signature covers (the file itself unless an attack serves something else).
     init(
-        chip: SimulatedChip, file: [UInt8], signer: P256.Signing.PrivateKey = Fixtures.key, behaviour: Behaviour
+        chip: SimulatedChip, file: [UInt8], signed: [UInt8]? = nil, signer: P256.Signing.PrivateKey = Fixtures.key,
+        behaviour: Behaviour, announcedSize: Int? = nil
     ) throws {
         self.chip = chip
         self.file = file
-        signature = Array(try signer.signature(for: SHA256.hash(data: file)).derRepresentation)
+        self.announcedSize = announcedSize ?? file.count
+        signature = Array(try signer.signature(for: SHA256.hash(data: signed ?? file)).derRepresentation)
         self.behaviour = behaviour
     }
 
@@ -124,7 +130,7 @@ struct UpdateRig {
         let details = statusDetails.map { #""statusDetails":\#($0),"# } ?? ""
         let document =
             #"{"afr_ota":{"protocols":["MQTT"],"streamname":"AFR_OTA-s","files":[{"filepath":"/","#
-            + #""filesize":\#(file.count),"fileid":0,"certfile":"Code Verify Key","#
+            + #""filesize":\#(announcedSize),"fileid":0,"certfile":"Code Verify Key","#
             + #""sig-sha256-ecdsa":"\#(Base64.encode(signature))"}]}}"#
         return Array(
             (#"{"clientToken":"x","timestamp":1,"execution":{"jobId":"AFR_OTA-rig","thingName":"rig","#
