@@ -67,8 +67,9 @@ let package = Package(
         .target(
             name: "ESP32Simulator",
             dependencies: [
-                "OTAAgent", "ESP32Formats", "CodeSigning", "MQTT",
+                "OTAAgent", "OTAWire", "ESP32Formats", "CodeSigning", "MQTT",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         .executableTarget(
@@ -109,6 +110,13 @@ let package = Package(
             dependencies: [
                 "ESP32Formats", "TestSupport", "OTAWire", "MQTT",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                "OTAService", "ESP32Simulator", "OTAAgent", "ESP32Formats", "CodeSigning", "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

@@ -1,0 +1,222 @@
+import CodeSigning
+import Crypto
+import ESP32Formats
+import Foundation
+import MQTT
+import NIOSSL
+import OTAAgent
+import OTAWire
+
+// A simulated ESP32 on the network: boots through the bootloader, runs the firmware's declared behaviour, and
+// runs OTAAgent over MQTT with mutual TLS against any SwiftOTA (or AWS-compatible) endpoint. An activation or
+// a reset reboots it; a failed or unconfirmed self-test rolls back through the bootloader.
+
+/// How simulated firmware behaves, declared in its app descriptor's project name: `+selftest-fail`,
+/// `+selftest-hang` or `+crash` anywhere in it. Images without a marker (real ones too) pass their self-test.
+public enum FirmwareBehaviour: Equatable, Sendable {
+    case passes
+    case failsSelfTest
+    case hangsInSelfTest
+    case crashesAtBoot
+
+    public init(projectName: String) {
+        if projectName.contains("+crash") {
+            self = .crashesAtBoot
+        } else if projectName.contains("+selftest-fail") {
+            self = .failsSelfTest
+        } else if projectName.contains("+selftest-hang") {
+            self = .hangsInSelfTest
+        } else {
+            self = .passes
+        }
+    }
+}
+
+/// A thing's MQTT identity: its certificate and key from the service CA, and the CA that signed the server.
+public struct DeviceCredentials: Sendable {
+    public var thing: String
+    public var certificatePEM: String
+    public var privateKeyPEM: String
+    public var caPEM: String
+
+    public init(thing: String, certificatePEM: String, privateKeyPEM: String, caPEM: String) {
+        self.thing = thing
+        self.certificatePEM = certificatePEM
+        self.privateKeyPEM = privateKeyPEM
+        self.caPEM = caPEM
+    }
+}
+
+/// What the device reports while it runs.
+public struct DeviceStatus: Sendable {
+    public var boots: Int
+    public var runningVersion: String
+    public var runningPartition: String
+    public var lastEvent: AgentEvent?
+}
+
+/// Agent operations queued for the MQTT client (the agent is synchronous; the client is not).
+struct DeviceConnection: OTAConnection {
+    enum Operation {
+        case publish(String, [UInt8], UInt8)
+        case subscribe(String, UInt8)
+        case unsubscribe(String)
+    }
+    var queued: [Operation] = []
+    mutating func publish(topic: String, payload: [UInt8], qos: UInt8) { queued.append(.publish(topic, payload, qos)) }
+    mutating func subscribe(_ filter: String, qos: UInt8) { queued.append(.subscribe(filter, qos)) }
+    mutating func unsubscribe(_ filter: String) { queued.append(.unsubscribe(filter)) }
+}
+
+public final class SimulatedDevice: @unchecked Sendable {
+    public private(set) var chip: SimulatedChip
+    public let credentials: DeviceCredentials
+    public let host: String
+    public let port: Int
+    let codeSigningKey: P256.Signing.PublicKey
+    let log: @Sendable (String) -> Void
+    private let started = ContinuousClock.now
+    public private(set) var status = DeviceStatus(boots: 0, runningVersion: "", runningPartition: "", lastEvent: nil)
+
+    public init(
+        chip: SimulatedChip, credentials: DeviceCredentials, host: String, port: Int,
+        codeSigningKey: P256.Signing.PublicKey, log: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
+        self.chip = chip
+        self.credentials = credentials
+        self.host = host
+        self.port = port
+        self.codeSigningKey = codeSigningKey
+        self.log = log
+    }
+
+    /// Boots and runs sessions (rebooting when the agent activates or resets) until `stop` says so.
+    public func run(timeout: Duration, until stop: @escaping (DeviceStatus) -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let boot = try chip.boot()
+            status.boots += 1
+            status.runningVersion = boot.descriptor.version
+            status.runningPartition = boot.partition.name
+            boot.log.forEach(log)
+            let behaviour = FirmwareBehaviour(projectName: boot.descriptor.projectName)
+            if behaviour == .crashesAtBoot {
+                log("\(credentials.thing): firmware \(boot.descriptor.version) crashed at boot; rebooting")
+                continue
+            }
+            if stop(status) { return }
+            let finished = try await session(boot: boot, behaviour: behaviour, deadline: deadline, stop: stop)
+            if finished { return }
+        }
+        throw SimulatedDeviceError.timedOut(status)
+    }
+
+    enum Input {
+        case message(PublishPacket)
+        case tick
+    }
+
+    /// One power-on period: connect, run the agent, return true when `stop` is satisfied, false to reboot.
+    private func session(
+        boot: BootOutcome, behaviour: FirmwareBehaviour, deadline: ContinuousClock.Instant,
+        stop: (DeviceStatus) -> Bool
+    ) async throws -> Bool {
+        let platform = try ESP32Port(chip: chip, boot: boot, codeSigningKey: codeSigningKey) { [started] in
+            let elapsed = ContinuousClock.now - started
+            return UInt64(elapsed.components.seconds) * 1000
+                + UInt64(elapsed.components.attoseconds / 1_000_000_000_000_000)
+        }
+        let client = try makeClient()
+        _ = try await client.connect()
+        let (inputs, continuation) = AsyncStream<Input>.makeStream()
+        let pump = Task {
+            for await message in client.messages { continuation.yield(.message(message)) }
+        }
+        let ticker = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(100))
+                continuation.yield(.tick)
+            }
+        }
+        defer {
+            pump.cancel()
+            ticker.cancel()
+            continuation.finish()
+        }
+        var agent = OTAAgent(thingName: credentials.thing, platform: platform, connection: DeviceConnection())
+        var events = agent.start()
+        var hangStarted: ContinuousClock.Instant?
+        for await input in inputs {
+            switch input {
+            case .message(let message): events += agent.handle(topic: message.topic, payload: message.payload)
+            case .tick: events += agent.tick()
+            }
+            while !events.isEmpty {
+                let event = events.removeFirst()
+                status.lastEvent = event
+                log("\(credentials.thing): \(event)")
+                if case .selfTestStarted = event {
+                    switch behaviour {
+                    case .passes: events += agent.acceptImage()
+                    case .failsSelfTest: events += agent.rejectImage()
+                    default: hangStarted = ContinuousClock.now
+                    }
+                }
+            }
+            try await flush(&agent, to: client)
+            chip = platform.chip
+            // A hung self-test trips the watchdog: the device resets and the bootloader rolls back.
+            if let hang = hangStarted, ContinuousClock.now - hang > .seconds(2) { platform.reset() }
+            if platform.resetRequested || ContinuousClock.now > deadline {
+                await client.disconnect()
+                client.finish()
+                return false
+            }
+            if stop(status) {
+                await client.disconnect()
+                client.finish()
+                return true
+            }
+        }
+        return false
+    }
+
+    private func flush(_ agent: inout OTAAgent<ESP32Port, DeviceConnection>, to client: MQTTClient) async throws {
+        let operations = agent.connection.queued
+        agent.connection.queued = []
+        for operation in operations {
+            switch operation {
+            case .publish(let topic, let payload, let qos):
+                try await client.publish(topic: topic, payload: payload, qos: qos == 0 ? .atMostOnce : .atLeastOnce)
+            case .subscribe(let filter, let qos):
+                _ = try await client.subscribe([
+                    Subscription(filter: filter, qos: qos == 0 ? .atMostOnce : .atLeastOnce)
+                ])
+            case .unsubscribe(let filter):
+                try await client.unsubscribe([filter])
+            }
+        }
+    }
+
+    private func makeClient() throws -> MQTTClient {
+        let tls = MQTTClientConfiguration.mutualTLS(
+            certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(credentials.certificatePEM.utf8)),
+            privateKey: try NIOSSLPrivateKey(bytes: Array(credentials.privateKeyPEM.utf8), format: .pem),
+            trustedServerCAs: try NIOSSLCertificate.fromPEMBytes(Array(credentials.caPEM.utf8)))
+        return MQTTClient(
+            configuration: MQTTClientConfiguration(
+                host: host, port: port, tls: tls, serverName: "localhost",
+                connect: ConnectPacket(clientID: credentials.thing, cleanSession: true, keepAlive: 60)))
+    }
+}
+
+public enum SimulatedDeviceError: Error, CustomStringConvertible {
+    case timedOut(DeviceStatus)
+    public var description: String {
+        switch self {
+        case .timedOut(let status):
+            return "the device did not reach the expected state (running \(status.runningVersion) after "
+                + "\(status.boots) boots, last event \(status.lastEvent.map { "\($0)" } ?? "none"))"
+        }
+    }
+}
