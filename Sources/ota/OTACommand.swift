@@ -9,6 +9,6 @@ struct OTACommand: AsyncParsableCommand {
         subcommands: [
             ImageCommand.self, PartitionsCommand.self, KeysCommand.self, CACommand.self, CertCommand.self,
             SignCommand.self, VerifyCommand.self, ServeCommand.self, ThingsCommand.self, GroupsCommand.self,
-            FilesCommand.self, UpdatesCommand.self, JobsCommand.self, BenchCommand.self,
+            FilesCommand.self, UpdatesCommand.self, JobsCommand.self, SimulateCommand.self, BenchCommand.self,
         ])
 }

@@ -75,6 +75,8 @@ public final class SimulatedDevice: @unchecked Sendable {
     public let port: Int
     let codeSigningKey: P256.Signing.PublicKey
     let log: @Sendable (String) -> Void
+    /// Called after every boot and every session with the chip as it is then (to save it).
+    public var checkpoint: (SimulatedChip) -> Void = { _ in }
     private let started = ContinuousClock.now
     public private(set) var status = DeviceStatus(boots: 0, runningVersion: "", runningPartition: "", lastEvent: nil)
 
@@ -93,8 +95,9 @@ public final class SimulatedDevice: @unchecked Sendable {
     /// Boots and runs sessions (rebooting when the agent activates or resets) until `stop` says so.
     public func run(timeout: Duration, until stop: @escaping (DeviceStatus) -> Bool) async throws {
         let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
+        while ContinuousClock.now < deadline, !Task.isCancelled {
             let boot = try chip.boot()
+            checkpoint(chip)
             status.boots += 1
             status.runningVersion = boot.descriptor.version
             status.runningPartition = boot.partition.name
@@ -106,8 +109,10 @@ public final class SimulatedDevice: @unchecked Sendable {
             }
             if stop(status) { return }
             let finished = try await session(boot: boot, behaviour: behaviour, deadline: deadline, stop: stop)
+            checkpoint(chip)
             if finished { return }
         }
+        if Task.isCancelled { return }
         throw SimulatedDeviceError.timedOut(status)
     }
 
@@ -172,7 +177,7 @@ public final class SimulatedDevice: @unchecked Sendable {
                 client.finish()
                 return false
             }
-            if stop(status) {
+            if stop(status) || Task.isCancelled {
                 await client.disconnect()
                 client.finish()
                 return true

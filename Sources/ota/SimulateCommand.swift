@@ -1,0 +1,94 @@
+import ArgumentParser
+import CodeSigning
+import ESP32Simulator
+import Foundation
+import OTAAgent
+
+/// `ota simulate device` — one simulated ESP32 whose state lives in a directory.
+struct SimulateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simulate", abstract: "Run simulated ESP32 devices against a SwiftOTA service.",
+        subcommands: [Device.self])
+
+    struct Device: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run one simulated ESP32 (flash, eFuses, bootloader, OTA agent) until stopped.",
+            discussion: """
+                The first run creates the device in --dir from --thing, --factory-image (an app image with a secure \
+                boot v1 block, e.g. from `ota sign --secure-boot-v1`), --credentials (the directory `ota things \
+                issue-certificate` wrote) and --signing-cert (the code-signing certificate: its key verifies OTA \
+                files and, fused, secure boot). Later runs continue from the saved flash and eFuses: stopping and \
+                starting is a power cycle. Firmware declares its behaviour in its project name: +selftest-fail, \
+                +selftest-hang, +crash (see README).
+                """)
+
+        @Option(help: "Directory holding the device's flash, eFuses and identity.") var dir: String
+        @Option(help: "The service's MQTT endpoint, HOST:PORT.") var server = "localhost:8883"
+        @Option(help: "Thing name (first run).") var thing: String?
+        @Option(help: "Signed factory app image (first run).") var factoryImage: String?
+        @Option(help: "Directory with <thing>.pem, <thing>.key and ca.pem (first run).") var credentials: String?
+        @Option(help: "Code-signing certificate PEM (first run).") var signingCert: String?
+        @Flag(help: "Burn the anti-rollback eFuse flag (first run).") var antiRollback = false
+        @Flag(help: "Exit once a job ends (SUCCEEDED or FAILED) instead of running until interrupted.")
+        var exitAfterJob = false
+        @Option(help: "Stop after this many seconds.") var seconds: Int = 86_400
+
+        func run() async throws {
+            let directory = DeviceDirectory(path: dir)
+            if !directory.exists { try create(directory) }
+            let (chip, manifest, identity) = try directory.load()
+            guard let rawKey = manifest.verificationKey else { throw CLIError("\(dir) has no verification key") }
+            let parts = server.split(separator: ":")
+            guard parts.count == 2, let port = Int(parts[1]) else { throw CLIError("--server must be HOST:PORT") }
+            let device = SimulatedDevice(
+                chip: chip, credentials: identity, host: String(parts[0]), port: port,
+                codeSigningKey: try PublicKeyCoding.decode(rawKey),
+                log: { line in FileHandle.standardOutput.write(Data((line + "\n").utf8)) })
+            device.checkpoint = { chip in try? directory.save(chip) }
+            let exitAfterJob = exitAfterJob
+            let running = Task {
+                try await device.run(timeout: .seconds(seconds)) { status in
+                    guard exitAfterJob, let event = status.lastEvent else { return false }
+                    switch event {
+                    case .succeeded, .failed: return true
+                    default: return false
+                    }
+                }
+            }
+            let stopper = Task {
+                await ServeCommand.waitForTermination()
+                running.cancel()
+            }
+            defer { stopper.cancel() }
+            do {
+                try await running.value
+            } catch let error as SimulatedDeviceError where seconds < 86_400 {
+                FileHandle.standardOutput.write(Data("\(error)\n".utf8))
+            }
+            try directory.save(device.chip)
+        }
+
+        private func create(_ directory: DeviceDirectory) throws {
+            guard let thing, let factoryImage, let credentials, let signingCert else {
+                throw CLIError(
+                    "\(dir) holds no device yet: give --thing, --factory-image, --credentials and --signing-cert")
+            }
+            let certificate = try CertificateCoding.decode(try Files.read(signingCert))
+            let rawKey = PublicKeyCoding.encode(try certificate.p256PublicKey(), format: .raw)
+            let chip = try SimulatedChip.manufacture(
+                factoryImage: try Files.read(factoryImage), secureBootKey: rawKey, antiRollback: antiRollback)
+            let identity = DeviceCredentials(
+                thing: thing,
+                certificatePEM: String(decoding: try Files.read("\(credentials)/\(thing).pem"), as: UTF8.self),
+                privateKeyPEM: String(decoding: try Files.read("\(credentials)/\(thing).key"), as: UTF8.self),
+                caPEM: String(decoding: try Files.read("\(credentials)/ca.pem"), as: UTF8.self))
+            try directory.create(
+                chip: chip,
+                manifest: DeviceDirectory.Manifest(thing: thing, flashSize: chip.flash.size, verificationKey: rawKey),
+                credentials: identity)
+            print(
+                "Created device \(thing) in \(dir) (4 MiB flash, secure boot on\(antiRollback ? ", anti-rollback on" : ""))"
+            )
+        }
+    }
+}
