@@ -103,4 +103,21 @@ import Testing
         #expect(execution.statusDetails == #"{"reason":"rejected: 0x00000000"}"#)
         #expect(device.status.runningPartition == "factory")
     }
+
+    @Test(arguments: [("+selftest-hang", "rejected: 0x0000000f"), ("+crash", "rejected: 0x00000010")])
+    func aHungOrCrashingImageRollsBackAndTheJobFails(marker: String, reason: String) async throws {
+        let setup = try await Setup()
+        defer { Task { await setup.server.stop() } }
+        let device = try await setup.device("esp-3")
+        try await setup.update(
+            "broken", thing: "esp-3", image: try setup.image("1.3.0", project: "thermo" + marker, sign: false))
+        try await device.run(timeout: .seconds(60)) { status in
+            if case .failed = status.lastEvent { return status.runningVersion == "1.0.0" }
+            return false
+        }
+        let execution = try #require(try await setup.finishedExecution("broken", "esp-3"))
+        #expect(execution.status == .failed)
+        #expect(execution.statusDetails == #"{"reason":"\#(reason)"}"#)
+        #expect(device.status.runningPartition == "factory")
+    }
 }
