@@ -1,0 +1,39 @@
+// A minimal firmware around OTAAgent for scripts/check-embedded: a stub platform and connection that do nothing,
+// so that the linked, dead-stripped .text is what the agent (and the OTAWire code it uses) costs a device.
+import OTAAgent
+import OTAWire
+
+struct StubPlatform: OTAPlatform {
+    var runningVersion: AppVersion32 { AppVersion32(rawValue: 0x0102_0003) }
+    var nowMilliseconds: UInt64 = 0
+    mutating func createFile(size: UInt32, fileType: UInt32) -> PALStatus { .success }
+    mutating func reopenFile(size: UInt32, fileType: UInt32) -> PALStatus { .success }
+    mutating func writeBlock(offset: UInt32, bytes: ArraySlice<UInt8>) -> PALStatus { .success }
+    mutating func closeFile(signature: [UInt8], certificate: String) -> PALStatus { .success }
+    mutating func activate() -> PALStatus { .success }
+    mutating func reset() {}
+    mutating func setImageState(_ state: OTAImageState) -> PALStatus { .success }
+    func imageState() -> PlatformImageState { .valid }
+    mutating func abortFile() {}
+    func loadState() -> [UInt8]? { nil }
+    mutating func saveState(_ bytes: [UInt8]) {}
+}
+
+struct StubConnection: OTAConnection {
+    mutating func publish(topic: String, payload: [UInt8], qos: UInt8) {}
+    mutating func subscribe(_ filter: String, qos: UInt8) {}
+    mutating func unsubscribe(_ filter: String) {}
+}
+
+@_cdecl("ota_agent_main")
+public func otaAgentMain(_ message: UnsafePointer<UInt8>, _ length: Int) {
+    var agent = OTAAgent(thingName: "device", platform: StubPlatform(), connection: StubConnection())
+    let payload = Array(UnsafeBufferPointer(start: message, count: length))
+    _ = agent.start()
+    _ = agent.handle(topic: "$aws/things/device/jobs/notify-next", payload: payload)
+    _ = agent.handle(topic: "$aws/things/device/streams/s/data/cbor", payload: payload)
+    _ = agent.tick()
+    _ = agent.acceptImage()
+    _ = agent.rejectImage()
+    _ = agent.reconnected()
+}
