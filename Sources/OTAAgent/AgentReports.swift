@@ -28,7 +28,7 @@ enum AgentReports {
 
     static func hex(_ value: UInt32) -> String {
         let digits = String(value, radix: 16)
-        return "0x" + String(repeating: "0", count: 8 - digits.count) + digits
+        return "0x" + String(repeating: "0", count: 8 - digits.utf8.count) + digits
     }
 
     static func ingestFailure(_ status: PALStatus) -> String {

@@ -93,12 +93,12 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
     }
 
     public mutating func handle(topic: String, payload: [UInt8]) -> [AgentEvent] {
-        if topic == topics.notifyNext || topic == topics.describeJob("$next") + "/accepted"
-            || topic == topics.startNext + "/accepted"
+        if sameBytes(topic, topics.notifyNext) || sameBytes(topic, topics.describeJob("$next") + "/accepted")
+            || sameBytes(topic, topics.startNext + "/accepted")
         {
             return jobMessage(payload)
         }
-        if let download, topic == dataTopic(download) {
+        if let download, sameBytes(topic, dataTopic(download)) {
             return dataMessage(payload)
         }
         return []
@@ -180,7 +180,7 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
             // An unconfirmed image and a job that is not its self-test: it must not stay.
             return resetDevice()
         }
-        if phase == .downloading, let current = download, current.jobID == jobID {
+        if phase == .downloading, let current = download, sameBytes(current.jobID, jobID) {
             var resumed = current
             requestBlocks(&resumed)
             download = resumed
@@ -207,7 +207,7 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
             return fail(jobID, "rejected: " + AgentReports.hex(OTAErrorCode.downgradeNotAllowed), abortFile: false)
                 + resetIfUnconfirmed()
         }
-        if phase == .selfTest, selfTestJobID == jobID { return [] }
+        if phase == .selfTest, let current = selfTestJobID, sameBytes(current, jobID) { return [] }
         connection.publish(
             topic: topics.updateJob(jobID), payload: AgentReports.selfTest("active", updatedBy: running), qos: 1)
         guard platform.imageState() == .pendingCommit else {
@@ -233,7 +233,7 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
             return fail(jobID, AgentReports.ingestFailure(.signatureCheckFailed), abortFile: false)
         }
         var resumedBitmap: BlockBitmap?
-        if let saved = platform.loadState().flatMap(DownloadRecord.init(decoding:)), saved.jobID == jobID,
+        if let saved = platform.loadState().flatMap(DownloadRecord.init(decoding:)), sameBytes(saved.jobID, jobID),
             saved.fileSize == file.fileSize,
             platform.reopenFile(size: file.fileSize, fileType: file.fileType ?? 0).isSuccess
         {
@@ -358,7 +358,7 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
     /// Reports FAILED; with `abortFile` also drops the download (PAL abort, bitmap forgotten).
     private mutating func fail(_ jobID: String, _ reason: String, abortFile: Bool) -> [AgentEvent] {
         connection.publish(topic: topics.updateJob(jobID), payload: AgentReports.failed(reason), qos: 1)
-        if abortFile, let current = download, current.jobID == jobID {
+        if abortFile, let current = download, sameBytes(current.jobID, jobID) {
             connection.unsubscribe(dataTopic(current))
             _ = platform.setImageState(.aborted)
             platform.abortFile()

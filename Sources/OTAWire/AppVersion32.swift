@@ -33,7 +33,7 @@ public struct AppVersion32: Sendable, Hashable, Comparable, CustomStringConverti
     /// "0x01020003": how the agent writes `updatedBy` in statusDetails.
     public var hexString: String {
         let digits = String(rawValue, radix: 16)
-        return "0x" + String(repeating: "0", count: 8 - digits.count) + digits
+        return "0x" + String(repeating: "0", count: 8 - digits.utf8.count) + digits
     }
 
     public var description: String { "\(major).\(minor).\(build)" }

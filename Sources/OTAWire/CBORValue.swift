@@ -19,7 +19,7 @@ public indirect enum CBORValue: Equatable, Sendable {
     public subscript(key: String) -> CBORValue? {
         guard case .map(let pairs) = self else { return nil }
         for pair in pairs {
-            if case .text(let text) = pair.key, text == key { return pair.value }
+            if case .text(let text) = pair.key, sameBytes(text, key) { return pair.value }
         }
         return nil
     }

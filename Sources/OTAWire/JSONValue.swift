@@ -55,18 +55,21 @@ public indirect enum JSONValue: Equatable, Sendable {
 
     /// strtoul with base 0: `0x` prefix is hexadecimal, a leading `0` octal, anything else decimal.
     static func parseUnsigned(_ text: String) -> UInt64? {
-        var digits = Substring(text)
+        // Bytes, not Characters: String's Unicode machinery would cost a device tens of KiB of code.
+        var digits = Array(text.utf8)[...]
         var radix: UInt64 = 10
-        if digits.hasPrefix("0x") || digits.hasPrefix("0X") {
+        if digits.count > 1, digits[digits.startIndex] == 0x30,
+            digits[digits.startIndex + 1] == 0x78 || digits[digits.startIndex + 1] == 0x58
+        {
             radix = 16
             digits = digits.dropFirst(2)
-        } else if digits.count > 1 && digits.hasPrefix("0") {
+        } else if digits.count > 1 && digits[digits.startIndex] == 0x30 {
             radix = 8
             digits = digits.dropFirst()
         }
         guard !digits.isEmpty else { return nil }
         var value: UInt64 = 0
-        for byte in digits.utf8 {
+        for byte in digits {
             guard let digit = hexDigitValue(byte), UInt64(digit) < radix else { return nil }
             let (shifted, overflow1) = value.multipliedReportingOverflow(by: radix)
             let (sum, overflow2) = shifted.addingReportingOverflow(UInt64(digit))
@@ -108,13 +111,13 @@ public struct JSONObject: Equatable, Sendable {
     }
 
     public subscript(key: String) -> JSONValue? {
-        for member in members where member.key == key { return member.value }
+        for member in members where sameBytes(member.key, key) { return member.value }
         return nil
     }
 
     /// Adds or replaces `key`, keeping the position of an existing member.
     public mutating func set(_ key: String, _ value: JSONValue) {
-        for index in members.indices where members[index].key == key {
+        for index in members.indices where sameBytes(members[index].key, key) {
             members[index].value = value
             return
         }
@@ -122,4 +125,11 @@ public struct JSONObject: Equatable, Sendable {
     }
 
     public var keys: [String] { members.map { $0.key } }
+}
+
+/// Byte-wise string equality. JSON keys, CBOR keys and topics are compared as bytes (as the wire does); `==`
+/// would compare Unicode canonical equivalence and pull the normalization tables into an embedded image.
+@inline(__always)
+public func sameBytes(_ lhs: String, _ rhs: String) -> Bool {
+    lhs.utf8.elementsEqual(rhs.utf8)
 }

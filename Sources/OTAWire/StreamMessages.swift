@@ -109,7 +109,7 @@ public struct StreamRequest: Equatable, Sendable {
                     throw StreamRequestError(.invalidRequest, "'\(member.key)' must be a non-negative integer")
                 }
                 try fields.set(member.key, .unsigned(number))
-            case .string(let text) where member.key == "b":
+            case .string(let text) where sameBytes(member.key, "b"):
                 guard let bitmap = Self.hexBitmap(text) else {
                     throw StreamRequestError(.invalidRequest, "'b' must be a hex string such as \"0x130080\"")
                 }

@@ -64,7 +64,9 @@ struct APICaller {
         let mode = try FileManager.default.attributesOfItem(atPath: service.server.adminToken.path)[.posixPermissions]
         #expect((mode as? NSNumber)?.intValue == 0o600)
 
-        for token in [nil, "wrong", String(try Self.token(service).dropLast()) + "0"] {
+        let right = try Self.token(service)
+        let oneCharacterOff = String(right.dropLast()) + (right.hasSuffix("0") ? "1" : "0")
+        for token in [nil, "wrong", oneCharacterOff] {
             let caller = try APICaller(service, token: token)
             let created = try await caller.call(.POST, "/api/v1/things", json: #"{"name":"intruder"}"#)
             #expect(created.status == 401 && created.contentType == "application/problem+json")

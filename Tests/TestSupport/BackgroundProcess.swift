@@ -1,46 +1,54 @@
 import Foundation
 
-/// A tool running beside a test (a broker, a subscriber): started, read, and killed by the test.
+/// A tool running beside a test (a broker, a subscriber, `ota serve`): started, read, and killed by the test.
+/// Its output is collected by a plain thread (not GCD: see Spawn.swift).
 public final class BackgroundProcess: @unchecked Sendable {
-    private let process = Process()
-    private let output = Pipe()
+    private let child: SpawnedChild
     private let lock = NSLock()
     private var collected = Data()
+    private var reader: Thread?
 
     public init(_ name: String, _ arguments: [String]) throws {
-        process.executableURL = URL(fileURLWithPath: try ExternalTools.locate(name))
-        process.arguments = arguments
-        process.standardOutput = output
-        process.standardError = output
-        output.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            guard let self, !data.isEmpty else { return }
-            self.lock.withLock { self.collected.append(data) }
+        child = try SpawnedChild(try ExternalTools.locate(name), arguments, mergeError: true)
+        let descriptor = child.outputDescriptor
+        let thread = Thread { [weak self] in
+            var buffer = [UInt8](repeating: 0, count: 16_384)
+            while true {
+                let count = read(descriptor, &buffer, buffer.count)
+                if count < 0 && errno == EINTR { continue }
+                guard count > 0 else { break }
+                guard let self else { break }
+                self.lock.withLock { self.collected.append(contentsOf: buffer[0..<count]) }
+            }
+            close(descriptor)
         }
-        try process.run()
+        reader = thread
+        thread.start()
     }
 
     /// Everything printed so far (stdout and stderr).
     public var text: String { lock.withLock { String(decoding: collected, as: UTF8.self) } }
-    public var isRunning: Bool { process.isRunning }
-    public var exitStatus: Int32? { process.isRunning ? nil : process.terminationStatus }
+    public var isRunning: Bool { lock.withLock { child.isRunning } }
+    public var exitStatus: Int32? { isRunning ? nil : lock.withLock { child.wait() } }
 
     /// SIGKILL: the process gets no chance to say goodbye (a power cut for a client).
     public func kill() {
-        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        if isRunning { Foundation.kill(child.pid, SIGKILL) }
+        lock.withLock { _ = child.wait() }
     }
 
     /// Waits for the process to end by itself, up to `seconds`; true when it did.
     public func waitForExit(within seconds: Double) -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
-        return !process.isRunning
+        while isRunning && Date() < deadline { usleep(20_000) }
+        return !isRunning
     }
 
     deinit {
-        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
-        output.fileHandleForReading.readabilityHandler = nil
+        if child.isRunning {
+            Foundation.kill(child.pid, SIGKILL)
+            child.wait()
+        }
     }
 }
 
