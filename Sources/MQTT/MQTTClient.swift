@@ -148,7 +148,17 @@ public final class MQTTClient: Sendable {
         state.withLockedValue { $0.closedByUser = false }
         let channel = try await openChannel()
         let sessionPresent = try await withCheckedThrowingContinuation { (connack: CheckedContinuation<Bool, Error>) in
-            state.withLockedValue { $0.connack = connack }
+            // The connection may already have closed (a refused TLS handshake): `closed` then found no waiter to
+            // fail, so fail this one here instead of waiting forever.
+            let live = state.withLockedValue { state -> Bool in
+                guard state.channel === channel else { return false }
+                state.connack = connack
+                return true
+            }
+            guard live else {
+                connack.resume(throwing: MQTTClientError.connectionLost)
+                return
+            }
             channel.writeAndFlush(NIOAny(MQTTPacket.connect(configuration.connect)), promise: nil)
         }
         state.withLockedValue { $0.reconnectAttempt = 0 }
@@ -245,6 +255,11 @@ public final class MQTTClient: Sendable {
             }
         let channel = try await bootstrap.connect(host: configuration.host, port: configuration.port).get()
         state.withLockedValue { $0.channel = channel }
+        // A connection that closed before it was recorded (a refused handshake) was not seen by `closed`.
+        guard channel.isActive else {
+            state.withLockedValue { state in if state.channel === channel { state.channel = nil } }
+            throw MQTTClientError.connectionLost
+        }
         return channel
     }
 

@@ -58,6 +58,11 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
     var selfTestDeadline: UInt64?
     var requestCounter = 0
 
+    /// Blocks received and total of the download in progress (for progress displays).
+    public var downloadProgress: (received: Int, total: Int)? {
+        download.map { ($0.bitmap.receivedCount, $0.bitmap.blockCount) }
+    }
+
     /// Blocks between two saves of the bitmap: a power loss costs at most this many blocks again.
     public static var saveEvery: Int { 8 }
 

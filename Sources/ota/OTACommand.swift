@@ -7,7 +7,8 @@ struct OTACommand: AsyncParsableCommand {
         commandName: "ota",
         abstract: "SwiftOTA: secure over-the-air updates for ESP32 fleets.",
         subcommands: [
-            ImageCommand.self, PartitionsCommand.self, KeysCommand.self, CACommand.self, CertCommand.self,
+            DemoCommand.self, ImageCommand.self, PartitionsCommand.self, KeysCommand.self, CACommand.self,
+            CertCommand.self,
             SignCommand.self, VerifyCommand.self, ServeCommand.self, ThingsCommand.self, GroupsCommand.self,
             FilesCommand.self, UpdatesCommand.self, JobsCommand.self, SimulateCommand.self, BenchCommand.self,
         ])

@@ -47,12 +47,45 @@ public struct DeviceCredentials: Sendable {
     }
 }
 
+/// Where a device is in an update, for progress displays.
+public enum DevicePhase: String, Sendable, Codable {
+    case booting, idle, downloading, verifying, rebooting, selfTest = "self-test", succeeded, failed
+}
+
 /// What the device reports while it runs.
 public struct DeviceStatus: Sendable {
     public var boots: Int
     public var runningVersion: String
     public var runningPartition: String
     public var lastEvent: AgentEvent?
+    public var phase = DevicePhase.booting
+    public var blocksReceived = 0
+    public var blocksTotal = 0
+    public var lastFailure: String?
+
+    public init(
+        boots: Int = 0, runningVersion: String = "", runningPartition: String = "", lastEvent: AgentEvent? = nil
+    ) {
+        self.boots = boots
+        self.runningVersion = runningVersion
+        self.runningPartition = runningPartition
+        self.lastEvent = lastEvent
+    }
+
+    mutating func apply(_ event: AgentEvent) {
+        lastEvent = event
+        switch event {
+        case .downloadStarted(_, _, let resumed):
+            phase = .downloading
+            blocksReceived = resumed
+        case .selfTestStarted: phase = .selfTest
+        case .activated, .reset: phase = .rebooting
+        case .succeeded: phase = .succeeded
+        case .failed(_, let reason):
+            phase = .failed
+            lastFailure = reason
+        }
+    }
 }
 
 /// Agent operations queued for the MQTT client (the agent is synchronous; the client is not).
@@ -78,7 +111,9 @@ public final class SimulatedDevice: @unchecked Sendable {
     /// Called after every boot and every session with the chip as it is then (to save it).
     public var checkpoint: (SimulatedChip) -> Void = { _ in }
     private let started = ContinuousClock.now
-    public private(set) var status = DeviceStatus(boots: 0, runningVersion: "", runningPartition: "", lastEvent: nil)
+    public private(set) var status = DeviceStatus()
+    /// Called whenever the status changes (from the device's task).
+    public var onStatus: @Sendable (DeviceStatus) -> Void = { _ in }
 
     public init(
         chip: SimulatedChip, credentials: DeviceCredentials, host: String, port: Int,
@@ -101,6 +136,8 @@ public final class SimulatedDevice: @unchecked Sendable {
             status.boots += 1
             status.runningVersion = boot.descriptor.version
             status.runningPartition = boot.partition.name
+            if status.phase == .rebooting || status.phase == .booting { status.phase = .idle }
+            onStatus(status)
             boot.log.forEach(log)
             let behaviour = FirmwareBehaviour(projectName: boot.descriptor.projectName)
             if behaviour == .crashesAtBoot {
@@ -156,9 +193,15 @@ public final class SimulatedDevice: @unchecked Sendable {
             case .message(let message): events += agent.handle(topic: message.topic, payload: message.payload)
             case .tick: events += agent.tick()
             }
+            let before = (status.phase, status.blocksReceived)
+            if let progress = agent.downloadProgress {
+                status.blocksReceived = progress.received
+                status.blocksTotal = progress.total
+                if progress.received == progress.total { status.phase = .verifying }
+            }
             while !events.isEmpty {
                 let event = events.removeFirst()
-                status.lastEvent = event
+                status.apply(event)
                 log("\(credentials.thing): \(event)")
                 if case .selfTestStarted = event {
                     switch behaviour {
@@ -168,6 +211,7 @@ public final class SimulatedDevice: @unchecked Sendable {
                     }
                 }
             }
+            if before != (status.phase, status.blocksReceived) || status.lastEvent != nil { onStatus(status) }
             try await flush(&agent, to: client)
             chip = platform.chip
             // A hung self-test trips the watchdog: the device resets and the bootloader rolls back.

@@ -1,0 +1,77 @@
+import CodeSigning
+import Crypto
+import ESP32Formats
+import ESP32Simulator
+import Foundation
+import OTAService
+
+/// The demo's service, signing key and fleet: everything `ota demo` sets up on a temporary data directory.
+final class DemoWorld: @unchecked Sendable {
+    let dataDirectory: String
+    let server: OTAServer
+    let mqttPort: Int
+    let key = P256.Signing.PrivateKey()
+    let fleet = SimulatedFleet()
+    static let group = "demo-fleet"
+
+    init(dataDirectory: String, apiPort: Int?) async throws {
+        self.dataDirectory = dataDirectory
+        var configuration = OTAServerConfiguration(dataDirectory: dataDirectory)
+        configuration.mqttHost = "127.0.0.1"
+        configuration.mqttPort = 0
+        configuration.apiHost = "127.0.0.1"
+        configuration.apiPort = apiPort
+        configuration.tickInterval = .milliseconds(250)
+        server = try OTAServer(configuration: configuration)
+        mqttPort = try await server.start()
+    }
+
+    /// A code-signing key (0600) and its self-signed certificate, as profile "demo" (the service signs with it).
+    func createSigningProfile() async throws {
+        let certificate = try CertificateAuthority.selfSignedCodeSigningCertificate(
+            key: key, commonName: "SwiftOTA demo code signing", validity: Validity(days: 30))
+        let keyPath = dataDirectory + "/demo-signing.key"
+        try KeyFiles.writePrivateKey(key, to: keyPath)
+        _ = try await server.updates.createSigningProfile(
+            name: "demo", certificatePEM: try CertificateCoding.encode(certificate), keyPath: keyPath,
+            certificatePathOnDevice: nil)
+        _ = try await server.registry.createGroup(Self.group, description: "the demo's simulated ESP32s")
+    }
+
+    /// Firmware `version` around a seeded payload: padded for secure boot v1; `signed` appends the block (the
+    /// factory image), otherwise it is an update file.
+    func firmware(_ version: String, project: String = "thermostat", signed: Bool) throws -> [UInt8] {
+        var generator = SplitMix64(seed: 42)
+        let payload = (0..<120_000).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+        let image = try AppImageBuilder.application(
+            descriptor: AppDescriptor(version: version, projectName: project), payload: payload,
+            secureBootV1Padding: true)
+        return signed ? try SecureBootV1Signing.sign(image: image, with: SoftwareSigningKey(key)) : image
+    }
+
+    /// A thing in the group with a certificate from the service CA, and its chip (factory 1.0.0, secure boot key
+    /// and anti-rollback fused), started.
+    func provision(_ thing: String, factory: [UInt8]) async throws {
+        _ = try await server.registry.createThing(thing)
+        let issued = try await server.provisionDevice(thing)
+        let chip = try SimulatedChip.manufacture(
+            factoryImage: factory, secureBootKey: PublicKeyCoding.encode(key.publicKey, format: .raw),
+            antiRollback: true)
+        let device = SimulatedDevice(
+            chip: chip,
+            credentials: DeviceCredentials(
+                thing: thing, certificatePEM: issued.certificatePEM, privateKeyPEM: issued.privateKeyPEM,
+                caPEM: try String(contentsOfFile: server.pki.caCertificatePath, encoding: .utf8)),
+            host: "127.0.0.1", port: mqttPort, codeSigningKey: key.publicKey)
+        fleet.launch(device)
+        try await server.registry.addMember(thing, to: Self.group)
+    }
+
+    func executions(_ updateID: String) async throws -> [JobExecution] {
+        try await server.store.read { try $0.executions(jobID: "AFR_OTA-" + updateID) }
+    }
+
+    func job(_ updateID: String) async throws -> Job? {
+        try await server.store.read { try $0.job(id: "AFR_OTA-" + updateID) }
+    }
+}

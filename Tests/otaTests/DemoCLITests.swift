@@ -1,0 +1,28 @@
+import Foundation
+import TestSupport
+import Testing
+
+// `ota demo`, the README's main command, as a user runs it: every step must report its expected outcome.
+@Suite(.serialized) struct DemoCLITests {
+    @Test func theDemoShowsEveryOutcomeAndExitsZero() throws {
+        let result = try OTACLI.run(["demo", "--devices", "6", "--json"])
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        let summary = try #require(
+            try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(summary["ok"] as? Bool == true)
+        let steps = try #require(summary["steps"] as? [[String: Any]])
+        #expect(
+            steps.compactMap { $0["name"] as? String } == [
+                "provision 6 devices", "roll out 1.1.0", "new device gets 1.1.0", "1.2.0 self-test fails → rollback",
+                "bad signature refused",
+            ])
+        #expect(steps.allSatisfy { $0["ok"] as? Bool == true })
+    }
+
+    @Test func theHumanOutputEndsWithTheSummaryTable() throws {
+        let result = try OTACLI.run(["demo", "--devices", "4"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("Summary (5 devices)") && result.stdout.contains("All outcomes as expected."))
+        #expect(result.stdout.contains("Rolling out firmware 1.1.0"))
+    }
+}
