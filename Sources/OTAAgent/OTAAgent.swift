@@ -57,6 +57,8 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
     var selfTestUpdatedBy = AppVersion32(rawValue: 0)
     var selfTestDeadline: UInt64?
     var requestCounter = 0
+    /// When `$next/get` was last sent without an answer yet (nil once answered).
+    var jobRequestedAt: UInt64?
 
     /// Blocks received and total of the download in progress (for progress displays).
     public var downloadProgress: (received: Int, total: Int)? {
@@ -117,6 +119,11 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
             platform.reset()
             return [.reset]
         }
+        // Beyond the FreeRTOS agent, which waits forever when the answer to `$next/get` is lost: ask again.
+        if let asked = jobRequestedAt, phase == .waitingForJob, now - asked >= AgentLimits.requestWaitMilliseconds {
+            requestJob()
+            return []
+        }
         guard phase == .downloading, var current = download,
             now - current.lastActivity >= AgentLimits.requestWaitMilliseconds
         else { return [] }
@@ -159,10 +166,12 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
         let token = String(requestCounter) + ":" + thingName
         let body = JSONValue.object(JSONObject([JSONMember("clientToken", .string(token))])).serialized
         connection.publish(topic: topics.describeJob("$next"), payload: body, qos: 1)
+        jobRequestedAt = platform.nowMilliseconds
         if phase == .idle { phase = .waitingForJob }
     }
 
     private mutating func jobMessage(_ payload: [UInt8]) -> [AgentEvent] {
+        jobRequestedAt = nil
         guard let message = try? JSONParser.parse(payload), let execution = message["execution"]?.objectValue else {
             return []  // timestamp-only: nothing pending; the current state stands
         }

@@ -8,7 +8,7 @@ import OTAAgent
 struct SimulateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simulate", abstract: "Run simulated ESP32 devices against a SwiftOTA service.",
-        subcommands: [Device.self])
+        subcommands: [Device.self, Fleet.self])
 
     struct Device: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -35,16 +35,20 @@ struct SimulateCommand: AsyncParsableCommand {
 
         func run() async throws {
             let directory = DeviceDirectory(path: dir)
-            if !directory.exists { try create(directory) }
-            let (chip, manifest, identity) = try directory.load()
-            guard let rawKey = manifest.verificationKey else { throw CLIError("\(dir) has no verification key") }
-            let parts = server.split(separator: ":")
-            guard parts.count == 2, let port = Int(parts[1]) else { throw CLIError("--server must be HOST:PORT") }
-            let device = SimulatedDevice(
-                chip: chip, credentials: identity, host: String(parts[0]), port: port,
-                codeSigningKey: try PublicKeyCoding.decode(rawKey),
-                log: { line in FileHandle.standardOutput.write(Data((line + "\n").utf8)) })
-            device.checkpoint = { chip in try? directory.save(chip) }
+            if !directory.exists {
+                guard let thing, let factoryImage, let credentials, let signingCert else {
+                    throw CLIError(
+                        "\(dir) holds no device yet: give --thing, --factory-image, --credentials and --signing-cert")
+                }
+                try SimulateCommand.create(
+                    directory, thing: thing, factoryImage: factoryImage, credentials: credentials,
+                    signingCert: signingCert, antiRollback: antiRollback)
+                print(
+                    "Created device \(thing) in \(dir) (4 MiB flash, secure boot on\(antiRollback ? ", anti-rollback on" : ""))"
+                )
+            }
+            let device = try SimulateCommand.device(
+                directory, server: server, log: { line in FileHandle.standardOutput.write(Data((line + "\n").utf8)) })
             let exitAfterJob = exitAfterJob
             let running = Task {
                 try await device.run(timeout: .seconds(seconds)) { status in
@@ -68,27 +72,44 @@ struct SimulateCommand: AsyncParsableCommand {
             try directory.save(device.chip)
         }
 
-        private func create(_ directory: DeviceDirectory) throws {
-            guard let thing, let factoryImage, let credentials, let signingCert else {
-                throw CLIError(
-                    "\(dir) holds no device yet: give --thing, --factory-image, --credentials and --signing-cert")
-            }
-            let certificate = try CertificateCoding.decode(try Files.read(signingCert))
-            let rawKey = PublicKeyCoding.encode(try certificate.p256PublicKey(), format: .raw)
-            let chip = try SimulatedChip.manufacture(
-                factoryImage: try Files.read(factoryImage), secureBootKey: rawKey, antiRollback: antiRollback)
-            let identity = DeviceCredentials(
-                thing: thing,
-                certificatePEM: String(decoding: try Files.read("\(credentials)/\(thing).pem"), as: UTF8.self),
-                privateKeyPEM: String(decoding: try Files.read("\(credentials)/\(thing).key"), as: UTF8.self),
-                caPEM: String(decoding: try Files.read("\(credentials)/ca.pem"), as: UTF8.self))
-            try directory.create(
-                chip: chip,
-                manifest: DeviceDirectory.Manifest(thing: thing, flashSize: chip.flash.size, verificationKey: rawKey),
-                credentials: identity)
-            print(
-                "Created device \(thing) in \(dir) (4 MiB flash, secure boot on\(antiRollback ? ", anti-rollback on" : ""))"
-            )
-        }
+    }
+}
+
+extension SimulateCommand {
+    /// A new device directory: the chip manufactured with `factoryImage` (secure boot key = the code-signing
+    /// certificate's key, fused), and the thing's credentials from `credentials` (as `ota things
+    /// issue-certificate --out` writes them).
+    static func create(
+        _ directory: DeviceDirectory, thing: String, factoryImage: String, credentials: String, signingCert: String,
+        antiRollback: Bool
+    ) throws {
+        let certificate = try CertificateCoding.decode(try Files.read(signingCert))
+        let rawKey = PublicKeyCoding.encode(try certificate.p256PublicKey(), format: .raw)
+        let chip = try SimulatedChip.manufacture(
+            factoryImage: try Files.read(factoryImage), secureBootKey: rawKey, antiRollback: antiRollback)
+        let identity = DeviceCredentials(
+            thing: thing,
+            certificatePEM: String(decoding: try Files.read("\(credentials)/\(thing).pem"), as: UTF8.self),
+            privateKeyPEM: String(decoding: try Files.read("\(credentials)/\(thing).key"), as: UTF8.self),
+            caPEM: String(decoding: try Files.read("\(credentials)/ca.pem"), as: UTF8.self))
+        try directory.create(
+            chip: chip,
+            manifest: DeviceDirectory.Manifest(thing: thing, flashSize: chip.flash.size, verificationKey: rawKey),
+            credentials: identity)
+    }
+
+    /// The device stored in `directory`, pointed at `server` (HOST:PORT), saving itself after every boot.
+    static func device(_ directory: DeviceDirectory, server: String, log: @escaping @Sendable (String) -> Void)
+        throws -> SimulatedDevice
+    {
+        let (chip, manifest, identity) = try directory.load()
+        guard let rawKey = manifest.verificationKey else { throw CLIError("\(directory.path) has no verification key") }
+        let parts = server.split(separator: ":")
+        guard parts.count == 2, let port = Int(parts[1]) else { throw CLIError("--server must be HOST:PORT") }
+        let device = SimulatedDevice(
+            chip: chip, credentials: identity, host: String(parts[0]), port: port,
+            codeSigningKey: try PublicKeyCoding.decode(rawKey), log: log)
+        device.checkpoint = { chip in try? directory.save(chip) }
+        return device
     }
 }

@@ -185,6 +185,26 @@ import Testing
         #expect(other.handle(topic: Self.jobs + "notify-next", payload: Service.job(size: 0)).isEmpty)
     }
 
+    @Test func aLostAnswerToTheJobRequestIsAskedForAgain() {
+        var agent = Self.agent()
+        _ = agent.start()
+        agent.platform.nowMilliseconds += 9_999
+        _ = agent.tick()
+        #expect(agent.connection.payloads(on: Self.jobs + "$next/get").count == 1)
+        agent.platform.nowMilliseconds += 1
+        _ = agent.tick()
+        #expect(
+            agent.connection.payloads(on: Self.jobs + "$next/get") == [
+                #"{"clientToken":"1:dev"}"#, #"{"clientToken":"2:dev"}"#,
+            ])
+        // Once answered (even with "nothing pending"), it waits for notify-next.
+        _ = agent.handle(
+            topic: Self.jobs + "$next/get/accepted", payload: Array(#"{"clientToken":"2:dev","timestamp":1}"#.utf8))
+        agent.platform.nowMilliseconds += 60_000
+        _ = agent.tick()
+        #expect(agent.connection.payloads(on: Self.jobs + "$next/get").count == 2)
+    }
+
     @Test func theMemoryBudgetHolds() {
         #expect(AgentLimits.maximumBitmapBytes == 128 && AgentLimits.maximumFileSize == 4 * 1024 * 1024)
         // The agent's own state, excluding the platform and connection it is generic over: a handful of words plus

@@ -2,64 +2,111 @@ import Foundation
 import TestSupport
 import Testing
 
-// `ota simulate device` against `ota serve`, both as processes, with images made by `ota image build` and signed by
-// `ota sign`: the device updates over MQTT/TLS, confirms, and after a restart (a power cycle) boots the new image.
+// `ota simulate device|fleet` against `ota serve`, all as processes, with images made by `ota image build` and
+// signed by `ota sign`, as a person would run them.
 @Suite(.serialized) struct SimulateCLITests {
-    @Test func aSimulatedDeviceUpdatesFromTheServiceAndKeepsItsStateAcrossRestarts() async throws {
-        let service = try ServiceProcess()
-        defer { service.stop() }
-        let work = service.directory
-        func ota(_ arguments: [String]) throws -> String {
+    /// A running service with signing profile "demo", factory 1.0.0 (signed for secure boot) and update 1.1.0.
+    struct Workbench {
+        let service: ServiceProcess
+        var work: TemporaryDirectory { service.directory }
+        var mqtt: String { "127.0.0.1:\(service.mqttPort)" }
+
+        init() throws {
+            service = try ServiceProcess()
+            let work = service.directory
+            try Self.ota(["keys", "generate", "-o", work.path("signer.key")])
+            try Self.ota([
+                "cert", "self-signed", "--key", work.path("signer.key"), "--days", "30", "-o", work.path("signer.pem"),
+            ])
+            try work.write("payload.bin", (0..<30_000).map { UInt8(truncatingIfNeeded: $0 &* 31) })
+            for (version, name) in [("1.0.0", "factory.bin"), ("1.1.0", "update.bin")] {
+                try Self.ota([
+                    "image", "build", "--project", "thermostat", "--version", version, "--payload",
+                    work.path("payload.bin"), "--secure-boot-v1-padding", "-o", work.path(name),
+                ])
+            }
+            try Self.ota([
+                "sign", work.path("factory.bin"), "--key", work.path("signer.key"), "--cert", work.path("signer.pem"),
+                "-o", work.path("factory.sig"), "--secure-boot-v1", work.path("factory-signed.bin"),
+            ])
+            try service.cli([
+                "files", "create-profile", "demo", "--certificate", work.path("signer.pem"), "--key-path",
+                work.path("signer.key"),
+            ])
+        }
+
+        @discardableResult
+        static func ota(_ arguments: [String]) throws -> String {
             let result = try OTACLI.run(arguments)
             guard result.status == 0 else {
                 throw ServiceProcessError(description: "ota \(arguments.joined(separator: " ")): \(result.stderr)")
             }
             return result.stdout
         }
-        _ = try ota(["keys", "generate", "-o", work.path("signer.key")])
-        _ = try ota([
-            "cert", "self-signed", "--key", work.path("signer.key"), "--days", "30", "-o", work.path("signer.pem"),
-        ])
-        try work.write("payload.bin", (0..<30_000).map { UInt8(truncatingIfNeeded: $0 &* 31) })
-        for (version, name) in [("1.0.0", "factory.bin"), ("1.1.0", "update.bin")] {
-            _ = try ota([
-                "image", "build", "--project", "thermostat", "--version", version, "--payload",
-                work.path("payload.bin"),
-                "--secure-boot-v1-padding", "-o", work.path(name),
-            ])
+
+        /// Things with certificates in work/creds, and update `id` (1.1.0) for them.
+        func provision(_ things: [String], update id: String) throws {
+            for thing in things {
+                try service.cli(["things", "create", thing])
+                try service.cli(["things", "issue-certificate", thing, "--out", work.path("creds")])
+            }
+            let file = try #require(try service.json(["files", "upload", work.path("update.bin")]) as? [String: Any])
+            try service.cli(
+                ["updates", "create", id, "--file", try #require(file["id"] as? String), "--profile", "demo"]
+                    + things.flatMap { ["--thing", $0] })
         }
-        _ = try ota([
-            "sign", work.path("factory.bin"), "--key", work.path("signer.key"), "--cert", work.path("signer.pem"),
-            "-o", work.path("factory.sig"), "--secure-boot-v1", work.path("factory-signed.bin"),
-        ])
 
-        try service.cli(["things", "create", "sim-1"])
-        try service.cli(["things", "issue-certificate", "sim-1", "--out", work.path("creds")])
-        try service.cli([
-            "files", "create-profile", "demo", "--certificate", work.path("signer.pem"), "--key-path",
-            work.path("signer.key"),
-        ])
-        let file = try #require(try service.json(["files", "upload", work.path("update.bin")]) as? [String: Any])
-        try service.cli([
-            "updates", "create", "u1", "--file", try #require(file["id"] as? String), "--profile", "demo", "--thing",
-            "sim-1",
-        ])
+        var firstRun: [String] {
+            [
+                "--factory-image", work.path("factory-signed.bin"), "--credentials", work.path("creds"),
+                "--signing-cert", work.path("signer.pem"), "--anti-rollback",
+            ]
+        }
+    }
 
-        let device = work.path("device")
-        let first = try ota([
-            "simulate", "device", "--dir", device, "--server", "127.0.0.1:\(service.mqttPort)", "--thing", "sim-1",
-            "--factory-image", work.path("factory-signed.bin"), "--credentials", work.path("creds"), "--signing-cert",
-            work.path("signer.pem"), "--anti-rollback", "--exit-after-job", "--seconds", "60",
-        ])
+    @Test func aSimulatedDeviceUpdatesFromTheServiceAndKeepsItsStateAcrossRestarts() throws {
+        let bench = try Workbench()
+        defer { bench.service.stop() }
+        try bench.provision(["sim-1"], update: "u1")
+        let device = bench.work.path("device")
+        let first = try Workbench.ota(
+            ["simulate", "device", "--dir", device, "--server", bench.mqtt, "--thing", "sim-1"] + bench.firstRun
+                + ["--exit-after-job", "--seconds", "60"])
         #expect(first.contains("Loaded app thermostat 1.0.0") && first.contains("Loaded app thermostat 1.1.0"))
         #expect(first.contains("succeeded(jobID: \"AFR_OTA-u1\")"))
-        let executions = try #require(try service.json(["jobs", "executions", "AFR_OTA-u1"]) as? [[String: Any]])
+        let executions = try #require(try bench.service.json(["jobs", "executions", "AFR_OTA-u1"]) as? [[String: Any]])
         #expect(executions.first?["status"] as? String == "SUCCEEDED")
 
         // Power cycle: the saved flash boots the confirmed image.
-        let second = try ota([
-            "simulate", "device", "--dir", device, "--server", "127.0.0.1:\(service.mqttPort)", "--seconds", "2",
+        let second = try Workbench.ota([
+            "simulate", "device", "--dir", device, "--server", bench.mqtt, "--seconds", "2",
         ])
         #expect(second.contains("Loaded app thermostat 1.1.0") && !second.contains("1.0.0"))
+    }
+
+    @Test func aFleetWithPowerCutsAndAFlakyNetworkStillUpdates() throws {
+        let bench = try Workbench()
+        defer { bench.service.stop() }
+        let things = (1...4).map { String(format: "fl-%03d", $0) }
+        try bench.provision(things, update: "fleet1")
+        let output = try Workbench.ota(
+            [
+                "simulate", "fleet", "--count", "4", "--prefix", "fl", "--dir", bench.work.path("fleet"), "--server",
+                bench.mqtt,
+            ]
+                + bench.firstRun
+                + [
+                    "--power-cut-rate", "1", "--flaky-network", "--seed", "7", "--exit-after-job", "--seconds", "90",
+                    "--json",
+                ])
+        let devices = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]])
+        #expect(devices.count == 4)
+        #expect(devices.allSatisfy { $0["runningVersion"] as? String == "1.1.0" }, "\(devices)")
+        let boots = devices.compactMap { $0["boots"] as? Int }.reduce(0, +)
+        #expect(boots > 2 * 4, "power cuts forced extra boots (\(boots) boots for 4 devices)")
+        let executions = try #require(
+            try bench.service.json(["jobs", "executions", "AFR_OTA-fleet1"]) as? [[String: Any]])
+        #expect(executions.count == 4 && executions.allSatisfy { $0["status"] as? String == "SUCCEEDED" })
+        #expect(FileManager.default.fileExists(atPath: bench.work.path("fleet/fl-001/flash.bin")))
     }
 }

@@ -101,6 +101,26 @@ struct DeviceConnection: OTAConnection {
     mutating func unsubscribe(_ filter: String) { queued.append(.unsubscribe(filter)) }
 }
 
+/// Faults a fleet run can inject, drawn from a seeded generator so that a run can be repeated.
+public struct DeviceFaults: Sendable {
+    /// Probability that an incoming MQTT message is lost.
+    public var dropRate = 0.0
+    /// Probability, per power-on, that the power is cut at a random one of the next 1,000 flash operations.
+    public var powerCutRate = 0.0
+    /// Drops the connection now and then (about every 10 s); the device reconnects without rebooting.
+    public var flakyNetwork = false
+    public var seed: UInt64 = 1
+
+    public init(dropRate: Double = 0, powerCutRate: Double = 0, flakyNetwork: Bool = false, seed: UInt64 = 1) {
+        self.dropRate = dropRate
+        self.powerCutRate = powerCutRate
+        self.flakyNetwork = flakyNetwork
+        self.seed = seed
+    }
+
+    var isNone: Bool { dropRate == 0 && powerCutRate == 0 && !flakyNetwork }
+}
+
 public final class SimulatedDevice: @unchecked Sendable {
     public private(set) var chip: SimulatedChip
     public let credentials: DeviceCredentials
@@ -112,6 +132,16 @@ public final class SimulatedDevice: @unchecked Sendable {
     public var checkpoint: (SimulatedChip) -> Void = { _ in }
     private let started = ContinuousClock.now
     public private(set) var status = DeviceStatus()
+    /// Injected faults (none by default).
+    public var faults = DeviceFaults() {
+        didSet {
+            random = SplitMix64(seed: faults.seed)
+            cutRandom = SplitMix64(seed: faults.seed ^ 0xC0FFEE)
+        }
+    }
+    private var random = SplitMix64(seed: 1)
+    /// Power cuts draw from their own generator, so they do not depend on how many ticks a run had.
+    private var cutRandom = SplitMix64(seed: 1)
     /// Called whenever the status changes (from the device's task).
     public var onStatus: @Sendable (DeviceStatus) -> Void = { _ in }
 
@@ -131,7 +161,19 @@ public final class SimulatedDevice: @unchecked Sendable {
     public func run(timeout: Duration, until stop: @escaping (DeviceStatus) -> Bool) async throws {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline, !Task.isCancelled {
-            let boot = try chip.boot()
+            if faults.powerCutRate > 0, Double(cutRandom.next() % 1_000_000) / 1_000_000 < faults.powerCutRate {
+                chip.flash.arm(
+                    PowerCutPlan(
+                        operation: Int(cutRandom.next() % 1000) + 1, torn: cutRandom.next() % 2 == 0,
+                        seed: cutRandom.next()))
+            }
+            let boot: BootOutcome
+            do {
+                boot = try chip.boot()
+            } catch let cut as PowerCut {
+                log("\(credentials.thing): \(cut) during boot; powering on again")
+                continue
+            }
             checkpoint(chip)
             status.boots += 1
             status.runningVersion = boot.descriptor.version
@@ -190,9 +232,21 @@ public final class SimulatedDevice: @unchecked Sendable {
         var hangStarted: ContinuousClock.Instant?
         for await input in inputs {
             switch input {
-            case .message(let message): events += agent.handle(topic: message.topic, payload: message.payload)
-            case .tick: events += agent.tick()
+            case .message(let message):
+                if faults.dropRate > 0, chance(faults.dropRate) { continue }  // lost on the way
+                events += agent.handle(topic: message.topic, payload: message.payload)
+            case .tick:
+                events += agent.tick()
+                if faults.flakyNetwork, chance(0.01) {
+                    log("\(credentials.thing): network lost; reconnecting")
+                    await client.dropConnection()
+                }
+                if !client.isConnected {
+                    try await reconnect(client, deadline: deadline)
+                    events += agent.reconnected()
+                }
             }
+            if await powerLost(platform, client) { return false }
             let before = (status.phase, status.blocksReceived)
             if let progress = agent.downloadProgress {
                 status.blocksReceived = progress.received
@@ -211,8 +265,17 @@ public final class SimulatedDevice: @unchecked Sendable {
                     }
                 }
             }
+            if await powerLost(platform, client) { return false }
             if before != (status.phase, status.blocksReceived) || status.lastEvent != nil { onStatus(status) }
-            try await flush(&agent, to: client)
+            do {
+                try await flush(&agent, to: client)
+            } catch {
+                // The connection went away: reconnect (the agent asks for its job again and resumes).
+                agent.connection.queued = []
+                try await reconnect(client, deadline: deadline)
+                events += agent.reconnected()
+                try? await flush(&agent, to: client)
+            }
             chip = platform.chip
             // A hung self-test trips the watchdog: the device resets and the bootloader rolls back.
             if let hang = hangStarted, ContinuousClock.now - hang > .seconds(2) { platform.reset() }
@@ -228,6 +291,36 @@ public final class SimulatedDevice: @unchecked Sendable {
             }
         }
         return false
+    }
+
+    /// After a power cut nothing the agent queued leaves the device: drop the link and reboot.
+    private func powerLost(_ platform: ESP32Port, _ client: MQTTClient) async -> Bool {
+        guard let cut = platform.poweredOff else { return false }
+        log("\(credentials.thing): \(cut); powering on again")
+        chip = platform.chip
+        chip.flash.arm(nil)
+        status.phase = .rebooting
+        onStatus(status)
+        await client.dropConnection()
+        client.finish()
+        return true
+    }
+
+    private func chance(_ probability: Double) -> Bool {
+        Double(random.next() % 1_000_000) / 1_000_000 < probability
+    }
+
+    /// Connects again, retrying every 200 ms until it works or the run's deadline passes.
+    private func reconnect(_ client: MQTTClient, deadline: ContinuousClock.Instant) async throws {
+        while true {
+            do {
+                _ = try await client.connect()
+                return
+            } catch {
+                guard ContinuousClock.now < deadline, !Task.isCancelled else { throw error }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+        }
     }
 
     private func flush(_ agent: inout OTAAgent<ESP32Port, DeviceConnection>, to client: MQTTClient) async throws {
