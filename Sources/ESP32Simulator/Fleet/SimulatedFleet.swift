@@ -8,13 +8,17 @@ public final class SimulatedFleet: Sendable {
     private let statuses = Mutex<[String: DeviceStatus]>([:])
     private let running = Mutex<[String: Task<Void, Never>]>([:])
     private let errors = Mutex<[String: String]>([:])
+    private let succeeded = Mutex<[String: ContinuousClock.Instant]>([:])
 
     public init() {}
 
     /// Runs `device` until `stop` (or forever); its status is tracked under its thing name.
     public func launch(_ device: SimulatedDevice, timeout: Duration = .seconds(86_400)) {
         let thing = device.credentials.thing
-        device.onStatus = { [self] status in statuses.withLock { $0[thing] = status } }
+        device.onStatus = { [self] status in
+            statuses.withLock { $0[thing] = status }
+            if status.phase == .succeeded { succeeded.withLock { $0[thing] = $0[thing] ?? .now } }
+        }
         statuses.withLock { $0[thing] = device.status }
         let task = Task { [self] in
             do {
@@ -32,6 +36,9 @@ public final class SimulatedFleet: Sendable {
     }
 
     public func status(of thing: String) -> DeviceStatus? { statuses.withLock { $0[thing] } }
+
+    /// When each device first reported a succeeded job (for per-device timing).
+    public var successTimes: [String: ContinuousClock.Instant] { succeeded.withLock { $0 } }
 
     /// Devices whose run ended with an error (bricked, unreachable service), with the error.
     public var failures: [String: String] { errors.withLock { $0 } }

@@ -40,9 +40,11 @@ final class DemoWorld: @unchecked Sendable {
 
     /// Firmware `version` around a seeded payload: padded for secure boot v1; `signed` appends the block (the
     /// factory image), otherwise it is an update file.
-    func firmware(_ version: String, project: String = "thermostat", signed: Bool) throws -> [UInt8] {
+    func firmware(_ version: String, project: String = "thermostat", signed: Bool, payloadSize: Int = 120_000) throws
+        -> [UInt8]
+    {
         var generator = SplitMix64(seed: 42)
-        let payload = (0..<120_000).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+        let payload = (0..<payloadSize).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
         let image = try AppImageBuilder.application(
             descriptor: AppDescriptor(version: version, projectName: project), payload: payload,
             secureBootV1Padding: true)
@@ -51,11 +53,11 @@ final class DemoWorld: @unchecked Sendable {
 
     /// A thing in the group with a certificate from the service CA, and its chip (factory 1.0.0, secure boot key
     /// and anti-rollback fused), started.
-    func provision(_ thing: String, factory: [UInt8]) async throws {
+    func provision(_ thing: String, factory: [UInt8], table: PartitionTable = .twoOTA) async throws {
         _ = try await server.registry.createThing(thing)
         let issued = try await server.provisionDevice(thing)
         let chip = try SimulatedChip.manufacture(
-            factoryImage: factory, secureBootKey: PublicKeyCoding.encode(key.publicKey, format: .raw),
+            factoryImage: factory, table: table, secureBootKey: PublicKeyCoding.encode(key.publicKey, format: .raw),
             antiRollback: true)
         let device = SimulatedDevice(
             chip: chip,
