@@ -1,0 +1,20 @@
+import Foundation
+import TestSupport
+import Testing
+
+// `ota bench fleet` runs end to end on a small fleet and reports figures that add up (the benchmark itself is a
+// release-build command; this only checks that it measures what it says).
+@Suite(.serialized) struct BenchFleetCLITests {
+    @Test func aSmallFleetBenchCompletesAndReportsConsistentFigures() throws {
+        let result = try OTACLI.run(["bench", "fleet", "--devices", "6", "--image-size", "128KiB", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let figures = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(figures["succeeded"] as? Int == 6)
+        let p50 = try #require(figures["perDeviceSecondsP50"] as? Double)
+        let p99 = try #require(figures["perDeviceSecondsP99"] as? Double)
+        let total = try #require(figures["endToEndSeconds"] as? Double)
+        #expect(0 < p50 && p50 <= p99 && p99 <= total + 0.5)
+        #expect((figures["rawTLSMiBPerSecond"] as? Double ?? 0) > 0 && (figures["ratio"] as? Double ?? 0) > 0)
+        #expect((figures["processPeakMiB"] as? Double ?? 0) >= (figures["simulatedFlashMiB"] as? Double ?? .infinity))
+    }
+}
