@@ -1,4 +1,5 @@
 import ArgumentParser
+import Crypto
 import Foundation
 import OTAService
 
@@ -30,7 +31,8 @@ struct UpdatesCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create an update: the service signs the file (or verifies --signature) and starts the rollout.")
         @Argument(help: "Update id: 1–56 of a-z A-Z 0-9 _ -; the job is AFR_OTA-<id>.") var id: String
-        @Option(help: "Stored file id (ota files list).") var file: String
+        @Option(help: "Stored file id (ota files list), or the path of a local copy of the uploaded file.")
+        var file: String
         @Option(help: "Signing profile.") var profile: String
         @Option(name: .customLong("thing"), help: "Target thing (repeatable).") var things: [String] = []
         @Option(name: .customLong("group"), help: "Target group (repeatable).") var groups: [String] = []
@@ -48,7 +50,11 @@ struct UpdatesCommand: AsyncParsableCommand {
         @OptionGroup var output: OutputOptions
 
         func run() async throws {
-            var body: [String: Any] = ["id": id, "fileID": file, "signingProfile": profile]
+            // Files are content-addressed: a local copy names the stored file by its SHA-256.
+            let fileID =
+                FileManager.default.fileExists(atPath: file)
+                ? SHA256.hash(data: try Files.read(file)).map { String(format: "%02x", $0) }.joined() : file
+            var body: [String: Any] = ["id": id, "fileID": fileID, "signingProfile": profile]
             if !things.isEmpty { body["things"] = things }
             if !groups.isEmpty { body["groups"] = groups }
             if continuous { body["targetSelection"] = "CONTINUOUS" }

@@ -31,14 +31,26 @@ import Testing
         let blocks = try Self.markedBlocks()
         #expect(blocks.count >= 2, "the README marks its tested blocks")
         let directory = try TemporaryDirectory("readme")
+        // `ota` on PATH is the built binary itself (not a shell function), so a backgrounded `ota serve` is a
+        // direct child that the EXIT trap can stop.
+        let bin = directory.path("bin")
+        try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: bin + "/ota", withDestinationPath: try OTACLI.executable)
+        try FileManager.default.createDirectory(atPath: directory.path("work"), withIntermediateDirectories: true)
         let script =
-            "set -euo pipefail\ncd \"\(directory.url.path)\"\nota() { \"\(try OTACLI.executable)\" \"$@\"; }\n"
+            "set -euo pipefail\nexport PATH=\"\(bin):$PATH\"\ncd \"\(directory.path("work"))\"\n"
+            + "trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null || true' EXIT\n"
             + blocks.joined(separator: "\n").replacingOccurrences(of: "swift run -c release ota", with: "ota")
             .replacingOccurrences(of: "swift run ota", with: "ota")
         let result = try ExternalTools.run("bash", ["-c", script])
         #expect(result.status == 0, "README commands failed:\n\(result.stdout)\n\(result.stderr)")
-        for made in ["app.bin", "partitions.bin", "signer.key", "app-sbv1.bin", "pki/ca.pem", "esp32-0002.pem"] {
-            #expect(FileManager.default.fileExists(atPath: directory.path(made)), "\(made)")
+        #expect(result.stdout.contains("Loaded app thermostat 1.1.0"), "the simulated device took the update")
+        #expect(result.stdout.contains("esp32-0001  #1  SUCCEEDED"))
+        for made in [
+            "app.bin", "partitions.bin", "signer.key", "app-sbv1.bin", "pki/ca.pem", "esp32-0002.pem",
+            "ota-data/admin-token", "sim-1/flash.bin",
+        ] {
+            #expect(FileManager.default.fileExists(atPath: directory.path("work/" + made)), "\(made)")
         }
     }
 }
