@@ -101,6 +101,16 @@ public final class SimulatedFlash {
         for (index, byte) in data.enumerated() where bytes[offset + index] & byte != byte {
             throw FlashError.programWithoutErase(offset: offset + index)
         }
+        if plan == nil {
+            // No cut planned: program in one pass and count the page programs it stands for.
+            operations += Self.programCount(offset: offset, length: data.count)
+            bytes.withUnsafeMutableBufferPointer { flash in
+                data.withUnsafeBufferPointer { source in
+                    for index in 0..<source.count { flash[offset + index] &= source[index] }
+                }
+            }
+            return
+        }
         var position = 0
         while position < data.count {
             let address = offset + position
@@ -118,6 +128,18 @@ public final class SimulatedFlash {
             }
             position += length
         }
+    }
+
+    /// Page programs a write of `length` bytes at `offset` takes: ≤ 64 bytes each, never across 256-byte pages.
+    static func programCount(offset: Int, length: Int) -> Int {
+        var count = 0
+        var position = 0
+        while position < length {
+            let address = offset + position
+            position += min(programChunk, length - position, 256 - address % 256)
+            count += 1
+        }
+        return count
     }
 
     /// Counts one operation and applies it, unless the planned cut falls here.
