@@ -26,13 +26,8 @@ enum AgentReports {
         status("FAILED", [JSONMember("reason", .string(reason))])
     }
 
-    static func hex(_ value: UInt32) -> String {
-        let digits = String(value, radix: 16)
-        return "0x" + String(repeating: "0", count: 8 - digits.utf8.count) + digits
-    }
-
     static func ingestFailure(_ status: PALStatus) -> String {
-        hex(UInt32(status.main)) + ": " + hex(status.sub)
+        hex8(UInt32(status.main)) + ": " + hex8(status.sub)
     }
 
     private static func status(_ status: String, _ details: [JSONMember]) -> [UInt8] {

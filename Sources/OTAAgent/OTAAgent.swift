@@ -128,7 +128,7 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
             now - current.lastActivity >= AgentLimits.requestWaitMilliseconds
         else { return [] }
         if current.momentum >= AgentLimits.maximumMomentum {
-            return fail(current.jobID, "aborted: " + AgentReports.hex(OTAErrorCode.none), abortFile: true)
+            return fail(current.jobID, "aborted: " + hex8(OTAErrorCode.none), abortFile: true)
         }
         requestBlocks(&current)
         download = current
@@ -154,7 +154,7 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
     public mutating func rejectImage() -> [AgentEvent] {
         guard phase == .selfTest, let jobID = selfTestJobID else { return [] }
         _ = platform.setImageState(.rejected)
-        let events = fail(jobID, "rejected: " + AgentReports.hex(OTAErrorCode.none), abortFile: false)
+        let events = fail(jobID, "rejected: " + hex8(OTAErrorCode.none), abortFile: false)
         endSelfTest()
         return events + resetDevice()
     }
@@ -183,8 +183,8 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
         else {
             return fail(
                 jobID,
-                AgentReports.hex(OTAErrorCode.jobParserError) + ": "
-                    + AgentReports.hex(OTAErrorCode.nonConformingJobDocument), abortFile: false)
+                hex8(OTAErrorCode.jobParserError) + ": "
+                    + hex8(OTAErrorCode.nonConformingJobDocument), abortFile: false)
         }
         let details = execution["statusDetails"]?.objectValue
         if details?["self_test"] != nil, file.fileID == 0, file.isFirmware {
@@ -214,18 +214,18 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
         let updatedBy = AppVersion32(rawValue: UInt32(value?.unsignedValue(maximum: UInt64(UInt32.max)) ?? 0))
         let running = platform.runningVersion
         if updatedBy == running {
-            return fail(jobID, "rejected: " + AgentReports.hex(OTAErrorCode.sameFirmwareVersion), abortFile: false)
+            return fail(jobID, "rejected: " + hex8(OTAErrorCode.sameFirmwareVersion), abortFile: false)
                 + resetIfUnconfirmed()
         }
         if updatedBy > running {
-            return fail(jobID, "rejected: " + AgentReports.hex(OTAErrorCode.downgradeNotAllowed), abortFile: false)
+            return fail(jobID, "rejected: " + hex8(OTAErrorCode.downgradeNotAllowed), abortFile: false)
                 + resetIfUnconfirmed()
         }
         if phase == .selfTest, let current = selfTestJobID, sameBytes(current, jobID) { return [] }
         connection.publish(
             topic: topics.updateJob(jobID), payload: AgentReports.selfTest("active", updatedBy: running), qos: 1)
         guard platform.imageState() == .pendingCommit else {
-            return fail(jobID, "rejected: " + AgentReports.hex(OTAErrorCode.imageStateMismatch), abortFile: false)
+            return fail(jobID, "rejected: " + hex8(OTAErrorCode.imageStateMismatch), abortFile: false)
         }
         _ = platform.setImageState(.testing)
         phase = .selfTest
@@ -256,7 +256,7 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
             let status = platform.createFile(size: file.fileSize, fileType: file.fileType ?? 0)
             guard status.isSuccess else {
                 return fail(
-                    jobID, "aborted: " + AgentReports.hex(UInt32(status.main) << 24 | status.sub), abortFile: false)
+                    jobID, "aborted: " + hex8(UInt32(status.main) << 24 | status.sub), abortFile: false)
             }
         }
         var current = Download(

@@ -31,12 +31,15 @@ public struct AppVersion32: Sendable, Hashable, Comparable, CustomStringConverti
     public var rawValue: UInt32 { UInt32(major) << 24 | UInt32(minor) << 16 | UInt32(build) }
 
     /// "0x01020003": how the agent writes `updatedBy` in statusDetails.
-    public var hexString: String {
-        let digits = String(rawValue, radix: 16)
-        return "0x" + String(repeating: "0", count: 8 - digits.utf8.count) + digits
-    }
+    public var hexString: String { hex8(rawValue) }
 
     public var description: String { "\(major).\(minor).\(build)" }
 
     public static func < (lhs: AppVersion32, rhs: AppVersion32) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+/// `0x` and eight lowercase hex digits, as the FreeRTOS agent prints versions and error codes (`0x%08x`).
+public func hex8(_ value: UInt32) -> String {
+    let digits = String(value, radix: 16)
+    return "0x" + String(repeating: "0", count: 8 - digits.utf8.count) + digits
 }

@@ -49,22 +49,14 @@ final class BenchDevice: Sendable {
             devices.append(BenchDevice(thing: thing, port: port, sslContext: try NIOSSLContext(configuration: tls)))
             if (index + 1) % 250 == 0 { progress("  \(index + 1) certificates issued") }
         }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            var next = 0
-            func start() {
-                let device = devices[next]
-                next += 1
-                group.addTask {
-                    _ = try await device.client.connect()
-                    _ = try await device.client.subscribe([
-                        Subscription(filter: "$aws/things/\(device.thing)/jobs/notify-next", qos: .atLeastOnce)
-                    ])
-                }
-            }
-            for _ in 0..<min(64, devices.count) { start() }
-            while try await group.next() != nil {
-                if next < devices.count { start() }
-            }
+        let connecting = devices
+        try await boundedConcurrently(devices.count) { index in
+            let device = connecting[index]
+            _ = try await device.client.connect()
+            _ = try await device.client.subscribe([
+                Subscription(filter: "$aws/things/\(device.thing)/jobs/notify-next", qos: .atLeastOnce)
+            ])
+        } collect: { _ in
         }
         return devices
     }

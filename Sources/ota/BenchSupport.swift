@@ -78,19 +78,12 @@ struct BenchLoadGenerator {
     /// Opens `count` connections, at most 64 handshakes at a time; returns those that connected.
     func openIdle(count: Int, progress: @Sendable (Int) -> Void) async throws -> [MQTTClient] {
         var open: [MQTTClient] = []
-        var next = 0
-        try await withThrowingTaskGroup(of: MQTTClient?.self) { group in
-            func start() {
-                let client = client("idle-\(next)")
-                next += 1
-                group.addTask { (try? await client.connect()) != nil ? client : nil }
-            }
-            for _ in 0..<min(64, count) { start() }
-            while let finished = try await group.next() {
-                if let finished { open.append(finished) }
-                progress(open.count)
-                if next < count { start() }
-            }
+        try await boundedConcurrently(count) { index -> MQTTClient? in
+            let client = client("idle-\(index)")
+            return (try? await client.connect()) != nil ? client : nil
+        } collect: { finished in
+            if let finished { open.append(finished) }
+            progress(open.count)
         }
         return open
     }
@@ -153,5 +146,25 @@ struct BenchLoadGenerator {
         subscriber.finish()
         let seconds = max(Timing.milliseconds(last - start) / 1000, 0.001)
         return (Double(delivered) / seconds, delivered)
+    }
+}
+
+/// Runs `work(0) … work(count - 1)` with at most `width` running at once (thousands of simultaneous TLS handshakes
+/// would only time out), handing each result to `collect` as it finishes.
+func boundedConcurrently<T: Sendable>(
+    _ count: Int, width: Int = 64, _ work: @escaping @Sendable (Int) async throws -> T, collect: (T) -> Void
+) async throws {
+    try await withThrowingTaskGroup(of: T.self) { group in
+        var next = 0
+        func start() {
+            let index = next
+            next += 1
+            group.addTask { try await work(index) }
+        }
+        for _ in 0..<min(width, count) { start() }
+        while let finished = try await group.next() {
+            collect(finished)
+            if next < count { start() }
+        }
     }
 }

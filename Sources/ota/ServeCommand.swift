@@ -49,6 +49,11 @@ struct ServeCommand: AsyncParsableCommand {
 
     static func banner(_ server: OTAServer, mqttPort: Int) -> String {
         let data = server.configuration.dataDirectory
+        // Clients default to https://localhost:8443; another port must be named.
+        let apiPort = server.apiPort ?? OTAServiceDefaults.apiHTTPSPort
+        let client =
+            "--data-dir \(data)"
+            + (apiPort == OTAServiceDefaults.apiHTTPSPort ? "" : " --server https://localhost:\(apiPort)")
         var lines = ["SwiftOTA service running (data in \(data))"]
         if server.createdPKI || server.createdAdminToken {
             lines.append("First start: created")
@@ -63,8 +68,8 @@ struct ServeCommand: AsyncParsableCommand {
             "  management API (HTTPS)       https://localhost:\(server.apiPort ?? 0)/api/v1  (OpenAPI: /api/v1/openapi.json)",
             "",
             "Connect a device:",
-            "  ota things create my-device --data-dir \(data)",
-            "  ota things issue-certificate my-device --out my-device --data-dir \(data)",
+            "  ota things create my-device \(client)",
+            "  ota things issue-certificate my-device --out my-device \(client)",
             "  then connect over MQTT/TLS to port \(mqttPort) with client id my-device, my-device/my-device.pem and .key,",
             "  trusting my-device/ca.pem; the device uses the AWS IoT Jobs and Streams topics under $aws/things/my-device/.",
         ]

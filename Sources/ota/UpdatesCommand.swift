@@ -1,5 +1,6 @@
 import ArgumentParser
 import Crypto
+import ESP32Formats
 import Foundation
 import OTAService
 
@@ -53,7 +54,7 @@ struct UpdatesCommand: AsyncParsableCommand {
             // Files are content-addressed: a local copy names the stored file by its SHA-256.
             let fileID =
                 FileManager.default.fileExists(atPath: file)
-                ? SHA256.hash(data: try Files.read(file)).map { String(format: "%02x", $0) }.joined() : file
+                ? hexString(SHA256.hash(data: try Files.read(file))) : file
             var body: [String: Any] = ["id": id, "fileID": fileID, "signingProfile": profile]
             if !things.isEmpty { body["things"] = things }
             if !groups.isEmpty { body["groups"] = groups }

@@ -159,6 +159,10 @@ struct APICaller {
             ),
             (.POST, "/api/v1/groups/none/members", #"{"thing":"d1"}"#, nil, 404, "not-found"),
             (.POST, "/api/v1/certificates/abcd/revoke", nil, nil, 404, "not-found"),
+            (
+                .POST, "/api/v1/groups", #"{"name":"big","description":"\#(String(repeating: "x", count: 1 << 20))"}"#,
+                nil, 413, "too-large"
+            ),
         ]
         for (method, path, json, bytes, status, kind) in cases {
             let answer = try await api.call(method, path, json: json, bytes: bytes)

@@ -248,6 +248,7 @@ public final class SimulatedDevice: @unchecked Sendable {
             }
             if await powerLost(platform, client) { return false }
             let before = (status.phase, status.blocksReceived)
+            let reported = !events.isEmpty
             if let progress = agent.downloadProgress {
                 status.blocksReceived = progress.received
                 status.blocksTotal = progress.total
@@ -266,7 +267,8 @@ public final class SimulatedDevice: @unchecked Sendable {
                 }
             }
             if await powerLost(platform, client) { return false }
-            if before != (status.phase, status.blocksReceived) || status.lastEvent != nil { onStatus(status) }
+            // Only changes are reported: ticks with nothing new stay off the fleet's lock.
+            if reported || before != (status.phase, status.blocksReceived) { onStatus(status) }
             do {
                 try await flush(&agent, to: client)
             } catch {

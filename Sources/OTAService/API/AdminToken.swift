@@ -1,5 +1,6 @@
 import CodeSigning
 import Crypto
+import ESP32Formats
 import Foundation
 
 // The management API's bearer token: 32 random bytes, hex, created at the first start in DATA/admin-token with
@@ -14,7 +15,7 @@ public struct AdminToken: Sendable {
         if !FileManager.default.fileExists(atPath: path) {
             var random = SystemRandomNumberGenerator()
             let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &random) }
-            let text = bytes.map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+            let text = hexString(bytes)
             try KeyFiles.writeFile(Array((text + "\n").utf8), to: path, mode: 0o600)
             return (try AdminToken(path: path), true)
         }
@@ -46,11 +47,5 @@ public struct AdminToken: Sendable {
         var difference: UInt8 = 0
         for (a, b) in zip(digest, other) { difference |= a ^ b }
         return difference == 0
-    }
-}
-
-extension String {
-    func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }

@@ -93,7 +93,10 @@ extension ManagementAPI {
             let body = try await APIBody.decodeIfPresent(CancelBody.self, from: request) ?? CancelBody()
             try await server.engine.cancel(jobID: id, force: body.force ?? false)
             return try APIBody.json(
-                try await server.store.read { reader in try Self.jobView(try reader.job(id: id)!, in: reader) })
+                try await server.store.read { reader in
+                    guard let job = try reader.job(id: id) else { throw OTAServiceError.notFound("job \(id)") }
+                    return try Self.jobView(job, in: reader)
+                })
         }
 
         @Sendable func updateView(_ id: String) async throws -> UpdateView {

@@ -1,7 +1,7 @@
 import Crypto
-import Foundation
+import ESP32Formats
 
 /// Lowercase hex SHA-256: blob ids and certificate fingerprints.
 func sha256Hex(_ bytes: [UInt8]) -> String {
-    SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+    hexString(SHA256.hash(data: bytes))
 }
