@@ -9,7 +9,8 @@ import ESP32Formats
 public struct BootOutcome {
     public let partition: Partition
     public let descriptor: AppDescriptor
-    public let image: AppImage
+    /// The booted image's length in its partition, secure boot block included.
+    public let imageLength: Int
     /// The otadata state of the booted slot (nil for factory or an initial otadata).
     public let state: OTADataState?
     public let log: [String]
@@ -44,7 +45,7 @@ public struct Bootloader {
         if efuses.antiRollbackEnabled {
             for index in 0..<2 where usable.entries[index].isValid {
                 guard let slot = layout.slot(of: usable.entries[index]),
-                    (try? check.verify(try layout.partitionBytes(slot, from: flash), efuses: efuses)) != nil
+                    (try? check.verify(slot, layout: layout, flash: flash, efuses: efuses)) != nil
                 else {
                     usable.entries[index].rawState = OTADataState.invalid.rawValue
                     continue
@@ -72,7 +73,7 @@ public struct Bootloader {
         for (attempt, partition) in candidates.enumerated() {
             log.info("Loading app partition \(partition.name) at offset 0x\(String(partition.offset, radix: 16))")
             do {
-                let verdict = try check.verify(try layout.partitionBytes(partition, from: flash), efuses: efuses)
+                let verdict = try check.verify(partition, layout: layout, flash: flash, efuses: efuses)
                 let bootedChosen = attempt == 0 && chosenIndex != nil
                 let state = bootedChosen ? data.entries[chosenIndex!].state : nil
                 if bootedChosen, state == .valid, efuses.antiRollbackEnabled {
@@ -86,7 +87,7 @@ public struct Bootloader {
                     "Loaded app \(verdict.descriptor.projectName) \(verdict.descriptor.version) "
                         + "(secure_version \(verdict.descriptor.secureVersion)) from \(partition.name)")
                 return BootOutcome(
-                    partition: partition, descriptor: verdict.descriptor, image: verdict.image, state: state,
+                    partition: partition, descriptor: verdict.descriptor, imageLength: verdict.totalLength, state: state,
                     log: log.lines)
             } catch let cut as PowerCut {
                 throw cut

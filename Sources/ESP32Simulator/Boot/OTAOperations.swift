@@ -68,7 +68,7 @@ public struct OTAOperations {
     /// `esp_ota_end`: the whole image in the slot must verify.
     @discardableResult
     public func end(_ partition: Partition, efuses: EFuses) throws -> ImageCheck.Verdict {
-        try check.verify(try layout.partitionBytes(partition, from: flash), efuses: efuses)
+        try check.verify(partition, layout: layout, flash: flash, efuses: efuses)
     }
 
     /// `esp_ota_set_boot_partition`: verifies again, then writes a NEW entry for the slot in the other sector.

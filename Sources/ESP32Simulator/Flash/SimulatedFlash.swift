@@ -48,22 +48,48 @@ public final class SimulatedFlash {
     /// The largest program the ESP-IDF HAL issues at once; never crosses a 256-byte page.
     public static let programChunk = 64
 
-    public private(set) var bytes: [UInt8]
+    public let size: Int
     /// Erase and program operations since the chip was made (or loaded).
     public private(set) var operations = 0
     private var plan: PowerCutPlan?
     private var operationsAtArming = 0
-
-    public var size: Int { bytes.count }
+    /// Sector contents; nil is an erased sector (all 0xFF). A chip costs memory only for what it holds, so a fleet
+    /// of thousands of mostly empty 4 MiB chips fits in a laptop, and an erase gives the memory back.
+    private var sectors: [[UInt8]?]
+    /// Per sector, the operation count when its content last changed: a range whose latest change is the same as
+    /// before holds the same bytes (see `lastChange(in:)`).
+    private var changedAt: [Int]
 
     public init(size: Int = SimulatedFlashGeometry.defaultChipSize) {
         precondition(size % Self.sectorSize == 0)
-        bytes = Array(repeating: 0xFF, count: size)
+        self.size = size
+        sectors = Array(repeating: nil, count: size / Self.sectorSize)
+        changedAt = Array(repeating: 0, count: size / Self.sectorSize)
     }
 
     public init(contents: [UInt8]) {
         precondition(contents.count % Self.sectorSize == 0)
-        bytes = contents
+        size = contents.count
+        sectors = stride(from: 0, to: contents.count, by: Self.sectorSize).map { start in
+            let sector = Array(contents[start..<start + Self.sectorSize])
+            return sector.allSatisfy { $0 == 0xFF } ? nil : sector
+        }
+        changedAt = Array(repeating: 0, count: size / Self.sectorSize)
+    }
+
+    /// The whole chip, as a dump would read it.
+    public var bytes: [UInt8] { (try? read(0, count: size)) ?? [] }
+
+    /// Memory the chip's content occupies (sectors not in the erased state).
+    public var allocatedBytes: Int { sectors.reduce(0) { $0 + ($1 == nil ? 0 : Self.sectorSize) } }
+
+    /// The operation count at the latest change of any byte in `offset ..< offset + length`: equal values at two
+    /// moments mean the range was not touched in between (a cache of a verdict about those bytes stays valid).
+    public func lastChange(in offset: Int, length: Int) -> Int {
+        guard length > 0 else { return 0 }
+        let first = max(0, offset / Self.sectorSize)
+        let last = min(changedAt.count - 1, (offset + length - 1) / Self.sectorSize)
+        return first <= last ? changedAt[first...last].max() ?? 0 : 0
     }
 
     /// Arms a power cut; operations are counted from now. nil disarms.
@@ -77,7 +103,19 @@ public final class SimulatedFlash {
 
     public func read(_ offset: Int, count: Int) throws(FlashError) -> [UInt8] {
         try check(offset, count)
-        return Array(bytes[offset..<offset + count])
+        return [UInt8](unsafeUninitializedCapacity: count) { output, initialized in
+            forEachSegment(offset, count) { sector, start, range in
+                let target = UnsafeMutableBufferPointer(rebasing: output[start..<start + range.count])
+                if let content = sectors[sector] {
+                    content.withUnsafeBufferPointer { source in
+                        _ = target.initialize(from: UnsafeBufferPointer(rebasing: source[range]))
+                    }
+                } else {
+                    target.initialize(repeating: 0xFF)
+                }
+            }
+            initialized = count
+        }
     }
 
     /// Erases whole sectors, one operation each.
@@ -86,11 +124,18 @@ public final class SimulatedFlash {
         guard offset % Self.sectorSize == 0, length % Self.sectorSize == 0 else {
             throw FlashError.unalignedErase(offset: offset, length: length)
         }
-        for sector in stride(from: offset, to: offset + length, by: Self.sectorSize) {
+        for sector in stride(from: offset, to: offset + length, by: Self.sectorSize).map({ $0 / Self.sectorSize }) {
             try operation { torn, random in
+                guard torn else {
+                    sectors[sector] = nil
+                    changedAt[sector] = operations
+                    return
+                }
                 // A torn erase leaves a prefix of the sector erased; the rest keeps its old content.
-                let count = torn ? Int(random.next() % UInt64(Self.sectorSize)) : Self.sectorSize
-                for index in sector..<sector + count { bytes[index] = 0xFF }
+                let count = Int(random.next() % UInt64(Self.sectorSize))
+                mutate(sector) { content in
+                    for index in 0..<count { content[index] = 0xFF }
+                }
             }
         }
     }
@@ -98,16 +143,20 @@ public final class SimulatedFlash {
     /// Programs bytes (1 → 0 only) in chunks of at most 64 bytes that never cross a 256-byte page.
     public func write(_ offset: Int, _ data: [UInt8]) throws {
         try check(offset, data.count)
-        for (index, byte) in data.enumerated() where bytes[offset + index] & byte != byte {
-            throw FlashError.programWithoutErase(offset: offset + index)
+        var refused: Int?
+        forEachSegment(offset, data.count) { sector, start, range in
+            guard refused == nil, let content = sectors[sector] else { return }
+            for (position, index) in zip(start..., range) where content[index] & data[position] != data[position] {
+                refused = sector * Self.sectorSize + index
+                return
+            }
         }
+        if let refused { throw FlashError.programWithoutErase(offset: refused) }
         if plan == nil {
             // No cut planned: program in one pass and count the page programs it stands for.
             operations += Self.programCount(offset: offset, length: data.count)
-            bytes.withUnsafeMutableBufferPointer { flash in
-                data.withUnsafeBufferPointer { source in
-                    for index in 0..<source.count { flash[offset + index] &= source[index] }
-                }
+            forEachSegment(offset, data.count) { sector, start, range in
+                program(sector, range, from: data, at: start, mask: 0xFF)
             }
             return
         }
@@ -116,15 +165,12 @@ public final class SimulatedFlash {
             let address = offset + position
             let pageRemaining = 256 - address % 256
             let length = min(Self.programChunk, data.count - position, pageRemaining)
-            let chunk = position..<position + length
+            let start = position
             try operation { torn, random in
-                for index in chunk {
-                    // A torn program applies only some of the chunk's 1 → 0 transitions.
-                    let mask: UInt8 = torn ? UInt8(truncatingIfNeeded: random.next()) : 0xFF
-                    let target = data[index]
-                    let current = bytes[offset + index]
-                    bytes[offset + index] = current & (target | ~mask)
-                }
+                // A torn program applies only some of the chunk's 1 → 0 transitions.
+                let sector = address / Self.sectorSize
+                let range = address % Self.sectorSize..<address % Self.sectorSize + length
+                program(sector, range, from: data, at: start, mask: torn ? nil : 0xFF, random: &random)
             }
             position += length
         }
@@ -140,6 +186,52 @@ public final class SimulatedFlash {
             count += 1
         }
         return count
+    }
+
+    /// ANDs `data[start...]` into `range` of `sector` (1 → 0 only); a nil `mask` draws one per byte (torn).
+    private func program(
+        _ sector: Int, _ range: Range<Int>, from data: [UInt8], at start: Int, mask: UInt8?,
+        random: inout SplitMix64
+    ) {
+        // Programming all-ones changes nothing, and must not give an erased sector memory.
+        if sectors[sector] == nil, data[start..<start + range.count].allSatisfy({ $0 == 0xFF }) { return }
+        mutate(sector) { content in
+            content.withUnsafeMutableBufferPointer { flash in
+                data.withUnsafeBufferPointer { source in
+                    for (position, index) in zip(start..., range) {
+                        let applied = mask ?? UInt8(truncatingIfNeeded: random.next())
+                        flash[index] &= source[position] | ~applied
+                    }
+                }
+            }
+        }
+    }
+
+    private func program(_ sector: Int, _ range: Range<Int>, from data: [UInt8], at start: Int, mask: UInt8) {
+        var unused = SplitMix64(seed: 0)
+        program(sector, range, from: data, at: start, mask: mask, random: &unused)
+    }
+
+    /// Changes one sector's content in place (materialising an erased one) and stamps it.
+    private func mutate(_ sector: Int, _ change: (inout [UInt8]) -> Void) {
+        var content = sectors[sector] ?? Array(repeating: 0xFF, count: Self.sectorSize)
+        sectors[sector] = nil  // keep the array uniquely referenced, so the change is in place
+        change(&content)
+        sectors[sector] = content
+        changedAt[sector] = operations
+    }
+
+    /// Calls `body(sector, start, range)` for each sector piece of `offset ..< offset + count`: `start` is the
+    /// piece's position in the caller's buffer, `range` its byte range inside the sector.
+    private func forEachSegment(_ offset: Int, _ count: Int, _ body: (Int, Int, Range<Int>) -> Void) {
+        var position = 0
+        while position < count {
+            let address = offset + position
+            let inSector = address % Self.sectorSize
+            let length = min(Self.sectorSize - inSector, count - position)
+            body(address / Self.sectorSize, position, inSector..<inSector + length)
+            position += length
+        }
     }
 
     /// Counts one operation and applies it, unless the planned cut falls here.
@@ -158,8 +250,8 @@ public final class SimulatedFlash {
     }
 
     private func check(_ offset: Int, _ length: Int) throws(FlashError) {
-        guard offset >= 0, length >= 0, offset + length <= bytes.count else {
-            throw .outOfRange(offset: offset, length: length, size: bytes.count)
+        guard offset >= 0, length >= 0, offset + length <= size else {
+            throw .outOfRange(offset: offset, length: length, size: size)
         }
     }
 }
