@@ -61,11 +61,13 @@ final class BenchDevice: Sendable {
         return devices
     }
 
-    static func waitUntil(timeout: Duration, _ condition: () -> Bool) async throws {
+    static func waitUntil(
+        timeout: Duration, polling interval: Duration = .milliseconds(5), _ condition: () -> Bool
+    ) async throws {
         let deadline = ContinuousClock.now + timeout
         while !condition() {
             guard ContinuousClock.now < deadline else { throw CLIError("timed out waiting for the devices") }
-            try await Task.sleep(for: .milliseconds(5))
+            try await Task.sleep(for: interval)
         }
     }
 }

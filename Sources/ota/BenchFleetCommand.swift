@@ -7,16 +7,16 @@ import MQTT
 import NIOSSL
 import OTAService
 
-/// `ota bench fleet` — one full update of N simulated devices against a local service, in one process.
+/// `ota bench fleet` — one full update of N simulated devices against `ota serve` running as a child process.
 struct BenchFleetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fleet",
         abstract: "Update N simulated ESP32s end to end and compare goodput with raw TLS bulk throughput.",
         discussion: """
-            The service and the devices share this process (and its two cores): end-to-end time covers download \
-            over MQTT/TLS, signature check, secure boot block, reboot, self-test and SUCCEEDED. Memory is the \
-            process's peak resident set, which includes every simulated device's 4 MiB flash; the service's share \
-            is estimated by subtracting it. Raw TLS bulk moves the same bytes over min(N, 1000) loopback connections.
+            The service runs as `ota serve` in its own process, so its peak memory (VmHWM) is its own; the devices \
+            run in this process and share the machine's cores with it. End-to-end time covers download over \
+            MQTT/TLS, signature check, secure boot block, reboot, self-test and SUCCEEDED. Raw TLS bulk moves the \
+            same bytes over min(N, 1000) loopback connections in this process.
             """)
 
     @Option(help: "Simulated devices.") var devices = 1000
@@ -43,9 +43,8 @@ struct BenchFleetCommand: AsyncParsableCommand {
         let goodputMiBPerSecond: Double
         let rawTLSMiBPerSecond: Double
         let ratio: Double
-        let processPeakMiB: Double
-        let simulatedFlashMiB: Double
-        let serviceEstimateMiB: Double
+        let servicePeakMiB: Double
+        let devicesProcessPeakMiB: Double
     }
 
     /// Two 1.5 MiB OTA slots and no factory: room for a 1 MiB image and its secure boot block.
@@ -63,66 +62,110 @@ struct BenchFleetCommand: AsyncParsableCommand {
             handler.logLevel = .critical
             return handler
         }
+        raiseFileDescriptorLimit()
         let directory = try Timing.scratchDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
+        let (mqttPort, apiPort) = (try freePort(), try freePort())
+
+        // The data directory is prepared in this process (things, certificates, group, profile, file); then the
+        // service proper starts on it as a child.
         let world = try await DemoWorld(dataDirectory: directory.path, apiPort: nil)
         try await world.createSigningProfile()
         let factory = try world.firmware("1.0.0", signed: true, payloadSize: 20_000)
         progress("provisioning \(devices) devices")
+        var fleet: [SimulatedDevice] = []
         for index in 1...devices {
-            try await world.provision(String(format: "dev-%05d", index), factory: factory, table: Self.table)
-            if index % 250 == 0 { progress("  \(index) provisioned") }
+            fleet.append(
+                try await world.makeDevice(
+                    String(format: "dev-%05d", index), factory: factory, table: Self.table, port: mqttPort))
+            if index % 1000 == 0 { progress("  \(index) provisioned") }
         }
-        try await BenchDevice.waitUntil(timeout: .seconds(300)) {
-            let fleet = world.fleet.snapshot
-            return fleet.count == devices && fleet.allSatisfy { $0.status.phase == .idle }
-        }
-
         let image = try world.firmware("1.1.0", signed: false, payloadSize: imageSize - 600)
         let file = try await world.server.updates.upload(image, name: "bench-1.1.0.bin", kind: .app)
+        await world.server.stop()
+
+        let service = try BenchProcess(
+            path: selfExecutable(),
+            arguments: [
+                "serve", "--data-dir", directory.path, "--host", "127.0.0.1", "--mqtt-port", "\(mqttPort)",
+                "--api-port", "\(apiPort)",
+            ])
+        defer { service.kill() }
+        try await BenchDevice.waitUntil(timeout: .seconds(60), polling: .milliseconds(50)) { canConnect(apiPort) && canConnect(mqttPort) }
+        progress("ota serve is up (pid \(service.processIdentifier)); connecting \(devices) devices")
+        for device in fleet { world.fleet.launch(device) }
+        fleet = []
+        try await BenchDevice.waitUntil(timeout: .seconds(600), polling: .milliseconds(100)) {
+            let states = world.fleet.snapshot
+            return states.count == devices && states.allSatisfy { $0.status.phase == .idle }
+        }
+
+        let connection = try ConnectionOptions.parse([
+            "--server", "https://127.0.0.1:\(apiPort)", "--data-dir", directory.path,
+        ])
         progress("updating \(devices) devices to 1.1.0 (\(image.count) bytes each)")
         let start = ContinuousClock.now
-        _ = try await world.server.updates.create(
-            CreateUpdateRequest(id: "bench", fileID: file.id, signingProfile: "demo", groups: [DemoWorld.group]))
-        var succeeded = 0
-        let deadline = start + .seconds(1800)
-        while ContinuousClock.now < deadline {
-            succeeded = try await world.executions("bench").filter { $0.status == .succeeded }.count
-            if succeeded == devices { break }
-            try await Task.sleep(for: .milliseconds(200))
+        try await connection.withClient { api in
+            try await api.send(
+                .POST, "/updates",
+                json: ["id": "bench", "fileID": file.id, "signingProfile": "demo", "groups": [DemoWorld.group]])
         }
+        try await waitForSuccess(world.fleet, from: start)
         let end = ContinuousClock.now
+        let servicePeak = try service.peakResidentBytes()
+        let executions: [JobExecution] = try await connection.withClient {
+            try await $0.get("/jobs/AFR_OTA-bench/executions")
+        }
+        let succeeded = executions.filter { $0.status == .succeeded }.count
         let times = world.fleet.successTimes.values.map { Timing.milliseconds($0 - start) / 1000 }.sorted()
         func percentile(_ p: Double) -> Double {
             times.isEmpty ? 0 : times[min(times.count - 1, Int(Double(times.count) * p))]
         }
-        let peak = Self.peakResidentBytes()
         await world.fleet.stopAll()
+        service.kill()
 
         progress("baseline: raw TLS bulk over \(min(devices, 1000)) connections")
-        let issued = try world.server.pki.issueDevice("bench-raw")
-        let clientContext = try NIOSSLContext(
-            configuration: MQTTClientConfiguration.mutualTLS(
-                certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(issued.certificatePEM.utf8)),
-                privateKey: try NIOSSLPrivateKey(bytes: Array(issued.privateKeyPEM.utf8), format: .pem),
-                trustedServerCAs: try NIOSSLCertificate.fromPEMFile(world.server.pki.caCertificatePath)))
-        let connections = min(devices, 1000)
-        let raw = try await RawTLSBulk.throughput(
-            serverContext: try BenchJobsCommand.serverContext(world.server.pki),
-            clientContexts: Array(repeating: clientContext, count: connections),
-            bytesPerConnection: image.count * devices / connections)
-        await world.server.stop()
-
+        let raw = try await rawTLSBaseline(world.server.pki, bytes: image.count * devices)
         let seconds = Timing.milliseconds(end - start) / 1000
         let goodput = Double(succeeded * image.count) / seconds
-        let flash = Double(devices * SimulatedFlashGeometry.defaultChipSize) / 1_048_576
         let result = Result(
             build: Timing.buildConfiguration, devices: devices, imageBytes: image.count, succeeded: succeeded,
             endToEndSeconds: seconds, perDeviceSecondsP50: percentile(0.5), perDeviceSecondsP90: percentile(0.9),
             perDeviceSecondsP99: percentile(0.99), goodputMiBPerSecond: goodput / 1_048_576,
-            rawTLSMiBPerSecond: raw / 1_048_576, ratio: goodput / raw, processPeakMiB: Double(peak) / 1_048_576,
-            simulatedFlashMiB: flash, serviceEstimateMiB: max(0, Double(peak) / 1_048_576 - flash))
+            rawTLSMiBPerSecond: raw / 1_048_576, ratio: goodput / raw,
+            servicePeakMiB: Double(servicePeak) / 1_048_576,
+            devicesProcessPeakMiB: Double(try processMemory("VmHWM")) / 1_048_576)
         try output.emit(result) { Self.render(result) }
+    }
+
+    /// Waits until every device has reported SUCCEEDED (or 30 minutes), printing progress every few seconds.
+    private func waitForSuccess(_ fleet: SimulatedFleet, from start: ContinuousClock.Instant) async throws {
+        var lastReport = start
+        while ContinuousClock.now < start + .seconds(1800) {
+            let done = fleet.successTimes.count
+            if done == devices { return }
+            if ContinuousClock.now - lastReport > .seconds(5) {
+                let failed = fleet.snapshot.filter { $0.status.phase == .failed }.count
+                progress("  \(done)/\(devices) succeeded" + (failed > 0 ? ", \(failed) failed" : ""))
+                lastReport = .now
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    /// Raw TLS bulk throughput (bytes/s) moving `bytes` over min(devices, 1000) loopback connections.
+    private func rawTLSBaseline(_ pki: ServicePKI, bytes: Int) async throws -> Double {
+        let issued = try pki.issueDevice("bench-raw")
+        let clientContext = try NIOSSLContext(
+            configuration: MQTTClientConfiguration.mutualTLS(
+                certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(issued.certificatePEM.utf8)),
+                privateKey: try NIOSSLPrivateKey(bytes: Array(issued.privateKeyPEM.utf8), format: .pem),
+                trustedServerCAs: try NIOSSLCertificate.fromPEMFile(pki.caCertificatePath)))
+        let connections = min(devices, 1000)
+        return try await RawTLSBulk.throughput(
+            serverContext: try BenchJobsCommand.serverContext(pki),
+            clientContexts: Array(repeating: clientContext, count: connections),
+            bytesPerConnection: bytes / connections)
     }
 
     static func render(_ r: Result) -> String {
@@ -135,18 +178,9 @@ struct BenchFleetCommand: AsyncParsableCommand {
               goodput                           \(f(r.goodputMiBPerSecond)) MiB/s
               raw TLS bulk, same bytes          \(f(r.rawTLSMiBPerSecond)) MiB/s
               ratio goodput / raw TLS           \(f(r.ratio))x (target >= 0.5x)
-              process peak memory               \(f(r.processPeakMiB)) MiB (simulated flash \(f(r.simulatedFlashMiB)) MiB; \
-            service estimate \(f(r.serviceEstimateMiB)) MiB, target < 2048 MiB at 10,000 devices)
+              service peak memory (ota serve)   \(f(r.servicePeakMiB)) MiB (target < 2048 MiB at 10,000 devices)
+              devices' process peak memory      \(f(r.devicesProcessPeakMiB)) MiB
             """
                 + (r.build == "debug" ? "\n  note: debug build; use swift run -c release ota bench fleet" : "")
-    }
-
-    /// VmHWM: the peak resident set of this process.
-    static func peakResidentBytes() -> Int {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-            let kib = Int(line.split(separator: " ").dropFirst().first ?? "")
-        else { return 0 }
-        return kib * 1024
     }
 }

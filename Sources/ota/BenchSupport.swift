@@ -19,15 +19,13 @@ final class BenchProcess {
     }
 
     var isRunning: Bool { process.isRunning }
+    var processIdentifier: Int32 { process.processIdentifier }
 
-    /// VmRSS from /proc/<pid>/status, in bytes.
-    func residentBytes() throws -> Int {
-        let status = try String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)
-        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-            let kib = Int(line.split(separator: " ").dropFirst().first ?? "")
-        else { throw CLIError("cannot read the resident set of process \(process.processIdentifier)") }
-        return kib * 1024
-    }
+    /// VmRSS: the resident set now, in bytes.
+    func residentBytes() throws -> Int { try processMemory("VmRSS", of: "\(process.processIdentifier)") }
+
+    /// VmHWM: the peak resident set so far, in bytes.
+    func peakResidentBytes() throws -> Int { try processMemory("VmHWM", of: "\(process.processIdentifier)") }
 
     func kill() {
         if process.isRunning {
@@ -35,6 +33,15 @@ final class BenchProcess {
             process.waitUntilExit()
         }
     }
+}
+
+/// A memory figure (VmRSS, VmHWM, …) of process `pid` ("self": this one) from /proc, in bytes.
+func processMemory(_ field: String, of pid: String = "self") throws -> Int {
+    let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+    guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }),
+        let kib = Int(line.split(separator: " ").dropFirst().first ?? "")
+    else { throw CLIError("cannot read \(field) of process \(pid)") }
+    return kib * 1024
 }
 
 /// A CA, a server certificate for 127.0.0.1 and one client certificate that every generated client presents.

@@ -54,19 +54,25 @@ final class DemoWorld: @unchecked Sendable {
     /// A thing in the group with a certificate from the service CA, and its chip (factory 1.0.0, secure boot key
     /// and anti-rollback fused), started.
     func provision(_ thing: String, factory: [UInt8], table: PartitionTable = .twoOTA) async throws {
+        fleet.launch(try await makeDevice(thing, factory: factory, table: table, port: mqttPort))
+    }
+
+    /// The same, not started, for a service that will listen on `port` (another process, later).
+    func makeDevice(_ thing: String, factory: [UInt8], table: PartitionTable, port: Int) async throws
+        -> SimulatedDevice
+    {
         _ = try await server.registry.createThing(thing)
         let issued = try await server.provisionDevice(thing)
         let chip = try SimulatedChip.manufacture(
             factoryImage: factory, table: table, secureBootKey: PublicKeyCoding.encode(key.publicKey, format: .raw),
             antiRollback: true)
-        let device = SimulatedDevice(
+        try await server.registry.addMember(thing, to: Self.group)
+        return SimulatedDevice(
             chip: chip,
             credentials: DeviceCredentials(
                 thing: thing, certificatePEM: issued.certificatePEM, privateKeyPEM: issued.privateKeyPEM,
                 caPEM: try String(contentsOfFile: server.pki.caCertificatePath, encoding: .utf8)),
-            host: "127.0.0.1", port: mqttPort, codeSigningKey: key.publicKey)
-        fleet.launch(device)
-        try await server.registry.addMember(thing, to: Self.group)
+            host: "127.0.0.1", port: port, codeSigningKey: key.publicKey)
     }
 
     func executions(_ updateID: String) async throws -> [JobExecution] {
