@@ -36,6 +36,8 @@ struct BenchFleetCommand: AsyncParsableCommand {
         let devices: Int
         let imageBytes: Int
         let succeeded: Int
+        /// Executions that did not succeed, grouped by status and details.
+        let notSucceeded: [String]
         let endToEndSeconds: Double
         let perDeviceSecondsP50: Double
         let perDeviceSecondsP90: Double
@@ -71,6 +73,9 @@ struct BenchFleetCommand: AsyncParsableCommand {
         // service proper starts on it as a child.
         let world = try await DemoWorld(dataDirectory: directory.path, apiPort: nil)
         try await world.createSigningProfile()
+        // The baseline first, while this process holds nothing else: the same bytes over raw TLS on loopback.
+        progress("baseline: raw TLS bulk over \(min(devices, 1000)) connections")
+        let raw = try await rawTLSBaseline(world.server.pki, bytes: imageSize * devices)
         let factory = try world.firmware("1.0.0", signed: true, payloadSize: 20_000)
         progress("provisioning \(devices) devices")
         var fleet: [SimulatedDevice] = []
@@ -110,13 +115,26 @@ struct BenchFleetCommand: AsyncParsableCommand {
                 .POST, "/updates",
                 json: ["id": "bench", "fileID": file.id, "signingProfile": "demo", "groups": [DemoWorld.group]])
         }
-        try await waitForSuccess(world.fleet, from: start)
+        try await waitForOutcomes(world.fleet, from: start)
+        // The update is done when the service has recorded every device's final report.
+        try await connection.withClient { api in
+            while ContinuousClock.now < start + .seconds(1800) {
+                let view: JobView = try await api.get("/jobs/AFR_OTA-bench")
+                let p = view.progress
+                if p.succeeded + p.failed + p.rejected + p.timedOut + p.canceled + p.removed >= devices { return }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
         let end = ContinuousClock.now
         let servicePeak = try service.peakResidentBytes()
         let executions: [JobExecution] = try await connection.withClient {
             try await $0.get("/jobs/AFR_OTA-bench/executions")
         }
         let succeeded = executions.filter { $0.status == .succeeded }.count
+        // Failures as the service recorded them (the device's reason), most common first.
+        let reasons = Dictionary(grouping: executions.filter { $0.status != .succeeded }) {
+            "\($0.status.rawValue) \($0.statusDetails ?? "")"
+        }.map { "\($0.value.count) × \($0.key)" }.sorted()
         let times = world.fleet.successTimes.values.map { Timing.milliseconds($0 - start) / 1000 }.sorted()
         func percentile(_ p: Double) -> Double {
             times.isEmpty ? 0 : times[min(times.count - 1, Int(Double(times.count) * p))]
@@ -124,12 +142,11 @@ struct BenchFleetCommand: AsyncParsableCommand {
         await world.fleet.stopAll()
         service.kill()
 
-        progress("baseline: raw TLS bulk over \(min(devices, 1000)) connections")
-        let raw = try await rawTLSBaseline(world.server.pki, bytes: image.count * devices)
         let seconds = Timing.milliseconds(end - start) / 1000
         let goodput = Double(succeeded * image.count) / seconds
         let result = Result(
             build: Timing.buildConfiguration, devices: devices, imageBytes: image.count, succeeded: succeeded,
+            notSucceeded: reasons,
             endToEndSeconds: seconds, perDeviceSecondsP50: percentile(0.5), perDeviceSecondsP90: percentile(0.9),
             perDeviceSecondsP99: percentile(0.99), goodputMiBPerSecond: goodput / 1_048_576,
             rawTLSMiBPerSecond: raw / 1_048_576, ratio: goodput / raw,
@@ -138,14 +155,14 @@ struct BenchFleetCommand: AsyncParsableCommand {
         try output.emit(result) { Self.render(result) }
     }
 
-    /// Waits until every device has reported SUCCEEDED (or 30 minutes), printing progress every few seconds.
-    private func waitForSuccess(_ fleet: SimulatedFleet, from start: ContinuousClock.Instant) async throws {
+    /// Waits until every device has succeeded or failed (or 30 minutes), printing progress every few seconds.
+    private func waitForOutcomes(_ fleet: SimulatedFleet, from start: ContinuousClock.Instant) async throws {
         var lastReport = start
         while ContinuousClock.now < start + .seconds(1800) {
             let done = fleet.successTimes.count
-            if done == devices { return }
+            let failed = fleet.snapshot.filter { $0.status.phase == .failed }.count
+            if done + failed >= devices { return }
             if ContinuousClock.now - lastReport > .seconds(5) {
-                let failed = fleet.snapshot.filter { $0.status.phase == .failed }.count
                 progress("  \(done)/\(devices) succeeded" + (failed > 0 ? ", \(failed) failed" : ""))
                 lastReport = .now
             }
@@ -172,7 +189,7 @@ struct BenchFleetCommand: AsyncParsableCommand {
         func f(_ value: Double) -> String { String(format: "%.2f", value) }
         return """
             ota bench fleet (\(r.build) build; \(r.devices) devices × \(r.imageBytes) bytes)
-              succeeded                         \(r.succeeded)/\(r.devices)
+              succeeded                         \(r.succeeded)/\(r.devices)\(r.notSucceeded.map { "\n    " + $0 }.joined())
               end to end                        \(f(r.endToEndSeconds)) s
               per device p50 / p90 / p99        \(f(r.perDeviceSecondsP50)) / \(f(r.perDeviceSecondsP90)) / \(f(r.perDeviceSecondsP99)) s
               goodput                           \(f(r.goodputMiBPerSecond)) MiB/s

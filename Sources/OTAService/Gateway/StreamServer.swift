@@ -11,6 +11,8 @@ public final class StreamServer: Sendable {
     private let blobs: BlobStore
     private let cache = Mutex<[String: [UInt8]]>([:])
     private let streamsOfJobs = Mutex<[String: String]>([:])
+    /// Stream records are written once, when their update is created: kept after the first read.
+    private let streamRecords = Mutex<[String: StreamRecord]>([:])
 
     public init(store: any OTAStore, blobs: BlobStore) {
         self.store = store
@@ -56,6 +58,7 @@ public final class StreamServer: Sendable {
     {
         do {
             let known = streamsOfJobs.withLock { $0 }
+            let knownRecord = streamRecords.withLock { $0[streamID] }
             let result = try await store.read { reader -> (StreamRecord?, Bool, [String: String]) in
                 var learned: [String: String] = [:]
                 var allowed = false
@@ -67,9 +70,10 @@ public final class StreamServer: Sendable {
                     }
                     if stream == streamID { allowed = true }
                 }
-                return (allowed ? try reader.stream(id: streamID) : nil, allowed, learned)
+                return (allowed ? try knownRecord ?? reader.stream(id: streamID) : nil, allowed, learned)
             }
             if !result.2.isEmpty { streamsOfJobs.withLock { $0.merge(result.2) { $1 } } }
+            if knownRecord == nil, let record = result.0 { streamRecords.withLock { $0[streamID] = record } }
             guard result.1, let stream = result.0 else {
                 throw StreamRequestError(
                     .unauthorized, "thing \(thing) has no open job that uses stream \(streamID)",

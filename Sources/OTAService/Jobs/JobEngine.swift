@@ -85,39 +85,47 @@ public final class JobEngine: Sendable {
     public func update(thing: String, jobID: String, request: UpdateJobExecutionRequest) async throws -> UpdateOutcome {
         let time = now()
         let (updated, changes) = try await store.write { writer -> (JobExecution, [NextChange]) in
-            try Self.trackingNext(of: [thing], in: writer) {
-                guard let current = try writer.execution(jobID: jobID, thing: thing),
-                    request.executionNumber == nil || request.executionNumber == current.executionNumber
-                else { throw JobsRequestError(.resourceNotFound, "no execution of job \(jobID) for thing \(thing)") }
-                if let expected = request.expectedVersion, expected != current.versionNumber {
-                    throw JobsUpdateRejection(
-                        error: JobsRequestError(
-                            .versionMismatch,
-                            "expected version \(expected), the execution is at \(current.versionNumber)"),
-                        state: current)
-                }
-                guard ExecutionTransitions.deviceMayMove(from: current.status, to: request.status) else {
-                    throw JobsUpdateRejection(
-                        error: JobsRequestError(
-                            .invalidStateTransition,
-                            "cannot update the execution from \(current.status.rawValue) to \(request.status.rawValue)"),
-                        state: current)
-                }
-                let job = try writer.job(id: jobID)
-                let next = ExecutionTransitions.applyDeviceUpdate(
-                    current, status: request.status, statusDetails: request.statusDetails, now: time,
-                    inProgressTimeoutMinutes: job?.inProgressTimeoutMinutes,
-                    stepTimeoutMinutes: request.status == .inProgress ? request.stepTimeoutInMinutes : nil)
-                guard try writer.replace(next, expectedVersion: current.versionNumber) else {
-                    throw JobsRequestError(.internalError, "the execution changed concurrently")
-                }
-                return next
-            }
+            guard let current = try writer.execution(jobID: jobID, thing: thing),
+                request.executionNumber == nil || request.executionNumber == current.executionNumber
+            else { throw JobsRequestError(.resourceNotFound, "no execution of job \(jobID) for thing \(thing)") }
+            let apply = { try Self.apply(request, to: current, at: time, in: writer) }
+            // Which execution is a thing's next depends only on statuses (IN_PROGRESS first, then QUEUED): a
+            // progress report, which keeps its status, skips the before/after lookups.
+            guard current.status != request.status else { return (try apply(), []) }
+            return try Self.trackingNext(of: [thing], in: writer, apply)
         }
         await deliver(changes)
         return UpdateOutcome(
             execution: try await message(updated, includeDocument: request.includeJobDocument),
             includeState: request.includeJobExecutionState, includeDocument: request.includeJobDocument)
+    }
+
+    /// A device's update of `current`, checked (expected version, allowed transition) and stored.
+    private static func apply(
+        _ request: UpdateJobExecutionRequest, to current: JobExecution, at time: Int64, in writer: any StoreWriter
+    ) throws -> JobExecution {
+        if let expected = request.expectedVersion, expected != current.versionNumber {
+            throw JobsUpdateRejection(
+                error: JobsRequestError(
+                    .versionMismatch, "expected version \(expected), the execution is at \(current.versionNumber)"),
+                state: current)
+        }
+        guard ExecutionTransitions.deviceMayMove(from: current.status, to: request.status) else {
+            throw JobsUpdateRejection(
+                error: JobsRequestError(
+                    .invalidStateTransition,
+                    "cannot update the execution from \(current.status.rawValue) to \(request.status.rawValue)"),
+                state: current)
+        }
+        let job = try writer.job(id: current.jobID)
+        let next = ExecutionTransitions.applyDeviceUpdate(
+            current, status: request.status, statusDetails: request.statusDetails, now: time,
+            inProgressTimeoutMinutes: job?.inProgressTimeoutMinutes,
+            stepTimeoutMinutes: request.status == .inProgress ? request.stepTimeoutInMinutes : nil)
+        guard try writer.replace(next, expectedVersion: current.versionNumber) else {
+            throw JobsRequestError(.internalError, "the execution changed concurrently")
+        }
+        return next
     }
 
     // MARK: Shared helpers

@@ -189,16 +189,24 @@ struct SQLiteTransaction: StoreWriter {
 
     func update(id: String) throws -> OTAUpdate? { try OTAUpdate.fetchOne(db, key: id) }
     func updates() throws -> [OTAUpdate] { try OTAUpdate.order(Column("createdAt"), Column("id")).fetchAll(db) }
-    func job(id: String) throws -> Job? { try Job.fetchOne(db, key: id) }
+    // The device hot path (a stream request, a progress report) runs these for every device many times: their
+    // statements are prepared once per connection (cachedStatement) instead of on every call.
+    func job(id: String) throws -> Job? {
+        try Job.fetchOne(try db.cachedStatement(sql: "SELECT * FROM job WHERE id = ?"), arguments: [id])
+    }
     func jobs() throws -> [Job] { try Job.order(Column("createdAt"), Column("id")).fetchAll(db) }
     func activeJobs() throws -> [Job] {
         try Job.filter(Column("status") == JobStatus.inProgress.rawValue).order(Column("createdAt")).fetchAll(db)
     }
-    func stream(id: String) throws -> StreamRecord? { try StreamRecord.fetchOne(db, key: id) }
+    func stream(id: String) throws -> StreamRecord? {
+        try StreamRecord.fetchOne(try db.cachedStatement(sql: "SELECT * FROM stream WHERE id = ?"), arguments: [id])
+    }
 
     func execution(jobID: String, thing: String) throws -> JobExecution? {
-        try JobExecution.filter(Column("jobID") == jobID && Column("thingName") == thing)
-            .order(Column("executionNumber").desc).fetchOne(db)
+        try JobExecution.fetchOne(
+            try db.cachedStatement(
+                sql: "SELECT * FROM jobExecution WHERE jobID = ? AND thingName = ? ORDER BY executionNumber DESC LIMIT 1"),
+            arguments: [jobID, thing])
     }
 
     func executions(jobID: String) throws -> [JobExecution] {
@@ -213,12 +221,12 @@ struct SQLiteTransaction: StoreWriter {
 
     func executions(thing: String) throws -> [JobExecution] {
         try JobExecution.fetchAll(
-            db,
-            sql: """
+            try db.cachedStatement(
+                sql: """
                 SELECT * FROM jobExecution e WHERE thingName = ? AND executionNumber =
                   (SELECT MAX(executionNumber) FROM jobExecution WHERE jobID = e.jobID AND thingName = e.thingName)
                 ORDER BY sequence
-                """, arguments: [thing])
+                """), arguments: [thing])
     }
 
     func pendingTargets(jobID: String, limit: Int) throws -> [String] {
@@ -276,17 +284,17 @@ struct SQLiteTransaction: StoreWriter {
     }
 
     func replace(_ execution: JobExecution, expectedVersion: Int64) throws -> Bool {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 UPDATE jobExecution SET status = ?, statusDetails = ?, startedAt = ?, lastUpdatedAt = ?,
                   versionNumber = ?, timeoutAt = ?
                 WHERE jobID = ? AND thingName = ? AND executionNumber = ? AND versionNumber = ?
-                """,
-            arguments: [
-                execution.status.rawValue, execution.statusDetails, execution.startedAt, execution.lastUpdatedAt,
-                execution.versionNumber, execution.timeoutAt, execution.jobID, execution.thingName,
-                execution.executionNumber, expectedVersion,
-            ])
+                """
+        ).execute(arguments: [
+            execution.status.rawValue, execution.statusDetails, execution.startedAt, execution.lastUpdatedAt,
+            execution.versionNumber, execution.timeoutAt, execution.jobID, execution.thingName,
+            execution.executionNumber, expectedVersion,
+        ])
         return db.changesCount == 1
     }
 
