@@ -45,6 +45,11 @@ struct BenchFleetCommand: AsyncParsableCommand {
         let goodputMiBPerSecond: Double
         let rawTLSMiBPerSecond: Double
         let ratio: Double
+        let serviceCPUSeconds: Double
+        let devicesCPUSeconds: Double
+        /// The service's CPU time per MiB delivered, and raw TLS's (sender and receiver together) per MiB moved.
+        let serviceCPUMillisecondsPerMiB: Double
+        let rawTLSCPUMillisecondsPerMiB: Double
         let servicePeakMiB: Double
         let devicesProcessPeakMiB: Double
     }
@@ -75,7 +80,9 @@ struct BenchFleetCommand: AsyncParsableCommand {
         try await world.createSigningProfile()
         // The baseline first, while this process holds nothing else: the same bytes over raw TLS on loopback.
         progress("baseline: raw TLS bulk over \(min(devices, 1000)) connections")
+        let rawCPUBefore = try processCPUSeconds()
         let raw = try await rawTLSBaseline(world.server.pki, bytes: imageSize * devices)
+        let rawCPU = try processCPUSeconds() - rawCPUBefore
         let factory = try world.firmware("1.0.0", signed: true, payloadSize: 20_000)
         progress("provisioning \(devices) devices")
         var fleet: [SimulatedDevice] = []
@@ -109,6 +116,7 @@ struct BenchFleetCommand: AsyncParsableCommand {
             "--server", "https://127.0.0.1:\(apiPort)", "--data-dir", directory.path,
         ])
         progress("updating \(devices) devices to 1.1.0 (\(image.count) bytes each)")
+        let (serviceCPUBefore, devicesCPUBefore) = (try service.cpuSeconds(), try processCPUSeconds())
         let start = ContinuousClock.now
         try await connection.withClient { api in
             try await api.send(
@@ -127,6 +135,8 @@ struct BenchFleetCommand: AsyncParsableCommand {
         }
         let end = ContinuousClock.now
         let servicePeak = try service.peakResidentBytes()
+        let serviceCPU = try service.cpuSeconds() - serviceCPUBefore
+        let devicesCPU = try processCPUSeconds() - devicesCPUBefore
         let executions: [JobExecution] = try await connection.withClient {
             try await $0.get("/jobs/AFR_OTA-bench/executions")
         }
@@ -149,7 +159,10 @@ struct BenchFleetCommand: AsyncParsableCommand {
             notSucceeded: reasons,
             endToEndSeconds: seconds, perDeviceSecondsP50: percentile(0.5), perDeviceSecondsP90: percentile(0.9),
             perDeviceSecondsP99: percentile(0.99), goodputMiBPerSecond: goodput / 1_048_576,
-            rawTLSMiBPerSecond: raw / 1_048_576, ratio: goodput / raw,
+            rawTLSMiBPerSecond: raw / 1_048_576, ratio: goodput / raw, serviceCPUSeconds: serviceCPU,
+            devicesCPUSeconds: devicesCPU,
+            serviceCPUMillisecondsPerMiB: serviceCPU * 1000 / max(Double(succeeded * image.count) / 1_048_576, 1e-9),
+            rawTLSCPUMillisecondsPerMiB: rawCPU * 1000 / (Double(imageSize * devices) / 1_048_576),
             servicePeakMiB: Double(servicePeak) / 1_048_576,
             devicesProcessPeakMiB: Double(try processMemory("VmHWM")) / 1_048_576)
         try output.emit(result) { Self.render(result) }
@@ -195,6 +208,8 @@ struct BenchFleetCommand: AsyncParsableCommand {
               goodput                           \(f(r.goodputMiBPerSecond)) MiB/s
               raw TLS bulk, same bytes          \(f(r.rawTLSMiBPerSecond)) MiB/s
               ratio goodput / raw TLS           \(f(r.ratio))x (target >= 0.5x)
+              CPU during the update             service \(f(r.serviceCPUSeconds)) s, devices \(f(r.devicesCPUSeconds)) s
+              CPU per MiB                       service \(f(r.serviceCPUMillisecondsPerMiB)) ms; raw TLS, both ends \(f(r.rawTLSCPUMillisecondsPerMiB)) ms
               service peak memory (ota serve)   \(f(r.servicePeakMiB)) MiB (target < 2048 MiB at 10,000 devices)
               devices' process peak memory      \(f(r.devicesProcessPeakMiB)) MiB
             """

@@ -53,11 +53,14 @@ enum RawTLSBulk {
     }
 }
 
+/// Sends `total` bytes in 4 KiB writes as fast as the connection takes them: writes while the channel is writable
+/// and resumes when it becomes writable again, so memory stays bounded however many connections run at once.
 private final class BulkSender: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
     let total: Int
     let chunk: ByteBuffer
+    private var remaining = 0
 
     init(total: Int, chunk: ByteBuffer) {
         self.total = total
@@ -65,11 +68,21 @@ private final class BulkSender: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var remaining = total
-        while remaining > 0 {
+        remaining = total
+        send(context: context)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { send(context: context) }
+        context.fireChannelWritabilityChanged()
+    }
+
+    private func send(context: ChannelHandlerContext) {
+        while remaining > 0, context.channel.isWritable {
             let length = min(chunk.readableBytes, remaining)
             context.write(wrapOutboundOut(chunk.getSlice(at: chunk.readerIndex, length: length)!), promise: nil)
             remaining -= length
+            if remaining % (64 << 10) < length { context.flush() }
         }
         context.flush()
     }

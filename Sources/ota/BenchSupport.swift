@@ -27,6 +27,9 @@ final class BenchProcess {
     /// VmHWM: the peak resident set so far, in bytes.
     func peakResidentBytes() throws -> Int { try processMemory("VmHWM", of: "\(process.processIdentifier)") }
 
+    /// CPU time (user + system) the process has used so far, in seconds.
+    func cpuSeconds() throws -> Double { try processCPUSeconds(of: "\(process.processIdentifier)") }
+
     func kill() {
         if process.isRunning {
             Foundation.kill(process.processIdentifier, SIGKILL)
@@ -42,6 +45,18 @@ func processMemory(_ field: String, of pid: String = "self") throws -> Int {
         let kib = Int(line.split(separator: " ").dropFirst().first ?? "")
     else { throw CLIError("cannot read \(field) of process \(pid)") }
     return kib * 1024
+}
+
+/// CPU time (user + system) process `pid` ("self": this one) has used so far, in seconds, from /proc.
+func processCPUSeconds(of pid: String = "self") throws -> Double {
+    let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+    // utime and stime are fields 14 and 15; counting starts after the parenthesised command name (field 2).
+    guard let close = stat.lastIndex(of: ")") else { throw CLIError("cannot read /proc/\(pid)/stat") }
+    let fields = stat[stat.index(after: close)...].split(separator: " ")
+    guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else {
+        throw CLIError("cannot read the CPU time of process \(pid)")
+    }
+    return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
 }
 
 /// A CA, a server certificate for 127.0.0.1 and one client certificate that every generated client presents.

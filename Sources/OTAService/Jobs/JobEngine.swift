@@ -14,6 +14,7 @@ public final class JobEngine: Sendable {
     let now: @Sendable () -> Int64
     private let sink = Mutex<NotifyNextSink?>(nil)
     private let documents = Mutex<[String: JSONValue]>([:])
+    private let inProgressTimeouts = Mutex<[String: Int?]>([:])
 
     public init(store: any OTAStore, now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }) {
         self.store = store
@@ -88,7 +89,7 @@ public final class JobEngine: Sendable {
             guard let current = try writer.execution(jobID: jobID, thing: thing),
                 request.executionNumber == nil || request.executionNumber == current.executionNumber
             else { throw JobsRequestError(.resourceNotFound, "no execution of job \(jobID) for thing \(thing)") }
-            let apply = { try Self.apply(request, to: current, at: time, in: writer) }
+            let apply = { try self.apply(request, to: current, at: time, in: writer) }
             // Which execution is a thing's next depends only on statuses (IN_PROGRESS first, then QUEUED): a
             // progress report, which keeps its status, skips the before/after lookups.
             guard current.status != request.status else { return (try apply(), []) }
@@ -101,7 +102,7 @@ public final class JobEngine: Sendable {
     }
 
     /// A device's update of `current`, checked (expected version, allowed transition) and stored.
-    private static func apply(
+    private func apply(
         _ request: UpdateJobExecutionRequest, to current: JobExecution, at time: Int64, in writer: any StoreWriter
     ) throws -> JobExecution {
         if let expected = request.expectedVersion, expected != current.versionNumber {
@@ -117,15 +118,22 @@ public final class JobEngine: Sendable {
                     "cannot update the execution from \(current.status.rawValue) to \(request.status.rawValue)"),
                 state: current)
         }
-        let job = try writer.job(id: current.jobID)
         let next = ExecutionTransitions.applyDeviceUpdate(
             current, status: request.status, statusDetails: request.statusDetails, now: time,
-            inProgressTimeoutMinutes: job?.inProgressTimeoutMinutes,
+            inProgressTimeoutMinutes: try inProgressTimeout(of: current.jobID, in: writer),
             stepTimeoutMinutes: request.status == .inProgress ? request.stepTimeoutInMinutes : nil)
         guard try writer.replace(next, expectedVersion: current.versionNumber) else {
             throw JobsRequestError(.internalError, "the execution changed concurrently")
         }
         return next
+    }
+
+    /// A job's in-progress timeout, set when the job is created and never changed: read once per job.
+    private func inProgressTimeout(of jobID: String, in reader: any StoreReader) throws -> Int? {
+        if let known = inProgressTimeouts.withLock({ $0[jobID] }) { return known }
+        let timeout = try reader.job(id: jobID)?.inProgressTimeoutMinutes
+        inProgressTimeouts.withLock { $0[jobID] = timeout }
+        return timeout
     }
 
     // MARK: Shared helpers

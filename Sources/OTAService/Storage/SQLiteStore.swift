@@ -148,7 +148,23 @@ extension Job: FetchableRecord, PersistableRecord {}
 extension OTAUpdate: FetchableRecord, PersistableRecord {
     public static let databaseTableName = "otaUpdate"
 }
-extension JobExecution: FetchableRecord, PersistableRecord {}
+extension JobExecution: FetchableRecord, PersistableRecord {
+    /// Decoded by hand: executions are read on every device request, and the Decodable path costs several times
+    /// as much CPU as the query.
+    public init(row: Row) throws {
+        let statusText: String = try row.decode(forColumn: "status")
+        guard let status = JobExecutionStatus(rawValue: statusText) else {
+            throw DatabaseError(message: "jobExecution.status holds an unknown status \(statusText)")
+        }
+        self.init(
+            jobID: try row.decode(forColumn: "jobID"), thingName: try row.decode(forColumn: "thingName"),
+            executionNumber: try row.decode(forColumn: "executionNumber"), status: status,
+            statusDetails: try row.decode(forColumn: "statusDetails"), queuedAt: try row.decode(forColumn: "queuedAt"),
+            startedAt: try row.decode(forColumn: "startedAt"), lastUpdatedAt: try row.decode(forColumn: "lastUpdatedAt"),
+            versionNumber: try row.decode(forColumn: "versionNumber"), timeoutAt: try row.decode(forColumn: "timeoutAt"),
+            sequence: try row.decode(forColumn: "sequence"))
+    }
+}
 extension JobExecutionStatus: Codable {}
 
 /// One transaction's view: the reader and writer methods over a GRDB `Database`.
