@@ -30,11 +30,3 @@ struct BenchMQTTServerCommand: AsyncParsableCommand {
         while true { try await Task.sleep(for: .seconds(3600)) }
     }
 }
-
-/// Lifts the soft open-file limit to the hard one: 10,000 connections need 10,000 descriptors.
-func raiseFileDescriptorLimit() {
-    var limit = rlimit()
-    guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
-    limit.rlim_cur = limit.rlim_max
-    _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-}

@@ -60,3 +60,12 @@ func hex(_ value: some BinaryInteger, width: Int = 0) -> String {
     let digits = String(value, radix: 16)
     return "0x" + String(repeating: "0", count: max(0, width - digits.count)) + digits
 }
+
+/// Lifts the soft open-file limit to the hard one: a service or a bench with 10,000 connections needs
+/// 10,000 descriptors.
+func raiseFileDescriptorLimit() {
+    var limit = rlimit()
+    guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
+    limit.rlim_cur = limit.rlim_max
+    _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+}

@@ -32,6 +32,7 @@ struct ServeCommand: AsyncParsableCommand {
             handler.logLevel = verbose ? .debug : .info
             return handler
         }
+        raiseFileDescriptorLimit()
         var configuration = OTAServerConfiguration(dataDirectory: dataDir)
         configuration.mqttHost = host
         configuration.mqttPort = mqttPort
