@@ -29,11 +29,14 @@ struct BenchFleetCommand: AsyncParsableCommand {
             return value
         })
     var imageSize = 1 << 20
+    @Option(help: "Rollout rate: at most this many devices start per minute (default: all at once).")
+    var maxPerMinute: Int?
     @OptionGroup var output: OutputOptions
 
     struct Result: Encodable {
         let build: String
         let devices: Int
+        let maxPerMinute: Int?
         let imageBytes: Int
         let succeeded: Int
         /// Executions that did not succeed, grouped by status and details.
@@ -118,11 +121,11 @@ struct BenchFleetCommand: AsyncParsableCommand {
         progress("updating \(devices) devices to 1.1.0 (\(image.count) bytes each)")
         let (serviceCPUBefore, devicesCPUBefore) = (try service.cpuSeconds(), try processCPUSeconds())
         let start = ContinuousClock.now
-        try await connection.withClient { api in
-            try await api.send(
-                .POST, "/updates",
-                json: ["id": "bench", "fileID": file.id, "signingProfile": "demo", "groups": [DemoWorld.group]])
-        }
+        var update: [String: Any] = [
+            "id": "bench", "fileID": file.id, "signingProfile": "demo", "groups": [DemoWorld.group],
+        ]
+        if let maxPerMinute { update["rollout"] = ["maximumPerMinute": maxPerMinute] }
+        try await connection.withClient { api in try await api.send(.POST, "/updates", json: update) }
         try await waitForOutcomes(world.fleet, from: start)
         // The update is done when the service has recorded every device's final report.
         try await connection.withClient { api in
@@ -155,7 +158,7 @@ struct BenchFleetCommand: AsyncParsableCommand {
         let seconds = Timing.milliseconds(end - start) / 1000
         let goodput = Double(succeeded * image.count) / seconds
         let result = Result(
-            build: Timing.buildConfiguration, devices: devices, imageBytes: image.count, succeeded: succeeded,
+            build: Timing.buildConfiguration, devices: devices, maxPerMinute: maxPerMinute, imageBytes: image.count, succeeded: succeeded,
             notSucceeded: reasons,
             endToEndSeconds: seconds, perDeviceSecondsP50: percentile(0.5), perDeviceSecondsP90: percentile(0.9),
             perDeviceSecondsP99: percentile(0.99), goodputMiBPerSecond: goodput / 1_048_576,
@@ -201,7 +204,7 @@ struct BenchFleetCommand: AsyncParsableCommand {
     static func render(_ r: Result) -> String {
         func f(_ value: Double) -> String { String(format: "%.2f", value) }
         return """
-            ota bench fleet (\(r.build) build; \(r.devices) devices × \(r.imageBytes) bytes)
+            ota bench fleet (\(r.build) build; \(r.devices) devices × \(r.imageBytes) bytes\(r.maxPerMinute.map { "; rollout \($0)/min" } ?? ""))
               succeeded                         \(r.succeeded)/\(r.devices)\(r.notSucceeded.map { "\n    " + $0 }.joined())
               end to end                        \(f(r.endToEndSeconds)) s
               per device p50 / p90 / p99        \(f(r.perDeviceSecondsP50)) / \(f(r.perDeviceSecondsP90)) / \(f(r.perDeviceSecondsP99)) s

@@ -2,7 +2,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 
-// The baseline of `ota bench jobs`: raw TLS bulk transfer on loopback with the same certificates, connections and
+// The baseline of `ota bench jobs` and `ota bench fleet`: raw TLS bulk transfer on loopback with the same certificates, connections and
 // bytes as the stream test — each client sends one byte, the server answers with `bytesPerConnection` bytes in
 // 4 KiB writes. What any protocol over TLS could at best deliver here.
 

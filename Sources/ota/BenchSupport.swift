@@ -42,7 +42,8 @@ final class BenchProcess {
 func processMemory(_ field: String, of pid: String = "self") throws -> Int {
     let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
     guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }),
-        let kib = Int(line.split(separator: " ").dropFirst().first ?? "")
+        // "VmHWM:\t  123456 kB": a tab, padding that large values do not have, the figure, the unit.
+        let kib = Int(line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first ?? "")
     else { throw CLIError("cannot read \(field) of process \(pid)") }
     return kib * 1024
 }

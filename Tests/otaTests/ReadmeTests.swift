@@ -46,9 +46,16 @@ import Testing
         #expect(result.status == 0, "README commands failed:\n\(result.stdout)\n\(result.stderr)")
         #expect(result.stdout.contains("Loaded app thermostat 1.1.0"), "the simulated device took the update")
         #expect(result.stdout.contains("esp32-0001  #1  SUCCEEDED"))
+        for thing in ["sim-001", "sim-002", "sim-003"] {
+            #expect(result.stdout.contains("\(thing)  #1  SUCCEEDED"), "the fleet's \(thing) took the update")
+        }
+        for bench in ["image", "sign", "mqtt", "jobs", "fleet"] {
+            #expect(result.stdout.contains("ota bench \(bench)"), "bench \(bench) printed its figures")
+        }
+        #expect(result.stdout.contains("succeeded                         20/20"), "bench fleet: every device")
         for made in [
             "app.bin", "partitions.bin", "signer.key", "app-sbv1.bin", "pki/ca.pem", "esp32-0002.pem",
-            "ota-data/admin-token", "sim-1/flash.bin",
+            "ota-data/admin-token", "sim-1/flash.bin", "creds/sim-003.key", "fleet/sim-002/flash.bin", "fleet.json",
         ] {
             #expect(FileManager.default.fileExists(atPath: directory.path("work/" + made)), "\(made)")
         }
