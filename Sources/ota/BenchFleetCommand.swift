@@ -106,7 +106,9 @@ struct BenchFleetCommand: AsyncParsableCommand {
                 "--api-port", "\(apiPort)",
             ])
         defer { service.kill() }
-        try await BenchDevice.waitUntil(timeout: .seconds(60), polling: .milliseconds(50)) { canConnect(apiPort) && canConnect(mqttPort) }
+        try await BenchDevice.waitUntil(timeout: .seconds(60), polling: .milliseconds(50)) {
+            canConnect(apiPort) && canConnect(mqttPort)
+        }
         progress("ota serve is up (pid \(service.processIdentifier)); connecting \(devices) devices")
         for device in fleet { world.fleet.launch(device) }
         fleet = []
@@ -158,8 +160,8 @@ struct BenchFleetCommand: AsyncParsableCommand {
         let seconds = Timing.milliseconds(end - start) / 1000
         let goodput = Double(succeeded * image.count) / seconds
         let result = Result(
-            build: Timing.buildConfiguration, devices: devices, maxPerMinute: maxPerMinute, imageBytes: image.count, succeeded: succeeded,
-            notSucceeded: reasons,
+            build: Timing.buildConfiguration, devices: devices, maxPerMinute: maxPerMinute, imageBytes: image.count,
+            succeeded: succeeded, notSucceeded: reasons,
             endToEndSeconds: seconds, perDeviceSecondsP50: percentile(0.5), perDeviceSecondsP90: percentile(0.9),
             perDeviceSecondsP99: percentile(0.99), goodputMiBPerSecond: goodput / 1_048_576,
             rawTLSMiBPerSecond: raw / 1_048_576, ratio: goodput / raw, serviceCPUSeconds: serviceCPU,

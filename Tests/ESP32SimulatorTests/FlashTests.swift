@@ -58,7 +58,9 @@ import Testing
         #expect(try flash.read(0x10_0FEF, count: 34) == [0xFF] + Array(repeating: 0x12, count: 32) + [0xFF])
         try flash.erase(0x10_0000, length: 4096)
         #expect(flash.allocatedBytes == 4096)
-        #expect(try flash.read(0x10_0FF0, count: 32) == Array(repeating: 0xFF, count: 16) + Array(repeating: 0x12, count: 16))
+        #expect(
+            try flash.read(0x10_0FF0, count: 32) == Array(repeating: 0xFF, count: 16)
+                + Array(repeating: 0x12, count: 16))
     }
 
     @Test func aDumpLoadsBackToTheSameChip() throws {
@@ -96,8 +98,12 @@ import Testing
         let slot = try Fixtures.install(try Fixtures.image("1.1.0", secureVersion: 1), on: chip, after: first)
         let layout = try FlashLayout(flash: chip.flash)
         let check = chip.bootloader.check
-        #expect(try check.verify(slot, layout: layout, flash: chip.flash, efuses: chip.efuses).descriptor.version == "1.1.0")
-        #expect(try check.verify(slot, layout: layout, flash: chip.flash, efuses: chip.efuses).descriptor.version == "1.1.0")
+        #expect(
+            try check.verify(slot, layout: layout, flash: chip.flash, efuses: chip.efuses).descriptor.version == "1.1.0"
+        )
+        #expect(
+            try check.verify(slot, layout: layout, flash: chip.flash, efuses: chip.efuses).descriptor.version == "1.1.0"
+        )
 
         var raised = chip.efuses
         try raised.raiseSecureVersion(to: 2)

@@ -20,7 +20,8 @@ import Testing
         let servicePeak = try #require(figures["servicePeakMiB"] as? Double)
         let devicesPeak = try #require(figures["devicesProcessPeakMiB"] as? Double)
         #expect(servicePeak > 10 && devicesPeak > 10 && servicePeak != devicesPeak)
-        #expect((figures["serviceCPUSeconds"] as? Double ?? 0) > 0 && (figures["devicesCPUSeconds"] as? Double ?? 0) > 0)
+        #expect(
+            (figures["serviceCPUSeconds"] as? Double ?? 0) > 0 && (figures["devicesCPUSeconds"] as? Double ?? 0) > 0)
         #expect((figures["serviceCPUMillisecondsPerMiB"] as? Double ?? 0) > 0)
     }
 }

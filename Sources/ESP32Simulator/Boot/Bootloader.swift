@@ -87,7 +87,8 @@ public struct Bootloader {
                     "Loaded app \(verdict.descriptor.projectName) \(verdict.descriptor.version) "
                         + "(secure_version \(verdict.descriptor.secureVersion)) from \(partition.name)")
                 return BootOutcome(
-                    partition: partition, descriptor: verdict.descriptor, imageLength: verdict.totalLength, state: state,
+                    partition: partition, descriptor: verdict.descriptor, imageLength: verdict.totalLength,
+                    state: state,
                     log: log.lines)
             } catch let cut as PowerCut {
                 throw cut

@@ -160,8 +160,10 @@ extension JobExecution: FetchableRecord, PersistableRecord {
             jobID: try row.decode(forColumn: "jobID"), thingName: try row.decode(forColumn: "thingName"),
             executionNumber: try row.decode(forColumn: "executionNumber"), status: status,
             statusDetails: try row.decode(forColumn: "statusDetails"), queuedAt: try row.decode(forColumn: "queuedAt"),
-            startedAt: try row.decode(forColumn: "startedAt"), lastUpdatedAt: try row.decode(forColumn: "lastUpdatedAt"),
-            versionNumber: try row.decode(forColumn: "versionNumber"), timeoutAt: try row.decode(forColumn: "timeoutAt"),
+            startedAt: try row.decode(forColumn: "startedAt"),
+            lastUpdatedAt: try row.decode(forColumn: "lastUpdatedAt"),
+            versionNumber: try row.decode(forColumn: "versionNumber"),
+            timeoutAt: try row.decode(forColumn: "timeoutAt"),
             sequence: try row.decode(forColumn: "sequence"))
     }
 }
@@ -221,8 +223,10 @@ struct SQLiteTransaction: StoreWriter {
     func execution(jobID: String, thing: String) throws -> JobExecution? {
         try JobExecution.fetchOne(
             try db.cachedStatement(
-                sql: "SELECT * FROM jobExecution WHERE jobID = ? AND thingName = ? ORDER BY executionNumber DESC LIMIT 1"),
-            arguments: [jobID, thing])
+                sql: """
+                    SELECT * FROM jobExecution WHERE jobID = ? AND thingName = ?
+                    ORDER BY executionNumber DESC LIMIT 1
+                    """), arguments: [jobID, thing])
     }
 
     func executions(jobID: String) throws -> [JobExecution] {
@@ -239,10 +243,10 @@ struct SQLiteTransaction: StoreWriter {
         try JobExecution.fetchAll(
             try db.cachedStatement(
                 sql: """
-                SELECT * FROM jobExecution e WHERE thingName = ? AND executionNumber =
-                  (SELECT MAX(executionNumber) FROM jobExecution WHERE jobID = e.jobID AND thingName = e.thingName)
-                ORDER BY sequence
-                """), arguments: [thing])
+                    SELECT * FROM jobExecution e WHERE thingName = ? AND executionNumber =
+                      (SELECT MAX(executionNumber) FROM jobExecution WHERE jobID = e.jobID AND thingName = e.thingName)
+                    ORDER BY sequence
+                    """), arguments: [thing])
     }
 
     func pendingTargets(jobID: String, limit: Int) throws -> [String] {
