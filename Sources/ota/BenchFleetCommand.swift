@@ -29,9 +29,17 @@ struct BenchFleetCommand: AsyncParsableCommand {
             return value
         })
     var imageSize = 1 << 20
-    @Option(help: "Rollout rate: at most this many devices start per minute (default: all at once).")
+    @Option(help: "Rollout rate: at most this many devices (1–1000) start per minute (default: all at once).")
     var maxPerMinute: Int?
     @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+        // The service's limit (AWS IoT's too), checked before minutes of provisioning rather than after.
+        if let maxPerMinute, !(1...1000).contains(maxPerMinute) {
+            throw ValidationError("--max-per-minute must be 1–1000")
+        }
+        guard devices >= 1 else { throw ValidationError("--devices must be at least 1") }
+    }
 
     struct Result: Encodable {
         let build: String

@@ -24,4 +24,15 @@ import Testing
             (figures["serviceCPUSeconds"] as? Double ?? 0) > 0 && (figures["devicesCPUSeconds"] as? Double ?? 0) > 0)
         #expect((figures["serviceCPUMillisecondsPerMiB"] as? Double ?? 0) > 0)
     }
+
+    @Test(arguments: [
+        (["--max-per-minute", "5000"], "--max-per-minute must be 1–1000"),
+        (["--devices", "0"], "--devices must be at least 1"),
+        (["--image-size", "3MiB"], "the image size must be 64 KiB … 1400 KiB"),
+    ])
+    func badOptionsAreRefusedBeforeAnyWork(arguments: [String], message: String) throws {
+        let result = try OTACLI.run(["bench", "fleet"] + arguments)
+        #expect(result.status != 0)
+        #expect(result.stderr.contains(message), "\(result.stderr)")
+    }
 }
