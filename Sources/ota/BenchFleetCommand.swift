@@ -2,7 +2,6 @@ import ArgumentParser
 import ESP32Formats
 import ESP32Simulator
 import Foundation
-import Logging
 import MQTT
 import NIOSSL
 import OTAService
@@ -75,11 +74,7 @@ struct BenchFleetCommand: AsyncParsableCommand {
     ])
 
     func run() async throws {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .critical
-            return handler
-        }
+        bootstrapQuietLogging()
         raiseFileDescriptorLimit()
         let directory = try Timing.scratchDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -61,6 +61,7 @@ struct BenchJobsCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        bootstrapQuietLogging()
         let directory = try Timing.scratchDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         var configuration = OTAServerConfiguration(dataDirectory: directory.path)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 
 /// `--json` for every command that prints data: people get text, programs get one JSON document on stdout.
 struct OutputOptions: ParsableArguments {
@@ -68,4 +69,14 @@ func raiseFileDescriptorLimit() {
     guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
     limit.rlim_cur = limit.rlim_max
     _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+}
+
+/// For commands that run the service inside themselves (demo, benchmarks): its log lines would bury their own
+/// output, so only critical ones are shown.
+func bootstrapQuietLogging() {
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = .critical
+        return handler
+    }
 }

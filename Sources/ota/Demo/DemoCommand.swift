@@ -1,7 +1,6 @@
 import ArgumentParser
 import ESP32Simulator
 import Foundation
-import Logging
 import OTAService
 
 /// `ota demo` — the service and a simulated fleet in one process, showing an update end to end.
@@ -40,11 +39,7 @@ struct DemoCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .critical
-            return handler
-        }
+        bootstrapQuietLogging()
         let directory = try Timing.scratchDirectory()
         let board = ProgressBoard(quiet: output.json)
         let world = try await DemoWorld(dataDirectory: directory.path, apiPort: 0)
