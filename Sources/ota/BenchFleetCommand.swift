@@ -132,27 +132,12 @@ struct BenchFleetCommand: AsyncParsableCommand {
         if let maxPerMinute { update["rollout"] = ["maximumPerMinute": maxPerMinute] }
         try await connection.withClient { api in try await api.send(.POST, "/updates", json: update) }
         try await waitForOutcomes(world.fleet, from: start)
-        // The update is done when the service has recorded every device's final report.
-        try await connection.withClient { api in
-            while ContinuousClock.now < start + .seconds(1800) {
-                let view: JobView = try await api.get("/jobs/AFR_OTA-bench")
-                let p = view.progress
-                if p.succeeded + p.failed + p.rejected + p.timedOut + p.canceled + p.removed >= devices { return }
-                try await Task.sleep(for: .milliseconds(50))
-            }
-        }
+        try await waitUntilRecorded(connection)
         let end = ContinuousClock.now
         let servicePeak = try service.peakResidentBytes()
         let serviceCPU = try service.cpuSeconds() - serviceCPUBefore
         let devicesCPU = try processCPUSeconds() - devicesCPUBefore
-        let executions: [JobExecution] = try await connection.withClient {
-            try await $0.get("/jobs/AFR_OTA-bench/executions")
-        }
-        let succeeded = executions.filter { $0.status == .succeeded }.count
-        // Failures as the service recorded them (the device's reason), most common first.
-        let reasons = Dictionary(grouping: executions.filter { $0.status != .succeeded }) {
-            "\($0.status.rawValue) \($0.statusDetails ?? "")"
-        }.map { "\($0.value.count) × \($0.key)" }.sorted()
+        let (succeeded, reasons) = try await outcomes(connection)
         let times = world.fleet.successTimes.values.map { Timing.milliseconds($0 - start) / 1000 }.sorted()
         func percentile(_ p: Double) -> Double {
             times.isEmpty ? 0 : times[min(times.count - 1, Int(Double(times.count) * p))]
@@ -176,19 +161,45 @@ struct BenchFleetCommand: AsyncParsableCommand {
         try output.emit(result) { Self.render(result) }
     }
 
-    /// Waits until every device has succeeded or failed (or 30 minutes), printing progress every few seconds.
+    /// Waits until every device has succeeded, failed or stopped with an error (or 30 minutes), printing progress
+    /// every few seconds.
     private func waitForOutcomes(_ fleet: SimulatedFleet, from start: ContinuousClock.Instant) async throws {
         var lastReport = start
         while ContinuousClock.now < start + .seconds(1800) {
             let done = fleet.successTimes.count
             let failed = fleet.snapshot.filter { $0.status.phase == .failed }.count
-            if done + failed >= devices { return }
+            if done + failed + fleet.failures.count >= devices { return }
             if ContinuousClock.now - lastReport > .seconds(5) {
                 progress("  \(done)/\(devices) succeeded" + (failed > 0 ? ", \(failed) failed" : ""))
                 lastReport = .now
             }
             try await Task.sleep(for: .milliseconds(100))
         }
+    }
+
+    /// The update is done when the service has recorded every device's final report; a device that never sent
+    /// one (it stopped with an error) leaves its execution open, so this gives up after a minute.
+    private func waitUntilRecorded(_ connection: ConnectionOptions) async throws {
+        let deadline = ContinuousClock.now + .seconds(60)
+        try await connection.withClient { api in
+            while ContinuousClock.now < deadline {
+                let p = (try await api.get("/jobs/AFR_OTA-bench", as: JobView.self)).progress
+                if p.succeeded + p.failed + p.rejected + p.timedOut + p.canceled + p.removed >= devices { return }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+    }
+
+    /// SUCCEEDED executions as the service recorded them, and the others grouped by status and the device's
+    /// reason, most common first.
+    private func outcomes(_ connection: ConnectionOptions) async throws -> (succeeded: Int, others: [String]) {
+        let executions: [JobExecution] = try await connection.withClient {
+            try await $0.get("/jobs/AFR_OTA-bench/executions")
+        }
+        let others = Dictionary(grouping: executions.filter { $0.status != .succeeded }) {
+            "\($0.status.rawValue) \($0.statusDetails ?? "")"
+        }.sorted { $0.value.count > $1.value.count }.map { "\($0.value.count) × \($0.key)" }
+        return (executions.count { $0.status == .succeeded }, others)
     }
 
     /// Raw TLS bulk throughput (bytes/s) moving `bytes` over min(devices, 1000) loopback connections.
