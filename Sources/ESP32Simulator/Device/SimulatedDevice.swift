@@ -62,6 +62,9 @@ public struct DeviceStatus: Sendable {
     public var blocksReceived = 0
     public var blocksTotal = 0
     public var lastFailure: String?
+    /// After the last reboot into a new image: how long, from connecting, the job took to arrive and start the
+    /// self-test (the agent resets and rolls back when it takes 16 s).
+    public var selfTestWait: Duration?
 
     public init(
         boots: Int = 0, runningVersion: String = "", runningPartition: String = "", lastEvent: AgentEvent? = nil
@@ -233,6 +236,9 @@ public final class SimulatedDevice: @unchecked Sendable {
         }
         var agent = OTAAgent(thingName: credentials.thing, platform: platform, connection: DeviceConnection())
         var events = agent.start()
+        let connected = ContinuousClock.now
+        // Subscribe and ask for the job now, not at the first input.
+        try await flush(&agent, to: client)
         var hangStarted: ContinuousClock.Instant?
         for await input in inputs {
             switch input {
@@ -263,6 +269,7 @@ public final class SimulatedDevice: @unchecked Sendable {
                 status.apply(event)
                 log("\(credentials.thing): \(event)")
                 if case .selfTestStarted = event {
+                    status.selfTestWait = ContinuousClock.now - connected
                     switch behaviour {
                     case .passes: events += agent.acceptImage()
                     case .failsSelfTest: events += agent.rejectImage()
