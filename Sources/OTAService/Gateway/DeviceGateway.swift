@@ -14,7 +14,9 @@ public final class DeviceGateway: MQTTRequestHandler {
     private let streams: StreamServer
     private let store: any OTAStore
     private let logger: Logger
-    private let inboxes = Mutex<[String: AsyncStream<(PublishPacket, MQTTSessionContext)>.Continuation]>([:])
+    /// One inbox per connected thing: its requests are answered in order, each parsed once on arrival.
+    typealias InboxItem = (request: DeviceRequest, publish: PublishPacket, session: MQTTSessionContext)
+    private let inboxes = Mutex<[String: AsyncStream<InboxItem>.Continuation]>([:])
 
     public init(engine: JobEngine, streams: StreamServer, store: any OTAStore, logger: Logger) {
         self.engine = engine
@@ -30,7 +32,7 @@ public final class DeviceGateway: MQTTRequestHandler {
         guard request != .other else { return false }
         let inbox = inboxes.withLock { $0[session.clientID] }
         if let inbox {
-            inbox.yield((publish, session))
+            inbox.yield((request, publish, session))
         } else {
             logger.warning("request from a session without an inbox", metadata: ["thing": "\(session.clientID)"])
         }
@@ -38,7 +40,7 @@ public final class DeviceGateway: MQTTRequestHandler {
     }
 
     public func sessionConnected(_ session: MQTTSessionContext) {
-        let (stream, continuation) = AsyncStream<(PublishPacket, MQTTSessionContext)>.makeStream(
+        let (stream, continuation) = AsyncStream<InboxItem>.makeStream(
             bufferingPolicy: .bufferingNewest(256))
         let previous = inboxes.withLock { inboxes in
             defer { inboxes[session.clientID] = continuation }
@@ -46,7 +48,7 @@ public final class DeviceGateway: MQTTRequestHandler {
         }
         previous?.finish()
         Task {
-            for await (publish, session) in stream { await self.process(publish, from: session) }
+            for await item in stream { await self.process(item.request, item.publish, from: item.session) }
         }
         let thing = session.clientID
         let time = engine.now()
@@ -65,12 +67,12 @@ public final class DeviceGateway: MQTTRequestHandler {
 
     // MARK: Requests
 
-    func process(_ publish: PublishPacket, from session: MQTTSessionContext) async {
+    func process(_ request: DeviceRequest, _ publish: PublishPacket, from session: MQTTSessionContext) async {
         let thing = session.clientID
         let topics = ThingTopics(thingName: thing)
-        switch DeviceRequest(topic: publish.topic, thing: thing) {
+        switch request {
         case .getPendingJobs, .startNext, .describeJob, .updateJob:
-            await answerJobs(publish, thing: thing, session: session)
+            await answerJobs(request, publish, thing: thing, session: session)
         case .streamGet(let streamID, let format):
             await answerStreamGet(publish.payload, streamID: streamID, format: format, topics: topics, session: session)
         case .streamDescribe(let streamID, let format):
@@ -84,14 +86,15 @@ public final class DeviceGateway: MQTTRequestHandler {
         }
     }
 
-    private func answerJobs(_ publish: PublishPacket, thing: String, session: MQTTSessionContext) async {
+    private func answerJobs(
+        _ request: DeviceRequest, _ publish: PublishPacket, thing: String, session: MQTTSessionContext
+    ) async {
         let time = engine.now()
         var token: String?
         do {
             let body = try jobsRequestBody(publish.payload)
             token = try jobsClientToken(in: body)
-            let payload = try await jobsResponse(
-                DeviceRequest(topic: publish.topic, thing: thing), body: body, thing: thing, token: token, time: time)
+            let payload = try await jobsResponse(request, body: body, thing: thing, token: token, time: time)
             session.deliver(topic: ThingTopics.response(to: publish.topic, accepted: true), payload: payload)
         } catch {
             let (code, message, state) = Self.jobsError(error)
