@@ -1,5 +1,6 @@
 import Foundation
 import MQTT
+import TestSupport
 import Testing
 
 /// Each malformed or forbidden input closes the offending connection (with CONNACK where the spec gives one),

@@ -1,6 +1,7 @@
 import Foundation
 import MQTT
 import NIOSSL
+import TestSupport
 import Testing
 
 @Suite(.serialized) struct ServerTests {

@@ -17,6 +17,8 @@ public final class DeviceGateway: MQTTRequestHandler {
     /// One inbox per connected thing: its requests are answered in order, each parsed once on arrival.
     typealias InboxItem = (request: DeviceRequest, publish: PublishPacket, session: MQTTSessionContext)
     private let inboxes = Mutex<[String: AsyncStream<InboxItem>.Continuation]>([:])
+    /// When this process last wrote each thing's lastSeenAt (engine time, seconds).
+    private let lastSeenWrites = Mutex<[String: Int64]>([:])
 
     public init(engine: JobEngine, streams: StreamServer, store: any OTAStore, logger: Logger) {
         self.engine = engine
@@ -52,6 +54,14 @@ public final class DeviceGateway: MQTTRequestHandler {
         }
         let thing = session.clientID
         let time = engine.now()
+        // "Last seen" is kept to the minute: a device that reconnects sooner (a flaky link, a reboot, a storm of
+        // reboots after an update) costs no write.
+        let due = lastSeenWrites.withLock { written in
+            if let last = written[thing], time - last < 60 { return false }
+            written[thing] = time
+            return true
+        }
+        guard due else { return }
         Task {
             try? await store.write { writer in
                 guard var record = try writer.thing(named: thing) else { return }
