@@ -14,9 +14,20 @@ public final class DeviceGateway: MQTTRequestHandler {
     private let streams: StreamServer
     private let store: any OTAStore
     private let logger: Logger
-    /// One inbox per connected thing: its requests are answered in order, each parsed once on arrival.
+    /// Each connected thing has two inboxes, each answered in order: Jobs requests, at a higher priority, and
+    /// Streams requests. Block traffic must not delay control traffic: after a reboot into a new image the agent
+    /// has 16 s to get its job and confirm the self-test, while thousands of other devices may be downloading.
     typealias InboxItem = (request: DeviceRequest, publish: PublishPacket, session: MQTTSessionContext)
-    private let inboxes = Mutex<[String: AsyncStream<InboxItem>.Continuation]>([:])
+    struct Inboxes {
+        let jobs: AsyncStream<InboxItem>.Continuation
+        let streams: AsyncStream<InboxItem>.Continuation
+
+        func finish() {
+            jobs.finish()
+            streams.finish()
+        }
+    }
+    private let inboxes = Mutex<[String: Inboxes]>([:])
     /// When this process last wrote each thing's lastSeenAt (engine time, seconds).
     private let lastSeenWrites = Mutex<[String: Int64]>([:])
 
@@ -32,9 +43,11 @@ public final class DeviceGateway: MQTTRequestHandler {
     public func handle(_ publish: PublishPacket, from session: MQTTSessionContext) -> Bool {
         let request = DeviceRequest(topic: publish.topic, thing: session.clientID)
         guard request != .other else { return false }
-        let inbox = inboxes.withLock { $0[session.clientID] }
-        if let inbox {
-            inbox.yield((request, publish, session))
+        if let inbox = inboxes.withLock({ $0[session.clientID] }) {
+            switch request {
+            case .streamGet, .streamDescribe: inbox.streams.yield((request, publish, session))
+            default: inbox.jobs.yield((request, publish, session))
+            }
         } else {
             logger.warning("request from a session without an inbox", metadata: ["thing": "\(session.clientID)"])
         }
@@ -42,15 +55,18 @@ public final class DeviceGateway: MQTTRequestHandler {
     }
 
     public func sessionConnected(_ session: MQTTSessionContext) {
-        let (stream, continuation) = AsyncStream<InboxItem>.makeStream(
-            bufferingPolicy: .bufferingNewest(256))
+        let jobs = AsyncStream<InboxItem>.makeStream(bufferingPolicy: .bufferingNewest(256))
+        let streams = AsyncStream<InboxItem>.makeStream(bufferingPolicy: .bufferingNewest(256))
         let previous = inboxes.withLock { inboxes in
-            defer { inboxes[session.clientID] = continuation }
+            defer { inboxes[session.clientID] = Inboxes(jobs: jobs.continuation, streams: streams.continuation) }
             return inboxes[session.clientID]
         }
         previous?.finish()
-        Task {
-            for await item in stream { await self.process(item.request, item.publish, from: item.session) }
+        Task(priority: .high) {
+            for await item in jobs.stream { await self.process(item.request, item.publish, from: item.session) }
+        }
+        Task(priority: .low) {
+            for await item in streams.stream { await self.process(item.request, item.publish, from: item.session) }
         }
         let thing = session.clientID
         let time = engine.now()
