@@ -230,20 +230,35 @@ struct BenchFleetCommand: AsyncParsableCommand {
 
     static func render(_ r: Result) -> String {
         func f(_ value: Double) -> String { String(format: "%.2f", value) }
-        return """
-            ota bench fleet (\(r.build) build; \(r.devices) devices × \(r.imageBytes) bytes\(r.maxPerMinute.map { "; rollout \($0)/min" } ?? ""))
-              succeeded                         \(r.succeeded)/\(r.devices)\(r.notSucceeded.map { "\n    " + $0 }.joined())
-              end to end                        \(f(r.endToEndSeconds)) s
-              per device p50 / p90 / p99        \(f(r.perDeviceSecondsP50)) / \(f(r.perDeviceSecondsP90)) / \(f(r.perDeviceSecondsP99)) s
-              job after reboot p50 / p99 / max  \(f(r.selfTestWaitSecondsP50)) / \(f(r.selfTestWaitSecondsP99)) / \(f(r.selfTestWaitSecondsMax)) s (self-test limit 16 s)
-              goodput                           \(f(r.goodputMiBPerSecond)) MiB/s
-              raw TLS bulk, same bytes          \(f(r.rawTLSMiBPerSecond)) MiB/s
-              ratio goodput / raw TLS           \(f(r.ratio))x (target >= 0.5x)
-              CPU during the update             service \(f(r.serviceCPUSeconds)) s, devices \(f(r.devicesCPUSeconds)) s
-              CPU per MiB                       service \(f(r.serviceCPUMillisecondsPerMiB)) ms; raw TLS, both ends \(f(r.rawTLSCPUMillisecondsPerMiB)) ms
-              service peak memory (ota serve)   \(f(r.servicePeakMiB)) MiB (target < 2048 MiB at 10,000 devices)
-              devices' process peak memory      \(f(r.devicesProcessPeakMiB)) MiB
-            """
-                + (r.build == "debug" ? "\n  note: debug build; use swift run -c release ota bench fleet" : "")
+        let rows: [(String, String)] = [
+            ("succeeded", "\(r.succeeded)/\(r.devices)" + r.notSucceeded.map { "\n    " + $0 }.joined()),
+            ("end to end", "\(f(r.endToEndSeconds)) s"),
+            (
+                "per device p50 / p90 / p99",
+                "\(f(r.perDeviceSecondsP50)) / \(f(r.perDeviceSecondsP90)) / \(f(r.perDeviceSecondsP99)) s"
+            ),
+            (
+                "job after reboot p50 / p99 / max",
+                "\(f(r.selfTestWaitSecondsP50)) / \(f(r.selfTestWaitSecondsP99)) / \(f(r.selfTestWaitSecondsMax)) s "
+                    + "(self-test limit 16 s)"
+            ),
+            ("goodput", "\(f(r.goodputMiBPerSecond)) MiB/s"),
+            ("raw TLS bulk, same bytes", "\(f(r.rawTLSMiBPerSecond)) MiB/s"),
+            ("ratio goodput / raw TLS", "\(f(r.ratio))x (target >= 0.5x)"),
+            ("CPU during the update", "service \(f(r.serviceCPUSeconds)) s, devices \(f(r.devicesCPUSeconds)) s"),
+            (
+                "CPU per MiB",
+                "service \(f(r.serviceCPUMillisecondsPerMiB)) ms; "
+                    + "raw TLS, both ends \(f(r.rawTLSCPUMillisecondsPerMiB)) ms"
+            ),
+            ("service peak memory (ota serve)", "\(f(r.servicePeakMiB)) MiB (target < 2048 MiB at 10,000 devices)"),
+            ("devices' process peak memory", "\(f(r.devicesProcessPeakMiB)) MiB"),
+        ]
+        let rollout = r.maxPerMinute.map { "; rollout \($0)/min" } ?? ""
+        return
+            (["ota bench fleet (\(r.build) build; \(r.devices) devices × \(r.imageBytes) bytes\(rollout))"]
+            + rows.map { "  " + $0.0.padding(toLength: 34, withPad: " ", startingAt: 0) + $0.1 }
+            + (r.build == "debug" ? ["  note: debug build; use swift run -c release ota bench fleet"] : []))
+            .joined(separator: "\n")
     }
 }

@@ -2,9 +2,9 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 
-// The baseline of `ota bench jobs` and `ota bench fleet`: raw TLS bulk transfer on loopback with the same certificates, connections and
-// bytes as the stream test — each client sends one byte, the server answers with `bytesPerConnection` bytes in
-// 4 KiB writes. What any protocol over TLS could at best deliver here.
+// The baseline of `ota bench jobs` and `ota bench fleet`: raw TLS bulk transfer on loopback with the same
+// certificates, connections and bytes as the measured run — each client sends one byte, the server answers with
+// `bytesPerConnection` bytes in 4 KiB writes. What any protocol over TLS could at best deliver here.
 
 enum RawTLSBulk {
     /// Bytes per second received over all connections, from the first request to the last byte.
@@ -82,7 +82,7 @@ private final class BulkSender: ChannelInboundHandler, @unchecked Sendable {
             let length = min(chunk.readableBytes, remaining)
             context.write(wrapOutboundOut(chunk.getSlice(at: chunk.readerIndex, length: length)!), promise: nil)
             remaining -= length
-            if remaining % (64 << 10) < length { context.flush() }
+            if remaining % (64 << 10) < length { context.flush() }  // a flush per 64 KiB keeps the socket busy
         }
         context.flush()
     }

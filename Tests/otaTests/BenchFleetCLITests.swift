@@ -2,8 +2,8 @@ import Foundation
 import TestSupport
 import Testing
 
-// `ota bench fleet` runs end to end on a small fleet (with `ota serve` as a child) and reports figures that add up (the benchmark itself is a
-// release-build command; this only checks that it measures what it says).
+// `ota bench fleet` runs end to end on a small fleet (with `ota serve` as a child) and reports figures that add
+// up (the benchmark itself is a release-build command; this only checks that it measures what it says).
 @Suite(.serialized) struct BenchFleetCLITests {
     @Test func aSmallFleetBenchCompletesAndReportsConsistentFigures() throws {
         let result = try OTACLI.run(["bench", "fleet", "--devices", "6", "--image-size", "128KiB", "--json"])

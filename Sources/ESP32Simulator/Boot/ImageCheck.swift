@@ -24,7 +24,7 @@ public struct ImageCheck {
         _ partition: Partition, layout: FlashLayout, flash: SimulatedFlash, efuses: EFuses
     ) throws -> Verdict {
         let key = VerdictCache.Key(
-            flash: ObjectIdentifier(flash), offset: Int(partition.offset), size: Int(partition.size),
+            offset: Int(partition.offset), size: Int(partition.size),
             lastChange: flash.lastChange(in: Int(partition.offset), length: Int(partition.size)), efuses: efuses)
         if let known = verdicts.lookup(key, flash: flash) { return try known.get() }
         let result = Result { try verify(try layout.partitionBytes(partition, from: flash), efuses: efuses) }
@@ -57,10 +57,9 @@ public struct ImageCheck {
     }
 }
 
-/// The last verdict per partition. Entries hold their flash, so an identifier is never reused while cached.
+/// The last verdict per partition of each flash (compared by identity; entries keep their flash alive).
 final class VerdictCache: @unchecked Sendable {
     struct Key: Equatable {
-        let flash: ObjectIdentifier
         let offset: Int
         let size: Int
         let lastChange: Int
@@ -74,7 +73,7 @@ final class VerdictCache: @unchecked Sendable {
     }
 
     func store(_ result: Result<ImageCheck.Verdict, any Error>, for key: Key, flash: SimulatedFlash) {
-        entries.removeAll { $0.key.flash == key.flash && $0.key.offset == key.offset }
+        entries.removeAll { $0.flash === flash && $0.key.offset == key.offset }
         entries.append((key, flash, result))
         // A chip has a handful of app partitions; more entries mean a check shared across chips (tests).
         if entries.count > 8 { entries.removeFirst(entries.count - 8) }

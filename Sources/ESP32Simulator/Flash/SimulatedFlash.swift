@@ -124,7 +124,7 @@ public final class SimulatedFlash {
         guard offset % Self.sectorSize == 0, length % Self.sectorSize == 0 else {
             throw FlashError.unalignedErase(offset: offset, length: length)
         }
-        for sector in stride(from: offset, to: offset + length, by: Self.sectorSize).map({ $0 / Self.sectorSize }) {
+        for sector in offset / Self.sectorSize..<(offset + length) / Self.sectorSize {
             try operation { torn, random in
                 guard torn else {
                     sectors[sector] = nil

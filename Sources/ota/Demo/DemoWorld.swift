@@ -10,6 +10,8 @@ final class DemoWorld: @unchecked Sendable {
     let dataDirectory: String
     let server: OTAServer
     let mqttPort: Int
+    /// The device CA every simulated device trusts (read once, not per device).
+    let caPEM: String
     let key = P256.Signing.PrivateKey()
     let fleet = SimulatedFleet()
     static let group = "demo-fleet"
@@ -23,6 +25,7 @@ final class DemoWorld: @unchecked Sendable {
         configuration.apiPort = apiPort
         configuration.tickInterval = .milliseconds(250)
         server = try OTAServer(configuration: configuration)
+        caPEM = try String(contentsOfFile: server.pki.caCertificatePath, encoding: .utf8)
         mqttPort = try await server.start()
     }
 
@@ -71,7 +74,7 @@ final class DemoWorld: @unchecked Sendable {
             chip: chip,
             credentials: DeviceCredentials(
                 thing: thing, certificatePEM: issued.certificatePEM, privateKeyPEM: issued.privateKeyPEM,
-                caPEM: try String(contentsOfFile: server.pki.caCertificatePath, encoding: .utf8)),
+                caPEM: caPEM),
             host: "127.0.0.1", port: port, codeSigningKey: key.publicKey)
     }
 
