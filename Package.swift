@@ -1,6 +1,6 @@
 // swift-tools-version:6.1
 // SwiftOTA — secure over-the-air updates for ESP32-class fleets.
-// The dependency arrows point down the table in ../shared/DESIGN.md; scripts/check-layout enforces them.
+// The dependency arrows point down the table in docs/ARCHITECTURE.md; scripts/check-layout enforces them.
 import PackageDescription
 
 let package = Package(

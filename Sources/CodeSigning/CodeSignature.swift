@@ -1,4 +1,4 @@
-// The OTA file signature (../shared/specs/aws-ota-wire.md §7): ECDSA P-256 over SHA-256 of the whole file,
+// The OTA file signature (docs/specs/aws-ota-wire.md §7): ECDSA P-256 over SHA-256 of the whole file,
 // ASN.1 DER SEQUENCE{r, s}, base64 in the job document's `sig-sha256-ecdsa`.
 import Crypto
 import Foundation

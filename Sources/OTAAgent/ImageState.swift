@@ -1,5 +1,5 @@
 // The image states the agent reports to the platform (PAL), as the FreeRTOS OTA agent names them
-// (../shared/specs/aws-ota-wire.md §6.3). Standard library only: this file compiles in Embedded Swift.
+// (docs/specs/aws-ota-wire.md §6.3). Standard library only: this file compiles in Embedded Swift.
 import OTAWire
 
 /// What the agent tells the platform about the image it just received or is running.

@@ -1,4 +1,4 @@
-// The FreeRTOS OTA agent's firmware version, AppVersion32_t (../shared/specs/aws-ota-wire.md §6.2):
+// The FreeRTOS OTA agent's firmware version, AppVersion32_t (docs/specs/aws-ota-wire.md §6.2):
 // major (8 bits), minor (8 bits), build (16 bits), compared as `major<<24 | minor<<16 | build`.
 // The self-test rule "no downgrade, no same version" compares these values. Standard library only.
 

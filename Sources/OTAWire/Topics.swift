@@ -1,4 +1,4 @@
-// MQTT topic names of the AWS IoT Jobs and Streams APIs (../shared/specs/aws-ota-wire.md §2).
+// MQTT topic names of the AWS IoT Jobs and Streams APIs (docs/specs/aws-ota-wire.md §2).
 // Standard library only: this file compiles in Embedded Swift.
 
 /// Payload format of a stream request, the last topic level of `get/<fmt>` and `data/<fmt>`.
