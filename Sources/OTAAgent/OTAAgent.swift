@@ -222,6 +222,14 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
                 + resetIfUnconfirmed()
         }
         if phase == .selfTest, let current = selfTestJobID, sameBytes(current, jobID) { return [] }
+        if platform.imageState() == .valid {
+            // Beyond the FreeRTOS agent, which reports an image state mismatch here: this newer image was confirmed
+            // on an earlier boot and the power went off before SUCCEEDED left (the port erases the older images
+            // right after the confirmation, which takes a while). Only a passed self-test makes an image VALID.
+            connection.publish(
+                topic: topics.updateJob(jobID), payload: AgentReports.accepted(new: running, old: updatedBy), qos: 1)
+            return [.succeeded(jobID: jobID)]
+        }
         connection.publish(
             topic: topics.updateJob(jobID), payload: AgentReports.selfTest("active", updatedBy: running), qos: 1)
         guard platform.imageState() == .pendingCommit else {

@@ -29,9 +29,16 @@ struct SimulateCommand: AsyncParsableCommand {
         @Option(help: "Directory with <thing>.pem, <thing>.key and ca.pem (first run).") var credentials: String?
         @Option(help: "Code-signing certificate PEM (first run).") var signingCert: String?
         @Flag(help: "Burn the anti-rollback eFuse flag (first run).") var antiRollback = false
+        @Flag(
+            help: ArgumentHelp(
+                "Keep the factory app when a confirmed update erases older images (first run).",
+                discussion: "By default every older image is erased, the factory app too: no signed older firmware "
+                    + "stays on the chip to be booted again. Keeping it leaves a recovery image, and that risk."))
+        var keepFactoryApp = false
         @Flag(help: "Exit once a job ends (SUCCEEDED or FAILED) instead of running until interrupted.")
         var exitAfterJob = false
         @Option(help: "Stop after this many seconds.") var seconds: Int = 86_400
+        @OptionGroup var output: OutputOptions
 
         func run() async throws {
             let directory = DeviceDirectory(path: dir)
@@ -42,13 +49,19 @@ struct SimulateCommand: AsyncParsableCommand {
                 }
                 try SimulateCommand.create(
                     directory, thing: thing, factoryImage: factoryImage, credentials: credentials,
-                    signingCert: signingCert, antiRollback: antiRollback)
-                print(
-                    "Created device \(thing) in \(dir) (4 MiB flash, secure boot on\(antiRollback ? ", anti-rollback on" : ""))"
-                )
+                    signingCert: signingCert, antiRollback: antiRollback, keepFactoryApp: keepFactoryApp)
+                log(
+                    "Created device \(thing) in \(dir) (4 MiB flash, secure boot on"
+                        + (antiRollback ? ", anti-rollback on" : "") + (keepFactoryApp ? ", factory app kept" : "")
+                        + ")")
             }
+            // With --json, standard output carries only the report; the device's log goes to standard error.
+            let json = output.json
             let device = try SimulateCommand.device(
-                directory, server: server, log: { line in FileHandle.standardOutput.write(Data((line + "\n").utf8)) })
+                directory, server: server,
+                log: { line in
+                    (json ? FileHandle.standardError : FileHandle.standardOutput).write(Data((line + "\n").utf8))
+                })
             let exitAfterJob = exitAfterJob
             let running = Task {
                 try await device.run(timeout: .seconds(seconds)) { status in
@@ -67,9 +80,15 @@ struct SimulateCommand: AsyncParsableCommand {
             do {
                 try await running.value
             } catch let error as SimulatedDeviceError where seconds < 86_400 {
-                FileHandle.standardOutput.write(Data("\(error)\n".utf8))
+                log("\(error)")
             }
             try directory.save(device.chip)
+            let report = DeviceReport(thing: device.credentials.thing, status: device.status)
+            try output.emit(report) { "slots: " + report.slots.map(\.summary).joined(separator: ", ") }
+        }
+
+        private func log(_ line: String) {
+            (output.json ? FileHandle.standardError : FileHandle.standardOutput).write(Data((line + "\n").utf8))
         }
 
     }
@@ -81,7 +100,7 @@ extension SimulateCommand {
     /// issue-certificate --out` writes them).
     static func create(
         _ directory: DeviceDirectory, thing: String, factoryImage: String, credentials: String, signingCert: String,
-        antiRollback: Bool
+        antiRollback: Bool, keepFactoryApp: Bool
     ) throws {
         let certificate = try CertificateCoding.decode(try Files.read(signingCert))
         let rawKey = PublicKeyCoding.encode(try certificate.p256PublicKey(), format: .raw)
@@ -94,7 +113,8 @@ extension SimulateCommand {
             caPEM: String(decoding: try Files.read("\(credentials)/ca.pem"), as: UTF8.self))
         try directory.create(
             chip: chip,
-            manifest: DeviceDirectory.Manifest(thing: thing, flashSize: chip.flash.size, verificationKey: rawKey),
+            manifest: DeviceDirectory.Manifest(
+                thing: thing, flashSize: chip.flash.size, verificationKey: rawKey, keepFactoryApp: keepFactoryApp),
             credentials: identity)
     }
 
@@ -109,6 +129,7 @@ extension SimulateCommand {
         let device = SimulatedDevice(
             chip: chip, credentials: identity, host: String(parts[0]), port: port,
             codeSigningKey: try PublicKeyCoding.decode(rawKey), log: log)
+        device.keepFactoryApp = manifest.keepFactoryApp ?? false
         device.checkpoint = { chip in try? directory.save(chip) }
         return device
     }

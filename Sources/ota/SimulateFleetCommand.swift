@@ -23,6 +23,8 @@ extension SimulateCommand {
         @Option(help: "Directory with the things' certificates and ca.pem (first run).") var credentials: String?
         @Option(help: "Code-signing certificate PEM (first run).") var signingCert: String?
         @Flag(help: "Burn the anti-rollback eFuse flag (first run).") var antiRollback = false
+        @Flag(help: "Keep the factory app when a confirmed update erases older images (first run).")
+        var keepFactoryApp = false
         @Option(help: "Probability that an incoming message is lost.") var dropRate = 0.0
         @Option(help: "Probability per power-on of a power cut at a random flash operation.") var powerCutRate = 0.0
         @Flag(help: "Drop connections now and then; devices reconnect.") var flakyNetwork = false
@@ -30,14 +32,6 @@ extension SimulateCommand {
         @Flag(help: "Exit once every device has finished a job (SUCCEEDED or FAILED).") var exitAfterJob = false
         @Option(help: "Stop after this many seconds.") var seconds: Int = 86_400
         @OptionGroup var output: OutputOptions
-
-        struct DeviceSummary: Encodable {
-            let thing: String
-            let runningVersion: String
-            let phase: String
-            let boots: Int
-            let lastFailure: String?
-        }
 
         func validate() throws {
             guard (1...10_000).contains(count) else { throw ValidationError("--count must be 1…10000") }
@@ -60,7 +54,7 @@ extension SimulateCommand {
                     }
                     try SimulateCommand.create(
                         directory, thing: thing, factoryImage: factoryImage, credentials: credentials,
-                        signingCert: signingCert, antiRollback: antiRollback)
+                        signingCert: signingCert, antiRollback: antiRollback, keepFactoryApp: keepFactoryApp)
                 }
                 let device = try SimulateCommand.device(directory, server: server, log: { _ in })
                 device.faults = DeviceFaults(
@@ -95,17 +89,9 @@ extension SimulateCommand {
             await fleet.stopAll()
             for device in devices { try? DeviceDirectory(path: dir + "/" + device.credentials.thing).save(device.chip) }
             let summary = fleet.snapshot.map {
-                DeviceSummary(
-                    thing: $0.thing, runningVersion: $0.status.runningVersion, phase: $0.status.phase.rawValue,
-                    boots: $0.status.boots, lastFailure: $0.status.lastFailure ?? fleet.failures[$0.thing])
+                DeviceReport(thing: $0.thing, status: $0.status, failure: fleet.failures[$0.thing])
             }
-            try output.emit(summary) {
-                summary.map {
-                    "\($0.thing)  \($0.runningVersion)  \($0.phase)  \($0.boots) boots"
-                        + ($0.lastFailure.map { "  \($0)" } ?? "")
-                }
-                .joined(separator: "\n")
-            }
+            try output.emit(summary) { summary.map(\.line).joined(separator: "\n") }
         }
     }
 }

@@ -73,6 +73,53 @@ import Testing
         print("power cuts: \(points.count) cut points tried over \(total) flash operations of a 256 KiB update")
     }
 
+    @Test func aCutDuringTheEraseOfOlderImagesBootsTheNewImageAndTheNextBootFinishesTheErase() throws {
+        let file = try Fixtures.updateFile(Self.newVersion, secureVersion: 1, payload: 64 * 1024)
+        func rig(keepFactory: Bool) throws -> UpdateRig {
+            var rig = try UpdateRig(
+                chip: try OlderImageEraseTests.chip(antiRollback: true), file: file, behaviour: .passes)
+            rig.keepFactoryApp = keepFactory
+            return rig
+        }
+        func operations(keepFactory: Bool) throws -> Int {
+            var clean = try rig(keepFactory: keepFactory)
+            clean.chip.flash.arm(nil)
+            try Self.runToEnd(&clean)
+            _ = try clean.powerOn()
+            return clean.chip.flash.operationsSinceArming
+        }
+        // The erase is the last thing an update does: its operations are the difference between the two settings.
+        let total = try operations(keepFactory: false)
+        let eraseOperations = total - (try operations(keepFactory: true))
+        #expect(eraseOperations >= 50, "a 200 KiB factory app takes about 50 sector erases")
+        var boots = 0
+        for point in (total - eraseOperations + 1)...total {
+            // Every operation cut cleanly; every fourth also torn (a half-erased sector).
+            for torn in point % 4 == 0 ? [false, true] : [false] {
+                var cut = try rig(keepFactory: false)
+                cut.chip.flash.arm(PowerCutPlan(operation: point, torn: torn, seed: UInt64(point)))
+                var wasCut = false
+                while !wasCut && !cut.isFinished { wasCut = try cut.powerOn().cut }
+                #expect(wasCut, "the cut before operation \(point) happened")
+                // Every boot after the cut runs the confirmed image; the first one finishes the erase.
+                for _ in 0..<3 {
+                    let boot = try #require(try cut.powerOn().boot, "cut before operation \(point)")
+                    try Self.checkBoot(boot, rig: cut)
+                    #expect(boot.descriptor.version == Self.newVersion && boot.state == .valid)
+                    boots += 1
+                }
+                let running = try cut.chip.boot().partition
+                #expect(cut.status == "SUCCEEDED", "cut before operation \(point), torn \(torn)")
+                #expect(
+                    try cut.chip.slotReport(running: running).map(\.summary)
+                        == ["factory erased", "ota_0 1.1.0 valid (running)", "ota_1 erased"])
+            }
+        }
+        print(
+            "erase power cuts: \(eraseOperations) erase operations of \(total), each cut (every fourth also torn); "
+                + "\(boots) boots after the cuts, all into the new image")
+    }
+
     @Test func cutsDuringARollbackLeaveTheOldImageRunning() throws {
         let file = try Fixtures.updateFile(Self.newVersion, secureVersion: 1, payload: 64 * 1024)
         let total = try Self.cleanOperationCount(file, behaviour: .fails)

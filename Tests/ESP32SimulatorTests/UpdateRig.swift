@@ -27,6 +27,8 @@ struct UpdateRig {
     var statusDetails: String?
     var boots = 0
     var clock: UInt64 = 0
+    /// The device setting: keep the factory app when older images are erased.
+    var keepFactoryApp = false
     static let thing = "rig"
     static let jobs = "$aws/things/rig/jobs/"
 
@@ -61,7 +63,8 @@ struct UpdateRig {
         do { boot = try chip.boot() } catch is PowerCut { return (nil, true) }
         let tick = clock
         let port = try ESP32Port(
-            chip: chip, boot: boot, codeSigningKey: Fixtures.key.publicKey, clock: { tick })
+            chip: chip, boot: boot, codeSigningKey: Fixtures.key.publicKey, keepFactoryApp: keepFactoryApp,
+            clock: { tick })
         var agent = OTAAgent(thingName: Self.thing, platform: port, connection: QueuedConnection())
         var events = agent.start()
         var rounds = 0

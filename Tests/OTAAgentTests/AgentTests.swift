@@ -80,6 +80,23 @@ import Testing
         }
     }
 
+    @Test func anImageConfirmedOnAnEarlierBootReportsTheSUCCEEDEDThatThePowerCutLost() {
+        // The port confirmed 1.2.4 and was erasing the older images when the power went off: the job still says
+        // self-test; the image is VALID. The agent reports SUCCEEDED without a second self-test or a reset.
+        var agent = Self.agent(version: "1.2.4")
+        agent.platform.state = .valid
+        _ = agent.start()
+        let events = agent.handle(
+            topic: Self.jobs + "$next/get/accepted",
+            payload: Service.job(size: 10_000, statusDetails: #"{"self_test":"active","updatedBy":"0x01020003"}"#))
+        #expect(events == [.succeeded(jobID: "AFR_OTA-u1")])
+        #expect(
+            agent.connection.payloads(on: Self.jobs + "AFR_OTA-u1/update") == [
+                #"{"status":"SUCCEEDED","statusDetails":{"reason":"accepted  v1.2.4","updatedBy":"  v1.2.3"}}"#
+            ])
+        #expect(agent.platform.calls.isEmpty, "no state change, no reset")
+    }
+
     @Test func aFailedSelfTestRejectsAndResets() {
         var agent = Self.agent(version: "1.2.4")
         agent.platform.state = .pendingCommit

@@ -82,6 +82,18 @@ import Testing
             "simulate", "device", "--dir", device, "--server", bench.mqtt, "--seconds", "2",
         ])
         #expect(second.contains("Loaded app thermostat 1.1.0") && !second.contains("1.0.0"))
+
+        // --json reports the slots: 1.1.0 running and confirmed, the factory app 1.0.0 erased after it.
+        let report = try Workbench.ota([
+            "simulate", "device", "--dir", device, "--server", bench.mqtt, "--seconds", "2", "--json",
+        ])
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(report.utf8)) as? [String: Any])
+        #expect(json["runningVersion"] as? String == "1.1.0" && json["runningSlot"] as? String == "ota_0")
+        let slots = try #require(json["slots"] as? [[String: Any]])
+        #expect(slots.map { $0["name"] as? String } == ["factory", "ota_0", "ota_1"])
+        #expect(slots.map { $0["content"] as? String } == ["erased", "image", "erased"], "\(slots)")
+        #expect(slots[1]["version"] as? String == "1.1.0" && slots[1]["state"] as? String == "valid")
+        #expect(slots[1]["running"] as? Bool == true && slots[1]["bootable"] as? Bool == true)
     }
 
     @Test func aFleetWithPowerCutsAndAFlakyNetworkStillUpdates() throws {
@@ -102,6 +114,8 @@ import Testing
         let devices = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]])
         #expect(devices.count == 4)
         #expect(devices.allSatisfy { $0["runningVersion"] as? String == "1.1.0" }, "\(devices)")
+        let slots = devices.map { ($0["slots"] as? [[String: Any]] ?? []).compactMap { $0["content"] as? String } }
+        #expect(slots.allSatisfy { $0.sorted() == ["erased", "erased", "image"] }, "only 1.1.0 is left: \(slots)")
         let boots = devices.compactMap { $0["boots"] as? Int }.reduce(0, +)
         #expect(boots > 2 * 4, "power cuts forced extra boots (\(boots) boots for 4 devices)")
         let executions = try #require(

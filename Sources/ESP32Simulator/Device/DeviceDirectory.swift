@@ -12,11 +12,14 @@ public struct DeviceDirectory {
         public var thing: String
         public var flashSize: Int
         public var verificationKey: [UInt8]?
+        /// Keep the factory app when a confirmed update erases older images (absent in older directories: erase).
+        public var keepFactoryApp: Bool?
 
-        public init(thing: String, flashSize: Int, verificationKey: [UInt8]?) {
+        public init(thing: String, flashSize: Int, verificationKey: [UInt8]?, keepFactoryApp: Bool = false) {
             self.thing = thing
             self.flashSize = flashSize
             self.verificationKey = verificationKey
+            self.keepFactoryApp = keepFactoryApp
         }
     }
 

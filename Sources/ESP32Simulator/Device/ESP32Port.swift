@@ -7,8 +7,10 @@ import OTAWire
 // The agent's platform on the simulated ESP32, following the FreeRTOS ESP32 port (aws-ota-wire.md §6.3): the
 // receive file is the passive OTA slot; closeFile checks the ECDSA P-256 signature of the whole file with the
 // code-signing certificate and appends the secure boot v1 block; activate sets the boot partition and resets;
-// image states map to otadata. A power cut inside any flash operation powers the port off: every later call
-// fails and the device must be booted again.
+// image states map to otadata. Once the new image is confirmed (otadata VALID), every other app slot holding an
+// older image is erased (the factory app too unless the device keeps it as a recovery image), so that no forced
+// rollback is possible; a boot of a confirmed image finishes an erase a power cut stopped. A power cut inside any
+// flash operation powers the port off: every later call fails and the device must be booted again.
 
 public final class ESP32Port: OTAPlatform {
     public private(set) var chip: SimulatedChip
@@ -17,6 +19,9 @@ public final class ESP32Port: OTAPlatform {
     let store: AgentStore
     let codeSigningKey: P256.Signing.PublicKey
     let clock: () -> UInt64
+    /// Keep the factory app when older images are erased (a recovery image, at the price of a signed older
+    /// firmware that flash access can boot again).
+    let keepFactoryApp: Bool
     private var receiveSlot: Partition?
     private var receiveSize = 0
 
@@ -27,14 +32,20 @@ public final class ESP32Port: OTAPlatform {
 
     public init(
         chip: SimulatedChip, boot: BootOutcome, codeSigningKey: P256.Signing.PublicKey,
-        clock: @escaping () -> UInt64
+        keepFactoryApp: Bool = false, clock: @escaping () -> UInt64
     ) throws {
         self.chip = chip
         self.boot = boot
         operations = try chip.operations(after: boot)
         store = try AgentStore(flash: chip.flash, layout: operations.layout)
         self.codeSigningKey = codeSigningKey
+        self.keepFactoryApp = keepFactoryApp
         self.clock = clock
+        if (try? operations.runningState()) == .valid {
+            // A power cut may have stopped the erase that followed the confirmation: finish it. The slot a saved
+            // download is being written to holds no older image.
+            _ = flash({ try eraseOlderImages(skip: store.load() == nil ? nil : operations.nextUpdatePartition) })
+        }
     }
 
     public var runningVersion: AppVersion32 { AppVersion32(boot.descriptor.version) ?? AppVersion32(rawValue: 0) }
@@ -107,7 +118,11 @@ public final class ESP32Port: OTAPlatform {
                 try operations.markRunningValid(efuses: &efuses, secureVersion: Int(boot.descriptor.secureVersion))
             })
             chip.efuses = efuses
-            return ok ? .success : .commitFailed
+            guard ok else { return .commitFailed }
+            // Only now that VALID is durable: a cut before this point boots the old image, which must still exist.
+            // The commit stands whatever the erase does; the next boot finishes an erase that did not.
+            _ = flash({ try eraseOlderImages(skip: nil) })
+            return .success
         case .rejected where pending:
             return flash({ try operations.markRunningInvalid() }) ? .success : .badImageState
         default:
@@ -128,6 +143,11 @@ public final class ESP32Port: OTAPlatform {
     public func loadState() -> [UInt8]? { store.load() }
 
     public func saveState(_ bytes: [UInt8]) { _ = flash({ try store.save(bytes) }) }
+
+    private func eraseOlderImages(skip: Partition?) throws {
+        try operations.eraseOlderImages(
+            runningVersion: boot.descriptor.version, keepFactory: keepFactoryApp, skip: skip)
+    }
 
     /// Runs a flash operation; false when it failed, and a power cut powers the port off for good.
     private func flash(_ body: () throws -> Void) -> Bool {

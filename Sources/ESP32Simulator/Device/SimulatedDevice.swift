@@ -65,6 +65,8 @@ public struct DeviceStatus: Sendable {
     /// After the last reboot into a new image: how long, from connecting, the job took to arrive and start the
     /// self-test (the agent resets and rolls back when it takes 16 s).
     public var selfTestWait: Duration?
+    /// The app partitions as the chip holds them after the last boot or confirmation.
+    public var slots: [SlotReport] = []
 
     public init(
         boots: Int = 0, runningVersion: String = "", runningPartition: String = "", lastEvent: AgentEvent? = nil
@@ -130,6 +132,9 @@ public final class SimulatedDevice: @unchecked Sendable {
     public let host: String
     public let port: Int
     let codeSigningKey: P256.Signing.PublicKey
+    /// Keep the factory app as a recovery image when a confirmed update erases the older images (default: erase
+    /// it too, so that no signed older firmware stays on the chip).
+    public var keepFactoryApp = false
     let log: @Sendable (String) -> Void
     /// Called after every boot and every session with the chip as it is then (to save it).
     public var checkpoint: (SimulatedChip) -> Void = { _ in }
@@ -210,7 +215,9 @@ public final class SimulatedDevice: @unchecked Sendable {
         boot: BootOutcome, behaviour: FirmwareBehaviour, deadline: ContinuousClock.Instant,
         stop: (DeviceStatus) -> Bool
     ) async throws -> Bool {
-        let platform = try ESP32Port(chip: chip, boot: boot, codeSigningKey: codeSigningKey) { [started] in
+        let platform = try ESP32Port(
+            chip: chip, boot: boot, codeSigningKey: codeSigningKey, keepFactoryApp: keepFactoryApp
+        ) { [started] in
             let elapsed = ContinuousClock.now - started
             return UInt64(elapsed.components.seconds) * 1000
                 + UInt64(elapsed.components.attoseconds / 1_000_000_000_000_000)
@@ -234,6 +241,7 @@ public final class SimulatedDevice: @unchecked Sendable {
             ticker.cancel()
             continuation.finish()
         }
+        status.slots = (try? platform.chip.slotReport(running: boot.partition)) ?? []
         var agent = OTAAgent(thingName: credentials.thing, platform: platform, connection: DeviceConnection())
         var events = agent.start()
         let connected = ContinuousClock.now
@@ -264,10 +272,15 @@ public final class SimulatedDevice: @unchecked Sendable {
                 status.blocksTotal = progress.total
                 if progress.received == progress.total { status.phase = .verifying }
             }
-            while !events.isEmpty {
+            // What the agent decided after a power cut never happened: the chip was off.
+            while !events.isEmpty, platform.poweredOff == nil {
                 let event = events.removeFirst()
                 status.apply(event)
                 log("\(credentials.thing): \(event)")
+                if case .succeeded = event {
+                    status.slots = (try? platform.chip.slotReport(running: boot.partition)) ?? []
+                    log("\(credentials.thing): slots " + status.slots.map(\.summary).joined(separator: ", "))
+                }
                 if case .selfTestStarted = event {
                     status.selfTestWait = ContinuousClock.now - connected
                     switch behaviour {

@@ -118,6 +118,18 @@ public final class SimulatedFlash {
         }
     }
 
+    /// Whether every byte of the sector-aligned range reads 0xFF. Reading is not an operation: a power cut cannot
+    /// hit it, as on a chip, where an erase routine reads a sector before erasing it to spare the wear.
+    public func isErased(_ offset: Int, length: Int) throws -> Bool {
+        try check(offset, length)
+        guard offset % Self.sectorSize == 0, length % Self.sectorSize == 0 else {
+            throw FlashError.unalignedErase(offset: offset, length: length)
+        }
+        return sectors[offset / Self.sectorSize..<(offset + length) / Self.sectorSize].allSatisfy { content in
+            content.map { $0.allSatisfy { $0 == 0xFF } } ?? true
+        }
+    }
+
     /// Erases whole sectors, one operation each.
     public func erase(_ offset: Int, length: Int) throws {
         try check(offset, length)

@@ -32,6 +32,8 @@ struct DemoCommand: AsyncParsableCommand {
         let devices: Int
         let steps: [Step]
         let ok: Bool
+        /// Each device at the end: running version and slot, every app slot (erased, or its image and state).
+        let fleet: [DeviceReport]
     }
 
     func validate() throws {
@@ -50,7 +52,9 @@ struct DemoCommand: AsyncParsableCommand {
         } catch {
             steps.append(Step(name: "demo", expected: "runs", observed: "\(error)", ok: false, seconds: 0))
         }
-        let summary = Summary(devices: devices + 1, steps: steps, ok: steps.allSatisfy(\.ok))
+        let summary = Summary(
+            devices: devices + 1, steps: steps, ok: steps.allSatisfy(\.ok),
+            fleet: world.fleet.snapshot.map { DeviceReport(thing: $0.thing, status: $0.status) })
         try output.emit(summary) { Self.table(summary) }
         if keep {
             board.say(Self.keepInstructions(world))

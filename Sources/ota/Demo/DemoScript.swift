@@ -55,6 +55,19 @@ struct DemoScript {
                 "\(joined) SUCCEEDED, \(newcomer) runs \(world.fleet.status(of: newcomer)?.runningVersion ?? "?")",
                 joined == devices + 1 && world.fleet.status(of: newcomer)?.runningVersion == "1.1.0", since: start))
 
+        // Once 1.1.0 was confirmed, each device erased every older image (the factory app 1.0.0 included): a
+        // forced rollback finds nothing to boot.
+        start = clock.now
+        let onlyNew = world.fleet.snapshot.filter { entry in
+            let images = entry.status.slots.filter { $0.content != .erased }
+            return images.count == 1 && images[0].running && images[0].version == "1.1.0" && images[0].state == "valid"
+        }
+        let example = world.fleet.snapshot.first?.status.slots.map(\.summary).joined(separator: ", ") ?? "no slots"
+        steps.append(
+            step(
+                "older firmware erased", "every device keeps only 1.1.0 (factory 1.0.0 erased)",
+                "\(onlyNew.count) of \(devices + 1): \(example)", onlyNew.count == devices + 1, since: start))
+
         // 1.2.0 fails its self-test: devices roll back, the abort threshold stops the rollout.
         start = clock.now
         // A rate below the fleet size, so that the abort visibly stops devices from ever getting 1.2.0.
