@@ -50,6 +50,8 @@ final class MQTTBroker: @unchecked Sendable {
     private var exactSubscribers: [String: Set<String>] = [:]
     private var wildcardSubscribers: [String: Set<String>] = [:]
     private var retained: [String: PublishPacket] = [:]
+    /// CONNECTs that took a session over from a live connection (a reconnect over a half-open link, or a clone).
+    private var takeovers = 0
     let maximumQueuedMessages: Int
     let logger: Logger
 
@@ -82,22 +84,33 @@ final class MQTTBroker: @unchecked Sendable {
             }
             session.queue.removeAll()
             sessions[clientID] = session
+            if previous?.connection != nil { takeovers += 1 }
             return (previous != nil && !cleanSession, previous?.connection, resend)
         }
     }
 
-    /// Detaches `connection` if it is still the session's; a clean session is then forgotten.
-    func detach(clientID: String, connection: any MQTTConnectionEndpoint) {
+    /// Detaches `connection` if it is still the session's (false after a takeover: the session is another
+    /// connection's now); a clean session is then forgotten.
+    @discardableResult
+    func detach(clientID: String, connection: any MQTTConnectionEndpoint) -> Bool {
         lock.withLock {
-            guard let session = sessions[clientID], session.connection === connection else { return }
+            guard let session = sessions[clientID], session.connection === connection else { return false }
             if session.persistent {
                 sessions[clientID]?.connection = nil
             } else {
                 removeSubscriptions(of: clientID)
                 sessions[clientID] = nil
             }
+            return true
         }
     }
+
+    /// The subscription filters of a client's session (empty when it has none).
+    func subscriptions(of clientID: String) -> Set<String> {
+        lock.withLock { Set(sessions[clientID]?.subscriptions.keys.map { $0 } ?? []) }
+    }
+
+    var takeoverCount: Int { lock.withLock { takeovers } }
 
     var connectedCount: Int { lock.withLock { sessions.values.filter { $0.connection != nil }.count } }
 

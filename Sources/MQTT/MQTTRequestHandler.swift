@@ -23,6 +23,13 @@ public struct MQTTSessionContext: Sendable {
     public func disconnect(reason: String) {
         endpoint.close(reason: reason)
     }
+
+    /// Whether both contexts stand for the same connection. A client id outlives its connections (a device that
+    /// reconnects takes its session over), so whatever a handler keeps per session must be released only by the
+    /// connection that made it.
+    public func isSameConnection(as other: MQTTSessionContext) -> Bool {
+        endpoint === other.endpoint
+    }
 }
 
 public protocol MQTTRequestHandler: Sendable {
@@ -31,11 +38,12 @@ public protocol MQTTRequestHandler: Sendable {
     func handle(_ publish: PublishPacket, from session: MQTTSessionContext) -> Bool
     /// A session finished CONNECT; `sessionPresent` as in the CONNACK.
     func sessionConnected(_ session: MQTTSessionContext)
-    /// A session's connection closed.
-    func sessionDisconnected(clientID: String)
+    /// A session's connection closed. After a takeover a newer connection of the same client id may already be
+    /// connected: compare with `isSameConnection(as:)` before releasing anything kept by client id.
+    func sessionDisconnected(_ session: MQTTSessionContext)
 }
 
 extension MQTTRequestHandler {
     public func sessionConnected(_ session: MQTTSessionContext) {}
-    public func sessionDisconnected(clientID: String) {}
+    public func sessionDisconnected(_ session: MQTTSessionContext) {}
 }

@@ -173,6 +173,12 @@ public final class MQTTServer: Sendable {
 
     public var connectedClientCount: Int { core.broker.connectedCount }
 
+    /// CONNECTs that took a session over from a connection that was still open.
+    public var takeoverCount: Int { core.broker.takeoverCount }
+
+    /// The filters a client's session is subscribed to (empty once a clean session ended).
+    public func subscriptionFilters(of clientID: String) -> Set<String> { core.broker.subscriptions(of: clientID) }
+
     public func stop() async {
         let bound = channels.withLockedValue { channels in
             defer { channels.removeAll() }

@@ -8,18 +8,12 @@ final class MQTTServerConnection: ChannelInboundHandler, MQTTConnectionEndpoint,
     typealias InboundIn = MQTTPacket
     typealias OutboundOut = MQTTPacket
 
-    private enum State {
-        case awaitingConnect
-        case connected(clientID: String)
-        case closed
-    }
-
     private let server: MQTTServerCore
     private let channel: Channel
     private let requiresCertificate: Bool
     private var logger: Logger
     // Touched only on the channel's event loop.
-    private var state = State.awaitingConnect
+    private var lifecycle = ConnectionLifecycle()
     private var will: Will?
     private var identity: ClientIdentity?
     private var session: MQTTSessionContext?
@@ -63,16 +57,13 @@ final class MQTTServerConnection: ChannelInboundHandler, MQTTConnectionEndpoint,
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let packet = unwrapInboundIn(data)
-        switch state {
-        case .awaitingConnect:
+        if lifecycle.awaitsConnect {
             guard case .connect(let connect) = packet else {
                 return refuse(context, "\(packet.name) before CONNECT (§3.1.0-1)")
             }
             handleConnect(connect, context: context)
-        case .connected(let clientID):
+        } else if let clientID = lifecycle.clientID {
             handle(packet, clientID: clientID, context: context)
-        case .closed:
-            return
         }
     }
 
@@ -117,8 +108,9 @@ final class MQTTServerConnection: ChannelInboundHandler, MQTTConnectionEndpoint,
         case .pingreq:
             context.write(wrapOutboundOut(.pingresp), promise: nil)
         case .disconnect:
-            will = nil  // §3.14.4: a DISCONNECT discards the will
-            state = .closed
+            // §3.14.4: the will is discarded; the session is detached when the channel is inactive, as for any end.
+            will = nil
+            lifecycle.receivedDisconnect()
             context.close(promise: nil)
         case .connack, .suback, .unsuback, .pingresp:
             refuse(context, "\(packet.name) is sent by servers only")
@@ -153,7 +145,7 @@ final class MQTTServerConnection: ChannelInboundHandler, MQTTConnectionEndpoint,
         }
         will = connect.will
         logger[metadataKey: "client"] = "\(clientID)"
-        state = .connected(clientID: clientID)
+        lifecycle.accepted(clientID: clientID)
         if connect.keepAlive > 0 {
             // §3.1.2.10: close after one and a half keep-alive periods without a packet.
             let timeout = TimeAmount.milliseconds(Int64(connect.keepAlive) * 1500)
@@ -209,16 +201,18 @@ final class MQTTServerConnection: ChannelInboundHandler, MQTTConnectionEndpoint,
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if case .connected(let clientID) = state {
-            if let will {
+        if let ending = lifecycle.channelClosed() {
+            if ending.publishWill, let will {
                 logger.info("connection lost; publishing will", metadata: ["topic": "\(will.topic)"])
                 server.broker.route(
                     PublishPacket(topic: will.topic, payload: will.payload, qos: will.qos, retain: will.retain))
             }
-            server.broker.detach(clientID: clientID, connection: self)
-            server.requestHandler?.sessionDisconnected(clientID: clientID)
+            // After a takeover the session belongs to the new connection: neither the broker nor the request
+            // handler may detach it on behalf of this one.
+            let owned = server.broker.detach(clientID: ending.clientID, connection: self)
+            if let session { server.requestHandler?.sessionDisconnected(session) }
+            logger.debug("disconnected", metadata: ["ownedSession": "\(owned)", "will": "\(ending.publishWill)"])
         }
-        state = .closed
         context.fireChannelInactive()
     }
 
@@ -231,7 +225,7 @@ final class MQTTServerConnection: ChannelInboundHandler, MQTTConnectionEndpoint,
     /// Answers CONNECT with a refusal code, then closes (§3.2.2.3).
     private func reject(_ context: ChannelHandlerContext, _ code: ConnectReturnCode, _ reason: String) {
         logger.warning("connection refused", metadata: ["code": "\(code)", "reason": "\(reason)"])
-        state = .closed
+        lifecycle.refused()
         context.writeAndFlush(wrapOutboundOut(.connack(sessionPresent: false, returnCode: code))).whenComplete { _ in
             context.close(promise: nil)
         }
@@ -240,14 +234,12 @@ final class MQTTServerConnection: ChannelInboundHandler, MQTTConnectionEndpoint,
     /// Closes without a word, as §4.8 asks for protocol violations. A connected session stays `.connected` until
     /// channelInactive, which publishes its will: a violation is an abnormal end.
     private func refuse(_ context: ChannelHandlerContext, _ reason: String) {
-        switch state {
-        case .closed: break
-        case .awaitingConnect:
-            logger.warning("closing connection", metadata: ["reason": "\(reason)"])
-            state = .closed
-        case .connected:
+        switch lifecycle.state {
+        case .closed, .disconnecting: break
+        case .awaitingConnect, .connected:
             logger.warning("closing connection", metadata: ["reason": "\(reason)"])
         }
+        lifecycle.refused()
         context.close(promise: nil)
     }
 

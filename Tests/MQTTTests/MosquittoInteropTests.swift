@@ -63,6 +63,33 @@ import Testing
         #expect(anonymous.status != 0)
     }
 
+    /// mosquitto_sub -C 1 sends DISCONNECT after its one message: the session must end at once, its subscription
+    /// with it, and the same client id connecting again is a new session, not a takeover.
+    @Test func aClientThatSaysGoodbyeEndsItsSession() async throws {
+        let broker = try await TestBroker()
+        defer { Task { await broker.stop() } }
+        let topic = "$aws/things/polite/notify"
+        let arguments =
+            Self.tlsArguments(broker.pki, try broker.pki.device("polite"), port: broker.port) + [
+                "-i", "polite", "-t", topic, "-C", "1",
+            ]
+        for round in 1...2 {
+            let subscriber = try BackgroundProcess("mosquitto_sub", arguments)
+            #expect(
+                await eventually { broker.server.subscriptionFilters(of: "polite") == [topic] },
+                "mosquitto_sub did not subscribe: \(subscriber.text)")
+            #expect(broker.server.connectedClientCount == 1)
+            broker.server.deliver(toClientID: "polite", topic: topic, payload: Array("bye \(round)".utf8))
+            #expect(subscriber.waitForExit(within: 5), "mosquitto_sub got: \(subscriber.text)")
+            #expect(subscriber.text.contains("bye \(round)"))
+            #expect(
+                await eventually(within: 1) { broker.server.connectedClientCount == 0 },
+                "the session outlived a clean DISCONNECT")
+            #expect(broker.server.subscriptionFilters(of: "polite").isEmpty)
+        }
+        #expect(broker.server.takeoverCount == 0, "a reconnect after a goodbye is no takeover")
+    }
+
     @Test func mosquittoWillAndPersistentSessionAgainstOurServer() async throws {
         let broker = try await TestBroker(authorizer: AllowAllAuthorizer())
         defer { Task { await broker.stop() } }

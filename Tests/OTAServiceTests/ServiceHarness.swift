@@ -72,7 +72,12 @@ final class ServiceHarness: Sendable {
     /// The same device connecting again (after a reboot or a dropped link), with the same credentials.
     func reconnect(_ device: ScriptedDevice) async throws -> ScriptedDevice {
         await device.close()
-        return try await ScriptedDevice(
+        return try await reconnectWithoutClosing(device)
+    }
+
+    /// A second connection of `device`'s thing while the first is still open (it takes the session over).
+    func reconnectWithoutClosing(_ device: ScriptedDevice) async throws -> ScriptedDevice {
+        try await ScriptedDevice(
             thing: device.thing, port: port, certificatePEM: device.certificatePEM, keyPEM: device.keyPEM,
             caPath: server.pki.caCertificatePath)
     }

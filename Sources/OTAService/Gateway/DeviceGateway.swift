@@ -19,6 +19,8 @@ public final class DeviceGateway: MQTTRequestHandler {
     /// has 16 s to get its job and confirm the self-test, while thousands of other devices may be downloading.
     typealias InboxItem = (request: DeviceRequest, publish: PublishPacket, session: MQTTSessionContext)
     struct Inboxes {
+        /// The connection they belong to: only its end may remove them.
+        let session: MQTTSessionContext
         let jobs: AsyncStream<InboxItem>.Continuation
         let streams: AsyncStream<InboxItem>.Continuation
 
@@ -58,7 +60,10 @@ public final class DeviceGateway: MQTTRequestHandler {
         let jobs = AsyncStream<InboxItem>.makeStream(bufferingPolicy: .bufferingNewest(256))
         let streams = AsyncStream<InboxItem>.makeStream(bufferingPolicy: .bufferingNewest(256))
         let previous = inboxes.withLock { inboxes in
-            defer { inboxes[session.clientID] = Inboxes(jobs: jobs.continuation, streams: streams.continuation) }
+            defer {
+                inboxes[session.clientID] = Inboxes(
+                    session: session, jobs: jobs.continuation, streams: streams.continuation)
+            }
             return inboxes[session.clientID]
         }
         previous?.finish()
@@ -87,8 +92,16 @@ public final class DeviceGateway: MQTTRequestHandler {
         }
     }
 
-    public func sessionDisconnected(clientID: String) {
-        inboxes.withLock { $0.removeValue(forKey: clientID) }?.finish()
+    public func sessionDisconnected(_ session: MQTTSessionContext) {
+        // A device that reconnected over a half-open link has a new session already; the old socket's close must
+        // not take the new session's inboxes (its requests would go unanswered while PINGREQ still works).
+        let ended = inboxes.withLock { inboxes -> Inboxes? in
+            guard let current = inboxes[session.clientID], current.session.isSameConnection(as: session) else {
+                return nil
+            }
+            return inboxes.removeValue(forKey: session.clientID)
+        }
+        ended?.finish()
     }
 
     // MARK: Requests
