@@ -58,6 +58,12 @@ public enum Names {
         (1...128).contains(name.utf8.count) && name.utf8.allSatisfy { isWordByte($0) || $0 == 0x2E || $0 == 0x3A }
     }
 
+    /// Paths and labels the job document carries to the device (`filepath`, `certfile`): 1–1024 bytes, no control
+    /// characters (a NUL would end the string in the device's C code, a newline would break its logs).
+    public static func isDevicePath(_ path: String) -> Bool {
+        (1...1024).contains(path.utf8.count) && path.utf8.allSatisfy { $0 >= 0x20 && $0 != 0x7F }
+    }
+
     private static func isWordByte(_ byte: UInt8) -> Bool {
         (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || byte == 0x5F
             || byte == 0x2D

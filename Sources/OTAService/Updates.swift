@@ -55,6 +55,10 @@ public struct Updates: Sendable {
     public func createSigningProfile(
         name: String, certificatePEM: String, keyPath: String?, certificatePathOnDevice: String?
     ) async throws -> SigningProfileRecord {
+        if let certificatePathOnDevice, !Names.isDevicePath(certificatePathOnDevice) {
+            throw OTAServiceError.invalidRequest(
+                "certificatePathOnDevice must be 1–1024 bytes without control characters")
+        }
         _ = try SigningProfile(
             name: name, certificatePEM: certificatePEM, key: keyPath.map { KeyReference.file(path: $0) })
         if let keyPath {
@@ -99,7 +103,7 @@ public struct Updates: Sendable {
             streamName: streamID,
             files: [
                 OTAFileEntry(
-                    filePath: request.fileName ?? "/", fileSize: UInt32(file.size), fileID: 0,
+                    filePath: request.fileName ?? file.name, fileSize: UInt32(file.size), fileID: 0,
                     certFile: profileRecord.certificatePathOnDevice, signature: signature,
                     fileType: fileType == 0 ? nil : UInt32(fileType))
             ])
@@ -112,7 +116,7 @@ public struct Updates: Sendable {
             rollout: request.rollout ?? RolloutConfig(), abortCriteria: request.abortCriteria ?? [],
             inProgressTimeoutMinutes: request.inProgressTimeoutMinutes, createdAt: time)
         let update = OTAUpdate(
-            id: request.id, fileID: file.id, fileType: fileType, fileName: request.fileName ?? "/",
+            id: request.id, fileID: file.id, fileType: fileType, fileName: request.fileName ?? file.name,
             signingProfile: profileRecord.name, signature: signature, jobID: jobID, createdAt: time)
         let stream = StreamRecord(
             id: streamID, files: [StreamFile(fileID: 0, storedFileID: file.id, size: file.size)], createdAt: time)

@@ -82,6 +82,12 @@ struct FilesCommand: AsyncParsableCommand {
         @Option(help: "PEM code-signing certificate devices verify with.") var certificate: String?
         @Option(help: "Path of the private key on the service's machine, for sign-it-for-me (mode 0600).")
         var keyPath: String?
+        @Option(
+            help: ArgumentHelp(
+                "The code-signing certificate's path or label on the device: the job document's certfile.",
+                discussion: "AWS: certificatePathOnDevice. Default \"Code Verify Key\", the PKCS#11 label the ESP32 "
+                    + "port of the FreeRTOS agent reads; the POSIX port reads a file at this path."))
+        var certificatePathOnDevice: String?
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var output: OutputOptions
 
@@ -90,6 +96,7 @@ struct FilesCommand: AsyncParsableCommand {
             if generateKey { body["generateKey"] = true }
             if let certificate { body["certificatePEM"] = String(decoding: try Files.read(certificate), as: UTF8.self) }
             if let keyPath { body["keyPath"] = keyPath }
+            if let certificatePathOnDevice { body["certificatePathOnDevice"] = certificatePathOnDevice }
             let profile: SigningProfileView = try await connection.withClient {
                 try await $0.send(.POST, "/signing-profiles", json: body)
             }

@@ -46,6 +46,12 @@ struct UpdatesCommand: AsyncParsableCommand {
         @Option(help: "Base64 DER signature made by you; the service verifies it against the profile.")
         var signature: String?
         @Option(help: "File type (0 firmware; others are data files: no reboot).") var fileType: Int?
+        @Option(
+            help: ArgumentHelp(
+                "Where the device stores the file: the job document's filepath (AWS: fileName).",
+                discussion: "Default: the uploaded file's name. The FreeRTOS POSIX port writes the image to this "
+                    + "path; the ESP32 port writes the passive OTA slot and ignores it."))
+        var filePath: String?
         @Option(help: "Description.") var description: String?
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var output: OutputOptions
@@ -67,6 +73,7 @@ struct UpdatesCommand: AsyncParsableCommand {
             if let timeoutMinutes { body["inProgressTimeoutMinutes"] = timeoutMinutes }
             if let signature { body["signature"] = signature }
             if let fileType { body["fileType"] = fileType }
+            if let filePath { body["fileName"] = filePath }
             if let description { body["description"] = description }
             let update: UpdateView = try await connection.withClient {
                 try await $0.send(.POST, "/updates", json: body)

@@ -54,11 +54,38 @@ import Testing
         let later = try #require(try service.json(["jobs", "show", "AFR_OTA-cli1"]) as? [String: Any])
         #expect((later["progress"] as? [String: Any])?["queued"] as? Int == 2)
 
+        // The job document says where the device keeps the file and the certificate: by default the uploaded
+        // file's name and the ESP32 port's label; --file-path and --certificate-path-on-device set them.
+        let defaults = try Self.jobDocument(service, "AFR_OTA-cli1")
+        #expect(defaults.contains(#""filepath":"fw-2.0.0.bin""#) && defaults.contains(#""certfile":"Code Verify Key""#))
+        try service.cli([
+            "files", "create-profile", "posix", "--generate-key", "--certificate-path-on-device", "/etc/ota/signer.pem",
+        ])
+        try service.cli([
+            "updates", "create", "cli2", "--file", path, "--profile", "posix", "--thing", "dev-1", "--file-path",
+            "/var/ota/fw-2.0.0.bin",
+        ])
+        let chosen = try Self.jobDocument(service, "AFR_OTA-cli2")
+        #expect(
+            chosen.contains(#""filepath":"/var/ota/fw-2.0.0.bin""#)
+                && chosen.contains(#""certfile":"/etc/ota/signer.pem""#), "\(chosen)")
+        let nul = try OTACLI.run(
+            [
+                "updates", "create", "cli3", "--file", path, "--profile", "posix", "--thing", "dev-1", "--file-path",
+                "fw\u{1}.bin", "--data-dir", service.dataDir, "--server", "https://localhost:\(service.apiPort)",
+            ])
+        #expect(nul.status != 0 && nul.stderr.contains("without control characters"), "\(nul.stderr)")
+
         let text = try service.cli(["updates", "show", "cli1"])
         #expect(text.contains("queued 2"))
         try service.cli(["updates", "cancel", "cli1"])
         let canceled = try #require(try service.json(["jobs", "show", "AFR_OTA-cli1"]) as? [String: Any])
         #expect((canceled["job"] as? [String: Any])?["status"] as? String == "CANCELED")
+    }
+
+    static func jobDocument(_ service: ServiceProcess, _ jobID: String) throws -> String {
+        let view = try #require(try service.json(["jobs", "show", jobID]) as? [String: Any])
+        return try #require((view["job"] as? [String: Any])?["document"] as? String)
     }
 
     @Test func errorsAreReadableAndExitNonZero() async throws {

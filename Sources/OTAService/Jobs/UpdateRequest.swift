@@ -7,7 +7,8 @@ public struct CreateUpdateRequest: Sendable, Codable, Equatable {
     public var description: String?
     /// The stored file's id (sha256 hex).
     public var fileID: String
-    /// What the job document's `filepath` says; "/" by default.
+    /// What the job document's `filepath` says (AWS: `fileName`): where the device stores the file. The FreeRTOS
+    /// POSIX port writes the image there; the ESP32 port ignores it. Default: the uploaded file's name.
     public var fileName: String?
     /// 0 = firmware; other values are data files (no reboot, no self-test).
     public var fileType: Int?
@@ -51,8 +52,8 @@ public struct CreateUpdateRequest: Sendable, Codable, Equatable {
             throw .invalidRequest("update id '\(id)' must be 1–56 of a-z A-Z 0-9 _ - (the job id is AFR_OTA-<id>)")
         }
         if let fileType, !(0...255).contains(fileType) { throw .invalidRequest("fileType must be 0–255") }
-        if let fileName, fileName.isEmpty || fileName.utf8.count > 1024 {
-            throw .invalidRequest("fileName must be 1–1024 bytes")
+        if let fileName, !Names.isDevicePath(fileName) {
+            throw .invalidRequest("fileName must be 1–1024 bytes without control characters")
         }
         guard !(things ?? []).isEmpty || !(groups ?? []).isEmpty else {
             throw .invalidRequest("an update needs at least one target thing or group")
