@@ -99,10 +99,17 @@ final class MQTTServerConnection: ChannelInboundHandler, MQTTConnectionEndpoint,
                     codes.append(.failure)
                 }
             }
+            logger.debug(
+                "subscribe",
+                metadata: [
+                    "filters": "\(subscriptions.map(\.filter).joined(separator: " "))",
+                    "granted": "\(codes.map { "\($0)" }.joined(separator: " "))",
+                ])
             let retained = broker.subscribe(clientID: clientID, accepted)
             context.write(wrapOutboundOut(.suback(packetID: id, returnCodes: codes)), promise: nil)
             for packet in retained { context.write(wrapOutboundOut(packet), promise: nil) }
         case .unsubscribe(let id, let filters):
+            logger.debug("unsubscribe", metadata: ["filters": "\(filters.joined(separator: " "))"])
             broker.unsubscribe(clientID: clientID, filters)
             context.write(wrapOutboundOut(.unsuback(packetID: id)), promise: nil)
         case .pingreq:
@@ -162,7 +169,12 @@ final class MQTTServerConnection: ChannelInboundHandler, MQTTConnectionEndpoint,
         context.flush()
         let session = MQTTSessionContext(clientID: clientID, identity: identity, endpoint: self)
         self.session = session
-        logger.debug("connected", metadata: ["clean": "\(connect.cleanSession)", "keepAlive": "\(connect.keepAlive)"])
+        logger.info(
+            "connected",
+            metadata: [
+                "clean": "\(connect.cleanSession)", "keepAlive": "\(connect.keepAlive)",
+                "takeover": "\(replaced != nil)",
+            ])
         server.requestHandler?.sessionConnected(session)
     }
 
@@ -211,7 +223,9 @@ final class MQTTServerConnection: ChannelInboundHandler, MQTTConnectionEndpoint,
             // handler may detach it on behalf of this one.
             let owned = server.broker.detach(clientID: ending.clientID, connection: self)
             if let session { server.requestHandler?.sessionDisconnected(session) }
-            logger.debug("disconnected", metadata: ["ownedSession": "\(owned)", "will": "\(ending.publishWill)"])
+            logger.info(
+                ending.publishWill ? "connection lost" : "disconnected",
+                metadata: ["sessionTakenOver": "\(!owned)"])
         }
         context.fireChannelInactive()
     }

@@ -24,7 +24,13 @@ struct ServeCommand: AsyncParsableCommand {
             "Host name or address devices use to reach the service, for the server certificate (first start; repeatable)."
     )
     var serverNames: [String] = []
-    @Flag(help: "Log every device request (debug level).") var verbose = false
+    @Flag(
+        help: ArgumentHelp(
+            "Log what each device does: subscriptions, every Jobs request and its answer, stream requests and the "
+                + "blocks sent, rejections with their reason.",
+            discussion: "Without it: connections, rejections and one line per job execution state change. Every "
+                + "device line carries thing=<name> or client=<name>: follow one device with grep."))
+    var verbose = false
 
     func run() async throws {
         LoggingSystem.bootstrap { label in

@@ -8,23 +8,28 @@ final class ServiceProcess: @unchecked Sendable {
     let dataDir: String
     let mqttPort: Int
     let apiPort: Int
+    /// Further `ota serve` options (`--verbose`).
+    let options: [String]
     private(set) var process: BackgroundProcess
 
-    init() throws {
+    init(options: [String] = []) throws {
         directory = try TemporaryDirectory("ota-serve")
         dataDir = directory.path("data")
         mqttPort = try freeLoopbackPort()
         apiPort = try freeLoopbackPort()
-        process = try Self.launch(dataDir: dataDir, mqttPort: mqttPort, apiPort: apiPort)
+        self.options = options
+        process = try Self.launch(dataDir: dataDir, mqttPort: mqttPort, apiPort: apiPort, options: options)
     }
 
-    private static func launch(dataDir: String, mqttPort: Int, apiPort: Int) throws -> BackgroundProcess {
+    private static func launch(dataDir: String, mqttPort: Int, apiPort: Int, options: [String]) throws
+        -> BackgroundProcess
+    {
         let process = try BackgroundProcess(
             try OTACLI.executable,
             [
                 "serve", "--data-dir", dataDir, "--host", "127.0.0.1", "--mqtt-port", "\(mqttPort)", "--api-port",
                 "\(apiPort)",
-            ])
+            ] + options)
         let deadline = Date().addingTimeInterval(20)
         while !process.text.contains("SwiftOTA service running") {
             guard process.isRunning, Date() < deadline else {
@@ -40,7 +45,7 @@ final class ServiceProcess: @unchecked Sendable {
 
     /// Starts the service again on the same data directory and ports.
     func restart() throws {
-        process = try Self.launch(dataDir: dataDir, mqttPort: mqttPort, apiPort: apiPort)
+        process = try Self.launch(dataDir: dataDir, mqttPort: mqttPort, apiPort: apiPort, options: options)
     }
 
     /// `ota <arguments> --server … --data-dir …`, requiring success.

@@ -11,8 +11,8 @@ import Testing
         var work: TemporaryDirectory { service.directory }
         var mqtt: String { "127.0.0.1:\(service.mqttPort)" }
 
-        init() throws {
-            service = try ServiceProcess()
+        init(serveOptions: [String] = []) throws {
+            service = try ServiceProcess(options: serveOptions)
             let work = service.directory
             try Self.ota(["keys", "generate", "-o", work.path("signer.key")])
             try Self.ota([
@@ -76,6 +76,12 @@ import Testing
         #expect(first.contains("succeeded(jobID: \"AFR_OTA-u1\")"))
         let executions = try #require(try bench.service.json(["jobs", "executions", "AFR_OTA-u1"]) as? [[String: Any]])
         #expect(executions.first?["status"] as? String == "SUCCEEDED")
+        // Without --verbose the service logs one line per execution state change, and no device traffic.
+        let log = bench.service.process.text
+        for transition in ["new → QUEUED", "QUEUED → IN_PROGRESS", "IN_PROGRESS → SUCCEEDED"] {
+            #expect(log.contains("execution AFR_OTA-u1 #1 \(transition)"), "\(transition) in:\n\(log)")
+        }
+        #expect(!log.contains("stream request answered") && !log.contains("jobs request accepted"))
 
         // Power cycle: the saved flash boots the confirmed image.
         let second = try Workbench.ota([
@@ -94,6 +100,26 @@ import Testing
         #expect(slots.map { $0["content"] as? String } == ["erased", "image", "erased"], "\(slots)")
         #expect(slots[1]["version"] as? String == "1.1.0" && slots[1]["state"] as? String == "valid")
         #expect(slots[1]["running"] as? Bool == true && slots[1]["bootable"] as? Bool == true)
+    }
+
+    /// `ota serve --verbose`: an operator follows one device with grep.
+    @Test func theVerboseServiceLogLetsAnOperatorFollowOneDevice() throws {
+        let bench = try Workbench(serveOptions: ["--verbose"])
+        defer { bench.service.stop() }
+        try bench.provision(["traced", "other"], update: "v1")
+        try Workbench.ota(
+            ["simulate", "device", "--dir", bench.work.path("traced"), "--server", bench.mqtt, "--thing", "traced"]
+                + bench.firstRun + ["--exit-after-job", "--seconds", "60"])
+        let lines = bench.service.process.text.split(separator: "\n").filter { $0.contains("traced") }
+        func has(_ words: String...) -> Bool { lines.contains { line in words.allSatisfy { line.contains($0) } } }
+        #expect(has("connected", "clean=true"))
+        #expect(has("subscribe", "$aws/things/traced/jobs/notify-next"))
+        #expect(has("jobs request accepted", "$next/get"))
+        #expect(has("jobs request accepted", #""status":"IN_PROGRESS""#, "self_test"))
+        #expect(has("stream request answered", "firstBlock=0", "bitmapBytes=", "sent="))
+        #expect(has("execution AFR_OTA-v1 #1 IN_PROGRESS → SUCCEEDED", "thing=traced", "accepted"))
+        #expect(has("disconnected"))
+        #expect(!lines.contains { $0.contains("thing=other") }, "grep for one thing shows only that thing")
     }
 
     @Test func aFleetWithPowerCutsAndAFlakyNetworkStillUpdates() throws {

@@ -135,12 +135,21 @@ public final class DeviceGateway: MQTTRequestHandler {
             token = try jobsClientToken(in: body)
             let payload = try await jobsResponse(request, body: body, thing: thing, token: token, time: time)
             session.deliver(topic: ThingTopics.response(to: publish.topic, accepted: true), payload: payload)
+            logger.debug(
+                "jobs request accepted",
+                metadata: [
+                    "thing": "\(thing)", "topic": "\(publish.topic)", "body": "\(Self.excerpt(publish.payload))",
+                    "answer": "\(Self.excerpt(payload))",
+                ])
         } catch {
             let (code, message, state) = Self.jobsError(error)
             if code == .internalError { logger.error("jobs request failed", metadata: ["error": "\(error)"]) }
             logger.debug(
                 "jobs request rejected",
-                metadata: ["thing": "\(thing)", "code": "\(code.rawValue)", "why": "\(message)"])
+                metadata: [
+                    "thing": "\(thing)", "topic": "\(publish.topic)", "body": "\(Self.excerpt(publish.payload))",
+                    "code": "\(code.rawValue)", "why": "\(message)",
+                ])
             session.deliver(
                 topic: ThingTopics.response(to: publish.topic, accepted: false),
                 payload: jobsRejection(
@@ -200,6 +209,13 @@ public final class DeviceGateway: MQTTRequestHandler {
         }
     }
 
+    /// A device message as a log shows it: UTF-8 text up to 240 bytes (CBOR and other binary as a byte count).
+    static func excerpt(_ payload: [UInt8]) -> String {
+        guard payload.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) else { return "\(payload.count) bytes (binary)" }
+        let text = String(decoding: payload.prefix(240), as: UTF8.self)
+        return payload.count > 240 ? text + "… (\(payload.count) bytes)" : text
+    }
+
     private static func summary(_ execution: JobExecution) -> JSONValue {
         var object = JSONObject([
             JSONMember("jobId", .string(execution.jobID)), JSONMember("queuedAt", .number(String(execution.queuedAt))),
@@ -237,6 +253,16 @@ public final class DeviceGateway: MQTTRequestHandler {
             let request =
                 format == .cbor ? try StreamRequest.decodeCBOR(payload) : try StreamRequest.decodeJSON(payload)
             let blocks = try await streams.blocks(thing: topics.thingName, streamID: streamID, request: request)
+            logger.debug(
+                "stream request answered",
+                metadata: [
+                    "thing": "\(topics.thingName)", "stream": "\(streamID)", "file": "\(request.fileID)",
+                    "blockSize": "\(request.blockSize)", "firstBlock": "\(request.blockOffset)",
+                    "blocksAsked": "\(request.numberOfBlocks.map { "\($0)" } ?? "1")",
+                    "bitmapBytes": "\(request.bitmap?.count ?? 0)",
+                    "sent":
+                        "\(blocks.count) [\(blocks.first.map { "\($0.index)" } ?? "-")…\(blocks.last.map { "\($0.index)" } ?? "-")]",
+                ])
             let topic = topics.streamData(streamID, format: format)
             let payloads = blocks.map { block in
                 format == .cbor

@@ -17,29 +17,29 @@ extension JobEngine {
     @discardableResult
     public func tick() async throws -> TickReport {
         let time = now()
-        let (report, changes) = try await store.write { writer -> (TickReport, [NextChange]) in
+        let (report, nextChanges) = try await write { writer, changes -> (TickReport, [NextChange]) in
             var report = TickReport()
-            var changes: [NextChange] = []
+            var nextChanges: [NextChange] = []
             let overdue = try writer.timedOutExecutions(at: time)
             let (_, timeoutChanges) = try Self.trackingNext(of: Set(overdue.map(\.thingName)), in: writer) {
                 for execution in overdue {
                     let next = ExecutionTransitions.applyServiceMove(execution, to: .timedOut, now: time)
-                    if try writer.replace(next, expectedVersion: execution.versionNumber) { report.timedOut += 1 }
+                    if try changes.replace(next, was: execution, in: writer) { report.timedOut += 1 }
                 }
             }
-            changes += timeoutChanges
+            nextChanges += timeoutChanges
             for job in try writer.activeJobs() {
-                changes += try Self.advance(job, at: time, in: writer, report: &report)
+                nextChanges += try Self.advance(job, at: time, in: writer, changes: changes, report: &report)
             }
-            return (report, changes)
+            return (report, nextChanges)
         }
-        await deliver(changes)
+        await deliver(nextChanges)
         return report
     }
 
-    private static func advance(_ job: Job, at time: Int64, in writer: any StoreWriter, report: inout TickReport)
-        throws -> [NextChange]
-    {
+    private static func advance(
+        _ job: Job, at time: Int64, in writer: any StoreWriter, changes: ExecutionChanges, report: inout TickReport
+    ) throws -> [NextChange] {
         let executions = try writer.executions(jobID: job.id)
         var counts = JobCounts()
         counts.notified = executions.count
@@ -52,20 +52,20 @@ extension JobEngine {
             let reason =
                 "abort: \(criterion.failureType.rawValue) reached \(criterion.thresholdPercentage)% "
                 + "of \(counts.executed) executed things"
-            return try cancel(job, force: false, reason: reason, at: time, in: writer)
+            return try cancel(job, force: false, reason: reason, at: time, in: writer, changes: changes)
         }
-        var changes: [NextChange] = []
+        var nextChanges: [NextChange] = []
         let allowance = RolloutPolicy.allowance(job.rollout, counts: counts)
         if allowance > 0 {
             let things = try writer.pendingTargets(jobID: job.id, limit: allowance)
             let (_, released) = try trackingNext(of: Set(things), in: writer) {
                 for thing in things {
-                    try queueExecution(of: job.id, for: thing, at: time, in: writer)
+                    try queueExecution(of: job.id, for: thing, at: time, in: writer, changes: changes)
                     try writer.removePendingTarget(jobID: job.id, thing: thing)
                 }
             }
             report.released += things.count
-            changes += released
+            nextChanges += released
         }
         if job.selection == .snapshot, try writer.pendingTargetCount(jobID: job.id) == 0,
             try writer.executions(jobID: job.id).allSatisfy({ $0.status.isTerminal })
@@ -76,32 +76,33 @@ extension JobEngine {
             try writer.save(completed)
             report.completed.append(job.id)
         }
-        return changes
+        return nextChanges
     }
 
     /// A new QUEUED execution, numbered after the thing's previous ones for this job.
     @discardableResult
-    static func queueExecution(of jobID: String, for thing: String, at time: Int64, in writer: any StoreWriter) throws
-        -> JobExecution
-    {
+    static func queueExecution(
+        of jobID: String, for thing: String, at time: Int64, in writer: any StoreWriter, changes: ExecutionChanges
+    ) throws -> JobExecution {
         let number = (try writer.execution(jobID: jobID, thing: thing)?.executionNumber ?? 0) + 1
-        return try writer.insert(
+        return try changes.insert(
             JobExecution(
                 jobID: jobID, thingName: thing, executionNumber: number, status: .queued, statusDetails: nil,
-                queuedAt: time, startedAt: nil, lastUpdatedAt: time, versionNumber: 1, timeoutAt: nil, sequence: 0))
+                queuedAt: time, startedAt: nil, lastUpdatedAt: time, versionNumber: 1, timeoutAt: nil, sequence: 0),
+            in: writer)
     }
 
     /// Cancels a job: QUEUED executions become CANCELED (IN_PROGRESS ones too when forced), unreleased targets
     /// are dropped, and the job keeps the reason.
-    static func cancel(_ job: Job, force: Bool, reason: String, at time: Int64, in writer: any StoreWriter) throws
-        -> [NextChange]
-    {
+    static func cancel(
+        _ job: Job, force: Bool, reason: String, at time: Int64, in writer: any StoreWriter, changes: ExecutionChanges
+    ) throws -> [NextChange] {
         let executions = try writer.executions(jobID: job.id)
-        let (_, changes) = try trackingNext(of: Set(executions.map(\.thingName)), in: writer) {
+        let (_, nextChanges) = try trackingNext(of: Set(executions.map(\.thingName)), in: writer) {
             for execution in executions
             where ExecutionTransitions.serviceMayMove(from: execution.status, to: .canceled, force: force) {
                 let next = ExecutionTransitions.applyServiceMove(execution, to: .canceled, now: time)
-                _ = try writer.replace(next, expectedVersion: execution.versionNumber)
+                _ = try changes.replace(next, was: execution, in: writer)
             }
             try writer.removeAllPendingTargets(jobID: job.id)
             var canceled = job
@@ -110,20 +111,20 @@ extension JobEngine {
             canceled.completedAt = time
             try writer.save(canceled)
         }
-        return changes
+        return nextChanges
     }
 
     /// Cancels a job on the user's request.
     public func cancel(jobID: String, force: Bool, reason: String = "canceled by the user") async throws {
         let time = now()
-        let changes = try await store.write { writer -> [NextChange] in
+        let nextChanges = try await write { writer, changes -> [NextChange] in
             guard let job = try writer.job(id: jobID) else { throw OTAServiceError.notFound("job \(jobID)") }
             guard job.status == .inProgress || force else {
                 throw OTAServiceError.conflict("job \(jobID) is already \(job.status.rawValue)")
             }
-            return try Self.cancel(job, force: force, reason: reason, at: time, in: writer)
+            return try Self.cancel(job, force: force, reason: reason, at: time, in: writer, changes: changes)
         }
-        await deliver(changes)
+        await deliver(nextChanges)
     }
 
     /// A thing's group membership changed (added or removed statically, attributes changed, new thing): continuous
@@ -132,8 +133,8 @@ extension JobEngine {
     public func membershipChanged(thing: String, before: Set<String>, after: Set<String>) async throws {
         guard before != after else { return }
         let time = now()
-        let changes = try await store.write { writer -> [NextChange] in
-            let (_, changes) = try Self.trackingNext(of: [thing], in: writer) {
+        let nextChanges = try await write { writer, changes -> [NextChange] in
+            let (_, nextChanges) = try Self.trackingNext(of: [thing], in: writer) {
                 for job in try writer.activeJobs() where job.selection == .continuous {
                     let groups = Set(job.targets.compactMap { if case .group(let name) = $0 { name } else { nil } })
                     let direct = job.targets.contains(.thing(thing))
@@ -142,18 +143,18 @@ extension JobEngine {
                     let current = try writer.execution(jobID: job.id, thing: thing)
                     if isTarget && !wasTarget && (current == nil || current!.status.isTerminal) {
                         try writer.removePendingTarget(jobID: job.id, thing: thing)
-                        try Self.queueExecution(of: job.id, for: thing, at: time, in: writer)
+                        try Self.queueExecution(of: job.id, for: thing, at: time, in: writer, changes: changes)
                     } else if wasTarget && !isTarget {
                         try writer.removePendingTarget(jobID: job.id, thing: thing)
                         if let current, ExecutionTransitions.serviceMayMove(from: current.status, to: .removed) {
                             let removed = ExecutionTransitions.applyServiceMove(current, to: .removed, now: time)
-                            _ = try writer.replace(removed, expectedVersion: current.versionNumber)
+                            _ = try changes.replace(removed, was: current, in: writer)
                         }
                     }
                 }
             }
-            return changes
+            return nextChanges
         }
-        await deliver(changes)
+        await deliver(nextChanges)
     }
 }

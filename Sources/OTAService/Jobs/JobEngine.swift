@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import OTAWire
 import Synchronization
 
@@ -12,13 +13,28 @@ public typealias NotifyNextSink = @Sendable (_ thing: String, _ payload: [UInt8]
 public final class JobEngine: Sendable {
     let store: any OTAStore
     let now: @Sendable () -> Int64
+    let logger: Logger
     private let sink = Mutex<NotifyNextSink?>(nil)
     private let documents = Mutex<[String: JSONValue]>([:])
     private let inProgressTimeouts = Mutex<[String: Int?]>([:])
 
-    public init(store: any OTAStore, now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }) {
+    public init(
+        store: any OTAStore, now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
+        logger: Logger = Logger(label: "swiftota.jobs")
+    ) {
         self.store = store
         self.now = now
+        self.logger = logger
+    }
+
+    /// Runs `body` in one write transaction with a change recorder; logs the changes once it committed.
+    func write<T: Sendable>(_ body: @Sendable (any StoreWriter, ExecutionChanges) throws -> T) async throws -> T {
+        let (result, changes) = try await store.write { writer in
+            let changes = ExecutionChanges()
+            return (try body(writer, changes), UncheckedChanges(changes))
+        }
+        changes.value.log(to: logger)
+        return result
     }
 
     public func setNotifyNextSink(_ sink: @escaping NotifyNextSink) {
@@ -59,14 +75,14 @@ public final class JobEngine: Sendable {
         -> JobExecutionMessage?
     {
         let time = now()
-        let started = try await store.write { writer -> JobExecution? in
+        let started = try await write { writer, changes -> JobExecution? in
             guard let next = try Self.next(for: thing, in: writer) else { return nil }
             guard next.status == .queued else { return next }
             let job = try writer.job(id: next.jobID)
             let moved = ExecutionTransitions.applyDeviceUpdate(
                 next, status: .inProgress, statusDetails: statusDetails, now: time,
                 inProgressTimeoutMinutes: job?.inProgressTimeoutMinutes, stepTimeoutMinutes: stepTimeoutMinutes)
-            guard try writer.replace(moved, expectedVersion: next.versionNumber) else {
+            guard try changes.replace(moved, was: next, in: writer) else {
                 throw JobsRequestError(.internalError, "the execution changed concurrently")
             }
             return moved
@@ -85,17 +101,17 @@ public final class JobEngine: Sendable {
     /// UpdateJobExecution from a device.
     public func update(thing: String, jobID: String, request: UpdateJobExecutionRequest) async throws -> UpdateOutcome {
         let time = now()
-        let (updated, changes) = try await store.write { writer -> (JobExecution, [NextChange]) in
+        let (updated, nextChanges) = try await write { writer, changes -> (JobExecution, [NextChange]) in
             guard let current = try writer.execution(jobID: jobID, thing: thing),
                 request.executionNumber == nil || request.executionNumber == current.executionNumber
             else { throw JobsRequestError(.resourceNotFound, "no execution of job \(jobID) for thing \(thing)") }
-            let apply = { try self.apply(request, to: current, at: time, in: writer) }
+            let apply = { try self.apply(request, to: current, at: time, in: writer, changes: changes) }
             // Which execution is a thing's next depends only on statuses (IN_PROGRESS first, then QUEUED): a
             // progress report, which keeps its status, skips the before/after lookups.
             guard current.status != request.status else { return (try apply(), []) }
             return try Self.trackingNext(of: [thing], in: writer, apply)
         }
-        await deliver(changes)
+        await deliver(nextChanges)
         return UpdateOutcome(
             execution: try await message(updated, includeDocument: request.includeJobDocument),
             includeState: request.includeJobExecutionState, includeDocument: request.includeJobDocument)
@@ -103,7 +119,8 @@ public final class JobEngine: Sendable {
 
     /// A device's update of `current`, checked (expected version, allowed transition) and stored.
     private func apply(
-        _ request: UpdateJobExecutionRequest, to current: JobExecution, at time: Int64, in writer: any StoreWriter
+        _ request: UpdateJobExecutionRequest, to current: JobExecution, at time: Int64, in writer: any StoreWriter,
+        changes: ExecutionChanges
     ) throws -> JobExecution {
         if let expected = request.expectedVersion, expected != current.versionNumber {
             throw JobsUpdateRejection(
@@ -122,7 +139,7 @@ public final class JobEngine: Sendable {
             current, status: request.status, statusDetails: request.statusDetails, now: time,
             inProgressTimeoutMinutes: try inProgressTimeout(of: current.jobID, in: writer),
             stepTimeoutMinutes: request.status == .inProgress ? request.stepTimeoutInMinutes : nil)
-        guard try writer.replace(next, expectedVersion: current.versionNumber) else {
+        guard try changes.replace(next, was: current, in: writer) else {
             throw JobsRequestError(.internalError, "the execution changed concurrently")
         }
         return next
@@ -212,4 +229,10 @@ extension Optional {
         guard let value = self else { return nil }
         return try await transform(value)
     }
+}
+
+/// Carries a transaction's recorder out of the store's write closure; nothing else touches it by then.
+struct UncheckedChanges: @unchecked Sendable {
+    let value: ExecutionChanges
+    init(_ value: ExecutionChanges) { self.value = value }
 }
