@@ -159,7 +159,7 @@ public final class MQTTClient: Sendable {
                 connack.resume(throwing: MQTTClientError.connectionLost)
                 return
             }
-            channel.writeAndFlush(NIOAny(MQTTPacket.connect(configuration.connect)), promise: nil)
+            channel.writeAndFlush(MQTTPacket.connect(configuration.connect), promise: nil)
         }
         state.withLockedValue { $0.reconnectAttempt = 0 }
         startKeepAlive(on: channel)
@@ -193,7 +193,7 @@ public final class MQTTClient: Sendable {
             }
             var copy = message
             copy.packetID = nil
-            try await channel.writeAndFlush(NIOAny(MQTTPacket.publish(copy)))
+            try await channel.writeAndFlush(MQTTPacket.publish(copy))
             return
         }
         _ = try await request(remember: true) { id in
@@ -214,7 +214,7 @@ public final class MQTTClient: Sendable {
             return state.channel
         }
         guard let channel, channel.isActive else { return }
-        try? await channel.writeAndFlush(NIOAny(MQTTPacket.disconnect))
+        try? await channel.writeAndFlush(MQTTPacket.disconnect)
         try? await channel.close()
     }
 
@@ -271,7 +271,7 @@ public final class MQTTClient: Sendable {
         guard let channel = state.withLockedValue({ $0.channel }) else { return }
         for var message in resend {
             message.duplicate = true
-            channel.write(NIOAny(MQTTPacket.publish(message)), promise: nil)
+            channel.write(MQTTPacket.publish(message), promise: nil)
         }
         channel.flush()
         if !sessionPresent && !subscriptions.isEmpty {
@@ -293,7 +293,7 @@ public final class MQTTClient: Sendable {
                 if !remember || configuration.reconnect == nil { fail(packet, with: MQTTClientError.notConnected) }
                 return
             }
-            channel.writeAndFlush(NIOAny(packet), promise: nil)
+            channel.writeAndFlush(packet, promise: nil)
         }
     }
 
@@ -319,7 +319,7 @@ public final class MQTTClient: Sendable {
         let interval = TimeAmount.milliseconds(seconds * 750)
         let task = channel.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { task in
             guard channel.isActive else { return task.cancel() }
-            channel.writeAndFlush(NIOAny(MQTTPacket.pingreq), promise: nil)
+            channel.writeAndFlush(MQTTPacket.pingreq, promise: nil)
         }
         channel.closeFuture.whenComplete { _ in task.cancel() }
     }
@@ -345,17 +345,17 @@ public final class MQTTClient: Sendable {
                 continuation.yield(message)
             case .atLeastOnce:
                 continuation.yield(message)
-                channel.writeAndFlush(NIOAny(MQTTPacket.puback(packetID: message.packetID!)), promise: nil)
+                channel.writeAndFlush(MQTTPacket.puback(packetID: message.packetID!), promise: nil)
             case .exactlyOnce:
                 let first = state.withLockedValue { $0.receivedQoS2.insert(message.packetID!).inserted }
                 if first { continuation.yield(message) }
-                channel.writeAndFlush(NIOAny(MQTTPacket.pubrec(packetID: message.packetID!)), promise: nil)
+                channel.writeAndFlush(MQTTPacket.pubrec(packetID: message.packetID!), promise: nil)
             }
         case .pubrel(let id):
             _ = state.withLockedValue { $0.receivedQoS2.remove(id) }
-            channel.writeAndFlush(NIOAny(MQTTPacket.pubcomp(packetID: id)), promise: nil)
+            channel.writeAndFlush(MQTTPacket.pubcomp(packetID: id), promise: nil)
         case .pubrec(let id):
-            channel.writeAndFlush(NIOAny(MQTTPacket.pubrel(packetID: id)), promise: nil)
+            channel.writeAndFlush(MQTTPacket.pubrel(packetID: id), promise: nil)
         case .puback(let id), .pubcomp(let id), .suback(let id, _), .unsuback(let id):
             let waiter = state.withLockedValue { state in
                 state.unacknowledged[id] = nil

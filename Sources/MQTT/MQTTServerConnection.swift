@@ -34,7 +34,7 @@ final class MQTTServerConnection: ChannelInboundHandler, MQTTConnectionEndpoint,
         guard !packets.isEmpty else { return }
         channel.eventLoop.execute { [self] in
             guard channel.isActive else { return }
-            for packet in packets { channel.write(NIOAny(packet), promise: nil) }
+            for packet in packets { channel.write(packet, promise: nil) }
             // One flush for everything queued on this loop meanwhile: fewer TLS records and syscalls under load.
             if !flushScheduled {
                 flushScheduled = true
@@ -240,8 +240,9 @@ final class MQTTServerConnection: ChannelInboundHandler, MQTTConnectionEndpoint,
     private func reject(_ context: ChannelHandlerContext, _ code: ConnectReturnCode, _ reason: String) {
         logger.warning("connection refused", metadata: ["code": "\(code)", "reason": "\(reason)"])
         lifecycle.refused()
+        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
         context.writeAndFlush(wrapOutboundOut(.connack(sessionPresent: false, returnCode: code))).whenComplete { _ in
-            context.close(promise: nil)
+            bound.value.close(promise: nil)
         }
     }
 

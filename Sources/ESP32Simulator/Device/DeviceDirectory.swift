@@ -43,7 +43,9 @@ public struct DeviceDirectory {
         try JSONEncoder().encode(manifest).write(to: URL(fileURLWithPath: manifestPath), options: .atomic)
         try Data(credentials.certificatePEM.utf8).write(to: URL(fileURLWithPath: certificatePath), options: .atomic)
         try Data(credentials.caPEM.utf8).write(to: URL(fileURLWithPath: caPath), options: .atomic)
-        FileManager.default.createFile(atPath: keyPath, contents: nil, attributes: [.posixPermissions: 0o600])
+        // The key file is made 0600 before the key goes into it.
+        guard FileManager.default.createFile(atPath: keyPath, contents: nil, attributes: [.posixPermissions: 0o600])
+        else { throw DeviceDirectoryError.cannotWrite(keyPath) }
         try Data(credentials.privateKeyPEM.utf8).write(to: URL(fileURLWithPath: keyPath))
     }
 
@@ -73,9 +75,11 @@ public struct DeviceDirectory {
 
 public enum DeviceDirectoryError: Error, CustomStringConvertible {
     case corrupt(String)
+    case cannotWrite(String)
     public var description: String {
         switch self {
         case .corrupt(let why): return "the device directory is damaged: \(why)"
+        case .cannotWrite(let path): return "cannot create \(path): is the directory writable?"
         }
     }
 }

@@ -12,14 +12,21 @@ struct ConnectionOptions: ParsableArguments {
     @Option(help: "The service's management API.")
     var server = ProcessInfo.processInfo.environment["OTA_SERVER"] ?? "https://localhost:8443"
 
-    @Option(help: "Data directory of a local `ota serve`: its admin-token and pki/ca.pem are used.")
-    var dataDir: String? = ProcessInfo.processInfo.environment["OTA_DATA_DIR"]
+    @Option(
+        name: .customLong("data-dir"),
+        help: "Data directory of a local `ota serve`: its admin-token and pki/ca.pem are used (or OTA_DATA_DIR).")
+    var dataDirOption: String?
 
-    @Option(help: "File holding the admin token (mode 0600).")
-    var tokenFile: String? = ProcessInfo.processInfo.environment["OTA_TOKEN_FILE"]
+    @Option(name: .customLong("token-file"), help: "File holding the admin token, mode 0600 (or OTA_TOKEN_FILE).")
+    var tokenFileOption: String?
 
-    @Option(help: "PEM CA certificate to trust for the server.")
-    var ca: String? = ProcessInfo.processInfo.environment["OTA_CA"]
+    @Option(name: .customLong("ca"), help: "PEM CA certificate to trust for the server (or OTA_CA).")
+    var caOption: String?
+
+    // An option left out falls back to its environment variable.
+    var dataDir: String? { dataDirOption ?? ProcessInfo.processInfo.environment["OTA_DATA_DIR"] }
+    var tokenFile: String? { tokenFileOption ?? ProcessInfo.processInfo.environment["OTA_TOKEN_FILE"] }
+    var ca: String? { caOption ?? ProcessInfo.processInfo.environment["OTA_CA"] }
 
     /// Opens a client, runs `body`, and always shuts the client down.
     func withClient<T>(_ body: (APIClient) async throws -> T) async throws -> T {
