@@ -38,7 +38,6 @@ let package = Package(
             name: "MQTT",
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
@@ -72,16 +71,36 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
+        // `ota demo`'s world and script. No ArgumentParser: the commands stay in `ota`.
+        .target(
+            name: "OTADemo",
+            dependencies: [
+                "ESP32Formats", "CodeSigning", "OTAService", "ESP32Simulator",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // `ota bench`'s machinery: load generators, baselines, the benchmarks and their figures. No ArgumentParser.
+        .target(
+            name: "OTABench",
+            dependencies: [
+                "OTAWire", "ESP32Formats", "MQTT", "CodeSigning", "OTAService", "ESP32Simulator", "OTADemo",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "ota",
             dependencies: [
-                "OTAWire", "OTAAgent", "ESP32Formats", "MQTT", "CodeSigning", "OTAService", "ESP32Simulator",
+                "OTAWire", "OTAAgent", "ESP32Formats", "CodeSigning", "OTAService", "ESP32Simulator", "OTADemo",
+                "OTABench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

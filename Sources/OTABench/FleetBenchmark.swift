@@ -1,0 +1,280 @@
+import ESP32Formats
+import ESP32Simulator
+import Foundation
+import MQTT
+import NIOSSL
+import OTADemo
+import OTAService
+
+/// `ota bench fleet`: one full update of N simulated devices against `ota serve` running as a child process.
+///
+/// The service runs in its own process, so its peak memory (VmHWM) is its own; the devices run in this process and
+/// share the machine's cores with it. End-to-end time covers download over MQTT/TLS, signature check, secure boot
+/// block, reboot, self-test and SUCCEEDED. Raw TLS bulk moves the same bytes over min(N, 1000) loopback connections
+/// in this process.
+public struct FleetBenchmark: Sendable {
+    /// Simulated devices, at least 1.
+    public var devices: Int
+    /// Update image size in bytes, 64 KiB … 1400 KiB (the bench slots are 1.5 MiB).
+    public var imageSize: Int
+    /// Rollout rate: at most this many devices (1–1000) start per minute; nil: all at once.
+    public var maxPerMinute: Int?
+    /// The management API of the `ota serve` the bench starts: `ota` passes its own API client, so the bench drives
+    /// the service as the CLI does.
+    public var api: any BenchManagementAPI
+
+    public init(devices: Int, imageSize: Int, maxPerMinute: Int?, api: any BenchManagementAPI) {
+        self.devices = devices
+        self.imageSize = imageSize
+        self.maxPerMinute = maxPerMinute
+        self.api = api
+    }
+
+    /// Two 1.5 MiB OTA slots and no factory: room for a 1 MiB image and its secure boot block.
+    static let table = PartitionTable(partitions: [
+        Partition(name: "nvs", type: .data, subtype: PartitionDataSubtype.nvs, offset: 0x9000, size: 0x4000),
+        Partition(name: "otadata", type: .data, subtype: PartitionDataSubtype.ota, offset: 0xD000, size: 0x2000),
+        Partition(name: "phy_init", type: .data, subtype: PartitionDataSubtype.phy, offset: 0xF000, size: 0x1000),
+        Partition(name: "ota_0", type: .app, subtype: 0x10, offset: 0x10000, size: 0x180000),
+        Partition(name: "ota_1", type: .app, subtype: 0x11, offset: 0x190000, size: 0x180000),
+    ])
+
+    public struct Result: Encodable {
+        let build: String
+        let devices: Int
+        let maxPerMinute: Int?
+        let imageBytes: Int
+        let succeeded: Int
+        /// Executions that did not succeed, grouped by status and details.
+        let notSucceeded: [String]
+        let endToEndSeconds: Double
+        let perDeviceSecondsP50: Double
+        let perDeviceSecondsP90: Double
+        let perDeviceSecondsP99: Double
+        /// From reconnecting after the reboot to the job starting the self-test (the agent gives up at 16 s).
+        let selfTestWaitSecondsP50: Double
+        let selfTestWaitSecondsP99: Double
+        let selfTestWaitSecondsMax: Double
+        let goodputMiBPerSecond: Double
+        let rawTLSMiBPerSecond: Double
+        let ratio: Double
+        let serviceCPUSeconds: Double
+        let devicesCPUSeconds: Double
+        /// The service's CPU time per MiB delivered, and raw TLS's (sender and receiver together) per MiB moved.
+        let serviceCPUMillisecondsPerMiB: Double
+        let rawTLSCPUMillisecondsPerMiB: Double
+        let servicePeakMiB: Double
+        let devicesProcessPeakMiB: Double
+    }
+
+    /// Prepares the data directory in this process, starts `ota serve` on it as a child (this executable), and updates
+    /// the fleet through the service's management API.
+    public func run() async throws -> Result {
+        let directory = try Timing.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (mqttPort, apiPort) = (try freePort(), try freePort())
+
+        // The data directory is prepared in this process (things, certificates, group, profile, file); then the
+        // service proper starts on it as a child.
+        let world = try await DemoWorld(dataDirectory: directory.path, apiPort: nil)
+        try await world.createSigningProfile()
+        // The baseline first, while this process holds nothing else: the same bytes over raw TLS on loopback.
+        progress("baseline: raw TLS bulk over \(min(devices, 1000)) connections")
+        let rawCPUBefore = try processCPUSeconds()
+        let raw = try await rawTLSBaseline(world.server.pki, bytes: imageSize * devices)
+        let rawCPU = try processCPUSeconds() - rawCPUBefore
+        let factory = try world.firmware("1.0.0", signed: true, payloadSize: 20_000)
+        progress("provisioning \(devices) devices")
+        var fleet: [SimulatedDevice] = []
+        for index in 1...devices {
+            fleet.append(
+                try await world.makeDevice(
+                    String(format: "dev-%05d", index), factory: factory, table: Self.table, port: mqttPort))
+            if index % 1000 == 0 { progress("  \(index) provisioned") }
+        }
+        let image = try world.firmware("1.1.0", signed: false, payloadSize: imageSize - 600)
+        let file = try await world.server.updates.upload(image, name: "bench-1.1.0.bin", kind: .app)
+        await world.server.stop()
+
+        let service = try BenchProcess(
+            path: selfExecutable(),
+            arguments: [
+                "serve", "--data-dir", directory.path, "--host", "127.0.0.1", "--mqtt-port", "\(mqttPort)",
+                "--api-port", "\(apiPort)",
+            ])
+        defer { service.kill() }
+        try await BenchDevice.waitUntil(timeout: .seconds(60), polling: .milliseconds(50)) {
+            canConnect(apiPort) && canConnect(mqttPort)
+        }
+        progress("ota serve is up (pid \(service.processIdentifier)); connecting \(devices) devices")
+        for device in fleet { world.fleet.launch(device) }
+        fleet = []
+        try await BenchDevice.waitUntil(timeout: .seconds(600), polling: .milliseconds(100)) {
+            let states = world.fleet.snapshot
+            return states.count == devices && states.allSatisfy { $0.status.phase == .idle }
+        }
+
+        let connection = APIConnection(
+            api: api, server: "https://127.0.0.1:\(apiPort)", dataDirectory: directory.path)
+        progress("updating \(devices) devices to 1.1.0 (\(image.count) bytes each)")
+        let (serviceCPUBefore, devicesCPUBefore) = (try service.cpuSeconds(), try processCPUSeconds())
+        let start = ContinuousClock.now
+        var update: [String: Any] = [
+            "id": "bench", "fileID": file.id, "signingProfile": "demo", "groups": [DemoWorld.group],
+        ]
+        if let maxPerMinute { update["rollout"] = ["maximumPerMinute": maxPerMinute] }
+        try await connection.withClient { api in try await api.post("/updates", json: update) }
+        try await waitForOutcomes(world.fleet, from: start)
+        try await waitUntilRecorded(connection)
+        let end = ContinuousClock.now
+        let servicePeak = try service.peakResidentBytes()
+        let serviceCPU = try service.cpuSeconds() - serviceCPUBefore
+        let devicesCPU = try processCPUSeconds() - devicesCPUBefore
+        let (succeeded, reasons) = try await outcomes(connection)
+        let times = world.fleet.successTimes.values.map { Timing.milliseconds($0 - start) / 1000 }.sorted()
+        let selfTestWaits = world.fleet.snapshot.compactMap { $0.status.selfTestWait }
+            .map { Timing.milliseconds($0) / 1000 }.sorted()
+        await world.fleet.stopAll()
+        service.kill()
+
+        let seconds = Timing.milliseconds(end - start) / 1000
+        let goodput = Double(succeeded * image.count) / seconds
+        return Result(
+            build: Timing.buildConfiguration, devices: devices, maxPerMinute: maxPerMinute, imageBytes: image.count,
+            succeeded: succeeded, notSucceeded: reasons,
+            endToEndSeconds: seconds, perDeviceSecondsP50: percentile(times, 0.5),
+            perDeviceSecondsP90: percentile(times, 0.9), perDeviceSecondsP99: percentile(times, 0.99),
+            selfTestWaitSecondsP50: percentile(selfTestWaits, 0.5),
+            selfTestWaitSecondsP99: percentile(selfTestWaits, 0.99),
+            selfTestWaitSecondsMax: selfTestWaits.last ?? 0, goodputMiBPerSecond: goodput / 1_048_576,
+            rawTLSMiBPerSecond: raw / 1_048_576, ratio: goodput / raw, serviceCPUSeconds: serviceCPU,
+            devicesCPUSeconds: devicesCPU,
+            serviceCPUMillisecondsPerMiB: serviceCPU * 1000 / max(Double(succeeded * image.count) / 1_048_576, 1e-9),
+            rawTLSCPUMillisecondsPerMiB: rawCPU * 1000 / (Double(imageSize * devices) / 1_048_576),
+            servicePeakMiB: Double(servicePeak) / 1_048_576,
+            devicesProcessPeakMiB: Double(try processMemory("VmHWM")) / 1_048_576)
+    }
+
+    /// Waits until every device has succeeded, failed or stopped with an error (or 30 minutes), printing progress
+    /// every few seconds.
+    private func waitForOutcomes(_ fleet: SimulatedFleet, from start: ContinuousClock.Instant) async throws {
+        var lastReport = start
+        while ContinuousClock.now < start + .seconds(1800) {
+            let done = fleet.successTimes.count
+            let failed = fleet.snapshot.filter { $0.status.phase == .failed }.count
+            if done + failed + fleet.failures.count >= devices { return }
+            if ContinuousClock.now - lastReport > .seconds(5) {
+                progress("  \(done)/\(devices) succeeded" + (failed > 0 ? ", \(failed) failed" : ""))
+                lastReport = .now
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    /// The update is done when the service has recorded every device's final report; a device that never sent
+    /// one (it stopped with an error) leaves its execution open, so this gives up after a minute.
+    private func waitUntilRecorded(_ connection: APIConnection) async throws {
+        let deadline = ContinuousClock.now + .seconds(60)
+        try await connection.withClient { api in
+            while ContinuousClock.now < deadline {
+                let p = (try await api.get("/jobs/AFR_OTA-bench", as: JobView.self)).progress
+                if p.succeeded + p.failed + p.rejected + p.timedOut + p.canceled + p.removed >= devices { return }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+    }
+
+    /// SUCCEEDED executions as the service recorded them, and the others grouped by status and the device's
+    /// reason, most common first.
+    private func outcomes(_ connection: APIConnection) async throws -> (succeeded: Int, others: [String]) {
+        let executions: [JobExecution] = try await connection.withClient {
+            try await $0.get("/jobs/AFR_OTA-bench/executions", as: [JobExecution].self)
+        }
+        let others = Dictionary(grouping: executions.filter { $0.status != .succeeded }) {
+            "\($0.status.rawValue) \($0.statusDetails ?? "")"
+        }.sorted { $0.value.count > $1.value.count }.map { "\($0.value.count) × \($0.key)" }
+        return (executions.count { $0.status == .succeeded }, others)
+    }
+
+    /// The `p` quantile of sorted `values` (0 when empty).
+    private func percentile(_ values: [Double], _ p: Double) -> Double {
+        values.isEmpty ? 0 : values[min(values.count - 1, Int(Double(values.count) * p))]
+    }
+
+    /// Raw TLS bulk throughput (bytes/s) moving `bytes` over min(devices, 1000) loopback connections.
+    private func rawTLSBaseline(_ pki: ServicePKI, bytes: Int) async throws -> Double {
+        let issued = try pki.issueDevice("bench-raw")
+        let clientContext = try NIOSSLContext(
+            configuration: MQTTClientConfiguration.mutualTLS(
+                certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(issued.certificatePEM.utf8)),
+                privateKey: try NIOSSLPrivateKey(bytes: Array(issued.privateKeyPEM.utf8), format: .pem),
+                trustedServerCAs: try NIOSSLCertificate.fromPEMFile(pki.caCertificatePath)))
+        let connections = min(devices, 1000)
+        return try await RawTLSBulk.throughput(
+            serverContext: try JobsBenchmark.serverContext(pki),
+            clientContexts: Array(repeating: clientContext, count: connections),
+            bytesPerConnection: bytes / connections)
+    }
+
+    public static func render(_ r: Result) -> String {
+        func f(_ value: Double) -> String { String(format: "%.2f", value) }
+        let rows: [(String, String)] = [
+            ("succeeded", "\(r.succeeded)/\(r.devices)" + r.notSucceeded.map { "\n    " + $0 }.joined()),
+            ("end to end", "\(f(r.endToEndSeconds)) s"),
+            (
+                "per device p50 / p90 / p99",
+                "\(f(r.perDeviceSecondsP50)) / \(f(r.perDeviceSecondsP90)) / \(f(r.perDeviceSecondsP99)) s"
+            ),
+            (
+                "job after reboot p50 / p99 / max",
+                "\(f(r.selfTestWaitSecondsP50)) / \(f(r.selfTestWaitSecondsP99)) / \(f(r.selfTestWaitSecondsMax)) s "
+                    + "(self-test limit 16 s)"
+            ),
+            ("goodput", "\(f(r.goodputMiBPerSecond)) MiB/s"),
+            ("raw TLS bulk, same bytes", "\(f(r.rawTLSMiBPerSecond)) MiB/s"),
+            ("ratio goodput / raw TLS", "\(f(r.ratio))x (target >= 0.5x)"),
+            ("CPU during the update", "service \(f(r.serviceCPUSeconds)) s, devices \(f(r.devicesCPUSeconds)) s"),
+            (
+                "CPU per MiB",
+                "service \(f(r.serviceCPUMillisecondsPerMiB)) ms; "
+                    + "raw TLS, both ends \(f(r.rawTLSCPUMillisecondsPerMiB)) ms"
+            ),
+            ("service peak memory (ota serve)", "\(f(r.servicePeakMiB)) MiB (target < 2048 MiB at 10,000 devices)"),
+            ("devices' process peak memory", "\(f(r.devicesProcessPeakMiB)) MiB"),
+        ]
+        let rollout = r.maxPerMinute.map { "; rollout \($0)/min" } ?? ""
+        return
+            (["ota bench fleet (\(r.build) build; \(r.devices) devices × \(r.imageBytes) bytes\(rollout))"]
+            + rows.map { "  " + $0.0.padding(toLength: 34, withPad: " ", startingAt: 0) + $0.1 }
+            + (r.build == "debug" ? ["  note: debug build; use swift run -c release ota bench fleet"] : []))
+            .joined(separator: "\n")
+    }
+}
+
+/// Connections to a service's management API, for the fleet bench.
+public protocol BenchManagementAPI: Sendable {
+    /// Opens a client for the API at `server` (a URL) with the admin token and CA in `dataDirectory`, runs `body`,
+    /// and always closes the client.
+    func withClient<T>(
+        server: String, dataDirectory: String, _ body: (any BenchAPIClient) async throws -> T
+    ) async throws -> T
+}
+
+/// The management API calls the fleet bench makes.
+public protocol BenchAPIClient {
+    /// GET /api/v1`path`, decoded.
+    func get<T: Decodable>(_ path: String, as type: T.Type) async throws -> T
+    /// POST /api/v1`path` with a JSON body.
+    func post(_ path: String, json: [String: Any]) async throws
+}
+
+/// The API of the service under test, at a known place.
+private struct APIConnection {
+    let api: any BenchManagementAPI
+    let server: String
+    let dataDirectory: String
+
+    func withClient<T>(_ body: (any BenchAPIClient) async throws -> T) async throws -> T {
+        try await api.withClient(server: server, dataDirectory: dataDirectory, body)
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+
+/// A child process of a benchmark, whose resident memory can be read.
+final class BenchProcess {
+    private let process = Process()
+
+    init(path: String, arguments: [String]) throws {
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+    }
+
+    var isRunning: Bool { process.isRunning }
+    var processIdentifier: Int32 { process.processIdentifier }
+
+    /// VmRSS: the resident set now, in bytes.
+    func residentBytes() throws -> Int { try processMemory("VmRSS", of: "\(process.processIdentifier)") }
+
+    /// VmHWM: the peak resident set so far, in bytes.
+    func peakResidentBytes() throws -> Int { try processMemory("VmHWM", of: "\(process.processIdentifier)") }
+
+    /// CPU time (user + system) the process has used so far, in seconds.
+    func cpuSeconds() throws -> Double { try processCPUSeconds(of: "\(process.processIdentifier)") }
+
+    func kill() {
+        if process.isRunning {
+            Foundation.kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+}
+
+/// A memory figure (VmRSS, VmHWM, …) of process `pid` ("self": this one) from /proc, in bytes.
+func processMemory(_ field: String, of pid: String = "self") throws -> Int {
+    let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+    guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }),
+        // "VmHWM:\t  123456 kB": a tab, padding that large values do not have, the figure, the unit.
+        let kib = Int(line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first ?? "")
+    else { throw BenchError.processFigureUnreadable(figure: field, pid: pid) }
+    return kib * 1024
+}
+
+/// CPU time (user + system) process `pid` ("self": this one) has used so far, in seconds, from /proc.
+func processCPUSeconds(of pid: String = "self") throws -> Double {
+    let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+    // utime and stime are fields 14 and 15; counting starts after the parenthesised command name (field 2).
+    guard let close = stat.lastIndex(of: ")") else { throw BenchError.procFileUnreadable(path: "/proc/\(pid)/stat") }
+    let fields = stat[stat.index(after: close)...].split(separator: " ")
+    guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else {
+        throw BenchError.processFigureUnreadable(figure: "the CPU time", pid: pid)
+    }
+    return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+}
+
+/// A line of progress on standard error, where it does not mix with the figures (or the JSON) on standard output.
+func progress(_ line: String) {
+    FileHandle.standardError.write(Data(("  " + line + "\n").utf8))
+}
+
+/// The path of the running `ota` executable, to start it again as a child.
+func selfExecutable() throws -> String {
+    let path = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+    return path
+}

@@ -1,0 +1,61 @@
+import ArgumentParser
+import OTABench
+
+/// `ota bench fleet` — one full update of N simulated devices against `ota serve` running as a child process.
+struct BenchFleetCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fleet",
+        abstract: "Update N simulated ESP32s end to end and compare goodput with raw TLS bulk throughput.",
+        discussion: """
+            The service runs as `ota serve` in its own process, so its peak memory (VmHWM) is its own; the devices \
+            run in this process and share the machine's cores with it. End-to-end time covers download over \
+            MQTT/TLS, signature check, secure boot block, reboot, self-test and SUCCEEDED. Raw TLS bulk moves the \
+            same bytes over min(N, 1000) loopback connections in this process.
+            """)
+
+    @Option(help: "Simulated devices.") var devices = 1000
+    @Option(
+        help: "Update image size, e.g. 1MiB.",
+        transform: { text in
+            guard let value = parseByteCount(text), (64 << 10)...(1_400 << 10) ~= value else {
+                throw ValidationError("the image size must be 64 KiB … 1400 KiB (the bench slots are 1.5 MiB)")
+            }
+            return value
+        })
+    var imageSize = 1 << 20
+    @Option(help: "Rollout rate: at most this many devices (1–1000) start per minute (default: all at once).")
+    var maxPerMinute: Int?
+    @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+        // The service's limit (AWS IoT's too), checked before minutes of provisioning rather than after.
+        if let maxPerMinute, !(1...1000).contains(maxPerMinute) {
+            throw ValidationError("--max-per-minute must be 1–1000")
+        }
+        guard devices >= 1 else { throw ValidationError("--devices must be at least 1") }
+    }
+
+    func run() async throws {
+        bootstrapQuietLogging()
+        raiseFileDescriptorLimit()
+        let result = try await FleetBenchmark(
+            devices: devices, imageSize: imageSize, maxPerMinute: maxPerMinute, api: CLIBenchAPI()
+        ).run()
+        try output.emit(result) { FleetBenchmark.render(result) }
+    }
+}
+
+/// The fleet bench reaches the service it starts through the CLI's own API client.
+private struct CLIBenchAPI: BenchManagementAPI {
+    func withClient<T>(
+        server: String, dataDirectory: String, _ body: (any BenchAPIClient) async throws -> T
+    ) async throws -> T {
+        try await ConnectionOptions.parse(["--server", server, "--data-dir", dataDirectory]).withClient {
+            try await body($0)
+        }
+    }
+}
+
+extension APIClient: BenchAPIClient {
+    func post(_ path: String, json: [String: Any]) async throws { try await send(.POST, path, json: json) }
+}

@@ -1,0 +1,53 @@
+import ArgumentParser
+import CodeSigning
+import ESP32Simulator
+import Foundation
+import OTABench
+
+/// `ota simulate` — simulated ESP32s against a service: one (`device`) or many (`fleet`).
+struct SimulateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simulate", abstract: "Run simulated ESP32 devices against a SwiftOTA service.",
+        subcommands: [Device.self, Fleet.self])
+}
+
+extension SimulateCommand {
+    /// A new device directory: the chip manufactured with `factoryImage` (secure boot key = the code-signing
+    /// certificate's key, fused), and the thing's credentials from `credentials` (as `ota things
+    /// issue-certificate --out` writes them).
+    static func create(
+        _ directory: DeviceDirectory, thing: String, factoryImage: String, credentials: String, signingCert: String,
+        antiRollback: Bool, keepFactoryApp: Bool
+    ) throws {
+        let certificate = try CertificateCoding.decode(try Files.read(signingCert))
+        let rawKey = PublicKeyCoding.encode(try certificate.p256PublicKey(), format: .raw)
+        let chip = try SimulatedChip.manufacture(
+            factoryImage: try Files.read(factoryImage), secureBootKey: rawKey, antiRollback: antiRollback)
+        let identity = DeviceCredentials(
+            thing: thing,
+            certificatePEM: String(decoding: try Files.read("\(credentials)/\(thing).pem"), as: UTF8.self),
+            privateKeyPEM: String(decoding: try Files.read("\(credentials)/\(thing).key"), as: UTF8.self),
+            caPEM: String(decoding: try Files.read("\(credentials)/ca.pem"), as: UTF8.self))
+        try directory.create(
+            chip: chip,
+            manifest: DeviceDirectory.Manifest(
+                thing: thing, flashSize: chip.flash.size, verificationKey: rawKey, keepFactoryApp: keepFactoryApp),
+            credentials: identity)
+    }
+
+    /// The device stored in `directory`, pointed at `server` (HOST:PORT), saving itself after every boot.
+    static func device(_ directory: DeviceDirectory, server: String, log: @escaping @Sendable (String) -> Void)
+        throws -> SimulatedDevice
+    {
+        let (chip, manifest, identity) = try directory.load()
+        guard let rawKey = manifest.verificationKey else { throw CLIError("\(directory.path) has no verification key") }
+        let parts = server.split(separator: ":")
+        guard parts.count == 2, let port = Int(parts[1]) else { throw CLIError("--server must be HOST:PORT") }
+        let device = SimulatedDevice(
+            chip: chip, credentials: identity, host: String(parts[0]), port: port,
+            codeSigningKey: try PublicKeyCoding.decode(rawKey), log: log)
+        device.keepFactoryApp = manifest.keepFactoryApp ?? false
+        device.checkpoint = { chip in try? directory.save(chip) }
+        return device
+    }
+}
