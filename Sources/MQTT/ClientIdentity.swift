@@ -8,11 +8,18 @@ public struct ClientIdentity: Sendable, Equatable {
     public let serialNumber: [UInt8]
     /// The whole certificate, for callers that bind certificates to things by fingerprint.
     public let certificateDER: [UInt8]
+    /// The thing a registration binds this certificate to (set from the server's `ClientCertificateTrust`
+    /// verdict). It outranks the CN: a certificate brought from a factory names whatever its maker chose.
+    public var boundName: String?
 
-    public init(commonName: String?, serialNumber: [UInt8], certificateDER: [UInt8]) {
+    /// The thing this client is: the registration's name when there is one, else the certificate's CN.
+    public var thingName: String? { boundName ?? commonName }
+
+    public init(commonName: String?, serialNumber: [UInt8], certificateDER: [UInt8], boundName: String? = nil) {
         self.commonName = commonName
         self.serialNumber = serialNumber
         self.certificateDER = certificateDER
+        self.boundName = boundName
     }
 
     /// Reads the subject CN and serial from a DER certificate; nil when the structure is not a certificate.

@@ -14,14 +14,16 @@ public enum Authorization: Equatable, Sendable {
     case refused(String)
 }
 
-/// The device rule (AWS IoT's usual policy): the client id must be the thing name in the certificate, and a
-/// device may only use topics under `$aws/things/<its own thing name>/`.
+/// The device rule (AWS IoT's usual policy): the client id must be the certificate's thing name (the name its
+/// registration binds it to, else its CN), and a device may only use topics under `$aws/things/<its own thing>/`.
 public struct DeviceAuthorizer: MQTTAuthorizer {
     public init() {}
 
     public func authorizeConnect(identity: ClientIdentity?, connect: ConnectPacket) -> Authorization {
         guard let identity else { return .refused("no client certificate") }
-        guard let thing = identity.commonName else { return .refused("the client certificate has no common name") }
+        guard let thing = identity.thingName else {
+            return .refused("the client certificate has no common name and is not registered to a thing")
+        }
         guard connect.clientID == thing else {
             return .refused("client id '\(connect.clientID)' is not the certificate's thing name '\(thing)'")
         }

@@ -1,5 +1,6 @@
 // The server side of the device gateway: MQTT 3.1.1 over mutual TLS (1.2 and 1.3) on SwiftNIO, plus an optional
-// plain-TCP listener bound to loopback for local tooling. Client certificates must chain to the configured CAs.
+// plain-TCP listener bound to loopback for local tooling. Client certificates must chain to the configured CAs,
+// or, when `clientTrust` is set, satisfy it: its verdict at each handshake replaces the fixed CA list.
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -19,6 +20,8 @@ public struct MQTTServerConfiguration: Sendable {
     public var maximumQueuedMessages: Int
     /// Caller-supplied revocation check, asked at every CONNECT.
     public var isRevoked: @Sendable (ClientIdentity) -> Bool
+    /// Decides on client certificates at every handshake instead of `tls.trustedClientCAs` (nil: the fixed CAs).
+    public var clientTrust: (any ClientCertificateTrust)?
 
     public struct TLSIdentity: Sendable {
         public var certificateChain: [NIOSSLCertificate]
@@ -44,7 +47,8 @@ public struct MQTTServerConfiguration: Sendable {
     public init(
         host: String = "0.0.0.0", port: Int = 8883, tls: TLSIdentity, plainLoopbackPort: Int? = nil,
         maximumPacketSize: Int = 256 * 1024, maximumQueuedMessages: Int = 1000,
-        isRevoked: @escaping @Sendable (ClientIdentity) -> Bool = { _ in false }
+        isRevoked: @escaping @Sendable (ClientIdentity) -> Bool = { _ in false },
+        clientTrust: (any ClientCertificateTrust)? = nil
     ) {
         self.host = host
         self.port = port
@@ -53,6 +57,7 @@ public struct MQTTServerConfiguration: Sendable {
         self.maximumPacketSize = maximumPacketSize
         self.maximumQueuedMessages = maximumQueuedMessages
         self.isRevoked = isRevoked
+        self.clientTrust = clientTrust
     }
 }
 
@@ -147,15 +152,54 @@ public final class MQTTServer: Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
-                    if let tls { try sync.addHandler(NIOSSLServerHandler(context: tls)) }
+                    var verdict: ClientVerdictBox?
+                    if let tls {
+                        if let trust = core.configuration.clientTrust {
+                            let box = ClientVerdictBox()
+                            verdict = box
+                            try sync.addHandler(
+                                NIOSSLServerHandler(
+                                    context: tls,
+                                    customVerificationCallback: Self.verification(trust, box, logger: core.logger)))
+                            try sync.addHandler(ClientTrustGate(trust: trust, verdict: box, logger: core.logger))
+                        } else {
+                            try sync.addHandler(NIOSSLServerHandler(context: tls))
+                        }
+                    }
                     try sync.addHandler(
                         ByteToMessageHandler(
                             MQTTPacketDecoderHandler(maximumPacketSize: core.configuration.maximumPacketSize)))
                     try sync.addHandler(MessageToByteHandler(MQTTPacketEncoderHandler()))
                     try sync.addHandler(
-                        MQTTServerConnection(server: core, channel: channel, requiresCertificate: tls != nil))
+                        MQTTServerConnection(
+                            server: core, channel: channel, requiresCertificate: tls != nil, verdict: verdict))
                 }
             }
+    }
+
+    /// The handshake's certificate check: the owner's verdict, remembered for CONNECT. Any error fails the handshake.
+    private static func verification(
+        _ trust: any ClientCertificateTrust, _ box: ClientVerdictBox, logger: Logger
+    ) -> NIOSSLCustomVerificationCallback {
+        { certificates, promise in
+            let chain: [[UInt8]]
+            do {
+                chain = try certificates.map { try $0.toDERBytes() }
+            } catch {
+                box.value = .refused("unreadable client certificate: \(error)")
+                return promise.succeed(.failed)
+            }
+            promise.completeWithTask {
+                let decision = await trust.evaluate(chain: chain)
+                box.value = decision
+                switch decision {
+                case .trusted: return .certificateVerified
+                case .refused(let reason):
+                    logger.warning("client certificate refused", metadata: ["reason": "\(reason)"])
+                    return .failed
+                }
+            }
+        }
     }
 
     /// Routes a message to subscribers, as if a client had published it (for service-originated notifications).

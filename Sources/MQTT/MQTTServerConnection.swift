@@ -11,6 +11,8 @@ final class MQTTServerConnection: ChannelInboundHandler, MQTTConnectionEndpoint,
     private let server: MQTTServerCore
     private let channel: Channel
     private let requiresCertificate: Bool
+    /// The owner's verdict on the client certificate, when a `ClientCertificateTrust` decides (nil otherwise).
+    private let verdict: ClientVerdictBox?
     private var logger: Logger
     // Touched only on the channel's event loop.
     private var lifecycle = ConnectionLifecycle()
@@ -19,10 +21,11 @@ final class MQTTServerConnection: ChannelInboundHandler, MQTTConnectionEndpoint,
     private var session: MQTTSessionContext?
     private var flushScheduled = false
 
-    init(server: MQTTServerCore, channel: Channel, requiresCertificate: Bool) {
+    init(server: MQTTServerCore, channel: Channel, requiresCertificate: Bool, verdict: ClientVerdictBox? = nil) {
         self.server = server
         self.channel = channel
         self.requiresCertificate = requiresCertificate
+        self.verdict = verdict
         var logger = server.logger
         logger[metadataKey: "peer"] = "\(channel.remoteAddress.map { "\($0)" } ?? "?")"
         self.logger = logger
@@ -135,6 +138,13 @@ final class MQTTServerConnection: ChannelInboundHandler, MQTTConnectionEndpoint,
         identity = peerIdentity(context)
         if requiresCertificate && identity == nil {
             return reject(context, .notAuthorized, "no verified client certificate")
+        }
+        if let verdict {
+            // The gate holds every byte until there is a verdict; a missing one here is a bug: fail closed.
+            guard case .trusted(let boundName)? = verdict.value else {
+                return reject(context, .notAuthorized, "the client certificate has no trust verdict")
+            }
+            identity?.boundName = boundName
         }
         if let identity, server.configuration.isRevoked(identity) {
             return reject(context, .notAuthorized, "certificate \(identity.serialNumber.hexString) is revoked")

@@ -1,3 +1,4 @@
+import CodeSigning
 import ESP32Formats
 import Foundation
 

@@ -35,6 +35,8 @@ public final class OTAServer: Sendable {
     public let registry: Registry
     public let updates: Updates
     public let gateway: DeviceGateway
+    /// Which client certificates the gateway accepts; follows the registry without a restart.
+    public let trust: GatewayTrust
     public let mqtt: MQTTServer
     /// True when this start created the PKI (first start).
     public let createdPKI: Bool
@@ -42,7 +44,6 @@ public final class OTAServer: Sendable {
     public let createdAdminToken: Bool
     private let ports = Mutex<(mqtt: Int?, api: Int?)>((nil, nil))
     private let management = ManagementServer()
-    private let revoked = RevocationList()
     private let ticker = Mutex<Task<Void, Never>?>(nil)
     private let logger: Logger
 
@@ -56,18 +57,19 @@ public final class OTAServer: Sendable {
         (pki, createdPKI) = try ServicePKI.openOrCreate(directory: directory + "/pki", hosts: configuration.serverHosts)
         (adminToken, createdAdminToken) = try AdminToken.openOrCreate(path: directory + "/admin-token")
         engine = JobEngine(store: store, now: configuration.now)
-        registry = Registry(store: store, engine: engine)
+        let trust = GatewayTrust(serviceCA: pki.authority.certificate)
+        self.trust = trust
+        registry = Registry(store: store, engine: engine, trustChanged: { trust.apply($0) })
         updates = Updates(store: store, blobs: blobs, engine: engine)
         gateway = DeviceGateway(
             engine: engine, streams: StreamServer(store: store, blobs: blobs), store: store, logger: logger)
-        let revoked = revoked
         let tls = try MQTTServerConfiguration.TLSIdentity(
             certificateChainPEM: pki.serverCertificatePath, privateKeyPEM: pki.serverKeyPath,
             clientCAPEM: pki.caCertificatePath)
         mqtt = MQTTServer(
             configuration: MQTTServerConfiguration(
                 host: configuration.mqttHost, port: configuration.mqttPort, tls: tls,
-                isRevoked: { identity in revoked.contains(certificateDER: identity.certificateDER) }),
+                clientTrust: trust),
             authorizer: DeviceAuthorizer(), requestHandler: gateway, logger: Logger(label: "swiftota.gateway"))
         let mqtt = mqtt
         engine.setNotifyNextSink { thing, payload in
@@ -82,11 +84,7 @@ public final class OTAServer: Sendable {
     /// Starts the gateway, the management API and the rollout tick; returns the MQTT port.
     @discardableResult
     public func start() async throws -> Int {
-        let fingerprints = try await store.read { reader in
-            try reader.things().flatMap { try reader.certificates(of: $0.name) }.filter { $0.status == .revoked }
-                .map(\.fingerprint)
-        }
-        revoked.add(fingerprints)
+        try await trust.load(from: store)
         let port = try await mqtt.start()
         ports.withLock { $0.mqtt = port }
         if let apiPort = configuration.apiPort {
@@ -137,22 +135,6 @@ public final class OTAServer: Sendable {
 
     /// Revokes a device certificate; the gateway refuses it from the next connection on.
     public func revokeCertificate(fingerprint: String) async throws -> DeviceCertificate {
-        let certificate = try await registry.revoke(fingerprint: fingerprint)
-        revoked.add([fingerprint])
-        return certificate
-    }
-}
-
-/// Fingerprints (SHA-256 of the DER) of revoked device certificates, checked on every TLS connection.
-final class RevocationList: Sendable {
-    private let fingerprints = Mutex<Set<String>>([])
-
-    func add(_ new: [String]) {
-        fingerprints.withLock { $0.formUnion(new) }
-    }
-
-    func contains(certificateDER: [UInt8]) -> Bool {
-        let fingerprint = sha256Hex(certificateDER)
-        return fingerprints.withLock { $0.contains(fingerprint) }
+        try await registry.revoke(fingerprint: fingerprint)
     }
 }

@@ -5,16 +5,21 @@ import OTAWire
 import SwiftASN1
 import X509
 
-// Things, groups and device certificates. Membership changes are reported to the job engine so continuous jobs
-// follow their groups.
+// Things, groups, device certificates and registered CAs. Membership changes are reported to the job engine so
+// continuous jobs follow their groups; certificate and CA changes to `trustChanged` (the gateway's trust) once
+// committed, so they apply from the next TLS handshake without a restart.
 
 public struct Registry: Sendable {
     let store: any OTAStore
     let engine: JobEngine
+    let trustChanged: @Sendable (TrustChange) -> Void
 
-    public init(store: any OTAStore, engine: JobEngine) {
+    public init(
+        store: any OTAStore, engine: JobEngine, trustChanged: @escaping @Sendable (TrustChange) -> Void = { _ in }
+    ) {
         self.store = store
         self.engine = engine
+        self.trustChanged = trustChanged
     }
 
     public func createThing(_ name: String, attributes: [String: String] = [:]) async throws -> Thing {
@@ -134,31 +139,55 @@ public struct Registry: Sendable {
 
     // MARK: Certificates
 
-    /// Records a device certificate for a thing (issued by the service CA, or registered from elsewhere).
+    /// Records a certificate the service CA issued for a thing: our CA puts the thing name in the CN.
     public func bind(certificatePEM: String, to thingName: String) async throws -> DeviceCertificate {
         let certificate = try CertificateCoding.decode(Array(certificatePEM.utf8))
         guard certificate.commonName == thingName else {
             throw OTAServiceError.invalidRequest(
                 "the certificate's CN is '\(certificate.commonName ?? "")', not the thing name '\(thingName)'")
         }
+        return try await record(certificate, for: thingName)
+    }
+
+    /// Registers a certificate the device brought (made at the factory, by another CA or self-signed) for a thing.
+    /// Its CN may be anything: the registration names the thing, and the gateway holds the device to it.
+    public func register(certificatePEM: String, to thingName: String) async throws -> DeviceCertificate {
+        try await record(try CertificateCoding.decode(Array(certificatePEM.utf8)), for: thingName)
+    }
+
+    private func record(_ certificate: Certificate, for thingName: String) async throws -> DeviceCertificate {
         var serializer = DER.Serializer()
         try serializer.serialize(certificate)
         let record = DeviceCertificate(
             fingerprint: sha256Hex(serializer.serializedBytes),
             thingName: thingName, pem: try CertificateCoding.encode(certificate), status: .active,
             notAfter: Int64(certificate.notValidAfter.timeIntervalSince1970), createdAt: engine.now())
-        try await store.write { writer in
+        let stored = try await store.write { writer -> DeviceCertificate in
             guard try writer.thing(named: thingName) != nil else {
                 throw OTAServiceError.notFound("thing \(thingName)")
             }
+            // A certificate belongs to one thing, and a revocation is final: registering it again changes nothing.
+            if let existing = try writer.certificate(fingerprint: record.fingerprint) {
+                guard existing.status == .active else {
+                    throw OTAServiceError.conflict(
+                        "certificate \(record.fingerprint) is revoked; it cannot be registered")
+                }
+                guard existing.thingName == thingName else {
+                    throw OTAServiceError.conflict(
+                        "certificate \(record.fingerprint) is registered to thing \(existing.thingName)")
+                }
+                return existing
+            }
             try writer.save(record)
+            return record
         }
-        return record
+        trustChanged(.certificate(stored))
+        return stored
     }
 
     /// Revokes a certificate: the gateway refuses it from the next connection on.
     public func revoke(fingerprint: String) async throws -> DeviceCertificate {
-        try await store.write { writer in
+        let revoked = try await store.write { writer in
             guard var certificate = try writer.certificate(fingerprint: fingerprint) else {
                 throw OTAServiceError.notFound("certificate \(fingerprint)")
             }
@@ -166,5 +195,7 @@ public struct Registry: Sendable {
             try writer.save(certificate)
             return certificate
         }
+        trustChanged(.certificate(revoked))
+        return revoked
     }
 }

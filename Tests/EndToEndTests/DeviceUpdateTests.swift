@@ -44,16 +44,22 @@ import Testing
             return sign ? try SecureBootV1Signing.sign(image: image, with: SoftwareSigningKey(key)) : image
         }
 
+        /// A new thing with a certificate from the service CA, as a simulated ESP32.
         func device(_ thing: String) async throws -> SimulatedDevice {
             _ = try await server.registry.createThing(thing)
             let issued = try await server.provisionDevice(thing)
+            return try device(thing, certificatePEM: issued.certificatePEM, keyPEM: issued.privateKeyPEM)
+        }
+
+        /// A simulated ESP32 connecting as `thing` with whatever certificate and key it was given.
+        func device(_ thing: String, certificatePEM: String, keyPEM: String) throws -> SimulatedDevice {
             let chip = try SimulatedChip.manufacture(
                 factoryImage: try image("1.0.0", sign: true),
                 secureBootKey: PublicKeyCoding.encode(key.publicKey, format: .raw), antiRollback: true)
             return SimulatedDevice(
                 chip: chip,
                 credentials: DeviceCredentials(
-                    thing: thing, certificatePEM: issued.certificatePEM, privateKeyPEM: issued.privateKeyPEM,
+                    thing: thing, certificatePEM: certificatePEM, privateKeyPEM: keyPEM,
                     caPEM: try String(contentsOfFile: server.pki.caCertificatePath, encoding: .utf8)),
                 host: "127.0.0.1", port: port, codeSigningKey: key.publicKey)
         }

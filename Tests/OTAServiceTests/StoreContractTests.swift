@@ -173,3 +173,44 @@ import Testing
         #expect(try await reopened.read { try $0.execution(jobID: "J", thing: "kept") }?.status == .queued)
     }
 }
+
+extension StoreContractTests {
+    static func certificate(_ fingerprint: String, thing: String, createdAt: Int64) -> DeviceCertificate {
+        DeviceCertificate(
+            fingerprint: fingerprint, thingName: thing, pem: "pem-" + fingerprint, status: .active, notAfter: 900,
+            createdAt: createdAt)
+    }
+
+    static func authority(_ fingerprint: String, createdAt: Int64) -> CACertificate {
+        CACertificate(
+            fingerprint: fingerprint, subject: "CN=Factory CA " + fingerprint, pem: "pem-" + fingerprint,
+            status: .active, notAfter: 2_000_000_000, createdAt: createdAt)
+    }
+
+    @Test(arguments: backends) func registeredCAsAndEveryDeviceCertificate(_ backend: Backend) async throws {
+        let directory = try TemporaryDirectory("store")
+        let store = try backend.make(directory)
+        let certificates = [
+            Self.certificate("c1", thing: "a", createdAt: 1), Self.certificate("c2", thing: "b", createdAt: 2),
+            Self.certificate("c3", thing: "a", createdAt: 3),
+        ]
+        let second = Self.authority("ca2", createdAt: 20)
+        try await store.write { writer in
+            try writer.save(Thing(name: "a", createdAt: 1))
+            try writer.save(Thing(name: "b", createdAt: 1))
+            for certificate in certificates.reversed() { try writer.save(certificate) }
+            try writer.save(second)
+            try writer.save(Self.authority("ca1", createdAt: 10))
+        }
+        #expect(try await store.read { try $0.deviceCertificates() } == certificates)
+        #expect(try await store.read { try $0.caCertificates().map(\.fingerprint) } == ["ca1", "ca2"])
+        #expect(try await store.read { try $0.caCertificate(fingerprint: "ca2") } == second)
+        #expect(try await store.read { try $0.caCertificate(fingerprint: "nope") } == nil)
+
+        var deactivated = second
+        deactivated.status = .inactive
+        try await store.write { [deactivated] in try $0.save(deactivated) }
+        #expect(try await store.read { try $0.caCertificate(fingerprint: "ca2")?.status } == .inactive)
+        #expect(try await store.read { try $0.caCertificates().count } == 2)
+    }
+}

@@ -1,6 +1,7 @@
+import CodeSigning
 import Hummingbird
 
-// /api/v1/things, /groups, /certificates.
+// /api/v1/things, /groups, /certificates, /ca-certificates.
 
 extension ManagementAPI {
     func addRegistryRoutes(to api: RouterGroup<BasicRequestContext>) {
@@ -36,12 +37,28 @@ extension ManagementAPI {
         }
         api.post("things/:name/certificates/register") { request, context in
             let body = try await APIBody.decode(RegisterCertificateBody.self, from: request)
-            let record = try await registry.bind(certificatePEM: body.certificatePEM, to: try context.name("name"))
+            let record = try await registry.register(
+                certificatePEM: body.certificatePEM, to: try context.name("name"))
             return try APIBody.json(CertificateView(record), status: .created)
         }
         api.post("certificates/:fingerprint/revoke") { _, context in
             try APIBody.json(
                 CertificateView(try await server.revokeCertificate(fingerprint: try context.name("fingerprint"))))
+        }
+
+        api.get("ca-certificates") { _, _ in try APIBody.json(try await server.store.read { try $0.caCertificates() }) }
+        api.post("ca-certificates") { request, _ in
+            let body = try await APIBody.decode(RegisterCertificateBody.self, from: request)
+            // A registered copy of the service CA could be "deactivated" without effect: refuse the confusion.
+            guard try CertificateCoding.decode(Array(body.certificatePEM.utf8)) != server.pki.authority.certificate
+            else { throw OTAServiceError.invalidRequest("that is the service CA, which is always trusted") }
+            return try APIBody.json(
+                try await registry.registerCA(certificatePEM: body.certificatePEM), status: .created)
+        }
+        for (action, status): (String, CACertificateStatus) in [("activate", .active), ("deactivate", .inactive)] {
+            api.post("ca-certificates/:fingerprint/\(action)") { _, context in
+                try APIBody.json(try await registry.setStatus(ofCA: try context.name("fingerprint"), to: status))
+            }
         }
 
         api.get("groups") { _, _ in try APIBody.json(try await server.store.read { try $0.groups() }) }

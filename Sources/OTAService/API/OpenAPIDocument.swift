@@ -79,11 +79,22 @@ enum OpenAPIDocument {
                 body: object(["csr": string]), status: "201"),
             Route(
                 method: "post", path: "/api/v1/things/{name}/certificates/register", tag: "certificates",
-                summary: "Register an existing certificate for a thing",
+                summary: "Register a certificate the device brought (any CA or self-signed; any CN) for a thing",
                 body: object(["certificatePEM": string], required: ["certificatePEM"]), status: "201"),
             Route(
                 method: "post", path: "/api/v1/certificates/{fingerprint}/revoke", tag: "certificates",
                 summary: "Revoke a certificate: it can no longer connect"),
+            Route(method: "get", path: "/api/v1/ca-certificates", tag: "certificates", summary: "List registered CAs"),
+            Route(
+                method: "post", path: "/api/v1/ca-certificates", tag: "certificates",
+                summary: "Register a CA: its device certificates connect once registered to a thing",
+                body: object(["certificatePEM": string], required: ["certificatePEM"]), status: "201"),
+            Route(
+                method: "post", path: "/api/v1/ca-certificates/{fingerprint}/deactivate", tag: "certificates",
+                summary: "Deactivate a CA: devices whose certificates chain to it are refused"),
+            Route(
+                method: "post", path: "/api/v1/ca-certificates/{fingerprint}/activate", tag: "certificates",
+                summary: "Activate a deactivated CA again"),
             Route(method: "get", path: "/api/v1/groups", tag: "groups", summary: "List groups"),
             Route(
                 method: "post", path: "/api/v1/groups", tag: "groups",

@@ -61,3 +61,34 @@ public struct DeviceCertificate: Sendable, Equatable, Codable {
         self.createdAt = createdAt
     }
 }
+
+public enum CACertificateStatus: String, Sendable, Codable {
+    case active = "ACTIVE"
+    /// Kept on record, trusted for nothing: devices whose certificates chain to it are refused.
+    case inactive = "INACTIVE"
+}
+
+/// A CA the operator registered (AWS: RegisterCACertificate): device certificates it issued may connect once each
+/// is registered to a thing, for as long as the CA is active.
+public struct CACertificate: Sendable, Equatable, Codable {
+    /// Lowercase hex SHA-256 of the DER.
+    public var fingerprint: String
+    /// The CA's subject, for people (`ota ca list`).
+    public var subject: String
+    public var pem: String
+    public var status: CACertificateStatus
+    public var notAfter: Int64
+    public var createdAt: Int64
+
+    public init(
+        fingerprint: String, subject: String, pem: String, status: CACertificateStatus, notAfter: Int64,
+        createdAt: Int64
+    ) {
+        self.fingerprint = fingerprint
+        self.subject = subject
+        self.pem = pem
+        self.status = status
+        self.notAfter = notAfter
+        self.createdAt = createdAt
+    }
+}

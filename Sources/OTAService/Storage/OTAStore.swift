@@ -25,6 +25,11 @@ public protocol StoreReader {
 
     func certificate(fingerprint: String) throws -> DeviceCertificate?
     func certificates(of thing: String) throws -> [DeviceCertificate]
+    /// Every device certificate, of every thing (the gateway's trust snapshot).
+    func deviceCertificates() throws -> [DeviceCertificate]
+    func caCertificate(fingerprint: String) throws -> CACertificate?
+    /// Registered CAs, oldest first.
+    func caCertificates() throws -> [CACertificate]
 
     func file(id: String) throws -> StoredFile?
     func files() throws -> [StoredFile]
@@ -59,6 +64,7 @@ public protocol StoreWriter: StoreReader {
     func addMember(_ thing: String, to group: String) throws
     func removeMember(_ thing: String, from group: String) throws
     func save(_ certificate: DeviceCertificate) throws
+    func save(_ authority: CACertificate) throws
     func save(_ file: StoredFile) throws
     func save(_ profile: SigningProfileRecord) throws
     func save(_ update: OTAUpdate) throws

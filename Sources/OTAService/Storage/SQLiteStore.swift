@@ -8,12 +8,21 @@ import OTAWire
 public final class SQLiteStore: OTAStore {
     private let pool: DatabasePool
 
-    public init(path: String) throws {
+    public convenience init(path: String) throws {
+        try self.init(path: path, migratingUpTo: nil)
+    }
+
+    /// `migratingUpTo` stops at a named migration: tests make the database an older release left behind.
+    init(path: String, migratingUpTo lastMigration: String?) throws {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(10)
         pool = try DatabasePool(path: path, configuration: configuration)
-        try Self.migrator.migrate(pool)
+        if let lastMigration {
+            try Self.migrator.migrate(pool, upTo: lastMigration)
+        } else {
+            try Self.migrator.migrate(pool)
+        }
     }
 
     public func read<T: Sendable>(_ body: @Sendable (any StoreReader) throws -> T) async throws -> T {
@@ -128,6 +137,18 @@ public final class SQLiteStore: OTAStore {
                 t.uniqueKey(["jobID", "thingName"])
             }
         }
+        // Operator-registered CAs (devices that bring their own certificates). Migrations only ever append:
+        // a database from before this one gains the table on its next open.
+        migrator.registerMigration("v2-ca-certificates") { db in
+            try db.create(table: "caCertificate") { t in
+                t.primaryKey("fingerprint", .text)
+                t.column("subject", .text).notNull()
+                t.column("pem", .text).notNull()
+                t.column("status", .text).notNull()
+                t.column("notAfter", .integer).notNull()
+                t.column("createdAt", .integer).notNull()
+            }
+        }
         return migrator
     }
 }
@@ -137,6 +158,7 @@ extension ThingGroup: FetchableRecord, PersistableRecord {
     public static let databaseTableName = "thingGroup"
 }
 extension DeviceCertificate: FetchableRecord, PersistableRecord {}
+extension CACertificate: FetchableRecord, PersistableRecord {}
 extension StoredFile: FetchableRecord, PersistableRecord {}
 extension SigningProfileRecord: FetchableRecord, PersistableRecord {
     public static let databaseTableName = "signingProfile"
@@ -194,6 +216,17 @@ struct SQLiteTransaction: StoreWriter {
 
     func certificates(of thing: String) throws -> [DeviceCertificate] {
         try DeviceCertificate.filter(Column("thingName") == thing).order(Column("createdAt")).fetchAll(db)
+    }
+
+    func deviceCertificates() throws -> [DeviceCertificate] {
+        try DeviceCertificate.order(Column("createdAt"), Column("fingerprint")).fetchAll(db)
+    }
+
+    func caCertificate(fingerprint: String) throws -> CACertificate? {
+        try CACertificate.fetchOne(db, key: fingerprint)
+    }
+    func caCertificates() throws -> [CACertificate] {
+        try CACertificate.order(Column("createdAt"), Column("fingerprint")).fetchAll(db)
     }
 
     func file(id: String) throws -> StoredFile? { try StoredFile.fetchOne(db, key: id) }
@@ -281,6 +314,7 @@ struct SQLiteTransaction: StoreWriter {
     }
 
     func save(_ certificate: DeviceCertificate) throws { try certificate.save(db) }
+    func save(_ authority: CACertificate) throws { try authority.save(db) }
     func save(_ file: StoredFile) throws { try file.save(db) }
     func save(_ profile: SigningProfileRecord) throws { try profile.save(db) }
     func save(_ update: OTAUpdate) throws { try update.save(db) }

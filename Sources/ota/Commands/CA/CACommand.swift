@@ -49,8 +49,13 @@ func validity(days: Int) throws -> Validity {
 
 struct CACommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "ca", abstract: "The device CA: issue device and server certificates, sign CSRs.",
-        subcommands: [CAInitCommand.self, CAIssueDeviceCommand.self, CAIssueServerCommand.self, CASignCSRCommand.self])
+        commandName: "ca",
+        abstract:
+            "The device CA: issue device and server certificates, sign CSRs; register other CAs with the service.",
+        subcommands: [
+            CAInitCommand.self, CAIssueDeviceCommand.self, CAIssueServerCommand.self, CASignCSRCommand.self,
+            CARegisterCommand.self, CAListCommand.self, CADeactivateCommand.self, CAActivateCommand.self,
+        ])
 }
 
 struct CAInitCommand: ParsableCommand {

@@ -1,6 +1,6 @@
 import ArgumentParser
+import CodeSigning
 import Foundation
-import OTABench
 import OTAService
 
 /// `ota files` — the content-addressed file store; `ota files profiles` — signing profiles.

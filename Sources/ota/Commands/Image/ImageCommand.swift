@@ -3,7 +3,6 @@ import CodeSigning
 import Crypto
 import ESP32Formats
 import Foundation
-import OTABench
 import OTAWire
 
 struct ImageCommand: ParsableCommand {

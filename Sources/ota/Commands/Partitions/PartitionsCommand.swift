@@ -1,6 +1,6 @@
 import ArgumentParser
+import CodeSigning
 import ESP32Formats
-import OTABench
 
 struct PartitionsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -2,7 +2,6 @@ import ArgumentParser
 import CodeSigning
 import ESP32Simulator
 import Foundation
-import OTABench
 
 /// `ota simulate` — simulated ESP32s against a service: one (`device`) or many (`fleet`).
 struct SimulateCommand: AsyncParsableCommand {

@@ -1,14 +1,17 @@
 import ArgumentParser
 import CodeSigning
 import Foundation
-import OTABench
 import OTAService
 
 /// `ota things` — the registry's things and their certificates.
 struct ThingsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "things", abstract: "List, create and inspect things; issue and revoke their certificates.",
-        subcommands: [List.self, Create.self, Show.self, SetAttributes.self, IssueCertificate.self, Revoke.self])
+        commandName: "things",
+        abstract: "List, create and inspect things; issue, register and revoke their certificates.",
+        subcommands: [
+            List.self, Create.self, Show.self, SetAttributes.self, IssueCertificate.self, RegisterCertificate.self,
+            Revoke.self,
+        ])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List things.")
@@ -110,6 +113,31 @@ struct ThingsCommand: AsyncParsableCommand {
                 "Wrote \(out)/\(name).pem" + (issued.privateKeyPEM == nil ? "" : ", \(out)/\(name).key (0600)")
                     + " and \(out)/ca.pem\n  fingerprint \(issued.fingerprint)"
             }
+        }
+    }
+
+    struct RegisterCertificate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "register-certificate",
+            abstract: "Register a certificate the device brought (from a factory CA, or self-signed) for a thing.",
+            discussion: """
+                The device may then connect with it, as this thing only: its MQTT client id must be the thing's name, \
+                whatever the certificate's CN says. A certificate that chains to a CA registered with `ota ca register` \
+                is refused while that CA is inactive; any other registered certificate is trusted as it is (AWS IoT's \
+                "without CA"). Applies to new connections at once.
+                """)
+        @Argument(help: "The thing the certificate identifies.") var name: String
+        @Argument(help: "The device certificate (PEM).") var certificate: String
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() async throws {
+            let pem = String(decoding: try Files.read(certificate), as: UTF8.self)
+            let registered: CertificateView = try await connection.withClient {
+                try await $0.send(
+                    .POST, "/things/\(pathSegment(name))/certificates/register", json: ["certificatePEM": pem])
+            }
+            try output.emit(registered) { "Registered certificate \(registered.fingerprint) for \(name)" }
         }
     }
 

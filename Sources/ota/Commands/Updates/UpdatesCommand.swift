@@ -1,8 +1,8 @@
 import ArgumentParser
+import CodeSigning
 import Crypto
 import ESP32Formats
 import Foundation
-import OTABench
 import OTAService
 
 /// `ota updates` — OTA updates: a file, targets, rollout and abort rules; each creates job AFR_OTA-<id>.

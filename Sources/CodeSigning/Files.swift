@@ -1,6 +1,7 @@
 import Foundation
 
-/// Whole-file reads and atomic writes, for `ota`'s commands and the benchmarks that time them.
+/// Whole-file reads and atomic writes for the command line and the tools beside it (benchmarks, demo): plain files,
+/// unlike KeyFiles, which guards key material.
 public enum Files {
     public static func read(_ path: String) throws(FileError) -> [UInt8] {
         guard let data = FileManager.default.contents(atPath: path) else { throw .cannotRead(path: path) }
