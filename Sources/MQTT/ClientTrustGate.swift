@@ -65,7 +65,7 @@ final class ClientTrustGate: ChannelInboundHandler, RemovableChannelHandler {
         // the device's next full handshake presents the whole chain again.
         let trust = trust
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        context.eventLoop.makeFutureWithTask { await trust.evaluate(chain: [leaf]) }.whenComplete { result in
+        trust.evaluate(chain: [leaf], on: context.eventLoop).whenComplete { result in
             let (gate, context) = loopBound.value
             let decision = (try? result.get()) ?? .refused("the trust evaluation failed")
             gate.verdict.value = decision

@@ -189,16 +189,16 @@ public final class MQTTServer: Sendable {
                 box.value = .refused("unreadable client certificate: \(error)")
                 return promise.succeed(.failed)
             }
-            promise.completeWithTask {
-                let decision = await trust.evaluate(chain: chain)
-                box.value = decision
-                switch decision {
-                case .trusted: return .certificateVerified
-                case .refused(let reason):
-                    logger.warning("client certificate refused", metadata: ["reason": "\(reason)"])
-                    return .failed
-                }
-            }
+            promise.completeWith(
+                trust.evaluate(chain: chain, on: promise.futureResult.eventLoop).map { decision in
+                    box.value = decision
+                    switch decision {
+                    case .trusted: return .certificateVerified
+                    case .refused(let reason):
+                        logger.warning("client certificate refused", metadata: ["reason": "\(reason)"])
+                        return .failed
+                    }
+                })
         }
     }
 

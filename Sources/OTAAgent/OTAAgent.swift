@@ -225,7 +225,8 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
         if platform.imageState() == .valid {
             // Beyond the FreeRTOS agent, which reports an image state mismatch here: this newer image was confirmed
             // on an earlier boot and the power went off before SUCCEEDED left (the port erases the older images
-            // right after the confirmation, which takes a while). Only a passed self-test makes an image VALID.
+            // right after the confirmation, which takes a while). Only a passed self-test makes an image VALID (the
+            // platform says `.valid` only when the bootloader's record does; a factory or fallback boot is unknown).
             connection.publish(
                 topic: topics.updateJob(jobID), payload: AgentReports.accepted(new: running, old: updatedBy), qos: 1)
             return [.succeeded(jobID: jobID)]

@@ -32,8 +32,11 @@ public struct PALStatus: Equatable, Sendable {
 public enum PlatformImageState: Equatable, Sendable {
     /// Booted after an update and not yet confirmed: a self-test is due.
     case pendingCommit
+    /// Confirmed: the bootloader's record says VALID.
     case valid
     case invalid
+    /// No record says (a factory app, an image booted by the bootloader's fallback), or it cannot be read.
+    case unknown
 }
 
 /// The device side of the agent. A port implements it over its flash and bootloader (ESP32: esp_ota_*).

@@ -23,8 +23,9 @@ public struct Updates: Sendable {
     /// descriptor's version and secure_version are recorded.
     public func upload(_ bytes: [UInt8], name: String, kind: FileKind) async throws -> StoredFile {
         guard !bytes.isEmpty else { throw OTAServiceError.invalidRequest("the file is empty") }
-        guard !name.isEmpty, name.utf8.count <= 255 else {
-            throw OTAServiceError.invalidRequest("file name must be 1–255 bytes")
+        // The name is the job document's default filepath: the same rule as a path given for the device.
+        guard name.utf8.count <= 255, Names.isDevicePath(name) else {
+            throw OTAServiceError.invalidRequest("file name must be 1–255 bytes without control characters")
         }
         var file = StoredFile(
             id: BlobStore.id(of: bytes), name: name, size: Int64(bytes.count), kind: kind, createdAt: engine.now())

@@ -58,11 +58,12 @@ import Testing
         ).sorted()
     }
 
-    @Test func aCutBeforeAnyFlashOperationOfAnUpdateNeverBricksAndTheUpdateCompletes() throws {
+    @Test func aCutBeforeAnyFlashOperationOfAnUpdateNeverBricksAndTheUpdateCompletes() async throws {
         let file = try Fixtures.updateFile(Self.newVersion, secureVersion: 1, payload: 256 * 1024 - 600)
         let total = try Self.cleanOperationCount(file, behaviour: .passes)
         let points = Self.cutPoints(total: total, stride: 97)
         for point in points {
+            await Task.yield()  // long and synchronous: let the shared pool's other work (servers of other tests) run
             var rig = try Self.freshRig(file)
             rig.chip.flash.arm(PowerCutPlan(operation: point))
             try Self.runToEnd(&rig)
@@ -73,7 +74,7 @@ import Testing
         print("power cuts: \(points.count) cut points tried over \(total) flash operations of a 256 KiB update")
     }
 
-    @Test func aCutDuringTheEraseOfOlderImagesBootsTheNewImageAndTheNextBootFinishesTheErase() throws {
+    @Test func aCutDuringTheEraseOfOlderImagesBootsTheNewImageAndTheNextBootFinishesTheErase() async throws {
         let file = try Fixtures.updateFile(Self.newVersion, secureVersion: 1, payload: 64 * 1024)
         func rig(keepFactory: Bool) throws -> UpdateRig {
             var rig = try UpdateRig(
@@ -94,6 +95,7 @@ import Testing
         #expect(eraseOperations >= 50, "a 200 KiB factory app takes about 50 sector erases")
         var boots = 0
         for point in (total - eraseOperations + 1)...total {
+            await Task.yield()
             // Every operation cut cleanly; every fourth also torn (a half-erased sector).
             for torn in point % 4 == 0 ? [false, true] : [false] {
                 var cut = try rig(keepFactory: false)
@@ -120,12 +122,13 @@ import Testing
                 + "\(boots) boots after the cuts, all into the new image")
     }
 
-    @Test func cutsDuringARollbackLeaveTheOldImageRunning() throws {
+    @Test func cutsDuringARollbackLeaveTheOldImageRunning() async throws {
         let file = try Fixtures.updateFile(Self.newVersion, secureVersion: 1, payload: 64 * 1024)
         let total = try Self.cleanOperationCount(file, behaviour: .fails)
         // The rollback part: the last operations (activation, first boot, self-test failure, reboot).
         let points = Array(max(1, total - 40)...total)
         for point in points {
+            await Task.yield()
             var rig = try Self.freshRig(file, behaviour: .fails)
             rig.chip.flash.arm(PowerCutPlan(operation: point))
             try Self.runToEnd(&rig)
@@ -136,12 +139,13 @@ import Testing
         print("rollback power cuts: \(points.count) cut points tried")
     }
 
-    @Test func randomTornAndRepeatedCuts() throws {
+    @Test func randomTornAndRepeatedCuts() async throws {
         let file = try Fixtures.updateFile(Self.newVersion, secureVersion: 1, payload: 64 * 1024)
         let total = try Self.cleanOperationCount(file, behaviour: .passes)
         var generator = SplitMix64(seed: 2026)
         var runs = 0
         for _ in 0..<25 {
+            await Task.yield()
             var rig = try Self.freshRig(file)
             // Up to three cuts in one update, each torn half of the time.
             for _ in 0..<Int(generator.next() % 3 + 1) where !rig.isFinished {

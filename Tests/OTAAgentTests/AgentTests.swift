@@ -95,6 +95,15 @@ import Testing
                 #"{"status":"SUCCEEDED","statusDetails":{"reason":"accepted  v1.2.4","updatedBy":"  v1.2.3"}}"#
             ])
         #expect(agent.platform.calls.isEmpty, "no state change, no reset")
+
+        // Booted without a record that says VALID (a fallback boot of an unconfirmed image): no SUCCEEDED.
+        var unsure = Self.agent(version: "1.2.4")
+        unsure.platform.state = .unknown
+        _ = unsure.start()
+        let refused = unsure.handle(
+            topic: Self.jobs + "$next/get/accepted",
+            payload: Service.job(size: 10_000, statusDetails: #"{"self_test":"active","updatedBy":"0x01020003"}"#))
+        #expect(refused == [.failed(jobID: "AFR_OTA-u1", reason: "rejected: 0x00000011")])
     }
 
     @Test func aFailedSelfTestRejectsAndResets() {

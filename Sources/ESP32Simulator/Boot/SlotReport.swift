@@ -18,7 +18,8 @@ public struct SlotReport: Codable, Equatable, Sendable {
     public let content: Content
     public let version: String?
     /// The otadata state of the slot's entry (`valid`, `invalid`, `aborted`, `new`, `pending-verify`,
-    /// `undefined`); nil for the factory app and for slots no entry names.
+    /// `undefined`, or `unknown` for a state word ESP-IDF does not define); nil for the factory app and for slots no
+    /// entry names.
     public let state: String?
     /// Whether the image verifies (checksum, SHA-256, secure boot, anti-rollback) as the bootloader checks it.
     public let bootable: Bool?

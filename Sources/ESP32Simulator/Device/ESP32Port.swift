@@ -133,8 +133,9 @@ public final class ESP32Port: OTAPlatform {
     public func imageState() -> PlatformImageState {
         switch try? operations.runningState() {
         case .pendingVerify: return .pendingCommit
+        case .valid: return .valid
         case .invalid, .aborted: return .invalid
-        default: return .valid
+        default: return .unknown  // the factory app, a fallback boot, NEW/UNDEFINED, unreadable otadata
         }
     }
 

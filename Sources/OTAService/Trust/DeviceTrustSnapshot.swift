@@ -39,6 +39,9 @@ public struct DeviceTrustSnapshot: Sendable {
     public mutating func apply(_ change: TrustChange) {
         switch change {
         case .certificate(let record):
+            // A revocation is final (the registry refuses to register a revoked certificate again): a change that
+            // committed earlier but is applied later must not bring the certificate back.
+            guard certificates[record.fingerprint]?.status != .revoked else { return }
             certificates[record.fingerprint] = Binding(thing: record.thingName, status: record.status)
         case .authority(let record):
             // The PEM was parsed when it was registered; should it no longer parse, the CA trusts nothing.

@@ -49,6 +49,10 @@ extension SimulateCommand {
                     "Created device \(thing) in \(dir) (4 MiB flash, secure boot on"
                         + (antiRollback ? ", anti-rollback on" : "") + (keepFactoryApp ? ", factory app kept" : "")
                         + ")")
+            } else if keepFactoryApp {
+                // A first-run setting, fixed when the device was made: say so rather than ignore it silently.
+                FileHandle.standardError.write(
+                    Data("warning: \(dir) holds a device already; --keep-factory-app applies when one is made\n".utf8))
             }
             // With --json, standard output carries only the report; the device's log goes to standard error.
             let json = output.json
