@@ -151,17 +151,27 @@ public struct Registry: Sendable {
 
     /// Registers a certificate the device brought (made at the factory, by another CA or self-signed) for a thing.
     /// Its CN may be anything: the registration names the thing, and the gateway holds the device to it.
+    /// Registers a device certificate (PEM: the certificate first, then any intermediate CAs of its chain) to a
+    /// thing, linked to the registered CA it chains to, if any.
     public func register(certificatePEM: String, to thingName: String) async throws -> DeviceCertificate {
-        try await record(try CertificateCoding.decode(Array(certificatePEM.utf8)), for: thingName)
+        let chain = try CertificateCoding.decodeChain(Array(certificatePEM.utf8))
+        let intermediates = Array(chain.dropFirst())
+        let authorities = try await store.read { try $0.caCertificates() }
+        let link = await Self.link(chain[0], intermediates: intermediates, to: authorities)
+        return try await record(chain[0], for: thingName, intermediates: intermediates, issuerCA: link)
     }
 
-    private func record(_ certificate: Certificate, for thingName: String) async throws -> DeviceCertificate {
+    private func record(
+        _ certificate: Certificate, for thingName: String, intermediates: [Certificate] = [], issuerCA: String? = nil
+    ) async throws -> DeviceCertificate {
         var serializer = DER.Serializer()
         try serializer.serialize(certificate)
         let record = DeviceCertificate(
             fingerprint: sha256Hex(serializer.serializedBytes),
             thingName: thingName, pem: try CertificateCoding.encode(certificate), status: .active,
-            notAfter: Int64(certificate.notValidAfter.timeIntervalSince1970), createdAt: engine.now())
+            notAfter: Int64(certificate.notValidAfter.timeIntervalSince1970), createdAt: engine.now(),
+            chainPEM: intermediates.isEmpty ? nil : try intermediates.map(CertificateCoding.encode).joined(),
+            issuerCA: issuerCA)
         let stored = try await store.write { writer -> DeviceCertificate in
             guard try writer.thing(named: thingName) != nil else {
                 throw OTAServiceError.notFound("thing \(thingName)")

@@ -46,6 +46,35 @@ import Testing
         }
     }
 
+    /// A device whose certificate comes from an intermediate of a registered factory CA, registered with its chain
+    /// (or before the CA was registered): deactivating the CA refuses it even when it leaves the intermediate out of
+    /// its handshake, which mosquitto_pub does (it sends only --cert).
+    @Test func deactivatingACAReachesDevicesThatLeaveTheirIntermediateOut() async throws {
+        let setup = try await Setup()
+        defer { Task { await setup.shutdown() } }
+        let factory = try setup.pki.make("factory", commonName: "Factory CA", profile: .authority)
+        let line = try setup.pki.make("line", commonName: "Line 2 CA", profile: .authority, signedBy: factory)
+        let bundled = try setup.pki.make("sn-1", commonName: "SN-1", profile: .clientDevice, signedBy: line)
+        let early = try setup.pki.make("sn-2", commonName: "SN-2", profile: .clientDevice, signedBy: factory)
+        let registry = setup.service.server.registry
+        for thing in ["thermostat-1", "thermostat-2"] { _ = try await registry.createThing(thing) }
+        // Registered before its CA: linked when the CA is registered.
+        let before = try await registry.register(certificatePEM: early.pem, to: "thermostat-2")
+        #expect(before.issuerCA == nil)
+        _ = try await setup.post("/api/v1/ca-certificates", ["certificatePEM": factory.pem])
+        // Registered with its chain: linked at once.
+        let withChain = try await registry.register(certificatePEM: bundled.pem + line.pem, to: "thermostat-1")
+        #expect(withChain.issuerCA == factory.fingerprint)
+        let stored = try await setup.service.server.store.read { try $0.certificate(fingerprint: early.fingerprint) }
+        #expect(stored?.issuerCA == factory.fingerprint)
+
+        #expect(try setup.connects(bundled, as: "thermostat-1") && setup.connects(early, as: "thermostat-2"))
+        let deactivated = try await setup.post("/api/v1/ca-certificates/\(factory.fingerprint)/deactivate")
+        #expect(deactivated.status == 200, "\(deactivated.text)")
+        #expect(try !setup.connects(bundled, as: "thermostat-1"), "the leaf alone, its CA inactive")
+        #expect(try !setup.connects(early, as: "thermostat-2"))
+    }
+
     @Test func aFactoryCAsDevicesConnectOnceRegisteredAndStopWhenDeactivatedOrRevoked() async throws {
         let setup = try await Setup()
         defer { Task { await setup.shutdown() } }

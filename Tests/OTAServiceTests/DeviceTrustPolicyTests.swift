@@ -99,6 +99,32 @@ import Testing
         #expect(Self.refusal(await Self.decide([world.factoryDevice], snapshot)).contains("inactive"))
     }
 
+    /// A registration linked to a registered CA follows that CA, even when the device leaves its intermediate out
+    /// (or resumes a TLS session, which remembers only the leaf): it is not a "registered without CA" certificate.
+    @Test func aLinkedRegistrationFollowsItsCAWhateverChainTheDevicePresents() async throws {
+        let world = try World()
+        var linked = world.record(world.intermediateDevice, thing: "thermostat-2", status: .active)
+        linked.issuerCA = world.factory.fingerprint
+        func snapshot(_ status: CACertificateStatus) throws -> DeviceTrustSnapshot {
+            DeviceTrustSnapshot(
+                serviceCA: try CertificateCoding.decode(world.service.der),
+                authorities: [
+                    CACertificate(
+                        fingerprint: world.factory.fingerprint, subject: "", pem: world.factory.pem, status: status,
+                        notAfter: 0, createdAt: 0)
+                ],
+                certificates: [linked])
+        }
+        let inactive = try snapshot(.inactive)
+        #expect(Self.refusal(await Self.decide([world.intermediateDevice], inactive)).contains("inactive"))
+        #expect(
+            Self.refusal(await Self.decide([world.intermediateDevice, world.intermediate], inactive))
+                .contains("inactive"))
+        #expect(
+            await Self.decide([world.intermediateDevice], try snapshot(.active))
+                == .accepted(thing: "thermostat-2", via: .registeredCertificate))
+    }
+
     @Test func aRegisteredCertificateWithoutCAIsTrustedAsItIs() async throws {
         let world = try World()
         #expect(Self.refusal(await Self.decide([world.selfSigned], try world.snapshot())).contains("is not registered"))

@@ -48,10 +48,16 @@ public struct DeviceCertificate: Sendable, Equatable, Codable {
     public var status: CertificateStatus
     public var notAfter: Int64
     public var createdAt: Int64
+    /// The intermediate CA certificates registered with it (PEM), so that it links to a registered root even when
+    /// the device leaves them out of its handshake.
+    public var chainPEM: String?
+    /// The registered CA it chains to (fingerprint), found when it was registered or when that CA was: deactivating
+    /// that CA refuses it whatever chain the device presents, or none (a resumed TLS session).
+    public var issuerCA: String?
 
     public init(
         fingerprint: String, thingName: String, pem: String, status: CertificateStatus, notAfter: Int64,
-        createdAt: Int64
+        createdAt: Int64, chainPEM: String? = nil, issuerCA: String? = nil
     ) {
         self.fingerprint = fingerprint
         self.thingName = thingName
@@ -59,6 +65,8 @@ public struct DeviceCertificate: Sendable, Equatable, Codable {
         self.status = status
         self.notAfter = notAfter
         self.createdAt = createdAt
+        self.chainPEM = chainPEM
+        self.issuerCA = issuerCA
     }
 }
 

@@ -25,6 +25,11 @@ public final class SQLiteStore: OTAStore {
         }
     }
 
+    /// Runs raw SQL: tests write rows the way an older release did (its records had fewer columns).
+    func execute(sql: String) throws {
+        try pool.write { db in try db.execute(sql: sql) }
+    }
+
     public func read<T: Sendable>(_ body: @Sendable (any StoreReader) throws -> T) async throws -> T {
         try await pool.read { db in try body(SQLiteTransaction(db: db)) }
     }
@@ -147,6 +152,12 @@ public final class SQLiteStore: OTAStore {
                 t.column("status", .text).notNull()
                 t.column("notAfter", .integer).notNull()
                 t.column("createdAt", .integer).notNull()
+            }
+        }
+        migrator.registerMigration("v3-certificate-issuer") { db in
+            try db.alter(table: "deviceCertificate") { t in
+                t.add(column: "chainPEM", .text)
+                t.add(column: "issuerCA", .text)
             }
         }
         return migrator

@@ -42,6 +42,11 @@ public enum DeviceTrustPolicy {
         let binding = snapshot.certificates[fingerprint]
         if binding?.status == .revoked { return .refused("\(name) is revoked") }
         if let problem = clientAuthProblem(leaf, at: time) { return .refused("\(name) \(problem)") }
+        // A registration linked to a registered CA follows that CA's status, whatever chain the client presents:
+        // leaving an intermediate out must not turn a deactivated CA's device into a "registered without CA" one.
+        if let link = binding?.issuerCA, !snapshot.isActive(authority: link) {
+            return .refused("\(name) is issued by CA \(link), which is inactive")
+        }
 
         if await root(of: leaf, presented, among: [snapshot.serviceCA], at: time) != nil {
             return .accepted(thing: binding?.thing, via: .serviceCA)

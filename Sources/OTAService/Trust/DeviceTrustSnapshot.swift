@@ -10,10 +10,13 @@ public struct DeviceTrustSnapshot: Sendable {
     public struct Binding: Sendable, Equatable {
         public var thing: String
         public var status: CertificateStatus
+        /// The registered CA it is linked to, whose status then decides too.
+        public var issuerCA: String?
 
-        public init(thing: String, status: CertificateStatus) {
+        public init(thing: String, status: CertificateStatus, issuerCA: String? = nil) {
             self.thing = thing
             self.status = status
+            self.issuerCA = issuerCA
         }
     }
 
@@ -42,7 +45,8 @@ public struct DeviceTrustSnapshot: Sendable {
             // A revocation is final (the registry refuses to register a revoked certificate again): a change that
             // committed earlier but is applied later must not bring the certificate back.
             guard certificates[record.fingerprint]?.status != .revoked else { return }
-            certificates[record.fingerprint] = Binding(thing: record.thingName, status: record.status)
+            certificates[record.fingerprint] = Binding(
+                thing: record.thingName, status: record.status, issuerCA: record.issuerCA)
         case .authority(let record):
             // The PEM was parsed when it was registered; should it no longer parse, the CA trusts nothing.
             guard let certificate = try? CertificateCoding.decode(Array(record.pem.utf8)) else {
@@ -56,6 +60,11 @@ public struct DeviceTrustSnapshot: Sendable {
 
     func authorities(active: Bool) -> [Certificate] {
         authorities.values.filter { $0.isActive == active }.map(\.certificate)
+    }
+
+    /// Whether the registered CA `fingerprint` is active (false when it is not registered at all).
+    func isActive(authority fingerprint: String) -> Bool {
+        authorities[fingerprint]?.isActive ?? false
     }
 
     func fingerprint(ofAuthority certificate: Certificate) -> String? {
