@@ -277,8 +277,9 @@ public final class SimulatedDevice: @unchecked Sendable {
                 let event = events.removeFirst()
                 status.apply(event)
                 log("\(credentials.thing): \(event)")
+                // Every agent event follows flash work (a slot erased, written, confirmed, refused): report anew.
+                status.slots = (try? platform.chip.slotReport(running: boot.partition)) ?? []
                 if case .succeeded = event {
-                    status.slots = (try? platform.chip.slotReport(running: boot.partition)) ?? []
                     log("\(credentials.thing): slots " + status.slots.map(\.summary).joined(separator: ", "))
                 }
                 if case .selfTestStarted = event {
