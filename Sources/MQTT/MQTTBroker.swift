@@ -26,7 +26,16 @@ final class MQTTBroker: @unchecked Sendable {
         /// Incoming QoS 2 packet ids between PUBREC and PUBREL: a resent PUBLISH with one of them is not delivered again.
         var receivedQoS2: Set<UInt16> = []
         var lastPacketID: UInt16 = 0
+        /// Its connection fell a whole queue behind and is being closed: what arrives meanwhile is dropped.
+        var overflowed = false
 
+        /// Messages between sending and their final acknowledgement: each holds a packet id.
+        var unacknowledged: Int { inflight.count + awaitingCompletion.count }
+
+        /// The next free packet id. Callers keep `unacknowledged` below `maximumInflightMessages` (far below the
+        /// 65,535 ids), so the scan ends within that many steps; ids are handed out in turn, so it is one step
+        /// unless a client acknowledges out of order. (Unbounded, a client that never acknowledged made this
+        /// loop forever once every id was taken — holding the broker's lock.)
         mutating func nextPacketID() -> UInt16 {
             repeat {
                 lastPacketID = lastPacketID == UInt16.max ? 1 : lastPacketID + 1
@@ -49,14 +58,26 @@ final class MQTTBroker: @unchecked Sendable {
     /// Exact-topic subscriptions by topic (most device subscriptions), wildcard ones scanned.
     private var exactSubscribers: [String: Set<String>] = [:]
     private var wildcardSubscribers: [String: Set<String>] = [:]
-    private var retained: [String: PublishPacket] = [:]
+    private var retained = RetainedStore()
     /// CONNECTs that took a session over from a live connection (a reconnect over a half-open link, or a clone).
     private var takeovers = 0
+    /// Connections whose queue overflowed while the lock was held; closed once it is released.
+    private var overflowing: [any MQTTConnectionEndpoint] = []
+    /// Sessions ended because they fell a whole queue behind.
+    private var overflows = 0
     let maximumQueuedMessages: Int
+    /// QoS 1/2 messages sent to a session and not yet acknowledged; more wait in its queue (MQTT 5's receive
+    /// maximum, applied by the server to every client).
+    let maximumInflightMessages: Int
     let logger: Logger
 
-    init(maximumQueuedMessages: Int, logger: Logger) {
+    init(
+        maximumQueuedMessages: Int, maximumInflightMessages: Int, retainedLimits: RetainedStore.Limits = .init(),
+        logger: Logger
+    ) {
         self.maximumQueuedMessages = maximumQueuedMessages
+        self.maximumInflightMessages = min(max(1, maximumInflightMessages), Int(UInt16.max) - 1)
+        retained = RetainedStore(limits: retainedLimits)
         self.logger = logger
     }
 
@@ -71,6 +92,7 @@ final class MQTTBroker: @unchecked Sendable {
             if cleanSession, previous != nil { removeSubscriptions(of: clientID) }
             var session = cleanSession || previous == nil ? Session(persistent: !cleanSession) : previous!
             session.persistent = !cleanSession
+            session.overflowed = false
             session.connection = connection
             // Resume: unacknowledged messages again with DUP, PUBRELs again, then what queued while offline.
             var resend: [MQTTPacket] = session.inflight.values.sorted { $0.sequence < $1.sequence }.map { entry in
@@ -79,10 +101,7 @@ final class MQTTBroker: @unchecked Sendable {
                 return .publish(copy)
             }
             resend += session.awaitingCompletion.sorted().map { .pubrel(packetID: $0) }
-            for message in session.queue {
-                resend.append(.publish(session.track(message)))
-            }
-            session.queue.removeAll()
+            resend += releaseQueued(&session)
             sessions[clientID] = session
             if previous?.connection != nil { takeovers += 1 }
             return (previous != nil && !cleanSession, previous?.connection, resend)
@@ -118,7 +137,7 @@ final class MQTTBroker: @unchecked Sendable {
 
     /// Adds subscriptions and returns the retained messages they match, ready to send.
     func subscribe(clientID: String, _ subscriptions: [Subscription]) -> [MQTTPacket] {
-        lock.withLock {
+        let packets = lock.withLock { () -> [MQTTPacket] in
             guard sessions[clientID] != nil else { return [] }
             var out: [MQTTPacket] = []
             for subscription in subscriptions {
@@ -128,7 +147,8 @@ final class MQTTBroker: @unchecked Sendable {
                 } else {
                     exactSubscribers[subscription.filter, default: []].insert(clientID)
                 }
-                for message in retained.values where Topic.matches(filter: subscription.filter, topic: message.topic) {
+                for message in retained.messages where Topic.matches(filter: subscription.filter, topic: message.topic)
+                {
                     var copy = message
                     copy.qos = min(message.qos, subscription.qos)
                     copy.retain = true
@@ -138,6 +158,8 @@ final class MQTTBroker: @unchecked Sendable {
             }
             return out
         }
+        closeOverflowing()
+        return packets
     }
 
     func unsubscribe(clientID: String, _ filters: [String]) {
@@ -167,12 +189,14 @@ final class MQTTBroker: @unchecked Sendable {
 
     // MARK: Routing
 
-    /// Delivers `message` to every matching subscriber (and stores or clears it when retained).
-    func route(_ message: PublishPacket) {
+    /// Delivers `message` to every matching subscriber (and stores or clears it when retained; `publisher` is the
+    /// client that sent it, nil for the service's own messages).
+    func route(_ message: PublishPacket, from publisher: String? = nil) {
         var deliveries: [(any MQTTConnectionEndpoint, MQTTPacket)] = []
+        var refusedRetain = false
         lock.withLock {
             if message.retain {
-                retained[message.topic] = message.payload.isEmpty ? nil : message
+                refusedRetain = !retained.store(message, from: publisher)
             }
             var granted: [String: QoS] = [:]
             for clientID in exactSubscribers[message.topic] ?? [] {
@@ -195,34 +219,83 @@ final class MQTTBroker: @unchecked Sendable {
                 }
             }
         }
+        closeOverflowing()
+        if refusedRetain {
+            logger.warning(
+                "retained message not kept: the retained-message limits are reached",
+                metadata: ["client": "\(publisher ?? "service")", "topic": "\(message.topic)"])
+        }
         for (connection, packet) in deliveries { connection.send([packet]) }
     }
 
-    /// Assigns a packet id and records QoS 1/2 messages in flight; queues them for offline persistent sessions.
-    /// Returns the packet to send now, or nil. Called with the lock held.
+    /// Retained messages refused because a limit was reached.
+    var retainedRefusedCount: Int { lock.withLock { retained.refused } }
+
+    /// Ends the connections that fell a whole queue behind (outside the lock: closing hops to their event loops).
+    private func closeOverflowing() {
+        let closing = lock.withLock {
+            defer { overflowing.removeAll() }
+            overflows += overflowing.count
+            return overflowing
+        }
+        for connection in closing {
+            logger.warning("a client fell \(maximumQueuedMessages) messages behind; closing its connection")
+            connection.close(reason: "message queue full: the client does not acknowledge what it is sent")
+        }
+    }
+
+    var overflowCount: Int { lock.withLock { overflows } }
+
+    /// Assigns a packet id and records QoS 1/2 messages in flight; queues them for offline persistent sessions and
+    /// past the in-flight limit. Returns the packet to send now, or nil. Called with the lock held; the session is
+    /// changed in place (a copy of it, in-flight table included, per message made a flood quadratic).
     private func prepare(_ message: PublishPacket, for clientID: String) -> MQTTPacket? {
-        guard var session = sessions[clientID] else { return nil }
-        defer { sessions[clientID] = session }
+        guard sessions[clientID] != nil else { return nil }
+        return prepare(message, in: &sessions[clientID]!, clientID: clientID)
+    }
+
+    private func prepare(_ message: PublishPacket, in session: inout Session, clientID: String) -> MQTTPacket? {
         guard message.qos != .atMostOnce else {
             var copy = message
             copy.packetID = nil
             return session.connection == nil ? nil : .publish(copy)
         }
-        guard session.connection != nil else {
-            if session.queue.count >= maximumQueuedMessages {
-                session.queue.removeFirst()
-                logger.warning("queue full, dropped oldest message", metadata: ["client": "\(clientID)"])
-            }
-            session.queue.append(message)
-            return nil
+        if session.connection != nil, session.queue.isEmpty, session.unacknowledged < maximumInflightMessages {
+            return .publish(session.track(message))
         }
-        return .publish(session.track(message))
+        if session.overflowed { return nil }
+        if session.queue.count >= maximumQueuedMessages {
+            if let connection = session.connection {
+                session.overflowed = true
+                // A connected client this far behind does not read or acknowledge: end it rather than hold
+                // its messages without bound (a persistent session keeps its queue for the next connection).
+                overflowing.append(connection)
+                return nil
+            }
+            session.queue.removeFirst()
+            logger.warning("queue full, dropped oldest message", metadata: ["client": "\(clientID)"])
+        }
+        session.queue.append(message)
+        return nil
+    }
+
+    /// Moves queued messages in flight while the session has room; returns them to send. Lock held.
+    private func releaseQueued(_ session: inout Session) -> [MQTTPacket] {
+        var out: [MQTTPacket] = []
+        while session.connection != nil, !session.queue.isEmpty, session.unacknowledged < maximumInflightMessages {
+            out.append(.publish(session.track(session.queue.removeFirst())))
+        }
+        return out
     }
 
     // MARK: Acknowledgements
 
-    func acknowledge(clientID: String, puback id: UInt16) {
-        _ = lock.withLock { sessions[clientID]?.inflight.removeValue(forKey: id) }
+    /// PUBACK for a QoS 1 message we sent; returns queued messages that now fit in flight.
+    func acknowledge(clientID: String, puback id: UInt16) -> [MQTTPacket] {
+        lock.withLock {
+            guard sessions[clientID]?.inflight.removeValue(forKey: id) != nil else { return [] }
+            return releaseQueued(&sessions[clientID]!)
+        }
     }
 
     /// PUBREC for a QoS 2 message we sent: it is received; answer PUBREL.
@@ -233,8 +306,12 @@ final class MQTTBroker: @unchecked Sendable {
         }
     }
 
-    func acknowledge(clientID: String, pubcomp id: UInt16) {
-        _ = lock.withLock { sessions[clientID]?.awaitingCompletion.remove(id) }
+    /// PUBCOMP ends a QoS 2 message we sent; returns queued messages that now fit in flight.
+    func acknowledge(clientID: String, pubcomp id: UInt16) -> [MQTTPacket] {
+        lock.withLock {
+            guard sessions[clientID]?.awaitingCompletion.remove(id) != nil else { return [] }
+            return releaseQueued(&sessions[clientID]!)
+        }
     }
 
     /// Records an incoming QoS 2 PUBLISH; false when it is a resend that was already delivered.

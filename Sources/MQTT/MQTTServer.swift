@@ -16,8 +16,13 @@ public struct MQTTServerConfiguration: Sendable {
     /// Also listen without TLS on this loopback port (local tooling only; off when nil).
     public var plainLoopbackPort: Int?
     public var maximumPacketSize: Int
-    /// Messages kept per offline persistent session; the oldest is dropped past this.
+    /// QoS 1/2 messages queued per session: an offline persistent session drops the oldest past this; a connected
+    /// client this far behind is disconnected.
     public var maximumQueuedMessages: Int
+    /// QoS 1/2 messages sent to one client and not yet acknowledged; more wait in its queue.
+    public var maximumInflightMessages: Int
+    /// Retained messages kept, per client and in all.
+    public var retainedLimits: RetainedLimits
     /// Caller-supplied revocation check, asked at every CONNECT.
     public var isRevoked: @Sendable (ClientIdentity) -> Bool
     /// Decides on client certificates at every handshake instead of `tls.trustedClientCAs` (nil: the fixed CAs).
@@ -46,7 +51,8 @@ public struct MQTTServerConfiguration: Sendable {
 
     public init(
         host: String = "0.0.0.0", port: Int = 8883, tls: TLSIdentity, plainLoopbackPort: Int? = nil,
-        maximumPacketSize: Int = 256 * 1024, maximumQueuedMessages: Int = 1000,
+        maximumPacketSize: Int = 256 * 1024, maximumQueuedMessages: Int = 1000, maximumInflightMessages: Int = 64,
+        retainedLimits: RetainedLimits = RetainedLimits(),
         isRevoked: @escaping @Sendable (ClientIdentity) -> Bool = { _ in false },
         clientTrust: (any ClientCertificateTrust)? = nil
     ) {
@@ -56,6 +62,8 @@ public struct MQTTServerConfiguration: Sendable {
         self.plainLoopbackPort = plainLoopbackPort
         self.maximumPacketSize = maximumPacketSize
         self.maximumQueuedMessages = maximumQueuedMessages
+        self.maximumInflightMessages = maximumInflightMessages
+        self.retainedLimits = retainedLimits
         self.isRevoked = isRevoked
         self.clientTrust = clientTrust
     }
@@ -77,7 +85,10 @@ final class MQTTServerCore: Sendable {
         self.configuration = configuration
         self.authorizer = authorizer
         self.requestHandler = requestHandler
-        self.broker = MQTTBroker(maximumQueuedMessages: configuration.maximumQueuedMessages, logger: logger)
+        self.broker = MQTTBroker(
+            maximumQueuedMessages: configuration.maximumQueuedMessages,
+            maximumInflightMessages: configuration.maximumInflightMessages,
+            retainedLimits: configuration.retainedLimits, logger: logger)
         self.logger = logger
     }
 }
@@ -219,6 +230,12 @@ public final class MQTTServer: Sendable {
 
     /// CONNECTs that took a session over from a connection that was still open.
     public var takeoverCount: Int { core.broker.takeoverCount }
+
+    /// Connections closed because their client fell a whole message queue behind.
+    public var queueOverflowCount: Int { core.broker.overflowCount }
+
+    /// Retained messages not kept because a retained-message limit was reached.
+    public var retainedRefusedCount: Int { core.broker.retainedRefusedCount }
 
     /// The filters a client's session is subscribed to (empty once a clean session ended).
     public func subscriptionFilters(of clientID: String) -> Set<String> { core.broker.subscriptions(of: clientID) }

@@ -78,7 +78,9 @@ final class MQTTServerConnection: ChannelInboundHandler, MQTTConnectionEndpoint,
         case .publish(let publish):
             handlePublish(publish, clientID: clientID, context: context)
         case .puback(let id):
-            broker.acknowledge(clientID: clientID, puback: id)
+            for packet in broker.acknowledge(clientID: clientID, puback: id) {
+                context.write(wrapOutboundOut(packet), promise: nil)
+            }
         case .pubrec(let id):
             broker.acknowledge(clientID: clientID, pubrec: id)
             context.write(wrapOutboundOut(.pubrel(packetID: id)), promise: nil)
@@ -86,7 +88,9 @@ final class MQTTServerConnection: ChannelInboundHandler, MQTTConnectionEndpoint,
             broker.release(clientID: clientID, id: id)
             context.write(wrapOutboundOut(.pubcomp(packetID: id)), promise: nil)
         case .pubcomp(let id):
-            broker.acknowledge(clientID: clientID, pubcomp: id)
+            for packet in broker.acknowledge(clientID: clientID, pubcomp: id) {
+                context.write(wrapOutboundOut(packet), promise: nil)
+            }
         case .subscribe(let id, let subscriptions):
             var codes: [SubscribeReturnCode] = []
             var accepted: [Subscription] = []
@@ -205,7 +209,7 @@ final class MQTTServerConnection: ChannelInboundHandler, MQTTConnectionEndpoint,
         }
         guard deliver else { return }
         if let session, server.requestHandler?.handle(publish, from: session) == true { return }
-        server.broker.route(publish)
+        server.broker.route(publish, from: clientID)
     }
 
     /// Replies to everything one read brought in go out together.
