@@ -109,7 +109,13 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
-            dependencies: ["MQTT", .product(name: "NIOSSL", package: "swift-nio-ssl")],
+            dependencies: [
+                "MQTT",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "OTAWireTests", dependencies: ["OTAWire"]),

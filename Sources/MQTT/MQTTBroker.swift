@@ -246,6 +246,11 @@ final class MQTTBroker: @unchecked Sendable {
 
     var overflowCount: Int { lock.withLock { overflows } }
 
+    /// Connections closed because their client stopped reading.
+    private var slowConsumers = 0
+    func countSlowConsumer() { lock.withLock { slowConsumers += 1 } }
+    var slowConsumerCount: Int { lock.withLock { slowConsumers } }
+
     /// Assigns a packet id and records QoS 1/2 messages in flight; queues them for offline persistent sessions and
     /// past the in-flight limit. Returns the packet to send now, or nil. Called with the lock held; the session is
     /// changed in place (a copy of it, in-flight table included, per message made a flood quadratic).

@@ -23,6 +23,9 @@ public struct MQTTServerConfiguration: Sendable {
     public var maximumInflightMessages: Int
     /// Retained messages kept, per client and in all.
     public var retainedLimits: RetainedLimits
+    /// Bytes waiting to be sent to one client past which, as it does not read, it is disconnected. Reading from a
+    /// client pauses already when 1 MiB waits (the write buffer's high-water mark).
+    public var maximumBufferedBytes: Int
     /// Caller-supplied revocation check, asked at every CONNECT.
     public var isRevoked: @Sendable (ClientIdentity) -> Bool
     /// Decides on client certificates at every handshake instead of `tls.trustedClientCAs` (nil: the fixed CAs).
@@ -52,7 +55,7 @@ public struct MQTTServerConfiguration: Sendable {
     public init(
         host: String = "0.0.0.0", port: Int = 8883, tls: TLSIdentity, plainLoopbackPort: Int? = nil,
         maximumPacketSize: Int = 256 * 1024, maximumQueuedMessages: Int = 1000, maximumInflightMessages: Int = 64,
-        retainedLimits: RetainedLimits = RetainedLimits(),
+        retainedLimits: RetainedLimits = RetainedLimits(), maximumBufferedBytes: Int = 8 << 20,
         isRevoked: @escaping @Sendable (ClientIdentity) -> Bool = { _ in false },
         clientTrust: (any ClientCertificateTrust)? = nil
     ) {
@@ -64,6 +67,7 @@ public struct MQTTServerConfiguration: Sendable {
         self.maximumQueuedMessages = maximumQueuedMessages
         self.maximumInflightMessages = maximumInflightMessages
         self.retainedLimits = retainedLimits
+        self.maximumBufferedBytes = maximumBufferedBytes
         self.isRevoked = isRevoked
         self.clientTrust = clientTrust
     }
@@ -156,6 +160,7 @@ public final class MQTTServer: Sendable {
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.writeBufferWaterMark, value: ChannelOptions.Types.WriteBufferWaterMark(low: 256 << 10, high: 1 << 20))
             // Idle devices send a PINGREQ a minute: start reads small and let busy connections grow their buffers.
             .childChannelOption(
                 .recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65536)
@@ -236,6 +241,9 @@ public final class MQTTServer: Sendable {
 
     /// Retained messages not kept because a retained-message limit was reached.
     public var retainedRefusedCount: Int { core.broker.retainedRefusedCount }
+
+    /// Connections closed because their client stopped reading what it was sent.
+    public var slowConsumerCount: Int { core.broker.slowConsumerCount }
 
     /// The filters a client's session is subscribed to (empty once a clean session ended).
     public func subscriptionFilters(of clientID: String) -> Set<String> { core.broker.subscriptions(of: clientID) }

@@ -37,6 +37,17 @@ final class MQTTServerConnection: ChannelInboundHandler, MQTTConnectionEndpoint,
         guard !packets.isEmpty else { return }
         channel.eventLoop.execute { [self] in
             guard channel.isActive else { return }
+            if !channel.isWritable, let buffered = try? channel.syncOptions?.getOption(.bufferedWritableBytes),
+                buffered > server.configuration.maximumBufferedBytes
+            {
+                // Reads stopped when the buffer passed its high-water mark (see channelWritabilityChanged); what
+                // was already read still produces answers. A client this far behind does not read: end it, or its
+                // answers would grow without bound.
+                server.broker.countSlowConsumer()
+                logger.warning("closing connection", metadata: ["reason": "the client does not read what it is sent"])
+                channel.close(promise: nil)
+                return
+            }
             for packet in packets { channel.write(packet, promise: nil) }
             // One flush for everything queued on this loop meanwhile: fewer TLS records and syscalls under load.
             if !flushScheduled {
@@ -224,6 +235,13 @@ final class MQTTServerConnection: ChannelInboundHandler, MQTTConnectionEndpoint,
             context.close(promise: nil)
         }
         context.fireUserInboundEventTriggered(event)
+    }
+
+    /// Back-pressure: while the client does not take what it is sent, it is not read either, so its requests stop
+    /// producing answers (the kernel's buffers and then TCP hold them back).
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        context.channel.setOption(.autoRead, value: context.channel.isWritable).whenFailure { _ in }
+        context.fireChannelWritabilityChanged()
     }
 
     func channelInactive(context: ChannelHandlerContext) {

@@ -71,7 +71,12 @@ public final class DeviceGateway: MQTTRequestHandler {
             for await item in jobs.stream { await self.process(item.request, item.publish, from: item.session) }
         }
         Task(priority: .low) {
-            for await item in streams.stream { await self.process(item.request, item.publish, from: item.session) }
+            var pacer = RequestPacer()
+            for await item in streams.stream {
+                let wait = pacer.take()
+                if wait > .zero { try? await Task.sleep(for: wait) }
+                await self.process(item.request, item.publish, from: item.session)
+            }
         }
         let thing = session.clientID
         let time = engine.now()

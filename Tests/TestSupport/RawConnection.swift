@@ -6,7 +6,7 @@ import NIOPosix
 import NIOSSL
 
 /// A TLS connection that sends raw bytes and records what comes back, for feeding the server malformed input.
-final class RawConnection: @unchecked Sendable {
+public final class RawConnection: @unchecked Sendable {
     private final class Recorder: ChannelInboundHandler, @unchecked Sendable {
         typealias InboundIn = ByteBuffer
         let received = NIOLockedValueBox<[UInt8]>([])
@@ -29,7 +29,7 @@ final class RawConnection: @unchecked Sendable {
     private let channel: Channel
     private let recorder = Recorder()
 
-    init(port: Int, tls: TLSConfiguration) async throws {
+    public init(port: Int, tls: TLSConfiguration) async throws {
         let context = try NIOSSLContext(configuration: tls)
         let recorder = self.recorder
         channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -43,20 +43,25 @@ final class RawConnection: @unchecked Sendable {
             .connect(host: "127.0.0.1", port: port).get()
     }
 
-    func send(_ bytes: [UInt8]) async throws {
+    public func send(_ bytes: [UInt8]) async throws {
         try await channel.writeAndFlush(channel.allocator.buffer(bytes: bytes))
     }
 
-    var received: [UInt8] { recorder.received.withLockedValue { $0 } }
-    var isClosed: Bool { recorder.closed.withLockedValue { $0 } }
+    public var received: [UInt8] { recorder.received.withLockedValue { $0 } }
+    public var isClosed: Bool { recorder.closed.withLockedValue { $0 } }
 
     /// The packets received so far.
-    var packets: [MQTTPacket] {
+    public var packets: [MQTTPacket] {
         var buffer = ByteBufferAllocator().buffer(bytes: received)
         var out: [MQTTPacket] = []
         while let packet = try? MQTTDecoder().decode(&buffer) { out.append(packet) }
         return out
     }
 
-    func close() async { try? await channel.close() }
+    public func close() async { try? await channel.close() }
+
+    /// Stops reading from the socket (a device that no longer takes what it is sent); what arrived stays recorded.
+    public func stopReading() async throws {
+        try await channel.setOption(.autoRead, value: false)
+    }
 }

@@ -1,0 +1,70 @@
+import Foundation
+import MQTT
+import NIOSSL
+import OTAWire
+import TestSupport
+import Testing
+
+@testable import OTAService
+
+// A device that asks for blocks and never reads its socket must not make the service hold its answers without
+// bound: reads from it pause at the write buffer's high-water mark, its stream requests are paced, and once it is
+// a few MiB behind it is disconnected — while another device still gets its answers.
+@Suite(.serialized) struct SlowConsumerTests {
+    @Test(.timeLimit(.minutes(2)))
+    func aDeviceThatDoesNotReadIsDisconnectedAndOthersAreServed() async throws {
+        let service = try await ServiceHarness()
+        defer { Task { await service.shutdown() } }
+        let hog = try await service.device("hog")
+        let calm = try await service.device("calm")
+        let (file, _) = try await service.uploadFirmware(version: "3.0.0", payloadSize: 400_000)
+        _ = try await service.createUpdate("big", file: file, things: ["hog", "calm"])
+        let job = try #require(try await service.server.store.read { try $0.job(id: "AFR_OTA-big") })
+        await hog.close()
+
+        let tls = MQTTClientConfiguration.mutualTLS(
+            certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(hog.certificatePEM.utf8)),
+            privateKey: try NIOSSLPrivateKey(bytes: Array(hog.keyPEM.utf8), format: .pem),
+            trustedServerCAs: try NIOSSLCertificate.fromPEMFile(service.server.pki.caCertificatePath))
+        var noHostname = tls
+        noHostname.certificateVerification = .noHostnameVerification
+        let raw = try await RawConnection(port: service.port, tls: noHostname)
+        let stream = "$aws/things/hog/streams/\(job.streamID)/"
+        try await raw.send(
+            MQTTPacket.connect(ConnectPacket(clientID: "hog", cleanSession: true, keepAlive: 600)).encoded
+                + MQTTPacket.subscribe(
+                    packetID: 1, subscriptions: [Subscription(filter: stream + "data/cbor", qos: .atMostOnce)]
+                ).encoded)
+        #expect(await eventually { raw.packets.contains { if case .suback = $0 { true } else { false } } })
+        try await raw.stopReading()
+        // 128 KiB of blocks per request; 2,000 requests would be 250 MiB of answers.
+        let request = StreamRequest(
+            clientToken: "x", fileID: 0, blockSize: 4096, blockOffset: 0, bitmap: nil, numberOfBlocks: 32)
+        let publish = MQTTPacket.publish(PublishPacket(topic: stream + "get/cbor", payload: request.cborEncoded))
+        Task {
+            for _ in 0..<2_000 { try? await raw.send(publish.encoded) }
+        }
+        #expect(
+            await eventually(within: 60) { service.server.mqtt.slowConsumerCount == 1 },
+            "the device that does not read is disconnected")
+
+        // Another device is answered as usual.
+        try await calm.publish("$aws/things/calm/jobs/$next/get", json: #"{"clientToken":"c"}"#)
+        #expect(try await calm.takeText("$aws/things/calm/jobs/$next/get/accepted").contains("AFR_OTA-big"))
+        await calm.close()
+        await raw.close()
+    }
+
+    @Test func thePacerAllowsABurstThenTheSustainedRate() {
+        let start = ContinuousClock.now
+        var pacer = RequestPacer(rate: 50, burst: 100, now: start)
+        let burst = (0..<100).map { _ in pacer.take(now: start) }
+        #expect(burst.allSatisfy { $0 == .zero })
+        #expect(pacer.take(now: start) == .milliseconds(20), "one request a 50th of a second past the burst")
+        // A second later 50 more are due (the bucket had gone one below empty).
+        let later = start + .seconds(1)
+        let refilled = (0..<49).map { _ in pacer.take(now: later) }
+        #expect(refilled.allSatisfy { $0 == .zero })
+        #expect(pacer.take(now: later) > .zero)
+    }
+}
