@@ -242,6 +242,11 @@ public final class MQTTServer: Sendable {
     /// Retained messages not kept because a retained-message limit was reached.
     public var retainedRefusedCount: Int { core.broker.retainedRefusedCount }
 
+    /// Closes the connection of `clientID`, if one is open (a revoked certificate's device, say).
+    public func disconnect(clientID: String, reason: String) {
+        core.broker.connection(for: clientID)?.close(reason: reason)
+    }
+
     /// Connections closed because their client stopped reading what it was sent.
     public var slowConsumerCount: Int { core.broker.slowConsumerCount }
 

@@ -59,7 +59,13 @@ public final class OTAServer: Sendable {
         engine = JobEngine(store: store, now: configuration.now)
         let trust = GatewayTrust(serviceCA: pki.authority.certificate)
         self.trust = trust
-        registry = Registry(store: store, engine: engine, trustChanged: { trust.apply($0) })
+        // A revocation or a CA's deactivation also ends the live connections it concerns (the MQTT server is made
+        // below; the registry is made first and reaches it through this box).
+        let liveSessions = LiveSessions()
+        registry = Registry(store: store, engine: engine) { change in
+            trust.apply(change)
+            liveSessions.end(trust.things(cutOffBy: change), reason: "its certificate is no longer trusted")
+        }
         updates = Updates(store: store, blobs: blobs, engine: engine)
         gateway = DeviceGateway(
             engine: engine, streams: StreamServer(store: store, blobs: blobs), store: store, logger: logger)
@@ -72,6 +78,7 @@ public final class OTAServer: Sendable {
                 clientTrust: trust),
             authorizer: DeviceAuthorizer(), requestHandler: gateway, logger: Logger(label: "swiftota.gateway"))
         let mqtt = mqtt
+        liveSessions.server.withLock { $0 = mqtt }
         engine.setNotifyNextSink { thing, payload in
             mqtt.publish(
                 PublishPacket(topic: ThingTopics(thingName: thing).notifyNext, payload: payload, qos: .atLeastOnce))
@@ -136,5 +143,15 @@ public final class OTAServer: Sendable {
     /// Revokes a device certificate; the gateway refuses it from the next connection on.
     public func revokeCertificate(fingerprint: String) async throws -> DeviceCertificate {
         try await registry.revoke(fingerprint: fingerprint)
+    }
+}
+
+/// The MQTT server, once made, for ending the sessions of things whose certificate lost its trust.
+final class LiveSessions: Sendable {
+    let server = Mutex<MQTTServer?>(nil)
+
+    func end(_ things: [String], reason: String) {
+        guard !things.isEmpty, let server = server.withLock({ $0 }) else { return }
+        for thing in things { server.disconnect(clientID: thing, reason: reason) }
     }
 }

@@ -62,6 +62,11 @@ public struct DeviceTrustSnapshot: Sendable {
         authorities.values.filter { $0.isActive == active }.map(\.certificate)
     }
 
+    /// The things of the registered certificates linked to CA `fingerprint`.
+    func things(linkedTo fingerprint: String) -> [String] {
+        certificates.values.filter { $0.issuerCA == fingerprint }.map(\.thing)
+    }
+
     /// Whether the registered CA `fingerprint` is active (false when it is not registered at all).
     func isActive(authority fingerprint: String) -> Bool {
         authorities[fingerprint]?.isActive ?? false

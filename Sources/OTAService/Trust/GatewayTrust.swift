@@ -32,6 +32,18 @@ public final class GatewayTrust: ClientCertificateTrust {
 
     public var current: DeviceTrustSnapshot { snapshot.withLock { $0 } }
 
+    /// The things whose live connections `change` cuts off: a revoked certificate's thing; the things of the
+    /// certificates linked to a CA that became inactive.
+    func things(cutOffBy change: TrustChange) -> [String] {
+        switch change {
+        case .certificate(let record):
+            return record.status == .revoked ? [record.thingName] : []
+        case .authority(let record):
+            guard record.status == .inactive else { return [] }
+            return current.things(linkedTo: record.fingerprint)
+        }
+    }
+
     public func evaluate(chain: [[UInt8]]) async -> ClientTrustVerdict {
         // Certificate validity is about real time, not the engine's clock (which tests move by hand).
         switch await DeviceTrustPolicy.evaluate(chain: chain, snapshot: current, at: Date()) {
