@@ -64,6 +64,13 @@ public enum Names {
         (1...1024).contains(path.utf8.count) && path.utf8.allSatisfy { $0 >= 0x20 && $0 != 0x7F }
     }
 
+    /// Descriptions and queries people write: at most 2,028 bytes (AWS's limit for group and update descriptions),
+    /// no control characters but tab and newline.
+    public static func isFreeText(_ text: String, maximumBytes: Int = 2028) -> Bool {
+        text.utf8.count <= maximumBytes
+            && text.utf8.allSatisfy { ($0 >= 0x20 && $0 != 0x7F) || $0 == 0x09 || $0 == 0x0A }
+    }
+
     private static func isWordByte(_ byte: UInt8) -> Bool {
         (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || byte == 0x5F
             || byte == 0x2D

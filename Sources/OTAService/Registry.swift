@@ -54,7 +54,15 @@ public struct Registry: Sendable {
         guard Names.isThingName(name) else {
             throw OTAServiceError.invalidRequest("group name '\(name)' must be 1–128 of a-z A-Z 0-9 : _ -")
         }
-        if let query { _ = try GroupQuery(query) }
+        guard Names.isFreeText(description) else {
+            throw OTAServiceError.invalidRequest("a description is at most 2,028 bytes without control characters")
+        }
+        if let query {
+            guard Names.isFreeText(query, maximumBytes: 1024) else {
+                throw OTAServiceError.invalidRequest("a query is at most 1,024 bytes without control characters")
+            }
+            _ = try GroupQuery(query)
+        }
         let group = ThingGroup(name: name, description: description, query: query, createdAt: engine.now())
         try await store.write { writer in
             guard try writer.group(named: name) == nil else { throw OTAServiceError.conflict("group \(name) exists") }

@@ -11,11 +11,14 @@ import Testing
 struct APICaller {
     let base: String
     let token: String?
+    /// The Authorization scheme as the client spells it.
+    let scheme: String
     let client: HTTPClient
 
-    init(_ service: ServiceHarness, token: String?) throws {
+    init(_ service: ServiceHarness, token: String?, scheme: String = "Bearer") throws {
         base = "https://localhost:\(service.server.apiPort ?? 0)"
         self.token = token
+        self.scheme = scheme
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(service.server.pki.caCertificatePath))
         var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
@@ -35,7 +38,7 @@ struct APICaller {
     func call(_ method: HTTPMethod, _ path: String, json: String? = nil, bytes: [UInt8]? = nil) async throws -> Answer {
         var request = HTTPClientRequest(url: base + path)
         request.method = method
-        if let token { request.headers.add(name: "Authorization", value: "Bearer " + token) }
+        if let token { request.headers.add(name: "Authorization", value: scheme + " " + token) }
         if let json {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(string: json))

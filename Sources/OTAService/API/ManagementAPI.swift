@@ -40,8 +40,14 @@ public struct ManagementAPI: Sendable {
 }
 
 extension RequestContext {
+    /// A path parameter, percent-decoded (`x%3Ay` names thing `x:y`).
     func name(_ parameter: String) throws -> String {
-        try parameters.require(parameter)
+        let raw = try parameters.require(parameter)
+        guard let decoded = raw.removingPercentEncoding else {
+            throw ProblemDetails(
+                status: .badRequest, kind: "invalid-request", detail: "'\(raw)' is not valid percent-encoding")
+        }
+        return decoded
     }
 }
 

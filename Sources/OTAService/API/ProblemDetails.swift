@@ -107,7 +107,11 @@ struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
             throw ProblemDetails(
                 status: .unauthorized, kind: "unauthorized", detail: "send Authorization: Bearer <admin token>")
         }
-        guard header.hasPrefix("Bearer "), token.matches(header.dropFirst(7)) else {
+        // RFC 9110 §11.1: the scheme is case-insensitive ("bearer" and "BEARER" too).
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer",
+            token.matches(parts[1].drop { $0 == " " })
+        else {
             throw ProblemDetails(status: .unauthorized, kind: "unauthorized", detail: "the token is not valid")
         }
         return try await next(request, context)

@@ -52,6 +52,9 @@ public struct CreateUpdateRequest: Sendable, Codable, Equatable {
             throw .invalidRequest("update id '\(id)' must be 1–56 of a-z A-Z 0-9 _ - (the job id is AFR_OTA-<id>)")
         }
         if let fileType, !(0...255).contains(fileType) { throw .invalidRequest("fileType must be 0–255") }
+        if let description, !Names.isFreeText(description) {
+            throw .invalidRequest("description must be at most 2,028 bytes without control characters")
+        }
         if let fileName, !Names.isDevicePath(fileName) {
             throw .invalidRequest("fileName must be 1–1024 bytes without control characters")
         }
