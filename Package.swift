@@ -39,6 +39,8 @@ let package = Package(
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                // TLSUserEvent: the end of the handshake starts the CONNECT deadline.
+                .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -109,7 +111,11 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
-            dependencies: ["MQTT", .product(name: "NIOSSL", package: "swift-nio-ssl")],
+            dependencies: [
+                "MQTT", .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+            ],
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "OTAWireTests", dependencies: ["OTAWire"]),

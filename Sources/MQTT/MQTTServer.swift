@@ -22,6 +22,8 @@ public struct MQTTServerConfiguration: Sendable {
     public var isRevoked: @Sendable (ClientIdentity) -> Bool
     /// Decides on client certificates at every handshake instead of `tls.trustedClientCAs` (nil: the fixed CAs).
     public var clientTrust: (any ClientCertificateTrust)?
+    /// Deadlines and caps for connections that have not authenticated yet.
+    public var admission: MQTTAdmissionLimits
 
     public struct TLSIdentity: Sendable {
         public var certificateChain: [NIOSSLCertificate]
@@ -48,7 +50,7 @@ public struct MQTTServerConfiguration: Sendable {
         host: String = "0.0.0.0", port: Int = 8883, tls: TLSIdentity, plainLoopbackPort: Int? = nil,
         maximumPacketSize: Int = 256 * 1024, maximumQueuedMessages: Int = 1000,
         isRevoked: @escaping @Sendable (ClientIdentity) -> Bool = { _ in false },
-        clientTrust: (any ClientCertificateTrust)? = nil
+        clientTrust: (any ClientCertificateTrust)? = nil, admission: MQTTAdmissionLimits = MQTTAdmissionLimits()
     ) {
         self.host = host
         self.port = port
@@ -58,6 +60,7 @@ public struct MQTTServerConfiguration: Sendable {
         self.maximumQueuedMessages = maximumQueuedMessages
         self.isRevoked = isRevoked
         self.clientTrust = clientTrust
+        self.admission = admission
     }
 }
 
@@ -67,6 +70,7 @@ final class MQTTServerCore: Sendable {
     let authorizer: any MQTTAuthorizer
     let requestHandler: (any MQTTRequestHandler)?
     let broker: MQTTBroker
+    let admission: ConnectionAdmission
     let logger: Logger
 
     init(
@@ -78,6 +82,7 @@ final class MQTTServerCore: Sendable {
         self.authorizer = authorizer
         self.requestHandler = requestHandler
         self.broker = MQTTBroker(maximumQueuedMessages: configuration.maximumQueuedMessages, logger: logger)
+        self.admission = ConnectionAdmission(limits: configuration.admission, logger: logger)
         self.logger = logger
     }
 }
@@ -152,6 +157,11 @@ public final class MQTTServer: Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
+                    let peer = channel.remoteAddress.map { "\($0)" } ?? "?"
+                    let address = channel.remoteAddress?.ipAddress ?? "?"
+                    guard core.admission.admit(address: address, peer: peer) else {
+                        return try sync.addHandler(CloseOnActiveHandler())
+                    }
                     var verdict: ClientVerdictBox?
                     if let tls {
                         if let trust = core.configuration.clientTrust {
@@ -170,6 +180,10 @@ public final class MQTTServer: Sendable {
                         ByteToMessageHandler(
                             MQTTPacketDecoderHandler(maximumPacketSize: core.configuration.maximumPacketSize)))
                     try sync.addHandler(MessageToByteHandler(MQTTPacketEncoderHandler()))
+                    try sync.addHandler(
+                        AuthenticationDeadlineHandler(
+                            admission: core.admission, limits: core.configuration.admission, address: address,
+                            peer: peer, usesTLS: tls != nil))
                     try sync.addHandler(
                         MQTTServerConnection(
                             server: core, channel: channel, requiresCertificate: tls != nil, verdict: verdict))
@@ -216,6 +230,12 @@ public final class MQTTServer: Sendable {
     }
 
     public var connectedClientCount: Int { core.broker.connectedCount }
+
+    /// Connections closed before they authenticated, by reason, since `start()`.
+    public var shedCounts: MQTTShedCounts { core.admission.shedCounts }
+
+    /// Connections accepted that have not yet had their CONNECT accepted.
+    public var unauthenticatedConnectionCount: Int { core.admission.unauthenticatedCount }
 
     /// CONNECTs that took a session over from a connection that was still open.
     public var takeoverCount: Int { core.broker.takeoverCount }

@@ -69,13 +69,14 @@ final class TestBroker: @unchecked Sendable {
     init(
         pki: TestPKI? = nil, authorizer: any MQTTAuthorizer = DeviceAuthorizer(),
         handler: (any MQTTRequestHandler)? = nil,
-        revoked: Set<[UInt8]> = [], maximumPacketSize: Int = 64 * 1024
+        revoked: Set<[UInt8]> = [], maximumPacketSize: Int = 64 * 1024,
+        admission: MQTTAdmissionLimits = MQTTAdmissionLimits()
     ) async throws {
         let pki = try pki ?? TestPKI()
         self.pki = pki
         let configuration = MQTTServerConfiguration(
             host: "127.0.0.1", port: 0, tls: try pki.serverTLS(), maximumPacketSize: maximumPacketSize,
-            isRevoked: { revoked.contains($0.serialNumber) })
+            isRevoked: { revoked.contains($0.serialNumber) }, admission: admission)
         server = MQTTServer(configuration: configuration, authorizer: authorizer, requestHandler: handler)
         port = try await server.start()
     }
