@@ -100,8 +100,8 @@ let package = Package(
         .executableTarget(
             name: "ota",
             dependencies: [
-                "OTAWire", "OTAAgent", "ESP32Formats", "CodeSigning", "OTAService", "ESP32Simulator", "OTADemo",
-                "OTABench",
+                "OTAWire", "OTAAgent", "ESP32Formats", "MQTT", "CodeSigning", "OTAService", "ESP32Simulator",
+                "OTADemo", "OTABench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
