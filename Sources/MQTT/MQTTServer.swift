@@ -30,6 +30,8 @@ public struct MQTTServerConfiguration: Sendable {
     public var isRevoked: @Sendable (ClientIdentity) -> Bool
     /// Decides on client certificates at every handshake instead of `tls.trustedClientCAs` (nil: the fixed CAs).
     public var clientTrust: (any ClientCertificateTrust)?
+    /// Deadlines and caps for connections that have not authenticated yet.
+    public var admission: MQTTAdmissionLimits
 
     public struct TLSIdentity: Sendable {
         public var certificateChain: [NIOSSLCertificate]
@@ -57,7 +59,7 @@ public struct MQTTServerConfiguration: Sendable {
         maximumPacketSize: Int = 256 * 1024, maximumQueuedMessages: Int = 1000, maximumInflightMessages: Int = 64,
         retainedLimits: RetainedLimits = RetainedLimits(), maximumBufferedBytes: Int = 8 << 20,
         isRevoked: @escaping @Sendable (ClientIdentity) -> Bool = { _ in false },
-        clientTrust: (any ClientCertificateTrust)? = nil
+        clientTrust: (any ClientCertificateTrust)? = nil, admission: MQTTAdmissionLimits = MQTTAdmissionLimits()
     ) {
         self.host = host
         self.port = port
@@ -70,6 +72,7 @@ public struct MQTTServerConfiguration: Sendable {
         self.maximumBufferedBytes = maximumBufferedBytes
         self.isRevoked = isRevoked
         self.clientTrust = clientTrust
+        self.admission = admission
     }
 }
 
@@ -79,6 +82,7 @@ final class MQTTServerCore: Sendable {
     let authorizer: any MQTTAuthorizer
     let requestHandler: (any MQTTRequestHandler)?
     let broker: MQTTBroker
+    let admission: ConnectionAdmission
     let logger: Logger
 
     init(
@@ -93,6 +97,7 @@ final class MQTTServerCore: Sendable {
             maximumQueuedMessages: configuration.maximumQueuedMessages,
             maximumInflightMessages: configuration.maximumInflightMessages,
             retainedLimits: configuration.retainedLimits, logger: logger)
+        self.admission = ConnectionAdmission(limits: configuration.admission, logger: logger)
         self.logger = logger
     }
 }
@@ -170,6 +175,11 @@ public final class MQTTServer: Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
+                    let peer = channel.remoteAddress.map { "\($0)" } ?? "?"
+                    let address = channel.remoteAddress?.ipAddress ?? "?"
+                    guard core.admission.admit(address: address, peer: peer) else {
+                        return try sync.addHandler(CloseOnActiveHandler())
+                    }
                     var verdict: ClientVerdictBox?
                     if let tls {
                         if let trust = core.configuration.clientTrust {
@@ -188,6 +198,10 @@ public final class MQTTServer: Sendable {
                         ByteToMessageHandler(
                             MQTTPacketDecoderHandler(maximumPacketSize: core.configuration.maximumPacketSize)))
                     try sync.addHandler(MessageToByteHandler(MQTTPacketEncoderHandler()))
+                    try sync.addHandler(
+                        AuthenticationDeadlineHandler(
+                            admission: core.admission, limits: core.configuration.admission, address: address,
+                            peer: peer, usesTLS: tls != nil))
                     try sync.addHandler(
                         MQTTServerConnection(
                             server: core, channel: channel, requiresCertificate: tls != nil, verdict: verdict))
@@ -234,6 +248,12 @@ public final class MQTTServer: Sendable {
     }
 
     public var connectedClientCount: Int { core.broker.connectedCount }
+
+    /// Connections closed before they authenticated, by reason, since `start()`.
+    public var shedCounts: MQTTShedCounts { core.admission.shedCounts }
+
+    /// Connections accepted that have not yet had their CONNECT accepted.
+    public var unauthenticatedConnectionCount: Int { core.admission.unauthenticatedCount }
 
     /// CONNECTs that took a session over from a connection that was still open.
     public var takeoverCount: Int { core.broker.takeoverCount }

@@ -19,6 +19,10 @@ public struct OTAServerConfiguration: Sendable {
     public var apiHost = "0.0.0.0"
     public var apiPort: Int? = OTAServiceDefaults.apiHTTPSPort
     public var tickInterval: Duration = .seconds(1)
+    /// Deadlines and caps for device connections that have not authenticated yet.
+    public var mqttAdmission = MQTTAdmissionLimits()
+    /// Deadlines for management API connections.
+    public var apiLimits = APIConnectionLimits()
     public var now: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
 
     public init(dataDirectory: String) {
@@ -44,6 +48,7 @@ public final class OTAServer: Sendable {
     public let createdAdminToken: Bool
     private let ports = Mutex<(mqtt: Int?, api: Int?)>((nil, nil))
     private let management = ManagementServer()
+    private let apiShed = APIShedTally(logger: Logger(label: "swiftota.api"))
     private let ticker = Mutex<Task<Void, Never>?>(nil)
     private let logger: Logger
 
@@ -75,7 +80,7 @@ public final class OTAServer: Sendable {
         mqtt = MQTTServer(
             configuration: MQTTServerConfiguration(
                 host: configuration.mqttHost, port: configuration.mqttPort, tls: tls,
-                clientTrust: trust),
+                clientTrust: trust, admission: configuration.mqttAdmission),
             authorizer: DeviceAuthorizer(), requestHandler: gateway, logger: Logger(label: "swiftota.gateway"))
         let mqtt = mqtt
         liveSessions.server.withLock { $0 = mqtt }
@@ -88,6 +93,9 @@ public final class OTAServer: Sendable {
     public var mqttPort: Int? { ports.withLock { $0.mqtt } }
     public var apiPort: Int? { ports.withLock { $0.api } }
 
+    /// Management API connections closed at a deadline, by reason (device connections: `mqtt.shedCounts`).
+    public var apiShedCounts: APIShedCounts { apiShed.current }
+
     /// Starts the gateway, the management API and the rollout tick; returns the MQTT port.
     @discardableResult
     public func start() async throws -> Int {
@@ -97,7 +105,8 @@ public final class OTAServer: Sendable {
         if let apiPort = configuration.apiPort {
             let api = ManagementAPI(server: self, token: adminToken)
             let bound = try await management.start(
-                api: api, host: configuration.apiHost, port: apiPort, pki: pki, logger: Logger(label: "swiftota.api"))
+                api: api, host: configuration.apiHost, port: apiPort, pki: pki, limits: configuration.apiLimits,
+                tally: apiShed, logger: Logger(label: "swiftota.api"))
             ports.withLock { $0.api = bound }
         }
         let engine = engine

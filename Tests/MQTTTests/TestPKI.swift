@@ -70,14 +70,14 @@ final class TestBroker: @unchecked Sendable {
         pki: TestPKI? = nil, authorizer: any MQTTAuthorizer = DeviceAuthorizer(),
         handler: (any MQTTRequestHandler)? = nil,
         revoked: Set<[UInt8]> = [], maximumPacketSize: Int = 64 * 1024, maximumQueuedMessages: Int = 1000,
-        retainedLimits: RetainedLimits = RetainedLimits()
+        retainedLimits: RetainedLimits = RetainedLimits(), admission: MQTTAdmissionLimits = MQTTAdmissionLimits()
     ) async throws {
         let pki = try pki ?? TestPKI()
         self.pki = pki
         let configuration = MQTTServerConfiguration(
             host: "127.0.0.1", port: 0, tls: try pki.serverTLS(), maximumPacketSize: maximumPacketSize,
             maximumQueuedMessages: maximumQueuedMessages, retainedLimits: retainedLimits,
-            isRevoked: { revoked.contains($0.serialNumber) })
+            isRevoked: { revoked.contains($0.serialNumber) }, admission: admission)
         server = MQTTServer(configuration: configuration, authorizer: authorizer, requestHandler: handler)
         port = try await server.start()
     }

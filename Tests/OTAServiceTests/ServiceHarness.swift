@@ -26,7 +26,8 @@ final class ServiceHarness: Sendable {
     let signingKey: P256.Signing.PrivateKey
     let signingCertificatePEM: String
 
-    init() async throws {
+    /// `configure` adjusts the configuration last (limits, for instance).
+    init(configure: (inout OTAServerConfiguration) -> Void = { _ in }) async throws {
         directory = try TemporaryDirectory("ota-service")
         var configuration = OTAServerConfiguration(dataDirectory: directory.path("data"))
         configuration.mqttHost = "127.0.0.1"
@@ -36,6 +37,7 @@ final class ServiceHarness: Sendable {
         configuration.tickInterval = .seconds(3600)
         let clock = clock
         configuration.now = { clock.now }
+        configure(&configuration)
         server = try OTAServer(configuration: configuration)
         port = try await server.start()
         signingKey = P256.Signing.PrivateKey()

@@ -4,17 +4,25 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
+import NIOTLS
 
-/// A TLS connection that sends raw bytes and records what comes back, for feeding the server malformed input.
+/// A connection that sends raw bytes and records what comes back, for feeding a server malformed, partial or no
+/// input: over TLS, or plain TCP when `tls` is nil (bytes that are not TLS, or nothing at all).
 public final class RawConnection: @unchecked Sendable {
     private final class Recorder: ChannelInboundHandler, @unchecked Sendable {
         typealias InboundIn = ByteBuffer
         let received = NIOLockedValueBox<[UInt8]>([])
         let closed = NIOLockedValueBox(false)
+        let handshakeCompleted = NIOLockedValueBox(false)
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             let buffer = unwrapInboundIn(data)
             received.withLockedValue { $0 += buffer.readableBytesView }
+        }
+
+        func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+            if case TLSUserEvent.handshakeCompleted = event { handshakeCompleted.withLockedValue { $0 = true } }
+            context.fireUserInboundEventTriggered(event)
         }
 
         func channelInactive(context: ChannelHandlerContext) {
@@ -29,18 +37,25 @@ public final class RawConnection: @unchecked Sendable {
     private let channel: Channel
     private let recorder = Recorder()
 
-    public init(port: Int, tls: TLSConfiguration) async throws {
-        let context = try NIOSSLContext(configuration: tls)
+    /// Connects to 127.0.0.1:`port`, from `localHost` when given (any 127.x.y.z address: another source address on
+    /// the same machine).
+    public init(port: Int, tls: TLSConfiguration?, serverHostname: String? = nil, from localHost: String? = nil)
+        async throws
+    {
+        let context = try tls.map { try NIOSSLContext(configuration: $0) }
         let recorder = self.recorder
-        channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(
-                        NIOSSLClientHandler(context: context, serverHostname: nil))
+                    if let context {
+                        try channel.pipeline.syncOperations.addHandler(
+                            NIOSSLClientHandler(context: context, serverHostname: serverHostname))
+                    }
                     try channel.pipeline.syncOperations.addHandler(recorder)
                 }
             }
-            .connect(host: "127.0.0.1", port: port).get()
+        if let localHost { bootstrap = bootstrap.bind(to: try SocketAddress(ipAddress: localHost, port: 0)) }
+        channel = try await bootstrap.connect(host: "127.0.0.1", port: port).get()
     }
 
     public func send(_ bytes: [UInt8]) async throws {
@@ -49,8 +64,10 @@ public final class RawConnection: @unchecked Sendable {
 
     public var received: [UInt8] { recorder.received.withLockedValue { $0 } }
     public var isClosed: Bool { recorder.closed.withLockedValue { $0 } }
+    /// The TLS handshake finished (always false without TLS).
+    public var isHandshakeCompleted: Bool { recorder.handshakeCompleted.withLockedValue { $0 } }
 
-    /// The packets received so far.
+    /// The MQTT packets received so far.
     public var packets: [MQTTPacket] {
         var buffer = ByteBufferAllocator().buffer(bytes: received)
         var out: [MQTTPacket] = []
@@ -62,6 +79,6 @@ public final class RawConnection: @unchecked Sendable {
 
     /// Stops reading from the socket (a device that no longer takes what it is sent); what arrived stays recorded.
     public func stopReading() async throws {
-        try await channel.setOption(.autoRead, value: false)
+        try await channel.setOption(.autoRead, value: false).get()
     }
 }

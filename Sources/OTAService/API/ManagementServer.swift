@@ -13,7 +13,10 @@ final class ManagementServer: Sendable {
     private let running = Mutex<(group: ServiceGroup, task: Task<Void, Never>)?>(nil)
 
     /// Starts listening and returns the bound port (useful with port 0).
-    func start(api: ManagementAPI, host: String, port: Int, pki: ServicePKI, logger: Logger) async throws -> Int {
+    func start(
+        api: ManagementAPI, host: String, port: Int, pki: ServicePKI, limits: APIConnectionLimits,
+        tally: APIShedTally, logger: Logger
+    ) async throws -> Int {
         var tls = TLSConfiguration.makeServerConfiguration(
             certificateChain: try NIOSSLCertificate.fromPEMFile(pki.serverCertificatePath).map { .certificate($0) },
             privateKey: .privateKey(try NIOSSLPrivateKey(file: pki.serverKeyPath, format: .pem)))
@@ -21,7 +24,12 @@ final class ManagementServer: Sendable {
         let (bound, boundContinuation) = AsyncStream<Int>.makeStream()
         let application = Application(
             router: api.router(),
-            server: try .tls(.http1(), tlsConfiguration: tls),
+            server: try .tls(
+                .http1(
+                    configuration: .init(
+                        additionalChannelHandlers: [APIDeadlineHandler(limits: limits, tally: tally)],
+                        idleTimeout: TimeAmount(limits.idleTimeout))),
+                tlsConfiguration: tls),
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "SwiftOTA"),
             onServerRunning: { channel in
                 boundContinuation.yield(channel.localAddress?.port ?? port)

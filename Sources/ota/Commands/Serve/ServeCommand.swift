@@ -31,6 +31,7 @@ struct ServeCommand: AsyncParsableCommand {
             discussion: "Without it: connections, rejections and one line per job execution state change. Every "
                 + "device line carries thing=<name> or client=<name>: follow one device with grep."))
     var verbose = false
+    @OptionGroup(title: "Limits") var limits: ConnectionLimitOptions
 
     func run() async throws {
         LoggingSystem.bootstrap { label in
@@ -45,6 +46,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.apiHost = host
         configuration.apiPort = apiPort
         configuration.serverHosts = ["localhost", "127.0.0.1"] + serverNames
+        limits.apply(to: &configuration)
         let server = try OTAServer(configuration: configuration)
         let mqtt = try await server.start()
         // Unbuffered writes, so the banner reaches a pipe or a log file at once.

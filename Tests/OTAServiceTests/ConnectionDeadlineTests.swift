@@ -1,0 +1,88 @@
+import Foundation
+import MQTT
+import NIOSSL
+import OTAService
+import TestSupport
+import Testing
+
+/// Both ports of a running service close sockets that stall before doing anything useful, and shed unauthenticated
+/// floods on the device port, while devices and /healthz keep working. Deadlines are shortened to seconds; the
+/// waits are generous.
+@Suite(.serialized) struct ConnectionDeadlineTests {
+    /// TLS to the API, trusting the service CA (the API asks for no client certificate).
+    static func apiTLS(_ service: ServiceHarness) throws -> TLSConfiguration {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(service.server.pki.caCertificatePath))
+        return tls
+    }
+
+    @Test func stalledAPIConnectionsAreClosedAndHealthzStillAnswers() async throws {
+        let service = try await ServiceHarness { configuration in
+            configuration.apiLimits = APIConnectionLimits(
+                tlsHandshakeTimeout: .seconds(1), idleTimeout: .seconds(2), requestTimeout: .seconds(4))
+        }
+        defer { Task { await service.shutdown() } }
+        let port = try #require(service.server.apiPort)
+        let token = try AdminToken.read(service.server.adminToken.path)
+
+        let silent = try await RawConnection(port: port, tls: nil)
+        let halfRecord = try await RawConnection(port: port, tls: nil)
+        try await halfRecord.send([0x16, 0x03, 0x01, 0x02, 0x00, 0x01])
+        let halfHead = try await RawConnection(port: port, tls: try Self.apiTLS(service), serverHostname: "localhost")
+        try await halfHead.send(Array("GET /healthz HTTP/1.1\r\nHost: localhost\r\n".utf8))
+        let stalledBody = try await RawConnection(
+            port: port, tls: try Self.apiTLS(service), serverHostname: "localhost")
+        try await stalledBody.send(
+            Array(
+                ("POST /api/v1/things HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer \(token)\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"na").utf8))
+        for (name, connection) in [
+            ("silent TCP", silent), ("half a TLS record", halfRecord), ("half a request head", halfHead),
+            ("half a body", stalledBody),
+        ] {
+            #expect(await eventually(within: 20) { connection.isClosed }, "\(name): still open")
+        }
+
+        // A body trickled a byte at a time is never idle long enough: the request deadline ends it.
+        let trickle = try await RawConnection(port: port, tls: try Self.apiTLS(service), serverHostname: "localhost")
+        try await trickle.send(
+            Array(
+                ("POST /api/v1/things HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer \(token)\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n").utf8))
+        #expect(
+            await eventually(within: 30) {
+                try? await trickle.send([0x20])
+                try? await Task.sleep(for: .milliseconds(200))
+                return trickle.isClosed
+            }, "a trickled body is still being read")
+
+        var expected = APIShedCounts()
+        expected.tlsHandshakeTimeout = 2
+        expected.requestTimeout = 1
+        #expect(service.server.apiShedCounts == expected)
+        let caller = try APICaller(service, token: nil)
+        #expect(try await caller.call(.GET, "/healthz").status == 200)
+        await caller.shutdown()
+    }
+
+    @Test func anUnauthenticatedFloodIsShedWhileADeviceConnectsAndHealthzAnswers() async throws {
+        let service = try await ServiceHarness { configuration in
+            configuration.mqttAdmission = MQTTAdmissionLimits(
+                tlsHandshakeTimeout: .seconds(120), connectTimeout: .seconds(120), maximumUnauthenticated: 1000,
+                maximumUnauthenticatedPerAddress: 3)
+        }
+        defer { Task { await service.shutdown() } }
+        var flood: [RawConnection] = []
+        for _ in 0..<6 { flood.append(try await RawConnection(port: service.port, tls: nil, from: "127.0.0.2")) }
+        #expect(await eventually(within: 20) { flood.filter(\.isClosed).count == 3 })
+        #expect(service.server.mqtt.shedCounts.perAddressLimit == 3 && service.server.mqtt.shedCounts.total == 3)
+
+        let device = try await service.device("good")
+        #expect(device.client.isConnected)
+        let caller = try APICaller(service, token: nil)
+        #expect(try await caller.call(.GET, "/healthz").status == 200)
+        await caller.shutdown()
+        for connection in flood { await connection.close() }
+        await device.close()
+    }
+}
