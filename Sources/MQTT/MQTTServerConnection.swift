@@ -20,6 +20,8 @@ final class MQTTServerConnection: ChannelInboundHandler, MQTTConnectionEndpoint,
     private var identity: ClientIdentity?
     private var session: MQTTSessionContext?
     private var flushScheduled = false
+    /// Set once this connection is being closed for not reading: what is sent meanwhile is dropped, counted once.
+    private var closingSlowConsumer = false
 
     init(server: MQTTServerCore, channel: Channel, requiresCertificate: Bool, verdict: ClientVerdictBox? = nil) {
         self.server = server
@@ -37,9 +39,11 @@ final class MQTTServerConnection: ChannelInboundHandler, MQTTConnectionEndpoint,
         guard !packets.isEmpty else { return }
         channel.eventLoop.execute { [self] in
             guard channel.isActive else { return }
+            guard !closingSlowConsumer else { return }
             if !channel.isWritable, let buffered = try? channel.syncOptions?.getOption(.bufferedWritableBytes),
                 buffered > server.configuration.maximumBufferedBytes
             {
+                closingSlowConsumer = true
                 // Reads stopped when the buffer passed its high-water mark (see channelWritabilityChanged); what
                 // was already read still produces answers. A client this far behind does not read: end it, or its
                 // answers would grow without bound.

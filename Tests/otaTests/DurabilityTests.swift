@@ -30,12 +30,22 @@ import Testing
         var lastSentProgress: String? { state.withLock { $0.sent } }
         var image: [UInt8] { state.withLock { $0.blocks.flatMap { $0 ?? [] } } }
 
+        /// Connects as a device does: a refused or dropped attempt (a service still starting, a loaded machine) is
+        /// retried a few times.
         func connect(port: Int) async throws -> ScriptedDevice {
-            try await ScriptedDevice(
-                thing: thing, port: port,
-                certificatePEM: try String(contentsOfFile: "\(credentials)/\(thing).pem", encoding: .utf8),
-                keyPEM: try String(contentsOfFile: "\(credentials)/\(thing).key", encoding: .utf8),
-                caPath: "\(credentials)/ca.pem")
+            var attempt = 0
+            while true {
+                do {
+                    return try await ScriptedDevice(
+                        thing: thing, port: port,
+                        certificatePEM: try String(contentsOfFile: "\(credentials)/\(thing).pem", encoding: .utf8),
+                        keyPEM: try String(contentsOfFile: "\(credentials)/\(thing).key", encoding: .utf8),
+                        caPath: "\(credentials)/ca.pem")
+                } catch  where attempt < 4 {
+                    attempt += 1
+                    try await Task.sleep(for: .milliseconds(500))
+                }
+            }
         }
 
         /// Asks `$next/get` for the job and returns the execution as the service describes it.
