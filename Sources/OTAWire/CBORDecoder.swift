@@ -1,27 +1,36 @@
 // Decodes exactly one CBOR item. Hostile input is expected (a device, or anyone holding a device certificate,
 // sends these bytes): lengths are checked against the bytes actually present before anything is allocated, and
-// nesting depth is bounded.
+// input size, nesting depth and pairs per map are bounded by `DecodingLimits`. Maps with two equal keys are
+// refused, as the JSON parser refuses duplicate keys (RFC 8949 §5.6: such a map is not valid), in O(n log n) per
+// map (DuplicateKeys.swift).
 
 public struct CBORDecoder {
-    public static let maximumDepth = 16
-
     private let bytes: [UInt8]
+    private let limits: DecodingLimits
     private var position = 0
     private var depth = 0
 
-    private init(_ bytes: [UInt8]) {
+    private init(_ bytes: [UInt8], limits: DecodingLimits) {
         self.bytes = bytes
+        self.limits = limits
     }
 
     /// The single item `bytes` holds; trailing bytes are an error.
-    public static func decode(_ bytes: [UInt8]) throws(CBORError) -> CBORValue {
-        var decoder = CBORDecoder(bytes)
+    public static func decode(_ bytes: [UInt8], limits: DecodingLimits = .cbor) throws(CBORError) -> CBORValue {
+        guard bytes.count <= limits.maximumBytes else {
+            throw CBORError(offset: 0, reason: limits.sizeExceeded(bytes.count), failure: .limitExceeded)
+        }
+        var decoder = CBORDecoder(bytes, limits: limits)
         let value = try decoder.decodeItem()
         guard decoder.position == bytes.count else { throw decoder.error("unexpected data after the item") }
         return value
     }
 
     private func error(_ reason: String) -> CBORError { CBORError(offset: position, reason: reason) }
+
+    private func limitError(_ reason: String) -> CBORError {
+        CBORError(offset: position, reason: reason, failure: .limitExceeded)
+    }
 
     private mutating func readByte() throws(CBORError) -> UInt8 {
         guard position < bytes.count else { throw error("truncated") }
@@ -89,15 +98,7 @@ public struct CBORDecoder {
         case 5:
             try enter()
             defer { depth -= 1 }
-            var pairs: [CBORPair] = []
-            if let count = try readArgument(info) {
-                for _ in 0..<(try checkedCount(count, elementSize: 2)) {
-                    pairs.append(CBORPair(try decodeItem(), try decodeItem()))
-                }
-            } else {
-                while try !consumeBreak() { pairs.append(CBORPair(try decodeItem(), try decodeItem())) }
-            }
-            return .map(pairs)
+            return .map(try decodeMap(info))
         case 6:
             guard let tag = try readArgument(info) else { throw error("indefinite length on a tag") }
             try enter()
@@ -110,7 +111,36 @@ public struct CBORDecoder {
 
     private mutating func enter() throws(CBORError) {
         depth += 1
-        guard depth <= Self.maximumDepth else { throw error("nesting deeper than \(Self.maximumDepth)") }
+        guard depth <= limits.maximumDepth else { throw limitError("nesting deeper than \(limits.maximumDepth)") }
+    }
+
+    private mutating func decodeMap(_ info: UInt8) throws(CBORError) -> [CBORPair] {
+        var pairs: [CBORPair] = []
+        if let count = try readArgument(info) {
+            let checked = try checkedCount(count, elementSize: 2)
+            guard checked <= limits.maximumMembers else {
+                throw limitError("a map of \(checked) pairs, at most \(limits.maximumMembers) accepted")
+            }
+            for _ in 0..<checked { pairs.append(CBORPair(try decodeItem(), try decodeItem())) }
+        } else {
+            while try !consumeBreak() {
+                guard pairs.count < limits.maximumMembers else {
+                    throw limitError("more than \(limits.maximumMembers) pairs in a map")
+                }
+                pairs.append(CBORPair(try decodeItem(), try decodeItem()))
+            }
+        }
+        try checkUniqueKeys(pairs)
+        return pairs
+    }
+
+    /// Keys are compared by their shortest definite encoding, so that two spellings of one value (an indefinite
+    /// and a definite text string, a needlessly long integer head) count as the same key.
+    private func checkUniqueKeys(_ pairs: [CBORPair]) throws(CBORError) {
+        guard pairs.count > 1 else { return }
+        if duplicateKey(pairs.map { $0.key.encoded }) != nil {
+            throw error("duplicate key in the map ending here")
+        }
     }
 
     private mutating func consumeBreak() throws(CBORError) -> Bool {

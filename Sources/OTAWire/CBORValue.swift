@@ -53,6 +53,18 @@ public struct CBORPair: Equatable, Sendable {
 public struct CBORError: Error, Equatable, CustomStringConvertible {
     public let offset: Int
     public let reason: String
+    public let failure: DecodingFailure
 
-    public var description: String { "invalid CBOR at byte \(offset): \(reason)" }
+    public init(offset: Int, reason: String, failure: DecodingFailure = .malformed) {
+        self.offset = offset
+        self.reason = reason
+        self.failure = failure
+    }
+
+    public var description: String {
+        switch failure {
+        case .malformed: "invalid CBOR at byte \(offset): \(reason)"
+        case .limitExceeded: "CBOR over the limits at byte \(offset): \(reason)"
+        }
+    }
 }

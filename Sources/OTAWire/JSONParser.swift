@@ -1,27 +1,43 @@
 // A strict RFC 8259 parser over UTF-8 bytes (the agent runs `JSON_Validate` on every payload; the service must
-// be at least as strict). Bounded: nesting depth and input size are limited so a hostile payload cannot exhaust
-// the stack or memory. Duplicate keys are refused because two readers could pick different values.
+// be at least as strict). Bounded by `DecodingLimits`: input size, nesting depth and members per object, so a
+// hostile payload cannot exhaust the stack, memory or CPU. Duplicate keys are refused because two readers could
+// pick different values; the check is O(n log n) per object (DuplicateKeys.swift).
 
 public struct JSONError: Error, Equatable, CustomStringConvertible {
     public let offset: Int
     public let reason: String
+    public let failure: DecodingFailure
 
-    public var description: String { "invalid JSON at byte \(offset): \(reason)" }
+    public init(offset: Int, reason: String, failure: DecodingFailure = .malformed) {
+        self.offset = offset
+        self.reason = reason
+        self.failure = failure
+    }
+
+    public var description: String {
+        switch failure {
+        case .malformed: "invalid JSON at byte \(offset): \(reason)"
+        case .limitExceeded: "JSON over the limits at byte \(offset): \(reason)"
+        }
+    }
 }
 
 public struct JSONParser {
-    public static let maximumDepth = 32
-
     private let bytes: [UInt8]
+    private let limits: DecodingLimits
     private var position = 0
     private var depth = 0
 
-    private init(_ bytes: [UInt8]) {
+    private init(_ bytes: [UInt8], limits: DecodingLimits) {
         self.bytes = bytes
+        self.limits = limits
     }
 
-    public static func parse(_ bytes: [UInt8]) throws(JSONError) -> JSONValue {
-        var parser = JSONParser(bytes)
+    public static func parse(_ bytes: [UInt8], limits: DecodingLimits = .json) throws(JSONError) -> JSONValue {
+        guard bytes.count <= limits.maximumBytes else {
+            throw JSONError(offset: 0, reason: limits.sizeExceeded(bytes.count), failure: .limitExceeded)
+        }
+        var parser = JSONParser(bytes, limits: limits)
         parser.skipWhitespace()
         let value = try parser.parseValue()
         parser.skipWhitespace()
@@ -34,6 +50,10 @@ public struct JSONParser {
     }
 
     private func error(_ reason: String) -> JSONError { JSONError(offset: position, reason: reason) }
+
+    private func limitError(_ reason: String) -> JSONError {
+        JSONError(offset: position, reason: reason, failure: .limitExceeded)
+    }
 
     private var current: UInt8? { position < bytes.count ? bytes[position] : nil }
 
@@ -56,7 +76,7 @@ public struct JSONParser {
         switch byte {
         case 0x7B: return .object(try parseObject())
         case 0x5B: return .array(try parseArray())
-        case 0x22: return .string(try parseString())
+        case 0x22: return .string(try validatedString(try parseString()))
         case 0x74:
             try expect("true")
             return .bool(true)
@@ -73,13 +93,15 @@ public struct JSONParser {
 
     private mutating func enter() throws(JSONError) {
         depth += 1
-        guard depth <= Self.maximumDepth else { throw error("nesting deeper than \(Self.maximumDepth)") }
+        guard depth <= limits.maximumDepth else { throw limitError("nesting deeper than \(limits.maximumDepth)") }
     }
 
     private mutating func parseObject() throws(JSONError) -> JSONObject {
         try enter()
         position += 1
         var object = JSONObject()
+        // Each key's bytes, kept for the duplicate check.
+        var keys: [[UInt8]] = []
         skipWhitespace()
         if current == 0x7D {
             position += 1
@@ -89,17 +111,25 @@ public struct JSONParser {
         while true {
             skipWhitespace()
             guard current == 0x22 else { throw error("an object key must be a string") }
+            guard object.members.count < limits.maximumMembers else {
+                throw limitError("more than \(limits.maximumMembers) members in an object")
+            }
             let key = try parseString()
-            guard object[key] == nil else { throw error("duplicate key \"\(key)\"") }
+            let name = try validatedString(key)
+            keys.append(key)
             skipWhitespace()
             guard current == 0x3A else { throw error("':' expected after an object key") }
             position += 1
             skipWhitespace()
-            object.members.append(JSONMember(key, try parseValue()))
+            object.members.append(JSONMember(name, try parseValue()))
             skipWhitespace()
             switch current {
             case 0x2C: position += 1
             case 0x7D:
+                if let duplicate = duplicateKey(keys) {
+                    let text = String(decoding: duplicate, as: UTF8.self)
+                    throw error("duplicate key \"\(text)\" in the object ending here")
+                }
                 position += 1
                 depth -= 1
                 return object
@@ -158,7 +188,8 @@ public struct JSONParser {
         return position - start
     }
 
-    private mutating func parseString() throws(JSONError) -> String {
+    /// The string's UTF-8 bytes with escapes resolved, not yet checked to be valid UTF-8.
+    private mutating func parseString() throws(JSONError) -> [UInt8] {
         position += 1
         var scalars: [UInt8] = []
         var runStart = position
@@ -168,7 +199,7 @@ public struct JSONParser {
             case 0x22:
                 scalars.append(contentsOf: bytes[runStart..<position])
                 position += 1
-                return try validatedString(scalars)
+                return scalars
             case 0x5C:
                 scalars.append(contentsOf: bytes[runStart..<position])
                 position += 1

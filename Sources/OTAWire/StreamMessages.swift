@@ -78,11 +78,9 @@ public struct StreamRequest: Equatable, Sendable {
     }
 
     public static func decodeCBOR(_ payload: [UInt8]) throws(StreamRequestError) -> StreamRequest {
-        let value: CBORValue
-        do { value = try CBORDecoder.decode(payload) } catch {
-            throw StreamRequestError(.invalidCBOR, error.description)
+        guard case .map(let pairs) = try StreamRequestPayload.cbor(payload) else {
+            throw StreamRequestError(.invalidCBOR, "the request is not a map")
         }
-        guard case .map(let pairs) = value else { throw StreamRequestError(.invalidCBOR, "the request is not a map") }
         var fields = StreamRequestFields()
         for pair in pairs {
             guard case .text(let key) = pair.key else {
@@ -95,9 +93,7 @@ public struct StreamRequest: Equatable, Sendable {
 
     /// `{"c":…,"s":1,"f":0,"l":4096,"o":0,"n":1,"b":"0x130080"}`; `b` is a hex string (§5.3).
     public static func decodeJSON(_ payload: [UInt8]) throws(StreamRequestError) -> StreamRequest {
-        let value: JSONValue
-        do { value = try JSONParser.parse(payload) } catch { throw StreamRequestError(.invalidJSON, error.description) }
-        guard let object = value.objectValue else {
+        guard let object = try StreamRequestPayload.json(payload).objectValue else {
             throw StreamRequestError(.invalidJSON, "the request is not an object")
         }
         var fields = StreamRequestFields()

@@ -91,3 +91,33 @@ import Testing
         #expect(throws: JobsRequestError.self) { try jobsClientToken(in: tooLong) }
     }
 }
+
+@Suite struct StartNextRequestTests {
+    @Test func startNextReadsStatusDetailsAndStepTimeout() throws {
+        let request = try StartNextPendingJobExecutionRequest(
+            parsing: JSONParser.parse(#"{"clientToken":"t","statusDetails":{"a":"b"},"stepTimeoutInMinutes":"30"}"#))
+        #expect(request.clientToken == "t" && request.statusDetails?["a"] == .string("b"))
+        #expect(request.stepTimeoutInMinutes == 30)
+        let empty = try StartNextPendingJobExecutionRequest(parsing: JSONParser.parse("{}"))
+        #expect(empty.statusDetails == nil && empty.stepTimeoutInMinutes == nil)
+    }
+
+    @Test(arguments: [
+        #"{"statusDetails":"x"}"#, #"{"statusDetails":["a"]}"#, #"{"statusDetails":{"k":1}}"#,
+        #"{"stepTimeoutInMinutes":-1}"#, #"{"stepTimeoutInMinutes":1.5}"#, #"{"stepTimeoutInMinutes":"x"}"#,
+        #"{"stepTimeoutInMinutes":0}"#, #"{"stepTimeoutInMinutes":10081}"#, #"{"stepTimeoutInMinutes":true}"#,
+        #"{"stepTimeoutInMinutes":"0x10"}"#, #"{"clientToken":7}"#,
+    ])
+    func startNextRefusesBadFields(_ text: String) throws {
+        let body = try JSONParser.parse(text)
+        #expect(throws: JobsRequestError.self) { try StartNextPendingJobExecutionRequest(parsing: body) }
+    }
+
+    @Test func updateRefusesAStepTimeoutOutOfRange() throws {
+        // Int64.max minutes used to reach `minutes * 60` in the engine and trap.
+        for minutes in ["9223372036854775807", "10081", "0"] {
+            let body = try JSONParser.parse(#"{"status":"IN_PROGRESS","stepTimeoutInMinutes":\#(minutes)}"#)
+            #expect(throws: JobsRequestError.self) { try UpdateJobExecutionRequest(parsing: body) }
+        }
+    }
+}

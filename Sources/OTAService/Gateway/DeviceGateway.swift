@@ -182,10 +182,9 @@ public final class DeviceGateway: MQTTRequestHandler {
                 thing: thing, jobID: jobID, executionNumber: number, includeDocument: includeDocument)
             return jobExecutionResponse(clientToken: token, timestamp: time, execution: execution)
         case .startNext:
-            let details = body["statusDetails"]?.objectValue
-            if let details { try UpdateJobExecutionRequest.validateDetails(details) }
-            let step = body["stepTimeoutInMinutes"]?.unsignedValue(maximum: 10080).map { Int64($0) }
-            let execution = try await engine.startNext(thing: thing, statusDetails: details, stepTimeoutMinutes: step)
+            let request = try StartNextPendingJobExecutionRequest(parsing: body)
+            let execution = try await engine.startNext(
+                thing: thing, statusDetails: request.statusDetails, stepTimeoutMinutes: request.stepTimeoutInMinutes)
             return jobExecutionResponse(clientToken: token, timestamp: time, execution: execution)
         case .getPendingJobs:
             let open = try await engine.pending(thing: thing)
@@ -286,20 +285,10 @@ public final class DeviceGateway: MQTTRequestHandler {
         session: MQTTSessionContext
     ) async {
         do {
-            var token: String?
-            if format == .cbor {
-                if !payload.isEmpty {
-                    guard let value = try? CBORDecoder.decode(payload) else {
-                        throw StreamRequestError(.invalidCBOR, "the request is not CBOR")
-                    }
-                    token = value["c"]?.textValue
-                }
-            } else if !payload.isEmpty {
-                guard let value = try? JSONParser.parse(payload) else {
-                    throw StreamRequestError(.invalidJSON, "the request is not JSON")
-                }
-                token = value["c"]?.stringValue
-            }
+            let request =
+                format == .cbor
+                ? try DescribeStreamRequest.decodeCBOR(payload) : try DescribeStreamRequest.decodeJSON(payload)
+            let token = request.clientToken
             let stream = try await streams.describe(thing: topics.thingName, streamID: streamID, clientToken: token)
             let files = stream.files.map { ($0.fileID, $0.size) }
             let answer: [UInt8]
