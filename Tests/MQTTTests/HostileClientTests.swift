@@ -27,7 +27,7 @@ import Testing
         #expect(await eventually { hog.isClosed }, "a client a whole queue behind is disconnected")
         let received = hog.packets.filter { if case .publish = $0 { true } else { false } }.count
         // At most the in-flight limit was sent (fewer when the close overtook writes not yet flushed).
-        #expect((1...64).contains(received), "sent without acknowledgements: \(received)")
+        #expect(received <= 64, "sent without acknowledgements: \(received)")
         #expect(broker.server.queueOverflowCount == 1)
 
         // The server answers everyone else as before.
