@@ -70,7 +70,7 @@ final class TestBroker: @unchecked Sendable {
         pki: TestPKI? = nil, authorizer: any MQTTAuthorizer = DeviceAuthorizer(),
         handler: (any MQTTRequestHandler)? = nil,
         revoked: Set<[UInt8]> = [], maximumPacketSize: Int = 64 * 1024, maximumQueuedMessages: Int = 1000,
-        retainedLimits: RetainedLimits = RetainedLimits(), admission: MQTTAdmissionLimits = MQTTAdmissionLimits()
+        retainedLimits: RetainedLimits = RetainedLimits(), admission: MQTTAdmissionLimits = .underTestLoad
     ) async throws {
         let pki = try pki ?? TestPKI()
         self.pki = pki

@@ -37,6 +37,8 @@ final class ServiceHarness: Sendable {
         configuration.tickInterval = .seconds(3600)
         let clock = clock
         configuration.now = { clock.now }
+        configuration.mqttAdmission = .underTestLoad
+        configuration.apiLimits = APIConnectionLimits(tlsHandshakeTimeout: .seconds(120), idleTimeout: .seconds(120))
         configure(&configuration)
         server = try OTAServer(configuration: configuration)
         port = try await server.start()

@@ -29,6 +29,8 @@ final class ServiceProcess: @unchecked Sendable {
             [
                 "serve", "--data-dir", dataDir, "--host", "127.0.0.1", "--mqtt-port", "\(mqttPort)", "--api-port",
                 "\(apiPort)",
+                // Deadlines for real networks are tight for a loaded test machine (see MQTTAdmissionLimits.underTestLoad).
+                "--mqtt-handshake-timeout", "120", "--mqtt-connect-timeout", "120", "--api-handshake-timeout", "120",
             ] + options)
         let deadline = Date().addingTimeInterval(20)
         while !process.text.contains("SwiftOTA service running") {
