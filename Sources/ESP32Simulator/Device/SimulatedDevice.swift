@@ -223,7 +223,8 @@ public final class SimulatedDevice: @unchecked Sendable {
                 + UInt64(elapsed.components.attoseconds / 1_000_000_000_000_000)
         }
         let client = try makeClient()
-        _ = try await client.connect()
+        // A device whose first connect fails (the service not up yet, or busy) tries again, as after a drop.
+        try await reconnect(client, deadline: deadline)
         let (inputs, continuation) = AsyncStream<Input>.makeStream()
         let pump = Task {
             for await message in client.messages { continuation.yield(.message(message)) }
@@ -337,7 +338,7 @@ public final class SimulatedDevice: @unchecked Sendable {
         Double(random.next() % 1_000_000) / 1_000_000 < probability
     }
 
-    /// Connects again, retrying every 200 ms until it works or the run's deadline passes.
+    /// Connects (first or again), retrying every 200 ms until it works or the run's deadline passes.
     private func reconnect(_ client: MQTTClient, deadline: ContinuousClock.Instant) async throws {
         while true {
             do {
