@@ -148,11 +148,6 @@ public final class OTAServer: Sendable {
         let record = try await registry.bind(certificatePEM: issued.certificatePEM, to: thing)
         return (issued.certificatePEM, issued.privateKeyPEM, record.fingerprint)
     }
-
-    /// Revokes a device certificate; the gateway refuses it from the next connection on.
-    public func revokeCertificate(fingerprint: String) async throws -> DeviceCertificate {
-        try await registry.revoke(fingerprint: fingerprint)
-    }
 }
 
 /// The MQTT server, once made, for ending the sessions of things whose certificate lost its trust.

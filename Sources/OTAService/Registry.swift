@@ -203,7 +203,7 @@ public struct Registry: Sendable {
         return stored
     }
 
-    /// Revokes a certificate: the gateway refuses it from the next connection on.
+    /// Revokes a certificate: the gateway refuses it, and its thing's live connection is closed.
     public func revoke(fingerprint: String) async throws -> DeviceCertificate {
         let revoked = try await store.write { writer in
             guard var certificate = try writer.certificate(fingerprint: fingerprint) else {

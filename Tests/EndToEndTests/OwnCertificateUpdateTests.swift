@@ -22,7 +22,7 @@ import Testing
         #expect(try await setup.finishedExecution("byo", "esp-byo")?.status == .succeeded)
         #expect(device.status.runningVersion == "1.1.0")
 
-        _ = try await setup.server.revokeCertificate(fingerprint: issued.fingerprint)
+        _ = try await setup.server.registry.revoke(fingerprint: issued.fingerprint)
         await #expect(throws: (any Error).self, "a revoked certificate cannot connect") {
             try await device.run(timeout: .seconds(5)) { _ in false }
         }

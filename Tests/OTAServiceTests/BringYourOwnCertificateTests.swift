@@ -127,7 +127,7 @@ import Testing
         #expect(bound.status == 201, "\(bound.text)")
         #expect(try setup.connects(device, as: "selfie-1"))
         #expect(try !setup.connects(device, as: "not-a-thing-name"))
-        _ = try await setup.service.server.revokeCertificate(fingerprint: device.fingerprint)
+        _ = try await setup.service.server.registry.revoke(fingerprint: device.fingerprint)
         #expect(try !setup.connects(device, as: "selfie-1"))
     }
 

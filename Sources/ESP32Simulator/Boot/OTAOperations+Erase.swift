@@ -11,9 +11,6 @@ import OTAWire
 // again), which keeps wear and time to what the old image occupied.
 
 extension OTAOperations {
-    /// The bytes at the start of an app slot that hold the image header and the app descriptor.
-    static var descriptorSpan: Int { AppDescriptor.imageOffset + AppDescriptor.size }
-
     /// Erases every app partition other than the running one that does not hold a newer image than
     /// `runningVersion`: the OTA slots and, unless `keepFactory`, the factory app. `skip` (the slot a download is
     /// being written to) is left alone. Returns the partitions erased by this call.
@@ -26,7 +23,7 @@ extension OTAOperations {
         for partition in candidates where partition != running && partition != skip {
             let offset = Int(partition.offset)
             guard try !flash.isErased(offset, length: SimulatedFlash.sectorSize) else { continue }
-            if let version = try imageVersion(in: partition), let running = AppVersion32(runningVersion),
+            if let version = try flash.imageVersion(in: partition), let running = AppVersion32(runningVersion),
                 let other = AppVersion32(version), other > running
             {
                 continue  // a newer image (one that failed its self-test, say) is no rollback target
@@ -41,9 +38,12 @@ extension OTAOperations {
         return erased
     }
 
+}
+
+extension SimulatedFlash {
     /// The version in the app descriptor at the start of `partition` (nil when no image header is there).
     func imageVersion(in partition: Partition) throws -> String? {
-        let head = try flash.read(Int(partition.offset), count: Self.descriptorSpan)
+        let head = try read(Int(partition.offset), count: AppDescriptor.imageOffset + AppDescriptor.size)
         guard head[0] == ImageHeader.magic else { return nil }
         return try? AppDescriptor(bytes: Array(head[AppDescriptor.imageOffset...])).version
     }

@@ -53,8 +53,7 @@ extension SimulatedChip {
                     name: partition.name, running: isRunning, content: .erased, version: nil, state: nil,
                     bootable: nil)
             }
-            let operations = OTAOperations(flash: flash, layout: layout, check: bootloader.check, running: partition)
-            guard let version = try operations.imageVersion(in: partition) else {
+            guard let version = try flash.imageVersion(in: partition) else {
                 return SlotReport(
                     name: partition.name, running: isRunning, content: .data, version: nil, state: nil, bootable: nil)
             }

@@ -43,7 +43,7 @@ extension ManagementAPI {
         }
         api.post("certificates/:fingerprint/revoke") { _, context in
             try APIBody.json(
-                CertificateView(try await server.revokeCertificate(fingerprint: try context.name("fingerprint"))))
+                CertificateView(try await server.registry.revoke(fingerprint: try context.name("fingerprint"))))
         }
 
         api.get("ca-certificates") { _, _ in try APIBody.json(try await server.store.read { try $0.caCertificates() }) }
