@@ -23,11 +23,12 @@ import Testing
         let silent = try await RawConnection(port: broker.port, tls: nil)
         let halfRecord = try await RawConnection(port: broker.port, tls: nil)
         // A TLS handshake record header announcing 512 bytes, and one of them.
-        try await halfRecord.send([0x16, 0x03, 0x01, 0x02, 0x00, 0x01])
+        // (On a loaded machine the 1 s deadline may close a socket before its bytes go out: the same outcome.)
+        try? await halfRecord.send([0x16, 0x03, 0x01, 0x02, 0x00, 0x01])
         let noConnect = try await RawConnection(port: broker.port, tls: try pki.clientTLS(try pki.device("quiet")))
         #expect(await eventually { noConnect.isHandshakeCompleted })
         let halfConnect = try await RawConnection(port: broker.port, tls: try pki.clientTLS(try pki.device("half")))
-        try await halfConnect.send(Array(BadInputTests.connect("half").prefix(9)))
+        try? await halfConnect.send(Array(BadInputTests.connect("half").prefix(9)))
 
         let stalled =
             [("silent TCP", silent), ("half a TLS record", halfRecord), ("no CONNECT", noConnect)]
