@@ -92,6 +92,26 @@ public func hexString<S: Sequence>(_ bytes: S) -> String where S.Element == UInt
     return String(decoding: out, as: UTF8.self)
 }
 
+/// The bytes of lower-case hexadecimal text (as `hexString` writes it); nil for anything else.
+public func hexBytes(_ text: String) -> [UInt8]? {
+    let digits = Array(text.utf8)
+    guard digits.count % 2 == 0 else { return nil }
+    func value(_ digit: UInt8) -> UInt8? {
+        switch digit {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return digit - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return digit - UInt8(ascii: "a") + 10
+        default: return nil
+        }
+    }
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(digits.count / 2)
+    for index in stride(from: 0, to: digits.count, by: 2) {
+        guard let high = value(digits[index]), let low = value(digits[index + 1]) else { return nil }
+        bytes.append(high << 4 | low)
+    }
+    return bytes
+}
+
 /// `0x0000abcd`-style formatting used in messages and `image info`.
 func hex32(_ value: UInt32) -> String {
     let digits = String(value, radix: 16)

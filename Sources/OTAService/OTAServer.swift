@@ -6,7 +6,7 @@ import MQTT
 import OTAWire
 import Synchronization
 
-// The whole service in one process: storage, blob store, PKI, job engine, device gateway (MQTT over mutual TLS)
+// The whole service in one process: storage, file store and its content cache, data URLs, PKI, job engine, device gateway (MQTT over mutual TLS)
 // and the periodic rollout tick. `ota serve` and the end-to-end tests start it.
 
 public struct OTAServerConfiguration: Sendable {
@@ -24,16 +24,32 @@ public struct OTAServerConfiguration: Sendable {
     /// Deadlines for management API connections.
     public var apiLimits = APIConnectionLimits()
     public var now: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
+    /// Where file contents live; nil: `DATA/blobs` (`LocalFileStore`).
+    public var fileStore: (any FileStore)?
+    /// Bytes of file contents kept in memory for delivery.
+    public var fileCacheBytes = FileContentCache.defaultCapacityBytes
+    /// How HTTP updates' URLs on the service's own port begin (`https://ota.example.com`); nil: the first server
+    /// host and the API port.
+    public var dataURLBase: String?
+    /// Lifetime of each data URL issued with a job document (60–3600 s).
+    public var dataURLExpirySeconds = 1800
 
     public init(dataDirectory: String) {
         self.dataDirectory = dataDirectory
+    }
+
+    /// The host devices are told to reach: the first name the operator added to the certificate, else loopback.
+    var publicHost: String {
+        serverHosts.first { $0 != "localhost" && $0 != "127.0.0.1" } ?? "127.0.0.1"
     }
 }
 
 public final class OTAServer: Sendable {
     public let configuration: OTAServerConfiguration
     public let store: SQLiteStore
-    public let blobs: BlobStore
+    /// File contents, through the cache every delivery reads.
+    public let files: FileContentCache
+    public let dataURLs: DataURLs
     public let pki: ServicePKI
     public let engine: JobEngine
     public let registry: Registry
@@ -58,10 +74,15 @@ public final class OTAServer: Sendable {
         let directory = configuration.dataDirectory
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         store = try SQLiteStore(path: directory + "/ota.sqlite")
-        blobs = try BlobStore(root: directory + "/blobs")
+        files = FileContentCache(
+            store: try configuration.fileStore ?? LocalFileStore(root: directory + "/blobs"),
+            capacityBytes: configuration.fileCacheBytes)
+        dataURLs = DataURLs(
+            store: files.store, signer: try DataURLSigner.openOrCreate(path: directory + "/data-url.key"),
+            expirySeconds: configuration.dataURLExpirySeconds)
         (pki, createdPKI) = try ServicePKI.openOrCreate(directory: directory + "/pki", hosts: configuration.serverHosts)
         (adminToken, createdAdminToken) = try AdminToken.openOrCreate(path: directory + "/admin-token")
-        engine = JobEngine(store: store, now: configuration.now)
+        engine = JobEngine(store: store, now: configuration.now, dataURLs: dataURLs)
         let trust = GatewayTrust(serviceCA: pki.authority.certificate)
         self.trust = trust
         // A revocation or a CA's deactivation also ends the live connections it concerns (the MQTT server is made
@@ -71,9 +92,9 @@ public final class OTAServer: Sendable {
             trust.apply(change)
             liveSessions.end(trust.things(cutOffBy: change), reason: "its certificate is no longer trusted")
         }
-        updates = Updates(store: store, blobs: blobs, engine: engine)
+        updates = Updates(store: store, files: files, engine: engine)
         gateway = DeviceGateway(
-            engine: engine, streams: StreamServer(store: store, blobs: blobs), store: store, logger: logger)
+            engine: engine, streams: StreamServer(store: store, files: files), store: store, logger: logger)
         let tls = try MQTTServerConfiguration.TLSIdentity(
             certificateChainPEM: pki.serverCertificatePath, privateKeyPEM: pki.serverKeyPath,
             clientCAPEM: pki.caCertificatePath)
@@ -99,6 +120,8 @@ public final class OTAServer: Sendable {
     /// Starts the gateway, the management API and the rollout tick; returns the MQTT port.
     @discardableResult
     public func start() async throws -> Int {
+        // A bucket that does not exist or credentials it refuses stop the start here, with the store's answer.
+        try await files.store.check()
         try await trust.load(from: store)
         let port = try await mqtt.start()
         ports.withLock { $0.mqtt = port }
@@ -108,6 +131,7 @@ public final class OTAServer: Sendable {
                 api: api, host: configuration.apiHost, port: apiPort, pki: pki, limits: configuration.apiLimits,
                 tally: apiShed, logger: Logger(label: "swiftota.api"))
             ports.withLock { $0.api = bound }
+            dataURLs.setBase(configuration.dataURLBase ?? "https://\(configuration.publicHost):\(bound)")
         }
         let engine = engine
         let interval = configuration.tickInterval
@@ -126,7 +150,7 @@ public final class OTAServer: Sendable {
             "service started",
             metadata: [
                 "mqttPort": "\(port)", "apiPort": "\(apiPort.map(String.init) ?? "off")",
-                "dataDirectory": "\(configuration.dataDirectory)",
+                "dataDirectory": "\(configuration.dataDirectory)", "fileStore": "\(files.store.summary)",
             ])
         return port
     }

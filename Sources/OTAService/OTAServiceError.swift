@@ -5,8 +5,12 @@ public enum OTAServiceError: Error, Equatable, CustomStringConvertible {
     case notFound(String)
     case conflict(String)
     case unauthorized(String)
+    /// Authenticated (or a signed URL) but not allowed: an expired or altered data URL.
+    case forbidden(String)
     case signatureInvalid(String)
     case internalError(String)
+    /// Something the service depends on (the file store's bucket, its endpoint) cannot be reached now.
+    case unavailable(String)
 
     public var description: String {
         switch self {
@@ -14,8 +18,10 @@ public enum OTAServiceError: Error, Equatable, CustomStringConvertible {
         case .notFound(let what): return "not found: \(what)"
         case .conflict(let message): return "conflict: \(message)"
         case .unauthorized(let message): return "unauthorized: \(message)"
+        case .forbidden(let message): return "forbidden: \(message)"
         case .signatureInvalid(let message): return "signature does not verify: \(message)"
         case .internalError(let message): return "internal error: \(message)"
+        case .unavailable(let message): return "unavailable: \(message)"
         }
     }
 
@@ -23,9 +29,11 @@ public enum OTAServiceError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .invalidRequest, .signatureInvalid: return 400
         case .unauthorized: return 401
+        case .forbidden: return 403
         case .notFound: return 404
         case .conflict: return 409
         case .internalError: return 500
+        case .unavailable: return 503
         }
     }
 
@@ -36,8 +44,10 @@ public enum OTAServiceError: Error, Equatable, CustomStringConvertible {
         case .notFound: return "not-found"
         case .conflict: return "conflict"
         case .unauthorized: return "unauthorized"
+        case .forbidden: return "forbidden"
         case .signatureInvalid: return "signature-invalid"
         case .internalError: return "internal-error"
+        case .unavailable: return "unavailable"
         }
     }
 }

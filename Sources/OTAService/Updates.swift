@@ -8,47 +8,13 @@ import OTAWire
 
 public struct Updates: Sendable {
     let store: any OTAStore
-    let blobs: BlobStore
+    let files: FileContentCache
     let engine: JobEngine
 
-    public init(store: any OTAStore, blobs: BlobStore, engine: JobEngine) {
+    public init(store: any OTAStore, files: FileContentCache, engine: JobEngine) {
         self.store = store
-        self.blobs = blobs
+        self.files = files
         self.engine = engine
-    }
-
-    // MARK: Files
-
-    /// Stores a file. An `app` must be a valid ESP-IDF app image (header, segments, checksum, hash); its
-    /// descriptor's version and secure_version are recorded.
-    public func upload(_ bytes: [UInt8], name: String, kind: FileKind) async throws -> StoredFile {
-        guard !bytes.isEmpty else { throw OTAServiceError.invalidRequest("the file is empty") }
-        // The name is the job document's default filepath: the same rule as a path given for the device.
-        guard name.utf8.count <= 255, Names.isDevicePath(name) else {
-            throw OTAServiceError.invalidRequest("file name must be 1–255 bytes without control characters")
-        }
-        var file = StoredFile(
-            id: BlobStore.id(of: bytes), name: name, size: Int64(bytes.count), kind: kind, createdAt: engine.now())
-        if kind == .app {
-            let descriptor: AppDescriptor
-            do {
-                let image = try AppImage(bytes: bytes)
-                try image.validate()
-                descriptor = try image.appDescriptor()
-            } catch {
-                throw OTAServiceError.invalidRequest("not a valid ESP32 app image: \(error)")
-            }
-            file.version = descriptor.version
-            file.secureVersion = Int(descriptor.secureVersion)
-            file.projectName = descriptor.projectName
-        }
-        try blobs.put(bytes)
-        let stored = file
-        return try await store.write { writer in
-            if let existing = try writer.file(id: stored.id) { return existing }
-            try writer.save(stored)
-            return stored
-        }
     }
 
     // MARK: Signing profiles
@@ -93,20 +59,24 @@ public struct Updates: Sendable {
             throw OTAServiceError.invalidRequest(
                 "the file is \(file.size) bytes; FreeRTOS OTA agents track at most 1024 blocks of 4 KiB (4 MiB)")
         }
-        let bytes = try blobs.get(file.id)
+        let bytes = try await files.contents(of: file)
         let signature = try sign(bytes, profileRecord: profileRecord, supplied: request.signature)
 
         let time = engine.now()
         let jobID = "AFR_OTA-" + request.id
         let streamID = "AFR_OTA-" + UUID().uuidString.lowercased()
         let fileType = request.fileType ?? (file.kind == .app ? 0 : 1)
+        // MQTT and HTTP keep AWS's order; an HTTP document carries a placeholder each delivery replaces with a URL.
+        let protocols = ["MQTT", "HTTP"].filter(request.deliveryProtocols.contains)
+        let http = protocols.contains("HTTP")
         let document = OTAJobDocument(
-            streamName: streamID,
+            protocols: protocols, streamName: protocols.contains("MQTT") ? streamID : nil,
             files: [
                 OTAFileEntry(
                     filePath: request.fileName ?? file.name, fileSize: UInt32(file.size), fileID: 0,
                     certFile: profileRecord.certificatePathOnDevice, signature: signature,
-                    fileType: fileType == 0 ? nil : UInt32(fileType))
+                    fileType: fileType == 0 ? nil : UInt32(fileType),
+                    updateDataURL: http ? DataURLs.placeholder : nil, authScheme: http ? "aws.s3.presigned" : nil)
             ])
         let targets: [UpdateTarget] =
             (request.things ?? []).map { .thing($0) } + (request.groups ?? []).map { .group($0) }

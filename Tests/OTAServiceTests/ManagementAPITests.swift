@@ -30,6 +30,7 @@ struct APICaller {
         let status: Int
         let contentType: String?
         let body: [UInt8]
+        var headers = HTTPHeaders()
         var text: String { String(decoding: body, as: UTF8.self) }
         func json() throws -> Any { try JSONSerialization.jsonObject(with: Data(body)) }
         func object() throws -> [String: Any] { try #require(try json() as? [String: Any]) }
@@ -46,11 +47,22 @@ struct APICaller {
             request.headers.add(name: "Content-Type", value: "application/octet-stream")
             request.body = .bytes(ByteBuffer(bytes: bytes))
         }
+        return try await execute(request)
+    }
+
+    /// GET of a whole URL (a data URL from a job document), with no token: devices send none.
+    func fetch(_ url: String, range: String? = nil) async throws -> Answer {
+        var request = HTTPClientRequest(url: url)
+        if let range { request.headers.add(name: "Range", value: range) }
+        return try await execute(request)
+    }
+
+    private func execute(_ request: HTTPClientRequest) async throws -> Answer {
         let response = try await client.execute(request, timeout: .seconds(30))
         let body = try await response.body.collect(upTo: 32 << 20)
         return Answer(
             status: Int(response.status.code), contentType: response.headers.first(name: "Content-Type"),
-            body: Array(body.readableBytesView))
+            body: Array(body.readableBytesView), headers: response.headers)
     }
 
     func shutdown() async { try? await client.shutdown() }

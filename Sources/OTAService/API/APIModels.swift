@@ -45,6 +45,13 @@ struct CancelBody: Decodable {
     var force: Bool?
 }
 
+/// POST /files/import: an object already in the bucket.
+struct ImportFileBody: Decodable {
+    var url: String
+    var name: String?
+    var kind: String?
+}
+
 public struct CertificateView: Codable, Sendable {
     public var fingerprint: String
     public var status: CertificateStatus

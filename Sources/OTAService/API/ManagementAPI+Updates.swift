@@ -26,6 +26,15 @@ extension ManagementAPI {
             let file = try await server.updates.upload(Array(body.readableBytesView), name: name, kind: kind)
             return try APIBody.json(file, status: .created)
         }
+        api.post("files/import") { request, _ in
+            let body = try await APIBody.decode(ImportFileBody.self, from: request)
+            let kindText = body.kind ?? "app"
+            guard let kind = FileKind(rawValue: kindText) else {
+                throw OTAServiceError.invalidRequest("kind must be app or data, not '\(kindText)'")
+            }
+            let file = try await server.updates.importObject(body.url, name: body.name, kind: kind)
+            return try APIBody.json(file, status: .created)
+        }
 
         api.get("signing-profiles") { _, _ in
             try APIBody.json(try await server.store.read { try $0.signingProfiles() }.map(SigningProfileView.init))

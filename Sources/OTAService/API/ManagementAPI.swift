@@ -2,8 +2,8 @@ import Foundation
 import Hummingbird
 import Logging
 
-// The management API: JSON over HTTPS under /api/v1, every call but /healthz and the OpenAPI document behind the
-// admin bearer token, every failure a problem-details document. Routes are thin: they decode, call the registry,
+// The management API: JSON over HTTPS under /api/v1, every call but /healthz, the OpenAPI document and the data
+// plane's signed URLs (/data) behind the admin bearer token, every failure a problem-details document. Routes are thin: they decode, call the registry,
 // updates or engine, and encode; rules live in those types.
 
 public struct ManagementAPI: Sendable {
@@ -31,6 +31,7 @@ public struct ManagementAPI: Sendable {
                 status: .ok, headers: [.contentType: "application/json"],
                 body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
         }
+        addDataPlaneRoutes(to: router)
         let api = router.group("api/v1").add(middleware: BearerTokenMiddleware(token: token))
         addRegistryRoutes(to: api)
         addFileRoutes(to: api)

@@ -53,6 +53,7 @@ enum OpenAPIDocument {
                         ], required: ["failureType", "thresholdPercentage", "minNumberOfExecutedThings"]),
                 ],
                 "inProgressTimeoutMinutes": integer,
+                "protocols": ["type": "array", "items": enumeration(["MQTT", "HTTP"])],
             ], required: ["id", "fileID", "signingProfile"])
     }
 
@@ -62,6 +63,10 @@ enum OpenAPIDocument {
                 method: "get", path: "/healthz", tag: "service", summary: "Liveness and gateway status", isPublic: true),
             Route(
                 method: "get", path: "/api/v1/openapi.json", tag: "service", summary: "This document", isPublic: true),
+            Route(
+                method: "get", path: "/data/{id}", tag: "data",
+                summary: "A file for a device, by the signed URL its job document carried (Range → 206; expired → 403)",
+                query: ["thing", "expires", "signature"], isPublic: true),
             Route(method: "get", path: "/api/v1/things", tag: "things", summary: "List things"),
             Route(
                 method: "post", path: "/api/v1/things", tag: "things", summary: "Create a thing",
@@ -113,6 +118,12 @@ enum OpenAPIDocument {
                 method: "post", path: "/api/v1/files", tag: "files",
                 summary: "Upload a file (the body); app images are validated", status: "201", query: ["name", "kind"],
                 rawBody: true),
+            Route(
+                method: "post", path: "/api/v1/files/import", tag: "files",
+                summary: "Register an object already in the S3 bucket (s3://bucket/key); the service reads it once",
+                body: object(
+                    ["url": string, "name": string, "kind": enumeration(["app", "data"])], required: ["url"]),
+                status: "201"),
             Route(method: "get", path: "/api/v1/files/{id}", tag: "files", summary: "A stored file (id = SHA-256 hex)"),
             Route(method: "get", path: "/api/v1/signing-profiles", tag: "signing", summary: "List signing profiles"),
             Route(

@@ -11,18 +11,26 @@ struct ProblemDetails: Encodable, Error {
     var title: String
     var status: Int
     var detail: String
+    /// Sent with the problem, not in it (a 416's `Content-Range`).
+    var headers: HTTPFields = [:]
 
-    init(status: HTTPResponse.Status, kind: String, detail: String) {
+    enum CodingKeys: String, CodingKey {
+        case type, title, status, detail
+    }
+
+    init(status: HTTPResponse.Status, kind: String, detail: String, headers: HTTPFields = [:]) {
         type = "https://swiftota.dev/problems/" + kind
         title = Self.titles[status.code] ?? (status.reasonPhrase.isEmpty ? "Error" : status.reasonPhrase)
         self.status = status.code
         self.detail = detail
+        self.headers = headers
     }
 
     /// Standard reason phrases; statuses made from a bare code carry none.
     static let titles = [
-        400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 405: "Method Not Allowed", 409: "Conflict",
-        413: "Content Too Large", 500: "Internal Server Error",
+        400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
+        409: "Conflict", 413: "Content Too Large", 416: "Range Not Satisfiable", 500: "Internal Server Error",
+        503: "Service Unavailable",
     ]
 
     init(_ error: any Error, logger: Logger) {
@@ -57,9 +65,11 @@ struct ProblemDetails: Encodable, Error {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let body = (try? encoder.encode(self)) ?? Data()
+        var fields = headers
+        fields[.contentType] = "application/problem+json"
         return Response(
             status: .init(code: status),
-            headers: [.contentType: "application/problem+json"],
+            headers: fields,
             body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 

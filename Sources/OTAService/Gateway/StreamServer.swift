@@ -4,19 +4,20 @@ import Synchronization
 
 // Serves GetStream and DescribeStream: checks that the requesting thing has an open execution of a job using
 // the stream (a device cannot read another thing's stream), then publishes one message per selected block.
-// File bytes are read from the blob store once and kept in memory while they are being served.
+// File bytes come from the shared content cache (one store read per image, not per device).
 
 public final class StreamServer: Sendable {
     private let store: any OTAStore
-    private let blobs: BlobStore
-    private let cache = Mutex<[String: [UInt8]]>([:])
+    private let files: FileContentCache
+    /// File records never change once stored: kept after the first read.
+    private let fileRecords = Mutex<[String: StoredFile]>([:])
     private let streamsOfJobs = Mutex<[String: String]>([:])
     /// Stream records are written once, when their update is created: kept after the first read.
     private let streamRecords = Mutex<[String: StreamRecord]>([:])
 
-    public init(store: any OTAStore, blobs: BlobStore) {
+    public init(store: any OTAStore, files: FileContentCache) {
         self.store = store
-        self.blobs = blobs
+        self.files = files
     }
 
     /// A decoded request's answer: the messages to publish on the data topic, in order.
@@ -35,7 +36,7 @@ public final class StreamServer: Sendable {
         }
         let indices = try BlockSelection.blocks(for: request, fileSize: UInt64(file.size))
         let bytes: [UInt8]
-        do { bytes = try content(of: file.storedFileID) } catch {
+        do { bytes = try await content(of: file.storedFileID) } catch {
             throw StreamRequestError(.internalError, "the file cannot be read", clientToken: request.clientToken)
         }
         return indices.map { index in
@@ -87,15 +88,14 @@ public final class StreamServer: Sendable {
         }
     }
 
-    private func content(of fileID: String) throws -> [UInt8] {
-        if let bytes = cache.withLock({ $0[fileID] }) { return bytes }
-        let bytes = try blobs.get(fileID)
-        cache.withLock { cache in
-            // Keep the working set small: a handful of update images, not every file ever served.
-            if cache.count >= 8 { cache.removeAll() }
-            cache[fileID] = bytes
+    private func content(of fileID: String) async throws -> [UInt8] {
+        var record = fileRecords.withLock { $0[fileID] }
+        if record == nil {
+            record = try await store.read { reader in try reader.file(id: fileID) }
+            if let record { fileRecords.withLock { $0[fileID] = record } }
         }
-        return bytes
+        guard let record else { throw OTAServiceError.notFound("file \(fileID)") }
+        return try await files.contents(of: record)
     }
 }
 

@@ -15,16 +15,19 @@ public final class JobEngine: Sendable {
     let now: @Sendable () -> Int64
     let logger: Logger
     private let sink = Mutex<NotifyNextSink?>(nil)
-    private let documents = Mutex<[String: JSONValue]>([:])
+    private let documents = Mutex<[String: DeliveredDocument]>([:])
+    /// Issues the fresh URL of each HTTP job document delivered; nil when the service has no data plane.
+    let dataURLs: DataURLs?
     private let inProgressTimeouts = Mutex<[String: Int?]>([:])
 
     public init(
         store: any OTAStore, now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
-        logger: Logger = Logger(label: "swiftota.jobs")
+        logger: Logger = Logger(label: "swiftota.jobs"), dataURLs: DataURLs? = nil
     ) {
         self.store = store
         self.now = now
         self.logger = logger
+        self.dataURLs = dataURLs
     }
 
     /// Runs `body` in one write transaction with a change recorder; logs the changes once it committed.
@@ -195,19 +198,18 @@ public final class JobEngine: Sendable {
         }
     }
 
-    /// The wire form of an execution, with the job document parsed once per job and cached.
+    /// The wire form of an execution, with the job document parsed once per job and cached; an HTTP document gets
+    /// a fresh data URL each time.
     func message(_ execution: JobExecution, includeDocument: Bool) async throws -> JobExecutionMessage {
         var document: JSONValue?
         if includeDocument {
-            document = documents.withLock { $0[execution.jobID] }
-            if document == nil {
-                guard let job = try await store.read({ reader in try reader.job(id: execution.jobID) }) else {
-                    throw JobsRequestError(.internalError, "job \(execution.jobID) is missing")
-                }
-                let parsed = try JSONParser.parse(job.document)
-                documents.withLock { $0[execution.jobID] = parsed }
-                document = parsed
+            var delivered = documents.withLock { $0[execution.jobID] }
+            if delivered == nil {
+                let loaded = try await loadDocument(jobID: execution.jobID)
+                documents.withLock { $0[execution.jobID] = loaded }
+                delivered = loaded
             }
+            document = try delivered?.render(for: execution.thingName, at: now(), urls: dataURLs)
         }
         var details: JSONObject?
         if let text = execution.statusDetails { details = try JSONParser.parse(text).objectValue }
@@ -215,6 +217,17 @@ public final class JobEngine: Sendable {
             jobID: execution.jobID, thingName: execution.thingName, status: execution.status, statusDetails: details,
             queuedAt: execution.queuedAt, startedAt: execution.startedAt, lastUpdatedAt: execution.lastUpdatedAt,
             versionNumber: execution.versionNumber, executionNumber: execution.executionNumber, jobDocument: document)
+    }
+}
+
+extension JobEngine {
+    private func loadDocument(jobID: String) async throws -> DeliveredDocument {
+        let (job, file) = try await store.read { reader -> (Job?, StoredFile?) in
+            let job = try reader.job(id: jobID)
+            return (job, try job.flatMap { try reader.file(id: $0.fileID) })
+        }
+        guard let job else { throw JobsRequestError(.internalError, "job \(jobID) is missing") }
+        return try DeliveredDocument(stored: JSONParser.parse(job.document), file: file)
     }
 }
 

@@ -21,12 +21,15 @@ public struct CreateUpdateRequest: Sendable, Codable, Equatable {
     public var rollout: RolloutConfig?
     public var abortCriteria: [AbortCriterion]?
     public var inProgressTimeoutMinutes: Int?
+    /// How devices may fetch the file: `["MQTT"]` (default, stream blocks), `["HTTP"]` (a short-lived URL in the job
+    /// document) or both, the device choosing (AWS CreateOTAUpdate `protocols`).
+    public var protocols: [String]?
 
     public init(
         id: String, description: String? = nil, fileID: String, fileName: String? = nil, fileType: Int? = nil,
         signingProfile: String, signature: String? = nil, things: [String]? = nil, groups: [String]? = nil,
         targetSelection: TargetSelection? = nil, rollout: RolloutConfig? = nil, abortCriteria: [AbortCriterion]? = nil,
-        inProgressTimeoutMinutes: Int? = nil
+        inProgressTimeoutMinutes: Int? = nil, protocols: [String]? = nil
     ) {
         self.id = id
         self.description = description
@@ -41,7 +44,11 @@ public struct CreateUpdateRequest: Sendable, Codable, Equatable {
         self.rollout = rollout
         self.abortCriteria = abortCriteria
         self.inProgressTimeoutMinutes = inProgressTimeoutMinutes
+        self.protocols = protocols
     }
+
+    /// The protocols the job document lists, in AWS's order.
+    public var deliveryProtocols: [String] { protocols ?? ["MQTT"] }
 
     /// The FreeRTOS agent tracks at most 1024 blocks of 4 KiB and silently ignores larger jobs (§4.1, §5.6).
     public static let maximumFileSize = 1024 * 4096
@@ -88,6 +95,13 @@ public struct CreateUpdateRequest: Sendable, Codable, Equatable {
             }
             guard criterion.minNumberOfExecutedThings >= 1 else {
                 throw .invalidRequest("abort minNumberOfExecutedThings must be >= 1")
+            }
+        }
+        if let protocols {
+            guard (1...2).contains(protocols.count), Set(protocols).count == protocols.count,
+                protocols.allSatisfy({ $0 == "MQTT" || $0 == "HTTP" })
+            else {
+                throw .invalidRequest("protocols must be [\"MQTT\"], [\"HTTP\"] or [\"MQTT\",\"HTTP\"]")
             }
         }
         if let minutes = inProgressTimeoutMinutes, !(1...10080).contains(minutes) {

@@ -1,4 +1,4 @@
-// Files in the blob store and the signing profiles that sign them.
+// Files in the file store and the signing profiles that sign them.
 
 public enum FileKind: String, Sendable, Codable, CaseIterable {
     /// An ESP-IDF app image: validated on upload, its descriptor recorded.
@@ -9,7 +9,7 @@ public enum FileKind: String, Sendable, Codable, CaseIterable {
 
 /// A stored file, addressed by the SHA-256 of its content.
 public struct StoredFile: Sendable, Equatable, Codable {
-    /// Lowercase hex SHA-256 of the content; also its name in the blob store.
+    /// Lowercase hex SHA-256 of the content; also its name in a content-addressed store.
     public var id: String
     public var name: String
     public var size: Int64
@@ -18,10 +18,14 @@ public struct StoredFile: Sendable, Equatable, Codable {
     public var secureVersion: Int?
     public var projectName: String?
     public var createdAt: Int64
+    /// `s3://bucket/key` when the bytes are an object in a bucket; nil in the local store.
+    public var location: String?
+    /// The object's entity tag when its SHA-256 was checked: reads ask for exactly that object.
+    public var etag: String?
 
     public init(
         id: String, name: String, size: Int64, kind: FileKind, version: String? = nil, secureVersion: Int? = nil,
-        projectName: String? = nil, createdAt: Int64
+        projectName: String? = nil, createdAt: Int64, location: FileLocation = .local
     ) {
         self.id = id
         self.name = name
@@ -31,6 +35,8 @@ public struct StoredFile: Sendable, Equatable, Codable {
         self.secureVersion = secureVersion
         self.projectName = projectName
         self.createdAt = createdAt
+        self.location = location.location
+        self.etag = location.etag
     }
 }
 

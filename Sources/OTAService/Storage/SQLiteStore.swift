@@ -160,6 +160,13 @@ public final class SQLiteStore: OTAStore {
                 t.add(column: "issuerCA", .text)
             }
         }
+        // Files in a bucket (the S3 store): where the object is and the entity tag its SHA-256 was checked on.
+        migrator.registerMigration("v4-file-location") { db in
+            try db.alter(table: "storedFile") { t in
+                t.add(column: "location", .text)
+                t.add(column: "etag", .text)
+            }
+        }
         return migrator
     }
 }

@@ -7,7 +7,7 @@ import OTAService
 struct FilesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "files", abstract: "Upload and list firmware and partition files; manage signing profiles.",
-        subcommands: [List.self, Upload.self, Show.self, Profiles.self, CreateProfile.self])
+        subcommands: [List.self, Upload.self, Import.self, Show.self, Profiles.self, CreateProfile.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List stored files.")
@@ -40,6 +40,27 @@ struct FilesCommand: AsyncParsableCommand {
                 try await $0.send(.POST, "/files" + query, bytes: bytes)
             }
             try output.emit(file) { "Uploaded " + describe(file) }
+        }
+    }
+
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Register an object already in the service's S3 bucket (a CI artifact) without downloading it.",
+            discussion: "The service reads the object once to validate it and record its SHA-256; the bytes stay "
+                + "where they are. Needs `ota serve --file-store s3://…`.")
+        @Argument(help: "s3://BUCKET/KEY") var url: String
+        @Option(help: "app (an ESP-IDF app image) or data (filesystem, configuration, …).") var kind = "app"
+        @Option(help: "Name to record; the key's last component by default.") var name: String?
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() async throws {
+            var body: [String: Any] = ["url": url, "kind": kind]
+            if let name { body["name"] = name }
+            let file: StoredFile = try await connection.withClient {
+                try await $0.send(.POST, "/files/import", json: body)
+            }
+            try output.emit(file) { "Imported " + describe(file) }
         }
     }
 
@@ -110,5 +131,6 @@ private func describe(_ file: StoredFile) -> String {
     var text = "\(file.id.prefix(16))…  \(file.kind.rawValue)  \(file.size) bytes  \(file.name)"
     if let version = file.version { text += "  version \(version)" }
     if let secureVersion = file.secureVersion { text += "  secure_version \(secureVersion)" }
+    if let location = file.location { text += "  in \(location)" }
     return text
 }

@@ -10,8 +10,9 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Run the service: device gateway (MQTT over mutual TLS), management API (HTTPS), rollouts.",
         discussion: """
-            The first start creates, in the data directory: the SQLite database, the blob store, a device CA and a \
-            server certificate (pki/), and the admin API token (admin-token, mode 0600).
+            The first start creates, in the data directory: the SQLite database, the file store (blobs/), a device CA and a \
+            server certificate (pki/), the admin API token (admin-token, mode 0600) and the key that signs data URLs \
+            (data-url.key, mode 0600).
             """)
 
     @Option(help: "Where the service keeps its state.") var dataDir: String
@@ -32,6 +33,7 @@ struct ServeCommand: AsyncParsableCommand {
                 + "device line carries thing=<name> or client=<name>: follow one device with grep."))
     var verbose = false
     @OptionGroup(title: "Limits") var limits: ConnectionLimitOptions
+    @OptionGroup(title: "Files and HTTP delivery") var delivery: FileDeliveryOptions
 
     func run() async throws {
         LoggingSystem.bootstrap { label in
@@ -47,6 +49,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.apiPort = apiPort
         configuration.serverHosts = ["localhost", "127.0.0.1"] + serverNames
         limits.apply(to: &configuration)
+        delivery.apply(to: &configuration)
         let server = try OTAServer(configuration: configuration)
         let mqtt = try await server.start()
         // Unbuffered writes, so the banner reaches a pipe or a log file at once.

@@ -53,6 +53,12 @@ struct UpdatesCommand: AsyncParsableCommand {
                 discussion: "Default: the uploaded file's name. The FreeRTOS POSIX port writes the image to this "
                     + "path; the ESP32 port writes the passive OTA slot and ignores it."))
         var filePath: String?
+        @Option(
+            help: ArgumentHelp(
+                "How devices fetch the file: mqtt (stream blocks), http (a short-lived HTTPS URL) or both.",
+                discussion: "With http, every job document a device receives carries a fresh URL: an S3 presigned "
+                    + "GET when the file lives in a bucket, else a signed URL on the service's HTTPS port."))
+        var `protocol`: DeliveryProtocol = .mqtt
         @Option(help: "Description.") var description: String?
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var output: OutputOptions
@@ -76,6 +82,7 @@ struct UpdatesCommand: AsyncParsableCommand {
             if let fileType { body["fileType"] = fileType }
             if let filePath { body["fileName"] = filePath }
             if let description { body["description"] = description }
+            body["protocols"] = `protocol`.protocols
             let update: UpdateView = try await connection.withClient {
                 try await $0.send(.POST, "/updates", json: body)
             }
@@ -143,4 +150,18 @@ func parseExponential(_ text: String) throws -> [String: Any] {
         throw CLIError("--exponential '\(text)' must be BASE:FACTOR:NOTIFIED, e.g. 10:2:50")
     }
     return ["baseRatePerMinute": base, "incrementFactor": factor, "numberOfNotifiedThings": notified]
+}
+
+/// `--protocol` of `ota updates create`.
+enum DeliveryProtocol: String, ExpressibleByArgument, CaseIterable {
+    case mqtt, http, both
+
+    /// The job document's `protocols`.
+    var protocols: [String] {
+        switch self {
+        case .mqtt: ["MQTT"]
+        case .http: ["HTTP"]
+        case .both: ["MQTT", "HTTP"]
+        }
+    }
 }
