@@ -19,6 +19,8 @@ public struct FleetBenchmark: Sendable {
     public var imageSize: Int
     /// Rollout rate: at most this many devices (1–1000) start per minute; nil: all at once.
     public var maxPerMinute: Int?
+    /// The update's `protocols`: ["MQTT"] (stream blocks) or ["HTTP"] (the service's HTTPS data plane).
+    public var protocols: [String] = ["MQTT"]
     /// The management API of the `ota serve` the bench starts: `ota` passes its own API client, so the bench drives
     /// the service as the CLI does.
     public var api: any BenchManagementAPI
@@ -41,6 +43,8 @@ public struct FleetBenchmark: Sendable {
 
     public struct Result: Encodable {
         let build: String
+        /// MQTT or HTTP.
+        let delivery: String
         let devices: Int
         let maxPerMinute: Int?
         let imageBytes: Int
@@ -65,6 +69,8 @@ public struct FleetBenchmark: Sendable {
         let rawTLSCPUMillisecondsPerMiB: Double
         let servicePeakMiB: Double
         let devicesProcessPeakMiB: Double
+        /// Whole-file reads of the file store during the run (the content cache makes it one per image).
+        let fileStoreReads: Int
     }
 
     /// Prepares the data directory in this process, starts `ota serve` on it as a child (this executable), and updates
@@ -123,6 +129,7 @@ public struct FleetBenchmark: Sendable {
             "id": "bench", "fileID": file.id, "signingProfile": "demo", "groups": [DemoWorld.group],
         ]
         if let maxPerMinute { update["rollout"] = ["maximumPerMinute": maxPerMinute] }
+        update["protocols"] = protocols
         try await connection.withClient { api in try await api.post("/updates", json: update) }
         try await waitForOutcomes(world.fleet, from: start)
         try await waitUntilRecorded(connection)
@@ -131,6 +138,8 @@ public struct FleetBenchmark: Sendable {
         let serviceCPU = try service.cpuSeconds() - serviceCPUBefore
         let devicesCPU = try processCPUSeconds() - devicesCPUBefore
         let (succeeded, reasons) = try await outcomes(connection)
+        let storeReads = try await connection.withClient { try await $0.get("/status", as: ServiceStatusView.self) }
+            .fileStoreReads
         let times = world.fleet.successTimes.values.map { Timing.milliseconds($0 - start) / 1000 }.sorted()
         let selfTestWaits = world.fleet.snapshot.compactMap { $0.status.selfTestWait }
             .map { Timing.milliseconds($0) / 1000 }.sorted()
@@ -140,7 +149,8 @@ public struct FleetBenchmark: Sendable {
         let seconds = Timing.milliseconds(end - start) / 1000
         let goodput = Double(succeeded * image.count) / seconds
         return Result(
-            build: Timing.buildConfiguration, devices: devices, maxPerMinute: maxPerMinute, imageBytes: image.count,
+            build: Timing.buildConfiguration, delivery: protocols.joined(separator: "+"), devices: devices,
+            maxPerMinute: maxPerMinute, imageBytes: image.count,
             succeeded: succeeded, notSucceeded: reasons,
             endToEndSeconds: seconds, perDeviceSecondsP50: percentile(times, 0.5),
             perDeviceSecondsP90: percentile(times, 0.9), perDeviceSecondsP99: percentile(times, 0.99),
@@ -152,7 +162,7 @@ public struct FleetBenchmark: Sendable {
             serviceCPUMillisecondsPerMiB: serviceCPU * 1000 / max(Double(succeeded * image.count) / 1_048_576, 1e-9),
             rawTLSCPUMillisecondsPerMiB: rawCPU * 1000 / (Double(imageSize * devices) / 1_048_576),
             servicePeakMiB: Double(servicePeak) / 1_048_576,
-            devicesProcessPeakMiB: Double(try processMemory("VmHWM")) / 1_048_576)
+            devicesProcessPeakMiB: Double(try processMemory("VmHWM")) / 1_048_576, fileStoreReads: storeReads)
     }
 
     /// Waits until every device has succeeded, failed or stopped with an error (or 30 minutes), printing progress
@@ -241,10 +251,14 @@ public struct FleetBenchmark: Sendable {
             ),
             ("service peak memory (ota serve)", "\(f(r.servicePeakMiB)) MiB (target < 2048 MiB at 10,000 devices)"),
             ("devices' process peak memory", "\(f(r.devicesProcessPeakMiB)) MiB"),
+            ("file store reads", "\(r.fileStoreReads) (whole image; target 1, not one per device)"),
         ]
         let rollout = r.maxPerMinute.map { "; rollout \($0)/min" } ?? ""
         return
-            (["ota bench fleet (\(r.build) build; \(r.devices) devices × \(r.imageBytes) bytes\(rollout))"]
+            ([
+                "ota bench fleet (\(r.build) build; \(r.devices) devices × \(r.imageBytes) bytes over \(r.delivery)"
+                    + "\(rollout))"
+            ]
             + rows.map { "  " + $0.0.padding(toLength: 34, withPad: " ", startingAt: 0) + $0.1 }
             + (r.build == "debug" ? ["  note: debug build; use swift run -c release ota bench fleet"] : []))
             .joined(separator: "\n")

@@ -154,6 +154,24 @@ public struct DemoScript {
                 "bad signature refused", "\(devices + 1) FAILED (signature check), all stay on 1.1.0",
                 "\(v130Runs.filter { $0.status == .failed }.count) FAILED 0x000000e3",
                 refused == devices + 1 && allRefused && runningAll("1.1.0"), since: start))
+
+        // 1.4.0 over HTTPS: the job document carries a short-lived signed URL on the service's own port; each device
+        // fetches 4 KiB ranges from it, then verifies and boots as for MQTT.
+        start = clock.now
+        board.say("Deploying 1.4.0 over HTTPS (a fresh signed URL in each job document, 4 KiB ranges) …")
+        let v140 = try await world.server.updates.upload(
+            try world.firmware("1.4.0", signed: false), name: "thermostat-1.4.0.bin", kind: .app)
+        _ = try await world.server.updates.create(
+            CreateUpdateRequest(
+                id: "v1-4-0", fileID: v140.id, signingProfile: "demo", groups: [DemoWorld.group], protocols: ["HTTP"]))
+        let overHTTPS = try await waitForJob("v1-4-0", title: "1.4.0 HTTPS", count: devices + 1) {
+            $0.status == .succeeded
+        }
+        steps.append(
+            step(
+                "1.4.0 over HTTPS", "\(devices + 1) SUCCEEDED, all run 1.4.0",
+                "\(overHTTPS) SUCCEEDED from \(world.server.dataURLs.baseURL ?? "?")/data/…",
+                overHTTPS == devices + 1 && runningAll("1.4.0"), since: start))
         return steps
     }
 

@@ -15,19 +15,19 @@ import Testing
             steps.compactMap { $0["name"] as? String } == [
                 "provision 6 devices", "roll out 1.1.0", "new device gets 1.1.0", "older firmware erased",
                 "1.2.0 self-test fails → rollback",
-                "bad signature refused",
+                "bad signature refused", "1.4.0 over HTTPS",
             ])
         #expect(steps.allSatisfy { $0["ok"] as? Bool == true })
-        // Every device ends on 1.1.0 in one slot; 1.0.0 (factory) is erased; 1.2.0, which failed its self-test,
-        // may sit rejected in the other slot of the devices that got it.
+        // Every device ends on 1.4.0 (delivered over HTTPS); once it proved itself every older image was erased:
+        // the factory's 1.0.0, 1.1.0, and the 1.2.0 that failed its self-test where a device had it.
         let fleet = try #require(summary["fleet"] as? [[String: Any]])
         #expect(fleet.count == 7)
         for device in fleet {
             let slots = try #require(device["slots"] as? [[String: Any]])
             let running = slots.filter { $0["running"] as? Bool == true }
-            #expect(running.count == 1 && running.first?["version"] as? String == "1.1.0", "\(device)")
+            #expect(running.count == 1 && running.first?["version"] as? String == "1.4.0", "\(device)")
             #expect(slots.first?["name"] as? String == "factory" && slots.first?["content"] as? String == "erased")
-            #expect(!slots.contains { $0["version"] as? String == "1.0.0" }, "\(device)")
+            #expect(slots.filter { $0["version"] != nil }.count == 1, "\(device)")
         }
     }
 

@@ -156,3 +156,14 @@ public struct HealthView: Codable, Sendable {
     public var mqttPort: Int
     public var connectedDevices: Int
 }
+
+/// GET /api/v1/status: how the service is set up and what delivery cost the file store (for operators and the
+/// fleet bench; behind the token, unlike /healthz, because it names the bucket).
+public struct ServiceStatusView: Codable, Sendable {
+    public var fileStore: String
+    /// Reads of whole files from the store since start (each one GET per MiB chunk for S3).
+    public var fileStoreReads: Int
+    /// How URLs on this service's own data plane begin (nil when the API is off).
+    public var dataURLBase: String?
+    public var dataURLExpirySeconds: Int
+}

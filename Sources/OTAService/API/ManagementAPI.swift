@@ -33,6 +33,12 @@ public struct ManagementAPI: Sendable {
         }
         addDataPlaneRoutes(to: router)
         let api = router.group("api/v1").add(middleware: BearerTokenMiddleware(token: token))
+        api.get("status") { _, _ in
+            try APIBody.json(
+                ServiceStatusView(
+                    fileStore: server.files.store.summary, fileStoreReads: server.files.storeReads,
+                    dataURLBase: server.dataURLs.baseURL, dataURLExpirySeconds: server.dataURLs.expirySeconds))
+        }
         addRegistryRoutes(to: api)
         addFileRoutes(to: api)
         addUpdateRoutes(to: api)

@@ -64,6 +64,9 @@ enum OpenAPIDocument {
             Route(
                 method: "get", path: "/api/v1/openapi.json", tag: "service", summary: "This document", isPublic: true),
             Route(
+                method: "get", path: "/api/v1/status", tag: "service",
+                summary: "File store, its reads since start, data URL base and expiry"),
+            Route(
                 method: "get", path: "/data/{id}", tag: "data",
                 summary: "A file for a device, by the signed URL its job document carried (Range → 206; expired → 403)",
                 query: ["thing", "expires", "signature"], isPublic: true),

@@ -25,6 +25,11 @@ struct BenchFleetCommand: AsyncParsableCommand {
     var imageSize = 1 << 20
     @Option(help: "Rollout rate: at most this many devices (1–1000) start per minute (default: all at once).")
     var maxPerMinute: Int?
+    @Option(
+        help: ArgumentHelp(
+            "mqtt: stream blocks; http: the service's HTTPS data plane, measured beside an MQTT run of the same fleet.",
+            valueName: "mqtt|http"))
+    var `protocol`: BenchDelivery = .mqtt
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
@@ -38,11 +43,22 @@ struct BenchFleetCommand: AsyncParsableCommand {
     func run() async throws {
         bootstrapQuietLogging()
         raiseFileDescriptorLimit()
-        let result = try await FleetBenchmark(
-            devices: devices, imageSize: imageSize, maxPerMinute: maxPerMinute, api: CLIBenchAPI()
-        ).run()
-        try output.emit(result) { FleetBenchmark.render(result) }
+        var bench = FleetBenchmark(
+            devices: devices, imageSize: imageSize, maxPerMinute: maxPerMinute, api: CLIBenchAPI())
+        let mqtt = try await bench.run()
+        guard `protocol` == .http else {
+            try output.emit(mqtt) { FleetBenchmark.render(mqtt) }
+            return
+        }
+        bench.protocols = ["HTTP"]
+        let comparison = FleetProtocolComparison(mqtt: mqtt, http: try await bench.run())
+        try output.emit(comparison) { FleetProtocolComparison.render(comparison) }
     }
+}
+
+/// `ota bench fleet --protocol`.
+enum BenchDelivery: String, ExpressibleByArgument, CaseIterable {
+    case mqtt, http
 }
 
 /// The fleet bench reaches the service it starts through the CLI's own API client.
