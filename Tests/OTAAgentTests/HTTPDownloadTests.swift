@@ -198,6 +198,24 @@ import Testing
         #expect(rebooted.platform.file == Self.big)
     }
 
+    @Test func theSameJobOfferingOnlyMQTTMovesTheDownloadToTheStreamWithTheBitmap() {
+        var agent = Self.agent(prefer: .http)
+        _ = agent.start()
+        _ = agent.handle(
+            topic: Self.jobs + "notify-next",
+            payload: Service.httpJob(size: Self.big.count, protocols: #"["MQTT","HTTP"]"#))
+        _ = Self.serve(&agent, file: Self.big, count: 4)
+        // The operator took HTTP away: the job document now lists MQTT only.
+        _ = agent.handle(topic: Self.jobs + "$next/get/accepted", payload: Service.job(size: Self.big.count))
+        #expect(agent.downloadProtocol == .mqtt)
+        let data = "$aws/things/dev/streams/AFR_OTA-s1/data/cbor"
+        #expect(agent.connection.mqtt.subscriptions.contains(data))
+        var events: [AgentEvent] = []
+        for index in 3..<10 { events += agent.handle(topic: data, payload: Service.block(index, of: Self.big)) }
+        #expect(events == [.activated(jobID: "AFR_OTA-u1")])
+        #expect(agent.platform.file == Self.big && agent.platform.calls == ["create 40000", "close", "activate"])
+    }
+
     @Test func aDownloadStartedOverMQTTResumesOverHTTPFromTheSameRecord() {
         // The record is protocol-free: an MQTT download cut short continues over HTTP when the next document
         // offers it to an HTTP-preferring device.
