@@ -74,7 +74,10 @@ let package = Package(
             dependencies: [
                 "OTAAgent", "OTAWire", "ESP32Formats", "CodeSigning", "MQTT",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                // The device's HTTP(S) client for the HTTP data plane (HTTPRangeFetcher).
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
         // `ota demo`'s world and script. No ArgumentParser: the commands stay in `ota`.
@@ -119,6 +122,7 @@ let package = Package(
                 "MQTT",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOTLS", package: "swift-nio"),
@@ -130,7 +134,7 @@ let package = Package(
         .testTarget(
             name: "ESP32SimulatorTests",
             dependencies: [
-                "ESP32Simulator", "ESP32Formats", "CodeSigning", "TestSupport", "OTAAgent", "OTAWire",
+                "ESP32Simulator", "ESP32Formats", "CodeSigning", "TestSupport", "OTAAgent", "OTAWire", "MQTT",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

@@ -1,6 +1,6 @@
 // The agent's constants (aws-ota-wire.md §5.4, ESP32 column) and its fixed memory budget: one receive bitmap of
 // at most 128 bytes (1024 blocks of 4 KiB = 4 MiB), the block payload borrowed from the received message (no
-// copy), and a few scalars and short strings (job id ≤ 64, stream name ≤ 44, thing name ≤ 128).
+// copy), and a few scalars and short strings (job id ≤ 64, stream name ≤ 44, thing name ≤ 128, URL ≤ 1500).
 // AgentBudgetTests checks these bounds.
 
 public enum AgentLimits {
@@ -20,4 +20,6 @@ public enum AgentLimits {
     public static let statusFrequency = 25
     public static let maximumJobIDBytes = 64
     public static let maximumStreamNameBytes = 44
+    /// The longest `update_data_url` taken (FreeRTOS `OTA_REQUEST_URL_MAX_SIZE`); S3 presigned URLs fit.
+    public static let maximumURLBytes = 1500
 }

@@ -43,6 +43,8 @@ enum AgentReports {
 enum OTAErrorCode {
     static let none: UInt32 = 0
     static let jobParserError: UInt32 = 12
+    /// No data protocol of the document is one the device can use (§8.1).
+    static let invalidDataProtocol: UInt32 = 13
     static let downgradeNotAllowed: UInt32 = 15
     static let sameFirmwareVersion: UInt32 = 16
     static let imageStateMismatch: UInt32 = 17

@@ -1,6 +1,11 @@
 // The download the agent persists through the platform: job, file size and the receive bitmap. With it a
 // download resumes where it stopped after a reboot or power loss, which the FreeRTOS agent cannot do
 // (aws-ota-wire.md §5.4 item 7). Encoded by hand (no Codable in Embedded Swift), with a magic and a checksum.
+//
+// The record says nothing of the data protocol, on purpose: a block is the same 4 KiB of the file whether it came
+// over MQTT or HTTP, and an HTTP URL would have expired by the next boot anyway. After a reboot the agent asks for
+// its job document, chooses the protocol again and continues with the fresh stream name or URL and this bitmap, so
+// format version 1 serves both protocols and records written before HTTP existed load unchanged.
 import OTAWire
 
 public struct DownloadRecord: Equatable, Sendable {

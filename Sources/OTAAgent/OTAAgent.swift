@@ -2,7 +2,9 @@
 // (momentum, request timer, bounded retries), writes blocks through the platform, closes and verifies, activates,
 // and after the reboot runs the self-test flow with the version rule (no downgrade, no same version). It speaks
 // exactly what the FreeRTOS agent (generation A) sends, and goes beyond it in one way: the download persists, so
-// it resumes after a reboot or a power loss too.
+// it resumes after a reboot or a power loss too. The blocks come over MQTT (a stream) or HTTP (range requests to the
+// document's URL, §8; DataProtocol.swift, OTAAgent+HTTP.swift), whichever the document and the device's preference
+// choose; the bitmap, the writes, the saves and the reports are the same for both.
 //
 // Event-driven and synchronous: the host feeds it messages (`handle`), time (`tick`) and connection changes, and
 // acts on the events it returns. Standard library and OTAWire only, so it builds in Embedded Swift.
@@ -35,17 +37,35 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
         case selfTest
     }
 
+    /// Where the blocks come from.
+    enum DataSource {
+        case mqtt(streamName: String)
+        /// The document's `update_data_url`; swapped for a fresh one when the same job arrives again (§4.3).
+        case http(url: String)
+
+        /// Byte equality (String's `==` would link Unicode normalisation into the firmware).
+        func isSame(as other: DataSource) -> Bool {
+            switch (self, other) {
+            case (.mqtt(let a), .mqtt(let b)), (.http(let a), .http(let b)): return sameBytes(a, b)
+            default: return false
+            }
+        }
+    }
+
     /// The file being downloaded and what it takes to finish it.
     struct Download {
         var jobID: String
-        var streamName: String
+        var source: DataSource
         var fileID: UInt32
         var fileSize: UInt32
         var fileType: UInt32
         var signature: [UInt8]
         var certificate: String
         var bitmap: BlockBitmap
+        /// MQTT: blocks of the last request not yet received.
         var outstanding = 0
+        /// HTTP: the request the host is executing; an answer to any other is stale and ignored.
+        var httpRequest: HTTPRangeRequest?
         var momentum = 0
         var lastActivity: UInt64 = 0
         var unsaved = 0
@@ -68,10 +88,26 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
     /// Blocks between two saves of the bitmap: a power loss costs at most this many blocks again.
     public static var saveEvery: Int { 8 }
 
-    public init(thingName: String, platform: Platform, connection: Connection) {
+    /// Used when a job document lists it and the connection can carry it (FreeRTOS
+    /// `configOTA_PRIMARY_DATA_PROTOCOL`).
+    public let preferredDataProtocol: OTADataProtocol
+
+    /// The protocol of the download in progress.
+    public var downloadProtocol: OTADataProtocol? {
+        switch download?.source {
+        case .mqtt?: return .mqtt
+        case .http?: return .http
+        case nil: return nil
+        }
+    }
+
+    public init(
+        thingName: String, platform: Platform, connection: Connection, preferredDataProtocol: OTADataProtocol = .mqtt
+    ) {
         self.thingName = thingName
         self.platform = platform
         self.connection = connection
+        self.preferredDataProtocol = preferredDataProtocol
         topics = ThingTopics(thingName: thingName)
     }
 
@@ -92,8 +128,8 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
     /// job continues with its bitmap.
     public mutating func reconnected() -> [AgentEvent] {
         connection.subscribe(topics.notifyNext, qos: 1)
-        if phase == .downloading, let download {
-            connection.subscribe(dataTopic(download), qos: 0)
+        if phase == .downloading, let download, let topic = dataTopic(download) {
+            connection.subscribe(topic, qos: 0)
         }
         requestJob()
         return []
@@ -105,7 +141,7 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
         {
             return jobMessage(payload)
         }
-        if let download, sameBytes(topic, dataTopic(download)) {
+        if let download, let data = dataTopic(download), sameBytes(topic, data) {
             return dataMessage(payload)
         }
         return []
@@ -130,7 +166,7 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
         if current.momentum >= AgentLimits.maximumMomentum {
             return fail(current.jobID, "aborted: " + hex8(OTAErrorCode.none), abortFile: true)
         }
-        requestBlocks(&current)
+        requestData(&current)
         download = current
         return []
     }
@@ -161,7 +197,7 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
 
     // MARK: Jobs
 
-    private mutating func requestJob() {
+    mutating func requestJob() {
         requestCounter += 1
         let token = String(requestCounter) + ":" + thingName
         let body = JSONValue.object(JSONObject([JSONMember("clientToken", .string(token))])).serialized
@@ -195,15 +231,12 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
             return resetDevice()
         }
         if phase == .downloading, let current = download, sameBytes(current.jobID, jobID) {
-            var resumed = current
-            requestBlocks(&resumed)
-            download = resumed
-            return []
+            return continueDownload(current, document: document, file: file)
         }
         if let current = download {
             // A different job replaces the one in progress.
             platform.abortFile()
-            connection.unsubscribe(dataTopic(current))
+            unsubscribeData(current)
             download = nil
             platform.saveState([])
         }
@@ -249,9 +282,12 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
     private mutating func startDownload(_ jobID: String, document: OTAJobDocument, file: OTAFileEntry) -> [AgentEvent] {
         let blocks = BlockBitmap.blockCount(fileSize: Int(file.fileSize), blockSize: AgentLimits.blockSize)
         // Jobs the agent cannot track are ignored without a status, as the FreeRTOS agent does (§4.1).
-        guard file.fileSize > 0, blocks <= AgentLimits.maximumBlocks, let stream = document.streamName,
-            !stream.isEmpty, stream.utf8.count <= AgentLimits.maximumStreamNameBytes
-        else { return [] }
+        guard file.fileSize > 0, blocks <= AgentLimits.maximumBlocks else { return [] }
+        guard let chosen = chooseProtocol(document) else {
+            return fail(jobID, "aborted: " + hex8(OTAErrorCode.invalidDataProtocol), abortFile: false)
+        }
+        // So are documents without the stream name or URL the chosen protocol needs.
+        guard let source = Self.dataSource(chosen, document: document, file: file) else { return [] }
         guard let signature = Base64.decode(file.signature), !signature.isEmpty else {
             return fail(jobID, AgentReports.ingestFailure(.signatureCheckFailed), abortFile: false)
         }
@@ -269,12 +305,12 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
             }
         }
         var current = Download(
-            jobID: jobID, streamName: stream, fileID: file.fileID, fileSize: file.fileSize,
+            jobID: jobID, source: source, fileID: file.fileID, fileSize: file.fileSize,
             fileType: file.fileType ?? 0, signature: signature, certificate: file.certFile,
             bitmap: resumedBitmap ?? BlockBitmap(blockCount: blocks))
         save(current)
         phase = .downloading
-        connection.subscribe(dataTopic(current), qos: 0)
+        if let topic = dataTopic(current) { connection.subscribe(topic, qos: 0) }
         let events: [AgentEvent] = [
             .downloadStarted(jobID: jobID, fileSize: file.fileSize, resumedBlocks: current.bitmap.receivedCount)
         ]
@@ -282,17 +318,71 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
             download = current
             return events + closeFile()
         }
-        requestBlocks(&current)
+        requestData(&current)
         download = current
         return events
     }
 
-    private mutating func requestBlocks(_ current: inout Download) {
+    /// The same job again while downloading (a reconnect, a notify-next, the refresh after an HTTP 4xx): the
+    /// bitmap stays; the protocol is chosen again and the stream name or URL taken from this document (§4.3).
+    private mutating func continueDownload(_ current: Download, document: OTAJobDocument, file: OTAFileEntry)
+        -> [AgentEvent]
+    {
+        guard let chosen = chooseProtocol(document) else {
+            return fail(current.jobID, "aborted: " + hex8(OTAErrorCode.invalidDataProtocol), abortFile: true)
+        }
+        var resumed = current
+        // A document without the stream name or URL leaves the current one in use.
+        if let source = Self.dataSource(chosen, document: document, file: file), !source.isSame(as: resumed.source) {
+            unsubscribeData(resumed)
+            resumed.source = source
+            if let topic = dataTopic(resumed) { connection.subscribe(topic, qos: 0) }
+        }
+        // Beyond the FreeRTOS agent, which loops without a pause on a URL the server keeps refusing (§8.1): the
+        // refreshes count against the momentum limit like timer retries.
+        if case .http = resumed.source, resumed.momentum >= AgentLimits.maximumMomentum {
+            return fail(current.jobID, "aborted: " + hex8(OTAErrorCode.none), abortFile: true)
+        }
+        requestData(&resumed)
+        download = resumed
+        return []
+    }
+
+    private func chooseProtocol(_ document: OTAJobDocument) -> OTADataProtocol? {
+        connection.dataProtocols.choose(listed: document.protocols, preferred: preferredDataProtocol)
+    }
+
+    private static func dataSource(_ chosen: OTADataProtocol, document: OTAJobDocument, file: OTAFileEntry)
+        -> DataSource?
+    {
+        switch chosen {
+        case .mqtt:
+            guard let stream = document.streamName, !stream.isEmpty,
+                stream.utf8.count <= AgentLimits.maximumStreamNameBytes
+            else { return nil }
+            return .mqtt(streamName: stream)
+        case .http:
+            guard let url = file.updateDataURL, !url.isEmpty, url.utf8.count <= AgentLimits.maximumURLBytes else {
+                return nil
+            }
+            return .http(url: url)
+        }
+    }
+
+    /// Asks for the next blocks over the download's protocol, and restarts the request timer.
+    mutating func requestData(_ current: inout Download) {
+        switch current.source {
+        case .mqtt(let stream): requestBlocks(&current, stream: stream)
+        case .http(let url): requestRange(&current, url: url)
+        }
+    }
+
+    private mutating func requestBlocks(_ current: inout Download, stream: String) {
         let request = StreamRequest(
             clientToken: "rdy", fileID: UInt64(current.fileID), blockSize: UInt64(AgentLimits.blockSize),
             blockOffset: 0, bitmap: current.bitmap.bytes, numberOfBlocks: UInt64(AgentLimits.blocksPerRequest))
         connection.publish(
-            topic: topics.streamGet(current.streamName, format: .cbor), payload: request.cborEncoded, qos: 0)
+            topic: topics.streamGet(stream, format: .cbor), payload: request.cborEncoded, qos: 0)
         current.outstanding = min(AgentLimits.blocksPerRequest, current.bitmap.neededCount)
         current.momentum += 1
         current.lastActivity = platform.nowMilliseconds
@@ -316,12 +406,24 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
             download = current
             return []  // a duplicate: only the timer asks again
         }
-        let status = platform.writeBlock(
-            offset: UInt32(index * AgentLimits.blockSize), bytes: block.payload[...])
+        if let failure = receive(index, block.payload[...], into: &current) { return failure }
+        current.outstanding -= 1
+        download = current
+        if current.bitmap.isComplete { return closeFile() }
+        if current.outstanding <= 0 {
+            requestData(&current)
+            download = current
+        }
+        return []
+    }
+
+    /// Writes a block the download needs, marks it received, reports progress when due and saves the bitmap every
+    /// `saveEvery` blocks; returns the failure's events when the platform could not write it.
+    mutating func receive(_ index: Int, _ bytes: ArraySlice<UInt8>, into current: inout Download) -> [AgentEvent]? {
+        let status = platform.writeBlock(offset: UInt32(index * AgentLimits.blockSize), bytes: bytes)
         guard status.isSuccess else { return fail(current.jobID, AgentReports.ingestFailure(status), abortFile: true) }
         current.bitmap.markReceived(index)
         current.momentum = 0
-        current.outstanding -= 1
         current.unsaved += 1
         let received = current.bitmap.receivedCount
         if received == 1 || received % AgentLimits.statusFrequency == 0 {
@@ -333,18 +435,12 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
             save(current)
             current.unsaved = 0
         }
-        download = current
-        if current.bitmap.isComplete { return closeFile() }
-        if current.outstanding <= 0 {
-            requestBlocks(&current)
-            download = current
-        }
-        return []
+        return nil
     }
 
-    private mutating func closeFile() -> [AgentEvent] {
+    mutating func closeFile() -> [AgentEvent] {
         guard let current = download else { return [] }
-        connection.unsubscribe(dataTopic(current))
+        unsubscribeData(current)
         let status = platform.closeFile(signature: current.signature, certificate: current.certificate)
         guard status.isSuccess else { return fail(current.jobID, AgentReports.ingestFailure(status), abortFile: true) }
         download = nil
@@ -369,8 +465,14 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
 
     // MARK: Helpers
 
-    private func dataTopic(_ current: Download) -> String {
-        topics.streamData(current.streamName, format: .cbor)
+    /// The MQTT data topic (nil for an HTTP download, which subscribes to nothing).
+    private func dataTopic(_ current: Download) -> String? {
+        guard case .mqtt(let stream) = current.source else { return nil }
+        return topics.streamData(stream, format: .cbor)
+    }
+
+    private mutating func unsubscribeData(_ current: Download) {
+        if let topic = dataTopic(current) { connection.unsubscribe(topic) }
     }
 
     private mutating func save(_ current: Download) {
@@ -379,10 +481,10 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
     }
 
     /// Reports FAILED; with `abortFile` also drops the download (PAL abort, bitmap forgotten).
-    private mutating func fail(_ jobID: String, _ reason: String, abortFile: Bool) -> [AgentEvent] {
+    mutating func fail(_ jobID: String, _ reason: String, abortFile: Bool) -> [AgentEvent] {
         connection.publish(topic: topics.updateJob(jobID), payload: AgentReports.failed(reason), qos: 1)
         if abortFile, let current = download, sameBytes(current.jobID, jobID) {
-            connection.unsubscribe(dataTopic(current))
+            unsubscribeData(current)
             _ = platform.setImageState(.aborted)
             platform.abortFile()
             platform.saveState([])

@@ -1,6 +1,7 @@
 // What the agent needs from the device (aws-ota-wire.md §6.3): the PAL, a small persistent store and a clock,
-// and from the network: publish and subscribe. Generic parameters, not existentials, so that the agent compiles in
-// Embedded Swift and a port pays for nothing it does not use.
+// and from the network: publish and subscribe, and HTTP range requests on hosts that download over HTTP. Generic
+// parameters, not existentials, so that the agent compiles in Embedded Swift and a port pays for nothing it does
+// not use.
 import OTAWire
 
 /// A PAL result: 0 is success; otherwise the FreeRTOS PAL main code (0xe0…0xee) and a 24-bit sub code, which
@@ -70,9 +71,16 @@ public protocol OTAPlatform {
     mutating func saveState(_ bytes: [UInt8])
 }
 
-/// The MQTT session the agent runs over.
+/// The network the agent runs over: the MQTT session, and optionally HTTP for the data plane (§8).
 public protocol OTAConnection {
     mutating func publish(topic: String, payload: [UInt8], qos: UInt8)
     mutating func subscribe(_ filter: String, qos: UInt8)
     mutating func unsubscribe(_ filter: String)
+    /// What this host can download over; MQTT only unless it says otherwise (the default in DataProtocol.swift).
+    var dataProtocols: OTADataProtocols { get }
+    /// Starts `GET request.url` with `Range: request.rangeHeader` and later answers with
+    /// `OTAAgent.handleHTTPResponse(to:status:body:)` (status 0 when no response came: connection refused or lost,
+    /// TLS failure, timeout). The agent has at most one request outstanding; a new one supersedes an older one,
+    /// whose late answer the agent ignores. Only called when `dataProtocols` contains `.http`.
+    mutating func getRange(_ request: HTTPRangeRequest)
 }

@@ -102,6 +102,32 @@ import Testing
         #expect(slots[1]["running"] as? Bool == true && slots[1]["bootable"] as? Bool == true)
     }
 
+    /// `--data-protocol` is stored with the device; a job that offers only MQTT is downloaded over MQTT even by a
+    /// device that prefers HTTP.
+    @Test func aDevicePreferringHTTPKeepsTheSettingAndTakesAnMQTTOnlyJobOverMQTT() throws {
+        let bench = try Workbench()
+        defer { bench.service.stop() }
+        try bench.provision(["sim-h"], update: "h1")
+        let device = bench.work.path("device-h")
+        let output = try Workbench.ota(
+            [
+                "simulate", "device", "--dir", device, "--server", bench.mqtt, "--thing", "sim-h", "--data-protocol",
+                "http",
+            ]
+                + bench.firstRun + ["--exit-after-job", "--seconds", "60"])
+        #expect(output.contains("succeeded(jobID: \"AFR_OTA-h1\")"))
+        func stored() throws -> String? {
+            let manifest = try JSONSerialization.jsonObject(with: Data(try bench.work.read("device-h/device.json")))
+            return (manifest as? [String: Any])?["dataProtocol"] as? String
+        }
+        #expect(try stored() == "http")
+        // Given again for an existing device, the option replaces the stored preference.
+        try Workbench.ota([
+            "simulate", "device", "--dir", device, "--server", bench.mqtt, "--seconds", "2", "--data-protocol", "mqtt",
+        ])
+        #expect(try stored() == "mqtt")
+    }
+
     /// `ota serve --verbose`: an operator follows one device with grep.
     @Test func theVerboseServiceLogLetsAnOperatorFollowOneDevice() throws {
         let bench = try Workbench(serveOptions: ["--verbose"])

@@ -23,16 +23,21 @@ struct StubConnection: OTAConnection {
     mutating func publish(topic: String, payload: [UInt8], qos: UInt8) {}
     mutating func subscribe(_ filter: String, qos: UInt8) {}
     mutating func unsubscribe(_ filter: String) {}
+    var dataProtocols: OTADataProtocols { [.mqtt, .http] }
+    mutating func getRange(_ request: HTTPRangeRequest) {}
 }
 
 @_cdecl("ota_agent_main")
 public func otaAgentMain(_ message: UnsafePointer<UInt8>, _ length: Int) {
-    var agent = OTAAgent(thingName: "device", platform: StubPlatform(), connection: StubConnection())
+    var agent = OTAAgent(
+        thingName: "device", platform: StubPlatform(), connection: StubConnection(), preferredDataProtocol: .http)
     let payload = Array(UnsafeBufferPointer(start: message, count: length))
     _ = agent.start()
     _ = agent.handle(topic: "$aws/things/device/jobs/notify-next", payload: payload)
     _ = agent.handle(topic: "$aws/things/device/streams/s/data/cbor", payload: payload)
     _ = agent.tick()
+    _ = agent.handleHTTPResponse(
+        to: HTTPRangeRequest(url: "https://h/f", first: 0, last: 4095), status: 206, body: payload)
     _ = agent.acceptImage()
     _ = agent.rejectImage()
     _ = agent.reconnected()

@@ -1,8 +1,9 @@
 import Foundation
+import OTAAgent
 
 // A simulated device's whole state in a directory, so that `ota simulate device --dir D` can be stopped and
 // started again like a power cycle: flash.bin (the 4 MiB chip), efuses.json, device.json (thing name and the
-// file names below), the MQTT credentials (thing.pem, thing.key 0600, ca.pem) and the secure boot and
+// file names below, and the device's settings), the MQTT credentials (thing.pem, thing.key 0600, ca.pem) and the secure boot and
 // code-signing verification key (raw X‖Y, as the bootloader carries it).
 
 public struct DeviceDirectory {
@@ -14,12 +15,22 @@ public struct DeviceDirectory {
         public var verificationKey: [UInt8]?
         /// Keep the factory app when a confirmed update erases older images (absent in older directories: erase).
         public var keepFactoryApp: Bool?
+        /// The data protocol preferred when a job offers both, "mqtt" or "http" (absent in older directories: mqtt).
+        public var dataProtocol: String?
 
-        public init(thing: String, flashSize: Int, verificationKey: [UInt8]?, keepFactoryApp: Bool = false) {
+        public init(
+            thing: String, flashSize: Int, verificationKey: [UInt8]?, keepFactoryApp: Bool = false,
+            dataProtocol: OTADataProtocol = .mqtt
+        ) {
             self.thing = thing
             self.flashSize = flashSize
             self.verificationKey = verificationKey
             self.keepFactoryApp = keepFactoryApp
+            self.dataProtocol = dataProtocol.settingName
+        }
+
+        public var preferredDataProtocol: OTADataProtocol {
+            dataProtocol.flatMap(OTADataProtocol.init(settingName:)) ?? .mqtt
         }
     }
 
@@ -40,7 +51,7 @@ public struct DeviceDirectory {
     public func create(chip: SimulatedChip, manifest: Manifest, credentials: DeviceCredentials) throws {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         try save(chip)
-        try JSONEncoder().encode(manifest).write(to: URL(fileURLWithPath: manifestPath), options: .atomic)
+        try save(manifest)
         try Data(credentials.certificatePEM.utf8).write(to: URL(fileURLWithPath: certificatePath), options: .atomic)
         try Data(credentials.caPEM.utf8).write(to: URL(fileURLWithPath: caPath), options: .atomic)
         // The key file is made 0600 before the key goes into it.
@@ -53,6 +64,11 @@ public struct DeviceDirectory {
     public func save(_ chip: SimulatedChip) throws {
         try Data(chip.flash.bytes).write(to: URL(fileURLWithPath: flashPath), options: .atomic)
         try JSONEncoder().encode(chip.efuses).write(to: URL(fileURLWithPath: efusesPath), options: .atomic)
+    }
+
+    /// Replaces the manifest (a changed setting), atomically.
+    public func save(_ manifest: Manifest) throws {
+        try JSONEncoder().encode(manifest).write(to: URL(fileURLWithPath: manifestPath), options: .atomic)
     }
 
     public func load() throws -> (chip: SimulatedChip, manifest: Manifest, credentials: DeviceCredentials) {
@@ -80,6 +96,24 @@ public enum DeviceDirectoryError: Error, CustomStringConvertible {
         switch self {
         case .corrupt(let why): return "the device directory is damaged: \(why)"
         case .cannotWrite(let path): return "cannot create \(path): is the directory writable?"
+        }
+    }
+}
+
+extension OTADataProtocol {
+    /// The name in settings and on the command line: "mqtt" or "http".
+    public var settingName: String {
+        switch self {
+        case .mqtt: return "mqtt"
+        case .http: return "http"
+        }
+    }
+
+    public init?(settingName: String) {
+        switch settingName {
+        case "mqtt": self = .mqtt
+        case "http": self = .http
+        default: return nil
         }
     }
 }

@@ -9,7 +9,8 @@ import OTAWire
 
 // A simulated ESP32 on the network: boots through the bootloader, runs the firmware's declared behaviour, and
 // runs OTAAgent over MQTT with mutual TLS against any SwiftOTA (or AWS-compatible) endpoint. An activation or
-// a reset reboots it; a failed or unconfirmed self-test rolls back through the bootloader.
+// a reset reboots it; a failed or unconfirmed self-test rolls back through the bootloader. Update files come over
+// MQTT or, when the job document offers it, over HTTP(S) (`dataProtocol` is the device's preference; DeviceHTTP).
 
 /// How simulated firmware behaves, declared in its app descriptor's project name: `+selftest-fail`,
 /// `+selftest-hang` or `+crash` anywhere in it. Images without a marker (real ones too) pass their self-test.
@@ -61,6 +62,8 @@ public struct DeviceStatus: Sendable {
     public var phase = DevicePhase.booting
     public var blocksReceived = 0
     public var blocksTotal = 0
+    /// The protocol of the current or last download (MQTT blocks or HTTP range requests).
+    public var dataProtocol: OTADataProtocol?
     public var lastFailure: String?
     /// After the last reboot into a new image: how long, from connecting, the job took to arrive and start the
     /// self-test (the agent resets and rolls back when it takes 16 s).
@@ -93,17 +96,21 @@ public struct DeviceStatus: Sendable {
     }
 }
 
-/// Agent operations queued for the MQTT client (the agent is synchronous; the client is not).
+/// Agent operations queued for the MQTT client and the HTTP client (the agent is synchronous; they are not).
 struct DeviceConnection: OTAConnection {
     enum Operation {
         case publish(String, [UInt8], UInt8)
         case subscribe(String, UInt8)
         case unsubscribe(String)
+        case getRange(HTTPRangeRequest)
     }
     var queued: [Operation] = []
+    /// Every simulated device can download over both; its preference picks when a document offers both.
+    var dataProtocols: OTADataProtocols { [.mqtt, .http] }
     mutating func publish(topic: String, payload: [UInt8], qos: UInt8) { queued.append(.publish(topic, payload, qos)) }
     mutating func subscribe(_ filter: String, qos: UInt8) { queued.append(.subscribe(filter, qos)) }
     mutating func unsubscribe(_ filter: String) { queued.append(.unsubscribe(filter)) }
+    mutating func getRange(_ request: HTTPRangeRequest) { queued.append(.getRange(request)) }
 }
 
 /// Faults a fleet run can inject, drawn from a seeded generator so that a run can be repeated.
@@ -135,6 +142,15 @@ public final class SimulatedDevice: @unchecked Sendable {
     /// Keep the factory app as a recovery image when a confirmed update erases the older images (default: erase
     /// it too, so that no signed older firmware stays on the chip).
     public var keepFactoryApp = false
+    /// The data protocol used when a job document lists both MQTT and HTTP (the agent's preferred protocol); a
+    /// document listing only one is downloaded over that one.
+    public var dataProtocol = OTADataProtocol.mqtt
+    /// How long one HTTP range request may take before it counts as failed (the agent retries on its 10 s timer).
+    public var httpTimeout = Duration.seconds(5)
+    /// The CA certificates (PEM) an https:// data URL's server must chain to; nil: the CA of the MQTT connection
+    /// (`credentials.caPEM`), which issues the service's own HTTPS certificate. A real S3 endpoint needs its
+    /// public root here, as a real device carries it in its HTTP CA file.
+    public var httpTrustedCAPEM: String?
     let log: @Sendable (String) -> Void
     /// Called after every boot and every session with the chip as it is then (to save it).
     public var checkpoint: (SimulatedChip) -> Void = { _ in }
@@ -206,13 +222,31 @@ public final class SimulatedDevice: @unchecked Sendable {
     enum Input {
         case message(PublishPacket)
         case tick
+        case http(HTTPRangeRequest, HTTPRangeFetcher.Response)
     }
 
     static let tickInterval = Duration.seconds(1)
 
-    /// One power-on period: connect, run the agent, return true when `stop` is satisfied, false to reboot.
+    /// One power-on period: connect, run the agent, return true when `stop` is satisfied, false to reboot. The
+    /// HTTP client lives as long as the power-on: its connections end with it.
     private func session(
         boot: BootOutcome, behaviour: FirmwareBehaviour, deadline: ContinuousClock.Instant,
+        stop: (DeviceStatus) -> Bool
+    ) async throws -> Bool {
+        let http = DeviceHTTP(trustedCAPEM: httpTrustedCAPEM ?? credentials.caPEM, timeout: httpTimeout)
+        do {
+            let finished = try await session(
+                boot: boot, behaviour: behaviour, deadline: deadline, http: http, stop: stop)
+            await http.close()
+            return finished
+        } catch {
+            await http.close()
+            throw error
+        }
+    }
+
+    private func session(
+        boot: BootOutcome, behaviour: FirmwareBehaviour, deadline: ContinuousClock.Instant, http: DeviceHTTP,
         stop: (DeviceStatus) -> Bool
     ) async throws -> Bool {
         let platform = try ESP32Port(
@@ -226,6 +260,7 @@ public final class SimulatedDevice: @unchecked Sendable {
         // A device whose first connect fails (the service not up yet, or busy) tries again, as after a drop.
         try await reconnect(client, deadline: deadline)
         let (inputs, continuation) = AsyncStream<Input>.makeStream()
+        let network = Network(client: client, http: http) { continuation.yield(.http($0, $1)) }
         let pump = Task {
             for await message in client.messages { continuation.yield(.message(message)) }
         }
@@ -243,17 +278,25 @@ public final class SimulatedDevice: @unchecked Sendable {
             continuation.finish()
         }
         status.slots = (try? platform.chip.slotReport(running: boot.partition)) ?? []
-        var agent = OTAAgent(thingName: credentials.thing, platform: platform, connection: DeviceConnection())
+        var agent = OTAAgent(
+            thingName: credentials.thing, platform: platform, connection: DeviceConnection(),
+            preferredDataProtocol: dataProtocol)
         var events = agent.start()
         let connected = ContinuousClock.now
         // Subscribe and ask for the job now, not at the first input.
-        try await flush(&agent, to: client)
+        try await flush(&agent, to: network)
         var hangStarted: ContinuousClock.Instant?
         for await input in inputs {
             switch input {
             case .message(let message):
                 if faults.dropRate > 0, chance(faults.dropRate) { continue }  // lost on the way
                 events += agent.handle(topic: message.topic, payload: message.payload)
+            case .http(let request, let response):
+                if response.status != 206 {
+                    let outcome = response.failure ?? "status \(response.status)"
+                    log("\(credentials.thing): GET \(request.rangeHeader): \(outcome)")
+                }
+                events += agent.handleHTTPResponse(to: request, status: response.status, body: response.body)
             case .tick:
                 events += agent.tick()
                 if faults.flakyNetwork, chance(0.1) {  // about every 10 s
@@ -268,6 +311,7 @@ public final class SimulatedDevice: @unchecked Sendable {
             if await powerLost(platform, client) { return false }
             let before = (status.phase, status.blocksReceived)
             let reported = !events.isEmpty
+            if let used = agent.downloadProtocol { status.dataProtocol = used }
             if let progress = agent.downloadProgress {
                 status.blocksReceived = progress.received
                 status.blocksTotal = progress.total
@@ -296,13 +340,13 @@ public final class SimulatedDevice: @unchecked Sendable {
             // Only changes are reported: ticks with nothing new stay off the fleet's lock.
             if reported || before != (status.phase, status.blocksReceived) { onStatus(status) }
             do {
-                try await flush(&agent, to: client)
+                try await flush(&agent, to: network)
             } catch {
                 // The connection went away: reconnect (the agent asks for its job again and resumes).
                 agent.connection.queued = []
                 try await reconnect(client, deadline: deadline)
                 events += agent.reconnected()
-                try? await flush(&agent, to: client)
+                try? await flush(&agent, to: network)
             }
             chip = platform.chip
             // A hung self-test trips the watchdog: the device resets and the bootloader rolls back.
@@ -351,11 +395,22 @@ public final class SimulatedDevice: @unchecked Sendable {
         }
     }
 
-    private func flush(_ agent: inout OTAAgent<ESP32Port, DeviceConnection>, to client: MQTTClient) async throws {
+    /// Where the agent's queued operations go: MQTT to the client, range requests to the HTTP client, whose
+    /// answers come back as inputs.
+    struct Network {
+        let client: MQTTClient
+        let http: DeviceHTTP
+        let answer: @Sendable (HTTPRangeRequest, HTTPRangeFetcher.Response) -> Void
+    }
+
+    private func flush(_ agent: inout OTAAgent<ESP32Port, DeviceConnection>, to network: Network) async throws {
         let operations = agent.connection.queued
         agent.connection.queued = []
+        let client = network.client
         for operation in operations {
             switch operation {
+            case .getRange(let request):
+                network.http.start(request, answer: network.answer)
             case .publish(let topic, let payload, let qos):
                 try await client.publish(topic: topic, payload: payload, qos: qos == 0 ? .atMostOnce : .atLeastOnce)
             case .subscribe(let filter, let qos):

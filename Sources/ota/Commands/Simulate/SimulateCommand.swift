@@ -2,6 +2,7 @@ import ArgumentParser
 import CodeSigning
 import ESP32Simulator
 import Foundation
+import OTAAgent
 
 /// `ota simulate` — simulated ESP32s against a service: one (`device`) or many (`fleet`).
 struct SimulateCommand: AsyncParsableCommand {
@@ -16,7 +17,7 @@ extension SimulateCommand {
     /// issue-certificate --out` writes them).
     static func create(
         _ directory: DeviceDirectory, thing: String, factoryImage: String, credentials: String, signingCert: String,
-        antiRollback: Bool, keepFactoryApp: Bool
+        antiRollback: Bool, keepFactoryApp: Bool, dataProtocol: DataProtocolOption?
     ) throws {
         let certificate = try CertificateCoding.decode(try Files.read(signingCert))
         let rawKey = PublicKeyCoding.encode(try certificate.p256PublicKey(), format: .raw)
@@ -30,15 +31,23 @@ extension SimulateCommand {
         try directory.create(
             chip: chip,
             manifest: DeviceDirectory.Manifest(
-                thing: thing, flashSize: chip.flash.size, verificationKey: rawKey, keepFactoryApp: keepFactoryApp),
+                thing: thing, flashSize: chip.flash.size, verificationKey: rawKey, keepFactoryApp: keepFactoryApp,
+                dataProtocol: dataProtocol?.value ?? .mqtt),
             credentials: identity)
     }
 
-    /// The device stored in `directory`, pointed at `server` (HOST:PORT), saving itself after every boot.
-    static func device(_ directory: DeviceDirectory, server: String, log: @escaping @Sendable (String) -> Void)
-        throws -> SimulatedDevice
-    {
-        let (chip, manifest, identity) = try directory.load()
+    /// The device stored in `directory`, pointed at `server` (HOST:PORT), saving itself after every boot. A
+    /// `dataProtocol` given for an existing device replaces its stored preference.
+    static func device(
+        _ directory: DeviceDirectory, server: String, dataProtocol: DataProtocolOption?,
+        log: @escaping @Sendable (String) -> Void
+    ) throws -> SimulatedDevice {
+        let (chip, stored, identity) = try directory.load()
+        var manifest = stored
+        if let chosen = dataProtocol?.value, chosen != manifest.preferredDataProtocol {
+            manifest.dataProtocol = chosen.settingName
+            try directory.save(manifest)
+        }
         guard let rawKey = manifest.verificationKey else { throw CLIError("\(directory.path) has no verification key") }
         let parts = server.split(separator: ":")
         guard parts.count == 2, let port = Int(parts[1]) else { throw CLIError("--server must be HOST:PORT") }
@@ -46,7 +55,19 @@ extension SimulateCommand {
             chip: chip, credentials: identity, host: String(parts[0]), port: port,
             codeSigningKey: try PublicKeyCoding.decode(rawKey), log: log)
         device.keepFactoryApp = manifest.keepFactoryApp ?? false
+        device.dataProtocol = manifest.preferredDataProtocol
         device.checkpoint = { chip in try? directory.save(chip) }
         return device
     }
+}
+
+/// `--data-protocol mqtt|http`: what a simulated device downloads over when a job offers both.
+enum DataProtocolOption: String, ExpressibleByArgument, CaseIterable {
+    case mqtt, http
+
+    var value: OTADataProtocol { self == .mqtt ? .mqtt : .http }
+
+    static let help = ArgumentHelp(
+        "Data protocol preferred when a job offers both: mqtt or http (stored with the device; default mqtt).",
+        discussion: "A job that offers only one protocol is downloaded over that one.")
 }

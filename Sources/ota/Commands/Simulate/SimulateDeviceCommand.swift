@@ -30,6 +30,7 @@ extension SimulateCommand {
                 discussion: "By default every older image is erased, the factory app too: no signed older firmware "
                     + "stays on the chip to be booted again. Keeping it leaves a recovery image, and that risk."))
         var keepFactoryApp = false
+        @Option(help: DataProtocolOption.help) var dataProtocol: DataProtocolOption?
         @Flag(help: "Exit once a job ends (SUCCEEDED or FAILED) instead of running until interrupted.")
         var exitAfterJob = false
         @Option(help: "Stop after this many seconds.") var seconds: Int = 86_400
@@ -44,7 +45,8 @@ extension SimulateCommand {
                 }
                 try SimulateCommand.create(
                     directory, thing: thing, factoryImage: factoryImage, credentials: credentials,
-                    signingCert: signingCert, antiRollback: antiRollback, keepFactoryApp: keepFactoryApp)
+                    signingCert: signingCert, antiRollback: antiRollback, keepFactoryApp: keepFactoryApp,
+                    dataProtocol: dataProtocol)
                 log(
                     "Created device \(thing) in \(dir) (4 MiB flash, secure boot on"
                         + (antiRollback ? ", anti-rollback on" : "") + (keepFactoryApp ? ", factory app kept" : "")
@@ -57,7 +59,7 @@ extension SimulateCommand {
             // With --json, standard output carries only the report; the device's log goes to standard error.
             let json = output.json
             let device = try SimulateCommand.device(
-                directory, server: server,
+                directory, server: server, dataProtocol: dataProtocol,
                 log: { line in
                     (json ? FileHandle.standardError : FileHandle.standardOutput).write(Data((line + "\n").utf8))
                 })

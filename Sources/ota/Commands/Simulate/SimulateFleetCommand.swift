@@ -26,6 +26,7 @@ extension SimulateCommand {
         @Flag(help: "Burn the anti-rollback eFuse flag (first run).") var antiRollback = false
         @Flag(help: "Keep the factory app when a confirmed update erases older images (first run).")
         var keepFactoryApp = false
+        @Option(help: DataProtocolOption.help) var dataProtocol: DataProtocolOption?
         @Option(help: "Probability that an incoming message is lost.") var dropRate = 0.0
         @Option(help: "Probability per power-on of a power cut at a random flash operation.") var powerCutRate = 0.0
         @Flag(help: "Drop connections now and then; devices reconnect.") var flakyNetwork = false
@@ -55,9 +56,11 @@ extension SimulateCommand {
                     }
                     try SimulateCommand.create(
                         directory, thing: thing, factoryImage: factoryImage, credentials: credentials,
-                        signingCert: signingCert, antiRollback: antiRollback, keepFactoryApp: keepFactoryApp)
+                        signingCert: signingCert, antiRollback: antiRollback, keepFactoryApp: keepFactoryApp,
+                        dataProtocol: dataProtocol)
                 }
-                let device = try SimulateCommand.device(directory, server: server, log: { _ in })
+                let device = try SimulateCommand.device(
+                    directory, server: server, dataProtocol: dataProtocol, log: { _ in })
                 device.faults = DeviceFaults(
                     dropRate: dropRate, powerCutRate: powerCutRate, flakyNetwork: flakyNetwork,
                     seed: seed &+ UInt64(index))
