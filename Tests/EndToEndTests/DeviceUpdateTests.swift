@@ -18,12 +18,14 @@ import Testing
         let port: Int
         let key = P256.Signing.PrivateKey()
 
-        init() async throws {
+        /// `api`: also the HTTPS port, which serves the data plane of HTTP updates.
+        init(api: Bool = false) async throws {
             directory = try TemporaryDirectory("e2e")
             var configuration = OTAServerConfiguration(dataDirectory: directory.path("data"))
             configuration.mqttHost = "127.0.0.1"
             configuration.mqttPort = 0
-            configuration.apiPort = nil
+            configuration.apiHost = "127.0.0.1"
+            configuration.apiPort = api ? 0 : nil
             configuration.tickInterval = .milliseconds(200)
             server = try OTAServer(configuration: configuration)
             port = try await server.start()
@@ -64,10 +66,11 @@ import Testing
                 host: "127.0.0.1", port: port, codeSigningKey: key.publicKey)
         }
 
-        func update(_ id: String, thing: String, image: [UInt8]) async throws {
+        func update(_ id: String, thing: String, image: [UInt8], protocols: [String]? = nil) async throws {
             let file = try await server.updates.upload(image, name: "\(id).bin", kind: .app)
             _ = try await server.updates.create(
-                CreateUpdateRequest(id: id, fileID: file.id, signingProfile: "demo", things: [thing]))
+                CreateUpdateRequest(
+                    id: id, fileID: file.id, signingProfile: "demo", things: [thing], protocols: protocols))
         }
 
         /// The execution once it is terminal (the gateway handles the device's last report asynchronously).
