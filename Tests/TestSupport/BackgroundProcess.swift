@@ -37,6 +37,14 @@ public final class BackgroundProcess: @unchecked Sendable {
         lock.withLock { _ = child.wait() }
     }
 
+    /// SIGTERM, then up to `seconds` for the process to end (SIGKILL after that), and reaps it.
+    public func terminate(within seconds: Double = 10) {
+        guard isRunning else { return }
+        Foundation.kill(child.pid, SIGTERM)
+        if !waitForExit(within: seconds) { Foundation.kill(child.pid, SIGKILL) }
+        lock.withLock { _ = child.wait() }
+    }
+
     /// Waits for the process to end by itself, up to `seconds`; true when it did.
     public func waitForExit(within seconds: Double) -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
