@@ -101,7 +101,8 @@ public final class MotoServer: @unchecked Sendable {
         let program = ExternalTools.venv.appendingPathComponent("bin/aws").path
         guard FileManager.default.isExecutableFile(atPath: program) else { throw Missing(path: program) }
         let full = ["--endpoint-url", endpointURL] + arguments
-        return try await offThePool { try ExternalTools.run(program, full, environment: environment) }
+        let finished = environment
+        return try await offThePool { try ExternalTools.run(program, full, environment: finished) }
     }
 
     deinit { process.terminate() }

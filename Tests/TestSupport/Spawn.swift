@@ -35,10 +35,13 @@ final class SpawnedChild {
         posix_spawn_file_actions_adddup2(&actions, mergeError ? outPipe[1] : errPipe[1], 2)
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
-        let envp = environment.map { $0.map { strdup("\($0.key)=\($0.value)") } + [nil] }
+        var envp = environment.map { $0.map { strdup("\($0.key)=\($0.value)") } + [nil] }
         defer { envp?.forEach { free($0) } }
         var child: pid_t = 0
-        let result = posix_spawn(&child, path, &actions, nil, argv, envp ?? environ)
+        let result =
+            envp == nil
+            ? posix_spawn(&child, path, &actions, nil, argv, environ)
+            : posix_spawn(&child, path, &actions, nil, argv, &envp!)
         close(inPipe[0])
         close(outPipe[1])
         close(errPipe[1])
