@@ -114,6 +114,30 @@ import Testing
         }
     }
 
+    /// A multipart upload that fails is aborted. moto is told to want parts of at least 6 MiB, so the client's
+    /// 5 MiB parts are refused when the upload is completed (EntityTooSmall, as S3 refuses parts under 5 MiB).
+    @Test func aFailedMultipartUploadIsAborted() async throws {
+        try await withMoto(settings: ["S3_UPLOAD_PART_MIN_SIZE": String(6 << 20)]) { server in
+            try await server.createBucket("strict")
+            let client = try server.client(multipartThreshold: 6 << 20, partSize: 5 << 20)
+            do throws(S3Error) {
+                try await client.putObject(bucket: "strict", key: "refused.bin", bytes: testBytes(11 << 20, seed: 9))
+                Issue.record("moto accepted parts below the minimum it was given")
+            } catch {
+                guard case .badResponse(status: 400, code: "EntityTooSmall", _) = error else {
+                    Issue.record("unexpected \(error)")
+                    return
+                }
+            }
+            let uploads = try await server.aws(["s3api", "list-multipart-uploads", "--bucket", "strict"])
+            #expect(uploads.status == 0, "\(uploads.stderr)")
+            #expect(!uploads.stdout.contains("UploadId"), "the failed upload was left behind: \(uploads.stdout)")
+            await #expect(throws: S3Error.noSuchKey("refused.bin")) {
+                try await client.headObject(bucket: "strict", key: "refused.bin")
+            }
+        }
+    }
+
     @Test func errorsAreTypedAndKeepSecretsOut() async throws {
         try await withMoto { server in
             try await server.createBucket("present")

@@ -9,8 +9,10 @@ import Testing
 
 /// Runs `body` against a moto server of its own, stopped afterwards whatever happens; on failure, what moto logged
 /// is attached to the test's issues.
-func withMoto(authenticating: Bool = true, _ body: (MotoServer) async throws -> Void) async throws {
-    let server = try await MotoServer.start(authenticating: authenticating)
+func withMoto(
+    authenticating: Bool = true, settings: [String: String] = [:], _ body: (MotoServer) async throws -> Void
+) async throws {
+    let server = try await MotoServer.start(authenticating: authenticating, settings: settings)
     defer { server.stop() }
     do {
         try await body(server)

@@ -47,14 +47,19 @@ public final class MotoServer: @unchecked Sendable {
     /// Starts moto, waits until it answers HTTP and, when `authenticating`, creates an IAM user allowed `s3:*` with
     /// an access key, then turns moto's request authentication on (its `/moto-api/reset-auth` with 0 requests left
     /// unauthenticated).
-    public static func start(authenticating: Bool = true) async throws -> MotoServer {
+    /// `settings` are moto's environment variables (`S3_UPLOAD_PART_MIN_SIZE`, say), on top of this process's.
+    public static func start(
+        authenticating: Bool = true, settings: [String: String] = [:]
+    ) async throws -> MotoServer {
         let program = ExternalTools.venv.appendingPathComponent("bin/moto_server").path
         guard FileManager.default.isExecutableFile(atPath: program) else { throw Missing(path: program) }
         var lastFailure: StartFailed?
         // A port found free can be taken before moto binds it; another one is tried then.
         for _ in 0..<3 {
             let port = try freeLoopbackPort()
-            let process = try BackgroundProcess(program, ["-H", "127.0.0.1", "-p", String(port)])
+            let process = try BackgroundProcess(
+                program, ["-H", "127.0.0.1", "-p", String(port)],
+                environment: ProcessInfo.processInfo.environment.merging(settings) { $1 })
             let answered = try await offThePool { waitForHTTP(port: port, process: process) }
             guard answered else {
                 process.terminate()
