@@ -25,12 +25,11 @@ public final class S3Client: Sendable {
     /// follows redirects (S3 answers a wrong region with one, and the signature would not hold there), and gives up
     /// on an endpoint that cannot be reached after 10 s rather than 90 s.
     public static let defaultHTTPClient: HTTPClient = {
-        var configuration = HTTPClient.Configuration(
+        let configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
             timeout: .init(connect: .seconds(10), read: .seconds(60)),
             decompression: .disabled
         )
-        configuration.httpVersion = .automatic
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }()
 
@@ -46,8 +45,10 @@ public final class S3Client: Sendable {
         self.httpClient = httpClient
         self.multipartThreshold = max(1, multipartThreshold)
         self.partSize = max(Self.minimumPartSize, partSize)
+        // Clamped to 1 ns ... ~30 years, so that no Duration can overflow the nanosecond count.
         let (seconds, attoseconds) = requestTimeout.components
-        self.requestTimeout = .nanoseconds(max(1, seconds * 1_000_000_000 + attoseconds / 1_000_000_000))
+        let boundedSeconds = min(max(seconds, 0), 1_000_000_000)
+        self.requestTimeout = .nanoseconds(max(1, boundedSeconds * 1_000_000_000 + attoseconds / 1_000_000_000))
     }
 
     // MARK: - Buckets
@@ -59,7 +60,7 @@ public final class S3Client: Sendable {
         guard response.status == .ok else {
             if response.status.code == 403 {
                 // A HEAD answer has no body, so nothing tells bad credentials from missing permission. ListBucket
-                // is the permission HeadBucket needs too: a one-key listing says which it is.
+                // is the permission HeadBucket needs too: an empty listing's answer says which it is.
                 throw try await explainForbiddenHead(
                     S3Request(method: .GET, bucket: bucket, query: [("list-type", "2"), ("max-keys", "0")]),
                     bucket: bucket, key: nil)
@@ -275,11 +276,7 @@ public final class S3Client: Sendable {
             "InvalidClientTokenId":
             return .invalidCredentials(code: parsed!.code, message: parsed!.message)
         case let code?:
-            var message = parsed!.message
-            if let region = response.headers.first(name: "x-amz-bucket-region"), region != endpoint.region {
-                message += " (the bucket is in \(region), the client signs for \(endpoint.region))"
-            }
-            return .badResponse(status: status, code: code, message: message)
+            return .badResponse(status: status, code: code, message: parsed!.message + regionHint(response))
         case nil:
             switch status {
             case 404: return key.map { .noSuchKey($0) } ?? .noSuchBucket(bucket)
@@ -289,9 +286,17 @@ public final class S3Client: Sendable {
                 return .badResponse(
                     status: status, code: "HTTP\(status)",
                     message: "\(response.status.reasonPhrase); no S3 error body"
-                        + (body.isEmpty ? "" : " (\(body.count) bytes of something else)"))
+                        + (body.isEmpty ? "" : " (\(body.count) bytes of something else)") + regionHint(response))
             }
         }
+    }
+
+    /// S3 names the bucket's region when a request went to the wrong one (a 301 to a HEAD has no body to say so).
+    private func regionHint(_ response: HTTPClientResponse) -> String {
+        guard let region = response.headers.first(name: "x-amz-bucket-region"), region != endpoint.region else {
+            return ""
+        }
+        return " (the bucket is in \(region); the client signs for \(endpoint.region))"
     }
 
     /// A refused HEAD has no body; the equivalent GET's answer names the reason.
