@@ -200,7 +200,22 @@ import Testing
                     descriptions.append(error.description)
                 }
             }
-            #expect(descriptions.count == 4)
+            // A session token moto never issued: sent as x-amz-security-token, and refused for what it is.
+            let withToken = try server.client(
+                credentials: S3Credentials(
+                    accessKeyID: server.accessKeyID, secretAccessKey: server.secretAccessKey,
+                    sessionToken: "never-issued-\(secret)"))
+            do throws(S3Error) {
+                _ = try await withToken.getObject(bucket: "present", key: "k")
+                Issue.record("a session token moto never issued was accepted")
+            } catch {
+                guard case .invalidCredentials(code: "InvalidToken", _) = error else {
+                    Issue.record("unexpected \(error)")
+                    return
+                }
+                descriptions.append(error.description)
+            }
+            #expect(descriptions.count == 5)
             for description in descriptions {
                 #expect(!description.contains(secret))
                 #expect(!description.contains(server.secretAccessKey))
