@@ -69,6 +69,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // An S3-compatible object-store client (SigV4, multipart, presigned URLs): the future S3 blob store's I/O.
+        .target(
+            name: "S3",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .target(
             name: "ESP32Simulator",
             dependencies: [
@@ -153,6 +163,16 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "OTAService", "ESP32Simulator", "OTAAgent", "ESP32Formats", "CodeSigning", "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .testTarget(
+            name: "S3Tests",
+            dependencies: [
+                "S3", "TestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

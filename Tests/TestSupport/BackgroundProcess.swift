@@ -8,8 +8,10 @@ public final class BackgroundProcess: @unchecked Sendable {
     private var collected = Data()
     private var reader: Thread?
 
-    public init(_ name: String, _ arguments: [String]) throws {
-        child = try SpawnedChild(try ExternalTools.locate(name), arguments, mergeError: true)
+    /// `environment`, when given, is the tool's whole environment (else it inherits this process's).
+    public init(_ name: String, _ arguments: [String], environment: [String: String]? = nil) throws {
+        child = try SpawnedChild(
+            try ExternalTools.locate(name), arguments, mergeError: true, environment: environment)
         let descriptor = child.outputDescriptor
         let thread = Thread { [weak self] in
             var buffer = [UInt8](repeating: 0, count: 16_384)
@@ -34,6 +36,14 @@ public final class BackgroundProcess: @unchecked Sendable {
     /// SIGKILL: the process gets no chance to say goodbye (a power cut for a client).
     public func kill() {
         if isRunning { Foundation.kill(child.pid, SIGKILL) }
+        lock.withLock { _ = child.wait() }
+    }
+
+    /// SIGTERM, then up to `seconds` for the process to end (SIGKILL after that), and reaps it.
+    public func terminate(within seconds: Double = 10) {
+        guard isRunning else { return }
+        Foundation.kill(child.pid, SIGTERM)
+        if !waitForExit(within: seconds) { Foundation.kill(child.pid, SIGKILL) }
         lock.withLock { _ = child.wait() }
     }
 

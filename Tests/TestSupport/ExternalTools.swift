@@ -55,9 +55,13 @@ public enum ExternalTools {
     }
 
     /// Runs `name args`, returning its status and output; throws only when the program cannot be found or started.
+    /// `environment`, when given, replaces this process's environment for the tool.
     @discardableResult
-    public static func run(_ name: String, _ arguments: [String], stdin: Data? = nil) throws -> Result {
-        let child = try SpawnedChild(try locate(name), arguments, stdin: stdin, mergeError: false)
+    public static func run(
+        _ name: String, _ arguments: [String], stdin: Data? = nil, environment: [String: String]? = nil
+    ) throws -> Result {
+        let child = try SpawnedChild(
+            try locate(name), arguments, stdin: stdin, mergeError: false, environment: environment)
         let (output, error) = child.readAll()
         let status = child.wait()
         return Result(
@@ -67,8 +71,10 @@ public enum ExternalTools {
 
     /// Runs and requires exit status 0.
     @discardableResult
-    public static func check(_ name: String, _ arguments: [String], stdin: Data? = nil) throws -> Result {
-        let result = try run(name, arguments, stdin: stdin)
+    public static func check(
+        _ name: String, _ arguments: [String], stdin: Data? = nil, environment: [String: String]? = nil
+    ) throws -> Result {
+        let result = try run(name, arguments, stdin: stdin, environment: environment)
         guard result.status == 0 else {
             throw Failed(command: ([name] + arguments).joined(separator: " "), result: result)
         }

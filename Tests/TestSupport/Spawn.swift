@@ -12,7 +12,11 @@ final class SpawnedChild {
     private(set) var status: Int32?
 
     /// Starts `path arguments`; stdin gets `stdin` then EOF. `mergeError` sends stderr to the stdout pipe.
-    init(_ path: String, _ arguments: [String], stdin: Data? = nil, mergeError: Bool) throws {
+    /// `environment`, when given, is the child's whole environment (else it inherits this process's).
+    init(
+        _ path: String, _ arguments: [String], stdin: Data? = nil, mergeError: Bool,
+        environment: [String: String]? = nil
+    ) throws {
         var outPipe: [Int32] = [0, 0]
         var errPipe: [Int32] = [0, 0]
         var inPipe: [Int32] = [0, 0]
@@ -31,8 +35,13 @@ final class SpawnedChild {
         posix_spawn_file_actions_adddup2(&actions, mergeError ? outPipe[1] : errPipe[1], 2)
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
+        var envp = environment.map { $0.map { strdup("\($0.key)=\($0.value)") } + [nil] }
+        defer { envp?.forEach { free($0) } }
         var child: pid_t = 0
-        let result = posix_spawn(&child, path, &actions, nil, argv, environ)
+        let result =
+            envp == nil
+            ? posix_spawn(&child, path, &actions, nil, argv, environ)
+            : posix_spawn(&child, path, &actions, nil, argv, &envp!)
         close(inPipe[0])
         close(outPipe[1])
         close(errPipe[1])
