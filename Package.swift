@@ -58,7 +58,7 @@ let package = Package(
         .target(
             name: "OTAService",
             dependencies: [
-                "OTAWire", "ESP32Formats", "MQTT", "CodeSigning",
+                "OTAWire", "ESP32Formats", "MQTT", "CodeSigning", "S3",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 // HTTP request parts, as Hummingbird's pipeline carries them (the API's deadline handler).
@@ -113,7 +113,7 @@ let package = Package(
         .executableTarget(
             name: "ota",
             dependencies: [
-                "OTAWire", "OTAAgent", "ESP32Formats", "MQTT", "CodeSigning", "OTAService", "ESP32Simulator",
+                "OTAWire", "OTAAgent", "ESP32Formats", "MQTT", "CodeSigning", "S3", "OTAService", "ESP32Simulator",
                 "OTADemo", "OTABench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -162,7 +162,8 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "OTAService", "ESP32Simulator", "OTAAgent", "ESP32Formats", "CodeSigning", "TestSupport",
+                "OTAService", "ESP32Simulator", "OTAAgent", "OTAWire", "ESP32Formats", "CodeSigning", "S3",
+                "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
@@ -179,7 +180,7 @@ let package = Package(
         .testTarget(
             name: "OTAServiceTests",
             dependencies: [
-                "OTAService", "OTAWire", "MQTT", "CodeSigning", "ESP32Formats", "TestSupport",
+                "OTAService", "OTAWire", "MQTT", "CodeSigning", "ESP32Formats", "S3", "TestSupport",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -18,14 +18,16 @@ import Testing
         let port: Int
         let key = P256.Signing.PrivateKey()
 
-        /// `api`: also the HTTPS port, which serves the data plane of HTTP updates.
-        init(api: Bool = false) async throws {
+        /// `api`: also the HTTPS port, which serves the data plane of HTTP updates; `fileStore`: files elsewhere than
+        /// the data directory.
+        init(api: Bool = false, fileStore: (any FileStore)? = nil) async throws {
             directory = try TemporaryDirectory("e2e")
             var configuration = OTAServerConfiguration(dataDirectory: directory.path("data"))
             configuration.mqttHost = "127.0.0.1"
             configuration.mqttPort = 0
             configuration.apiHost = "127.0.0.1"
             configuration.apiPort = api ? 0 : nil
+            configuration.fileStore = fileStore
             configuration.tickInterval = .milliseconds(200)
             server = try OTAServer(configuration: configuration)
             port = try await server.start()

@@ -3,6 +3,8 @@ import Crypto
 import ESP32Simulator
 import OTAAgent
 import OTAService
+import OTAWire
+import S3
 import TestSupport
 import Testing
 
@@ -52,5 +54,33 @@ import Testing
         let execution = try #require(try await setup.finishedExecution("rogue", "dev"))
         #expect(execution.status == .failed && execution.statusDetails == #"{"reason":"0x000000e3: 0x00000000"}"#)
         #expect(device.status.runningVersion == "1.1.0")
+    }
+
+    @Test func anUpdateWhoseFileIsInABucketReachesTheDeviceByAPresignedURL() async throws {
+        // moto without request authentication: with it on, moto answers presigned URLs 500 (S3FileStoreTests
+        // covers signed requests with authentication).
+        let moto = try await MotoServer.start(authenticating: false)
+        defer { moto.stop() }
+        #expect(try await moto.aws(["s3", "mb", "s3://fleet-firmware"]).status == 0)
+        let store = S3FileStore(
+            client: S3Client(
+                endpoint: try S3Endpoint(url: moto.endpointURL, region: "us-east-1", pathStyle: true),
+                credentials: S3Credentials(accessKeyID: moto.accessKeyID, secretAccessKey: moto.secretAccessKey)),
+            location: try S3Location(bucket: "fleet-firmware", prefix: "releases/"))
+        let setup = try await DeviceUpdateTests.Setup(api: true, fileStore: store)
+        defer { Task { await setup.server.stop() } }
+        let device = try await setup.device("dev")
+        device.dataProtocol = .http
+        try await setup.update("s3", thing: "dev", image: try setup.image("1.1.0", sign: false), protocols: ["HTTP"])
+        let message = try #require(
+            try await setup.server.engine.describeNext(thing: "dev")?.jobDocument.map {
+                try OTAJobDocument(parsing: $0)
+            })
+        let url = try #require(message.files.first?.updateDataURL)
+        #expect(url.hasPrefix(moto.endpointURL + "/fleet-firmware/releases/") && url.contains("X-Amz-Signature="))
+        try await device.run(timeout: .seconds(60)) { $0.lastEvent == .succeeded(jobID: "AFR_OTA-s3") }
+        #expect(device.status.runningVersion == "1.1.0" && device.status.dataProtocol == .http)
+        // The bytes went from the bucket to the device: moto logged the device's ranged GETs of the object.
+        #expect(moto.output.contains("GET /fleet-firmware/releases/"))
     }
 }

@@ -33,6 +33,7 @@ struct ServeCommand: AsyncParsableCommand {
                 + "device line carries thing=<name> or client=<name>: follow one device with grep."))
     var verbose = false
     @OptionGroup(title: "Limits") var limits: ConnectionLimitOptions
+    @OptionGroup(title: "File store") var files: FileStoreOptions
     @OptionGroup(title: "Files and HTTP delivery") var delivery: FileDeliveryOptions
 
     func run() async throws {
@@ -50,6 +51,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.serverHosts = ["localhost", "127.0.0.1"] + serverNames
         limits.apply(to: &configuration)
         delivery.apply(to: &configuration)
+        configuration.fileStore = try files.makeStore()
         let server = try OTAServer(configuration: configuration)
         let mqtt = try await server.start()
         // Unbuffered writes, so the banner reaches a pipe or a log file at once.

@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+import OTAService
+import S3
+
+/// `ota serve`'s file store: the data directory (default) or an S3-compatible bucket, with credentials found as the
+/// AWS CLI finds them.
+struct FileStoreOptions: ParsableArguments {
+    @Option(
+        help: ArgumentHelp(
+            "Where file contents live: local (DATA/blobs) or s3://BUCKET[/PREFIX].",
+            discussion:
+                "S3 credentials come from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (AWS_SESSION_TOKEN), else the "
+                + "shared credentials file (AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials) and config file, "
+                + "profile AWS_PROFILE or --s3-profile or default. The bucket must exist; the start fails otherwise."))
+    var fileStore = "local"
+    @Option(help: "S3-compatible endpoint (MinIO, Ceph, R2, …); default AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL or AWS.")
+    var s3Endpoint: String?
+    @Option(help: "Region requests are signed for; default AWS_REGION, AWS_DEFAULT_REGION, the profile's, us-east-1.")
+    var s3Region: String?
+    @Flag(help: "Path-style requests (ENDPOINT/BUCKET/KEY), as most S3-compatible servers need; always for IP hosts.")
+    var s3PathStyle = false
+    @Option(help: "Profile of the shared credentials and config files (default AWS_PROFILE, else default).")
+    var s3Profile: String?
+
+    func validate() throws {
+        guard fileStore == "local" || fileStore.hasPrefix("s3://") else {
+            throw ValidationError("--file-store must be local or s3://BUCKET[/PREFIX], not '\(fileStore)'")
+        }
+        if fileStore == "local" && (s3Endpoint != nil || s3Region != nil || s3PathStyle || s3Profile != nil) {
+            throw ValidationError("--s3-* options need --file-store s3://BUCKET[/PREFIX]")
+        }
+    }
+
+    /// The S3 store, or nil for the default local one; a bad location, region or missing credentials throw here,
+    /// before anything is started.
+    func makeStore(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> (any FileStore)? {
+        guard fileStore != "local" else { return nil }
+        let location = try S3Location(parsing: fileStore)
+        let credentials = try S3Credentials.resolve(environment: environment, profile: s3Profile)
+        let region = try s3Region ?? S3Endpoint.resolveRegion(environment: environment, profile: s3Profile)
+        var endpoint = try S3Endpoint.resolve(environment: environment, profile: s3Profile)
+        if let s3Endpoint {
+            endpoint = try S3Endpoint(url: s3Endpoint, region: region, pathStyle: s3PathStyle)
+        } else if s3Region != nil || s3PathStyle {
+            endpoint = try S3Endpoint(url: endpoint.url, region: region, pathStyle: s3PathStyle || endpoint.pathStyle)
+        }
+        return S3FileStore(client: S3Client(endpoint: endpoint, credentials: credentials), location: location)
+    }
+}
