@@ -10,20 +10,24 @@ final class ServiceProcess: @unchecked Sendable {
     let apiPort: Int
     /// Further `ota serve` options (`--verbose`).
     let options: [String]
+    /// The service's whole environment (S3 credentials); nil: this process's.
+    let environment: [String: String]?
     private(set) var process: BackgroundProcess
 
-    init(options: [String] = []) throws {
+    init(options: [String] = [], environment: [String: String]? = nil) throws {
         directory = try TemporaryDirectory("ota-serve")
         dataDir = directory.path("data")
         mqttPort = try freeLoopbackPort()
         apiPort = try freeLoopbackPort()
         self.options = options
-        process = try Self.launch(dataDir: dataDir, mqttPort: mqttPort, apiPort: apiPort, options: options)
+        self.environment = environment
+        process = try Self.launch(
+            dataDir: dataDir, mqttPort: mqttPort, apiPort: apiPort, options: options, environment: environment)
     }
 
-    private static func launch(dataDir: String, mqttPort: Int, apiPort: Int, options: [String]) throws
-        -> BackgroundProcess
-    {
+    private static func launch(
+        dataDir: String, mqttPort: Int, apiPort: Int, options: [String], environment: [String: String]?
+    ) throws -> BackgroundProcess {
         let process = try BackgroundProcess(
             try OTACLI.executable,
             [
@@ -31,7 +35,7 @@ final class ServiceProcess: @unchecked Sendable {
                 "\(apiPort)",
                 // Deadlines for real networks are tight for a loaded test machine (see MQTTAdmissionLimits.underTestLoad).
                 "--mqtt-handshake-timeout", "120", "--mqtt-connect-timeout", "120", "--api-handshake-timeout", "120",
-            ] + options)
+            ] + options, environment: environment)
         let deadline = Date().addingTimeInterval(20)
         while !process.text.contains("SwiftOTA service running") {
             guard process.isRunning, Date() < deadline else {
@@ -47,7 +51,8 @@ final class ServiceProcess: @unchecked Sendable {
 
     /// Starts the service again on the same data directory and ports.
     func restart() throws {
-        process = try Self.launch(dataDir: dataDir, mqttPort: mqttPort, apiPort: apiPort, options: options)
+        process = try Self.launch(
+            dataDir: dataDir, mqttPort: mqttPort, apiPort: apiPort, options: options, environment: environment)
     }
 
     /// `ota <arguments> --server … --data-dir …`, requiring success.

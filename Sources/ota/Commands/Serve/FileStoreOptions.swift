@@ -41,10 +41,18 @@ struct FileStoreOptions: ParsableArguments {
         let region = try s3Region ?? S3Endpoint.resolveRegion(environment: environment, profile: s3Profile)
         var endpoint = try S3Endpoint.resolve(environment: environment, profile: s3Profile)
         if let s3Endpoint {
-            endpoint = try S3Endpoint(url: s3Endpoint, region: region, pathStyle: s3PathStyle)
+            endpoint = try S3Endpoint(
+                url: s3Endpoint, region: region, pathStyle: s3PathStyle || Self.needsPathStyle(s3Endpoint))
         } else if s3Region != nil || s3PathStyle {
             endpoint = try S3Endpoint(url: endpoint.url, region: region, pathStyle: s3PathStyle || endpoint.pathStyle)
         }
         return S3FileStore(client: S3Client(endpoint: endpoint, credentials: credentials), location: location)
+    }
+
+    /// Virtual-hosted requests put the bucket in the host name, which cannot work for an IP address or localhost.
+    static func needsPathStyle(_ endpoint: String) -> Bool {
+        guard let host = URLComponents(string: endpoint)?.host?.lowercased() else { return false }
+        let isIPv4 = host.split(separator: ".").count == 4 && host.split(separator: ".").allSatisfy { UInt8($0) != nil }
+        return host == "localhost" || host.contains(":") || isIPv4
     }
 }
