@@ -34,6 +34,13 @@ extension ManagementAPI {
             }
             let range = try Self.range(rangeHeader, size: bytes.count, headers: headers)
             headers[.contentRange] = "bytes \(range.first)-\(range.last)/\(bytes.count)"
+            // --verbose: one line per range, following the device by its thing name like the MQTT lines.
+            logger.debug(
+                "data range served",
+                metadata: [
+                    "thing": "\(request.query("thing") ?? "")", "file": "\(id.prefix(16))",
+                    "range": "\(range.first)-\(range.last)",
+                ])
             return Response(
                 status: .partialContent, headers: headers,
                 body: .init(byteBuffer: ByteBuffer(bytes: bytes[range.first...range.last])))
