@@ -49,6 +49,8 @@ public final class OTAServer: Sendable {
     public let store: SQLiteStore
     /// File contents, through the cache every delivery reads.
     public let files: FileContentCache
+    /// File records, read once each (delivery asks for one per request).
+    public let fileRecords: FileRecordCache
     public let dataURLs: DataURLs
     public let pki: ServicePKI
     public let engine: JobEngine
@@ -93,8 +95,10 @@ public final class OTAServer: Sendable {
             liveSessions.end(trust.things(cutOffBy: change), reason: "its certificate is no longer trusted")
         }
         updates = Updates(store: store, files: files, engine: engine)
+        fileRecords = FileRecordCache(store: store)
         gateway = DeviceGateway(
-            engine: engine, streams: StreamServer(store: store, files: files), store: store, logger: logger)
+            engine: engine, streams: StreamServer(store: store, files: files, records: fileRecords), store: store,
+            logger: logger)
         let tls = try MQTTServerConfiguration.TLSIdentity(
             certificateChainPEM: pki.serverCertificatePath, privateKeyPEM: pki.serverKeyPath,
             clientCAPEM: pki.caCertificatePath)

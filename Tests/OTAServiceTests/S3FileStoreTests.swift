@@ -77,6 +77,24 @@ import Testing
         }
     }
 
+    @Test func aThousandDevicesOnOneImageCostOneRangedGETPerMiBOfIt() async throws {
+        try await Self.withService { service, moto in
+            let (file, image) = try await service.uploadFirmware(version: "2.0.0", payloadSize: 2_600_000)
+            let key = try #require(file.location?.dropFirst("s3://".count))
+            let before = moto.output.components(separatedBy: "GET /\(key)").count
+            // A cache of its own, empty, as after a restart; a thousand devices asking at the same moment.
+            let cache = FileContentCache(store: service.server.files.store)
+            try await withThrowingTaskGroup(of: Bool.self) { group in
+                for _ in 0..<1000 { group.addTask { try await cache.contents(of: file) == image } }
+                for try await same in group { #expect(same) }
+            }
+            // moto logs each request as it answers it: its log catches up within moments.
+            let chunks = (image.count + (1 << 20) - 1) >> 20
+            let gets = { moto.output.components(separatedBy: "GET /\(key)").count - before }
+            #expect(await eventually { gets() == chunks }, "moto saw \(gets()) GETs of the object, not \(chunks)")
+        }
+    }
+
     @Test func anObjectChangedBehindTheServicesBackIsNeverServed() async throws {
         // No cache to speak of: every delivery reads the bucket again, as after a restart.
         try await Self.withService(configure: { $0.fileCacheBytes = 1024 }) { service, moto in

@@ -15,7 +15,7 @@ extension ManagementAPI {
             try server.dataURLs.signer.verify(
                 fileID: id, thing: request.query("thing"), expires: request.query("expires"),
                 signature: request.query("signature"), now: server.configuration.now())
-            guard let file = try await server.store.read({ try $0.file(id: id) }) else {
+            guard let file = try await server.fileRecords.file(id: id) else {
                 throw OTAServiceError.notFound("file \(id)")
             }
             let bytes: [UInt8]

@@ -9,15 +9,15 @@ import Synchronization
 public final class StreamServer: Sendable {
     private let store: any OTAStore
     private let files: FileContentCache
-    /// File records never change once stored: kept after the first read.
-    private let fileRecords = Mutex<[String: StoredFile]>([:])
+    private let fileRecords: FileRecordCache
     private let streamsOfJobs = Mutex<[String: String]>([:])
     /// Stream records are written once, when their update is created: kept after the first read.
     private let streamRecords = Mutex<[String: StreamRecord]>([:])
 
-    public init(store: any OTAStore, files: FileContentCache) {
+    public init(store: any OTAStore, files: FileContentCache, records: FileRecordCache) {
         self.store = store
         self.files = files
+        self.fileRecords = records
     }
 
     /// A decoded request's answer: the messages to publish on the data topic, in order.
@@ -89,12 +89,9 @@ public final class StreamServer: Sendable {
     }
 
     private func content(of fileID: String) async throws -> [UInt8] {
-        var record = fileRecords.withLock { $0[fileID] }
-        if record == nil {
-            record = try await store.read { reader in try reader.file(id: fileID) }
-            if let record { fileRecords.withLock { $0[fileID] = record } }
+        guard let record = try await fileRecords.file(id: fileID) else {
+            throw OTAServiceError.notFound("file \(fileID)")
         }
-        guard let record else { throw OTAServiceError.notFound("file \(fileID)") }
         return try await files.contents(of: record)
     }
 }
