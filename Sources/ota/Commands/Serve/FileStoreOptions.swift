@@ -46,7 +46,12 @@ struct FileStoreOptions: ParsableArguments {
         } else if s3Region != nil || s3PathStyle {
             endpoint = try S3Endpoint(url: endpoint.url, region: region, pathStyle: s3PathStyle || endpoint.pathStyle)
         }
-        return S3FileStore(client: S3Client(endpoint: endpoint, credentials: credentials), location: location)
+        // Uploads reach the service whole (an app image is validated first) and are at most 16 MiB: multipart from
+        // 8 MiB, in S3's smallest parts, so a large partition image does not go up as one long request.
+        let client = S3Client(
+            endpoint: endpoint, credentials: credentials, multipartThreshold: 8 << 20,
+            partSize: S3Client.minimumPartSize)
+        return S3FileStore(client: client, location: location)
     }
 
     /// Virtual-hosted requests put the bucket in the host name, which cannot work for an IP address or localhost.
