@@ -135,7 +135,9 @@ public final class OTAServer: Sendable {
                 api: api, host: configuration.apiHost, port: apiPort, pki: pki, limits: configuration.apiLimits,
                 tally: apiShed, logger: Logger(label: "swiftota.api"))
             ports.withLock { $0.api = bound }
-            dataURLs.setBase(configuration.dataURLBase ?? "https://\(configuration.publicHost):\(bound)")
+            // The unmodified FreeRTOS HTTP demo breaks on any `:port` in the URL (aws-ota-wire.md §8.1): none for 443.
+            dataURLs.setBase(
+                configuration.dataURLBase ?? "https://\(configuration.publicHost)" + (bound == 443 ? "" : ":\(bound)"))
         }
         let engine = engine
         let interval = configuration.tickInterval

@@ -1,13 +1,14 @@
 import ESP32Formats
 
-// Files: uploaded through the API into the configured file store, or imported from an object already in a bucket
-// (a CI pipeline's artifact). Both validate app images the same way and register the file only once its bytes are
-// where the record says: nothing half-registered.
+// Files: uploaded through the API into the configured file store, or imported from an object already in the bucket
+// (a CI pipeline's artifact), whose bytes the service reads and stores as an upload. Both validate app images the
+// same way and register the file only once its bytes are where the record says: nothing half-registered.
 
 extension Updates {
     /// Stores a file. An `app` must be a valid ESP-IDF app image (header, segments, checksum, hash); its
     /// descriptor's version and secure_version are recorded.
     public func upload(_ bytes: [UInt8], name: String, kind: FileKind) async throws -> StoredFile {
+        // Validated before anything is stored: a refused file leaves nothing behind.
         var file = try record(of: bytes, name: name, kind: kind)
         let location = try await files.store.put(bytes, id: file.id)
         file.location = location.location
@@ -15,20 +16,17 @@ extension Updates {
         return try await register(file)
     }
 
-    /// Registers `s3://bucket/key`, read once by the service to check it and learn its SHA-256; the object stays
-    /// where it is. `name` defaults to the key's last component.
+    /// Takes in `s3://bucket/key` from the file store's bucket: read once by the service, validated like an upload
+    /// and stored content-addressed beside the others (the object at `key` may be overwritten by the next build; the
+    /// stored copy is what devices get). `name` defaults to the key's last component.
     public func importObject(_ url: String, name: String?, kind: FileKind) async throws -> StoredFile {
         guard let importing = files.store as? any ObjectImporting else {
             throw OTAServiceError.invalidRequest(
                 "importing \(url) needs an S3 file store (ota serve --file-store s3://…); this service uses "
                     + files.store.summary)
         }
-        let object = try await importing.importObject(at: url, maximumBytes: APIBody.maximumFileBytes)
-        let fallbackName = String(url.split(separator: "/").last ?? "")
-        var file = try record(of: object.bytes, name: name ?? fallbackName, kind: kind)
-        file.location = object.location.location
-        file.etag = object.location.etag
-        return try await register(file)
+        let bytes = try await importing.importObject(at: url, maximumBytes: APIBody.maximumFileBytes)
+        return try await upload(bytes, name: name ?? String(url.split(separator: "/").last ?? ""), kind: kind)
     }
 
     private func record(of bytes: [UInt8], name: String, kind: FileKind) throws -> StoredFile {

@@ -69,6 +69,7 @@ public struct Updates: Sendable {
         // MQTT and HTTP keep AWS's order; an HTTP document carries a placeholder each delivery replaces with a URL.
         let protocols = ["MQTT", "HTTP"].filter(request.deliveryProtocols.contains)
         let http = protocols.contains("HTTP")
+        if http { try checkDataURL(for: file, at: time) }
         let document = OTAJobDocument(
             protocols: protocols, streamName: protocols.contains("MQTT") ? streamID : nil,
             files: [
@@ -104,6 +105,21 @@ public struct Updates: Sendable {
         }
         try await engine.tick()
         return update
+    }
+
+    /// Refuses at creation what would fail at every delivery of an HTTP update: no data plane (the API is off, or
+    /// the file is in another store than the service's) or a URL longer than the FreeRTOS agent's 1,500-byte buffer
+    /// (aws-ota-wire.md §4.1; a presigned URL with a session token can be), measured for the longest thing name.
+    private func checkDataURL(for file: StoredFile, at time: Int64) throws {
+        guard let urls = engine.dataURLs else {
+            throw OTAServiceError.invalidRequest("this service has no HTTP data plane: create the update for MQTT")
+        }
+        let longest = try urls.url(for: file, thing: String(repeating: "x", count: 128), now: time)
+        guard longest.utf8.count <= 1500 else {
+            throw OTAServiceError.invalidRequest(
+                "its data URLs would be \(longest.utf8.count) bytes, more than the 1,500 a FreeRTOS agent takes "
+                    + "(shorten --data-url-base, the bucket prefix, or avoid session-token credentials)")
+        }
     }
 
     /// The service's signature ("sign it for me") or the user's, verified against the profile's certificate.

@@ -33,6 +33,10 @@ public final class S3Client: Sendable {
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }()
 
+    /// The most a whole-object read (or a server ignoring `Range`) may bring into memory: 64 MiB, four times the
+    /// largest file the service stores.
+    public static let maximumObjectBytes = 64 << 20
+
     /// - Parameters:
     ///   - httpClient: the client requests go through; its owner shuts it down (the default never needs it).
     ///   - requestTimeout: the longest one request may take, body included (one part of a multipart upload).
@@ -128,12 +132,16 @@ public final class S3Client: Sendable {
         }
         if let ifMatch { headers.append(("If-Match", Self.quotedETag(ifMatch))) }
         let response = try await send(S3Request(method: .GET, bucket: bucket, key: key, headers: headers))
+        // A ranged answer may not exceed its range; a whole object, what the caller may hold (`maximumObjectBytes`):
+        // a broken or hostile endpoint must not fill the service's memory.
         switch (response.status.code, range) {
-        case (206, .some), (200, nil):
-            return try await collect(response, limit: Int.max)
+        case (206, .some(let range)):
+            return try await collect(response, limit: Int(clamping: range.upperBound - range.lowerBound + 1))
+        case (200, nil):
+            return try await collect(response, limit: Self.maximumObjectBytes)
         case (200, .some(let range)):
             // A server that ignores Range sends the whole object: cut the range out here.
-            let whole = try await collect(response, limit: Int.max)
+            let whole = try await collect(response, limit: Self.maximumObjectBytes)
             let lower = Int(clamping: range.lowerBound)
             let upper = Int(clamping: range.upperBound)
             guard lower < whole.count else { return [] }

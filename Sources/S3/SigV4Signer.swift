@@ -70,7 +70,8 @@ public struct SigV4Signer: Sendable {
     }
 
     /// A signed request's headers (the request's own plus those signing adds, Authorization last), and the parts
-    /// that went into the signature, for tests and debugging (they contain no secret).
+    /// that went into the signature, for tests and debugging (no secret key; a session token, when there is one, is
+    /// in the headers and the canonical request: do not log them).
     public struct Signed: Sendable {
         public let headers: [(name: String, value: String)]
         public let canonicalRequest: String

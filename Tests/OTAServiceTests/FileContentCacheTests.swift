@@ -67,18 +67,26 @@ final class CountingStore: FileStore {
         #expect(cache.storeReads == 6)
     }
 
-    @Test func aFailedReadIsNotKeptAndIsTriedAgain() async throws {
+    @Test func aFailedReadIsRememberedForAWhileThenTriedAgain() async throws {
         let directory = try TemporaryDirectory("cache")
         let store = CountingStore(try LocalFileStore(root: directory.path("blobs")))
-        let cache = FileContentCache(store: store)
+        let remembering = FileContentCache(store: store, failureMemory: .seconds(3600))
+        let forgetting = FileContentCache(store: store, failureMemory: .zero)
         let (file, bytes) = try await Self.stored(store, size: 10_000, seed: 9)
         var damaged = bytes
         damaged[0] ^= 1
         let path = store.local.path(of: file.id)
         try Data(damaged).write(to: URL(fileURLWithPath: path))
-        await #expect(throws: OTAServiceError.self) { _ = try await cache.contents(of: file) }
+        for cache in [remembering, forgetting] {
+            await #expect(throws: OTAServiceError.self) { _ = try await cache.contents(of: file) }
+        }
         try Data(bytes).write(to: URL(fileURLWithPath: path))
-        #expect(try await cache.contents(of: file) == bytes)
-        #expect(cache.storeReads == 2)
+        // Within its memory the failure is answered without reading the store again; past it, the file is read.
+        for _ in 0..<100 {
+            await #expect(throws: OTAServiceError.self) { _ = try await remembering.contents(of: file) }
+        }
+        #expect(remembering.storeReads == 1)
+        #expect(try await forgetting.contents(of: file) == bytes)
+        #expect(forgetting.storeReads == 2)
     }
 }

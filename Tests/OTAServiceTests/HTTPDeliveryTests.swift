@@ -104,6 +104,21 @@ import Testing
         #expect(try await service.server.store.read { try $0.updates() }.isEmpty)
     }
 
+    @Test func anHTTPUpdateIsRefusedAtCreationWhenNoURLCouldBeIssued() async throws {
+        let service = try await ServiceHarness { $0.apiPort = nil }
+        defer { Task { await service.shutdown() } }
+        _ = try await service.server.registry.createThing("dev", attributes: [:])
+        let (file, _) = try await service.uploadFirmware(version: "2.0.0", payloadSize: 5_000)
+        await #expect {
+            _ = try await service.createUpdate("web", file: file, things: ["dev"]) { $0.protocols = ["MQTT", "HTTP"] }
+        } throws: { error in
+            "\(error)".contains("HTTPS API")
+        }
+        #expect(try await service.server.store.read { try $0.updates() }.isEmpty)
+        // MQTT alone needs no data plane.
+        _ = try await service.createUpdate("blocks", file: file, things: ["dev"])
+    }
+
     @Test func aFileDamagedOnDiskIsNeverServedOverHTTP() async throws {
         // A cache too small to keep the file: every read goes to the disk (what a restart would also do).
         let service = try await ServiceHarness { $0.fileCacheBytes = 1024 }

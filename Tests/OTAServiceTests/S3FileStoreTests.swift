@@ -66,14 +66,14 @@ import Testing
             let file = try await service.server.updates.importObject(
                 "s3://\(Self.bucket)/ci/app.bin", name: nil, kind: .app)
             #expect(file.id == hexString(SHA256.hash(data: image)) && file.version == "3.1.0")
-            #expect(file.name == "app.bin" && file.location == "s3://\(Self.bucket)/ci/app.bin")
+            // Stored beside the uploads, content-addressed: the next build overwriting ci/app.bin changes nothing.
+            #expect(file.name == "app.bin" && file.location == "s3://\(Self.bucket)/fw/\(file.id)")
             _ = try await service.server.registry.createThing("dev", attributes: [:])
             let update = try await service.createUpdate("ci", file: file, things: ["dev"])
             let signature = try CodeSignature(der: try #require(Base64.decode(update.signature)))
             try CodeSigner.verify(image, signature: signature, publicKey: service.signingKey.publicKey)
-            // The object was not copied: the bucket holds only what the CLI put.
             let listing = try await moto.aws(["s3", "ls", "--recursive", "s3://\(Self.bucket)/"])
-            #expect(listing.stdout.split(separator: "\n").count == 1, "\(listing.stdout)")
+            #expect(listing.stdout.split(separator: "\n").count == 2, "\(listing.stdout)")
         }
     }
 
@@ -104,10 +104,15 @@ import Testing
             _ = try await moto.aws(["s3", "cp", directory.path("a.bin"), "s3://\(Self.bucket)/ci/app.bin"])
             let file = try await service.server.updates.importObject(
                 "s3://\(Self.bucket)/ci/app.bin", name: nil, kind: .app)
-            #expect(try await service.server.files.contents(of: file).count == Int(file.size))
+            // The next build overwrites the CI path: the stored copy still serves the imported bytes.
             _ = try await moto.aws(["s3", "cp", directory.path("b.bin"), "s3://\(Self.bucket)/ci/app.bin"])
+            #expect(try await service.server.files.contents(of: file).count == Int(file.size))
+            // Someone with write access to the bucket replaces the stored copy itself: refused, never served.
+            let stored = try #require(file.location)
+            _ = try await moto.aws(["s3", "cp", directory.path("b.bin"), stored])
+            let fresh = FileContentCache(store: service.server.files.store)
             await #expect {
-                _ = try await service.server.files.contents(of: file)
+                _ = try await fresh.contents(of: file)
             } throws: { error in
                 "\(error)".contains("changed since file \(file.id) was registered")
             }
@@ -121,7 +126,7 @@ import Testing
             _ = try await moto.aws(["s3", "cp", directory.path("junk.bin"), "s3://\(Self.bucket)/ci/junk.bin"])
             let updates = service.server.updates
             for (url, kind) in [
-                ("s3://\(Self.bucket)/ci/missing.bin", FileKind.app), ("s3://no-such-bucket-here/x.bin", .app),
+                ("s3://\(Self.bucket)/ci/missing.bin", FileKind.app), ("s3://another-bucket/x.bin", .app),
                 ("s3://\(Self.bucket)/ci/junk.bin", .app), ("s3://\(Self.bucket)/ci/", .data), ("http://x/y", .data),
                 ("s3://UPPER/x", .data),
             ] {

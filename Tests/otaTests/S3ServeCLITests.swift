@@ -54,7 +54,8 @@ import Testing
         let imported = try #require(
             try service.json(["files", "import", "s3://ota-files/ci/next.bin"]) as? [String: Any])
         #expect(
-            imported["version"] as? String == "4.3.0" && imported["location"] as? String == "s3://ota-files/ci/next.bin"
+            imported["version"] as? String == "4.3.0"
+                && (imported["location"] as? String)?.hasPrefix("s3://ota-files/fw/") == true
         )
         let missing = try OTACLI.run(
             [

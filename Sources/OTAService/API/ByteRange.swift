@@ -17,6 +17,7 @@ public struct ByteRange: Equatable, Sendable {
 
     /// The range `header` asks for within a file of `size` bytes (size > 0); the last byte is clamped to the file.
     public init(header: String, size: Int) throws(ByteRangeError) {
+        guard size > 0 else { throw .unsatisfiable }
         guard header.hasPrefix("bytes=") else { throw .unsupported("only bytes ranges are served") }
         let spec = header.dropFirst("bytes=".count).trimmingCharacters(" ")
         guard !spec.contains(",") else { throw .unsupported("one range per request") }

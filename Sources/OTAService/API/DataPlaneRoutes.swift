@@ -20,9 +20,8 @@ extension ManagementAPI {
             }
             let bytes: [UInt8]
             do { bytes = try await server.files.contents(of: file) } catch {
-                // The cause (a damaged blob, a changed object, the bucket's answer) is for the operator's log, not
-                // for an unauthenticated client.
-                logger.error("data plane cannot read a file", metadata: ["file": "\(id)", "error": "\(error)"])
+                // The cause (a damaged blob, a changed object, the bucket's answer) is in the operator's log, once
+                // per failed load (FileContentCache), not in the answer to an unauthenticated client.
                 throw ProblemDetails(
                     status: .internalServerError, kind: "internal-error", detail: "the file cannot be read now")
             }

@@ -1,20 +1,26 @@
+import Logging
 import Synchronization
 
 // The contents of the files being delivered, shared by every device: 10,000 devices on one image cost one read of
 // the store, not one per device or per block. Bounded by bytes (least recently used files leave first); a file is
 // loaded once even when many devices ask for it at the same moment; what it holds was checked against the file's
-// SHA-256 by the store.
+// SHA-256 by the store. A failed load (a damaged blob, an object changed behind the service's back, the bucket
+// unreachable) is remembered for `failureMemory` and logged once: a fleet retrying every 10 s must not turn into
+// a full store read, and a log line, per request.
 
 public final class FileContentCache: Sendable {
     public let store: any FileStore
     public let capacityBytes: Int
+    public let failureMemory: Duration
+    private let logger: Logger
     private let state = Mutex(State())
 
     struct State {
         var entries: [String: Entry] = [:]
         var bytes = 0
         var clock: UInt64 = 0
-        var loading: [String: Task<[UInt8], any Error>] = [:]
+        var loading: [String: Loading] = [:]
+        var failures: [String: Failure] = [:]
         var storeReads = 0
     }
 
@@ -23,12 +29,27 @@ public final class FileContentCache: Sendable {
         var lastUse: UInt64
     }
 
+    struct Loading {
+        let number: UInt64
+        let task: Task<[UInt8], any Error>
+    }
+
+    struct Failure {
+        let error: OTAServiceError
+        let until: ContinuousClock.Instant
+    }
+
     /// 64 MiB holds sixteen of the largest images a FreeRTOS agent accepts (4 MiB).
     public static let defaultCapacityBytes = 64 << 20
 
-    public init(store: any FileStore, capacityBytes: Int = FileContentCache.defaultCapacityBytes) {
+    public init(
+        store: any FileStore, capacityBytes: Int = FileContentCache.defaultCapacityBytes,
+        failureMemory: Duration = .seconds(10), logger: Logger = Logger(label: "swiftota.files")
+    ) {
         self.store = store
         self.capacityBytes = capacityBytes
+        self.failureMemory = failureMemory
+        self.logger = logger
     }
 
     /// How many times the store was read (the benchmark's "store reads per image").
@@ -36,6 +57,7 @@ public final class FileContentCache: Sendable {
 
     public func contents(of file: StoredFile) async throws -> [UInt8] {
         let store = store
+        let now = ContinuousClock.now
         let lookup = state.withLock { state -> Lookup in
             if var entry = state.entries[file.id] {
                 state.clock += 1
@@ -43,22 +65,26 @@ public final class FileContentCache: Sendable {
                 state.entries[file.id] = entry
                 return .cached(entry.bytes)
             }
+            if let failure = state.failures[file.id], now < failure.until { return .failed(failure.error) }
             if let loading = state.loading[file.id] { return .loading(loading) }
             state.storeReads += 1
-            let loading = Task { try await store.contents(of: file) }
+            state.clock += 1
+            let loading = Loading(number: state.clock, task: Task { try await store.contents(of: file) })
             state.loading[file.id] = loading
             return .loading(loading)
         }
         switch lookup {
         case .cached(let bytes):
             return bytes
-        case .loading(let task):
+        case .failed(let error):
+            throw error
+        case .loading(let loading):
             do {
-                let bytes = try await task.value
-                keep(bytes, for: file.id)
+                let bytes = try await loading.task.value
+                keep(bytes, for: file.id, loadedBy: loading.number)
                 return bytes
             } catch {
-                state.withLock { _ = $0.loading.removeValue(forKey: file.id) }
+                remember(error, for: file.id, loadedBy: loading.number)
                 throw error
             }
         }
@@ -66,12 +92,15 @@ public final class FileContentCache: Sendable {
 
     private enum Lookup {
         case cached([UInt8])
-        case loading(Task<[UInt8], any Error>)
+        case loading(Loading)
+        case failed(OTAServiceError)
     }
 
-    private func keep(_ bytes: [UInt8], for id: String) {
+    /// Only the load that is still current leaves the loading table (a later one may have started meanwhile).
+    private func keep(_ bytes: [UInt8], for id: String, loadedBy number: UInt64) {
         state.withLock { state in
-            state.loading.removeValue(forKey: id)
+            if state.loading[id]?.number == number { state.loading.removeValue(forKey: id) }
+            state.failures.removeValue(forKey: id)
             guard state.entries[id] == nil, bytes.count <= capacityBytes else { return }
             while state.bytes + bytes.count > capacityBytes,
                 let oldest = state.entries.min(by: { $0.value.lastUse < $1.value.lastUse })
@@ -82,6 +111,21 @@ public final class FileContentCache: Sendable {
             state.clock += 1
             state.entries[id] = Entry(bytes: bytes, lastUse: state.clock)
             state.bytes += bytes.count
+        }
+    }
+
+    private func remember(_ error: any Error, for id: String, loadedBy number: UInt64) {
+        let logged = state.withLock { state -> Bool in
+            guard state.loading[id]?.number == number else { return false }
+            state.loading.removeValue(forKey: id)
+            let serviceError = error as? OTAServiceError ?? .internalError("\(error)")
+            state.failures[id] = Failure(error: serviceError, until: .now + failureMemory)
+            return true
+        }
+        if logged {
+            logger.error(
+                "a file cannot be read from the store; it is not delivered",
+                metadata: ["file": "\(id)", "store": "\(store.summary)", "error": "\(error)"])
         }
     }
 }

@@ -39,8 +39,8 @@ public struct FileLocation: Sendable, Equatable {
     public static let local = FileLocation()
 }
 
-/// A store that can register an object that is already there (S3: `ota files import s3://bucket/key`).
+/// A store that can take in an object someone else put there (S3: `ota files import s3://bucket/key`).
 public protocol ObjectImporting: FileStore {
-    /// Reads the object at `url` once (at most `maximumBytes`) and says where it is; the caller hashes the bytes.
-    func importObject(at url: String, maximumBytes: Int) async throws -> (bytes: [UInt8], location: FileLocation)
+    /// The bytes of the object at `url` (at most `maximumBytes`), read once; the caller stores them as any upload.
+    func importObject(at url: String, maximumBytes: Int) async throws -> [UInt8]
 }

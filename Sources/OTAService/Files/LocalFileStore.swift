@@ -25,7 +25,10 @@ public struct LocalFileStore: FileStore {
 
     public func put(_ bytes: [UInt8], id: String) async throws -> FileLocation {
         let target = path(of: id)
-        if FileManager.default.fileExists(atPath: target) { return .local }
+        // An intact blob is kept; a damaged one (its SHA-256 differs) is replaced by storing the right bytes again.
+        if let existing = FileManager.default.contents(atPath: target), sha256Hex([UInt8](existing)) == id {
+            return .local
+        }
         try FileManager.default.createDirectory(
             atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         let temporary = target + ".tmp-\(UUID().uuidString)"
@@ -47,6 +50,14 @@ public struct LocalFileStore: FileStore {
         if let location = file.location {
             throw OTAServiceError.unavailable(
                 "file \(file.id) lives in \(location), but the service runs with the file store \(summary)")
+        }
+        // The size first: a blob grown on disk is not read into memory to be refused afterwards.
+        let size = (try? FileManager.default.attributesOfItem(atPath: path(of: file.id))[.size] as? NSNumber)??
+            .int64Value
+        guard let size else { throw OTAServiceError.notFound("the content of file \(file.id) in \(summary)") }
+        guard size == file.size else {
+            throw OTAServiceError.internalError(
+                "file \(file.id) is damaged in \(summary): \(size) bytes on disk, \(file.size) recorded")
         }
         guard let data = FileManager.default.contents(atPath: path(of: file.id)) else {
             throw OTAServiceError.notFound("the content of file \(file.id) in \(summary)")

@@ -2,9 +2,11 @@ import Crypto
 import Foundation
 import S3
 
-// Files in an S3-compatible bucket (AWS, MinIO, Ceph, R2, …): `s3://BUCKET[/PREFIX]`. Uploads go to
-// `PREFIX/<sha256 hex>` (content-addressed, so the same image uploaded twice is one object); `ota files import`
-// registers any object already in a bucket the credentials can read. Each file records the object's ETag from when
+// Files in an S3-compatible bucket (AWS, MinIO, Ceph, R2, …): `s3://BUCKET[/PREFIX]`. Every file is an object at
+// `PREFIX/<sha256 hex>` that only the service writes (content-addressed: the same image stored twice is one
+// object). `ota files import` reads an object someone else put in the bucket (a CI pipeline's artifact) and stores
+// its bytes there too: a CI path like `ci/latest.bin` is overwritten by the next build, and devices given a presigned
+// URL must get the bytes whose signature their job document carries. Each file records the object's ETag from when
 // its SHA-256 was checked: every later read asks for exactly that object (If-Match), and the assembled bytes are
 // checked against the SHA-256 again, so an object changed behind the service's back is refused, never served.
 // Reads are ranged GETs of `readChunkBytes`; the service's content cache makes that one read per image, not per
@@ -34,12 +36,8 @@ public struct S3FileStore: ObjectImporting {
         let key = location.key(id)
         let place = "s3://\(location.bucket)/\(key)"
         do {
-            // Content-addressed: an object of that name and size is these bytes already (checked on every read).
-            if let existing = try? await client.headObject(bucket: location.bucket, key: key),
-                existing.size == Int64(bytes.count)
-            {
-                return FileLocation(location: place, etag: existing.etag)
-            }
+            // Always written, even when an object of that name exists: a damaged or replaced one is repaired by
+            // storing the right bytes again (same content, same ETag for a single PUT).
             let stored = try await client.putObject(bucket: location.bucket, key: key, bytes: bytes)
             return FileLocation(location: place, etag: stored.etag)
         } catch {
@@ -85,13 +83,17 @@ public struct S3FileStore: ObjectImporting {
         }
     }
 
-    public func importObject(at url: String, maximumBytes: Int) async throws -> (
-        bytes: [UInt8], location: FileLocation
-    ) {
+    public func importObject(at url: String, maximumBytes: Int) async throws -> [UInt8] {
         let object: S3Location
         do { object = try S3Location(parsing: url) } catch { throw OTAServiceError.invalidRequest("\(error)") }
         guard !object.prefix.isEmpty, !object.prefix.hasSuffix("/") else {
             throw OTAServiceError.invalidRequest("\(url) names no object: import s3://BUCKET/KEY")
+        }
+        // Only the service's own bucket: the service's credentials must not become a way to read any bucket they
+        // happen to reach.
+        guard object.bucket == location.bucket else {
+            throw OTAServiceError.invalidRequest(
+                "\(url) is not in the file store's bucket \(location.bucket): put it there first")
         }
         var bytes: [UInt8] = []
         do {
@@ -100,15 +102,13 @@ public struct S3FileStore: ObjectImporting {
                 throw OTAServiceError.invalidRequest(
                     "\(url) is \(head.size) bytes; files may be at most \(maximumBytes)")
             }
-            // The ETag read with the bytes: a later read that finds another ETag is refused.
-            let info = try await client.getObjectChunks(bucket: object.bucket, key: object.prefix, ifMatch: head.etag) {
-                chunk in
+            try await client.getObjectChunks(bucket: object.bucket, key: object.prefix, ifMatch: head.etag) { chunk in
                 guard bytes.count + chunk.count <= maximumBytes else {
                     throw OTAServiceError.invalidRequest("\(url) grew past \(maximumBytes) bytes while read")
                 }
                 bytes += chunk
             }
-            return (bytes, FileLocation(location: "s3://\(object.bucket)/\(object.prefix)", etag: info.etag))
+            return bytes
         } catch let error as OTAServiceError {
             throw error
         } catch {

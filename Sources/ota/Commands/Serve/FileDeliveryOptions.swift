@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import OTAService
 
 /// `ota serve`'s options for where files live and how devices fetch them over HTTPS.
@@ -23,10 +24,12 @@ struct FileDeliveryOptions: ParsableArguments {
             throw ValidationError("--file-cache-mib must be 4–65536, not \(fileCacheMib)")
         }
         if let dataUrlBase {
-            guard dataUrlBase.hasPrefix("https://"), !dataUrlBase.contains("?"), !dataUrlBase.contains("#"),
-                dataUrlBase.utf8.count <= 200
+            let parts = URLComponents(string: dataUrlBase)
+            guard let parts, parts.scheme == "https", parts.host?.isEmpty == false, parts.user == nil,
+                parts.password == nil, parts.query == nil, parts.fragment == nil, dataUrlBase.utf8.count <= 200
             else {
-                throw ValidationError("--data-url-base must be an https:// URL without query (at most 200 bytes)")
+                throw ValidationError(
+                    "--data-url-base must be https://HOST[:PORT][/PATH] without user, query or fragment (≤ 200 bytes)")
             }
         }
     }
