@@ -33,6 +33,8 @@ public struct OTAServerConfiguration: Sendable {
     public var dataURLBase: String?
     /// Lifetime of each data URL issued with a job document (60–3600 s).
     public var dataURLExpirySeconds = 1800
+    /// Where signing keys live; the API accepts keys only from here. nil: `DATA/signing`.
+    public var signingKeyDirectory: String?
 
     public init(dataDirectory: String) {
         self.dataDirectory = dataDirectory
@@ -52,6 +54,8 @@ public final class OTAServer: Sendable {
     /// File records, read once each (delivery asks for one per request).
     public let fileRecords: FileRecordCache
     public let dataURLs: DataURLs
+    /// The directory of signing keys that profiles created through the API may use.
+    public let signingKeys: SigningKeyStore
     public let pki: ServicePKI
     public let engine: JobEngine
     public let registry: Registry
@@ -82,6 +86,9 @@ public final class OTAServer: Sendable {
         dataURLs = DataURLs(
             store: files.store, signer: try DataURLSigner.openOrCreate(path: directory + "/data-url.key"),
             expirySeconds: configuration.dataURLExpirySeconds)
+        signingKeys = SigningKeyStore(directory: configuration.signingKeyDirectory ?? directory + "/signing")
+        try FileManager.default.createDirectory(
+            atPath: signingKeys.directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         (pki, createdPKI) = try ServicePKI.openOrCreate(directory: directory + "/pki", hosts: configuration.serverHosts)
         (adminToken, createdAdminToken) = try AdminToken.openOrCreate(path: directory + "/admin-token")
         engine = JobEngine(store: store, now: configuration.now, dataURLs: dataURLs)

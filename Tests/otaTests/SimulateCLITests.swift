@@ -29,9 +29,12 @@ import Testing
                 "sign", work.path("factory.bin"), "--key", work.path("signer.key"), "--cert", work.path("signer.pem"),
                 "-o", work.path("factory.sig"), "--secure-boot-v1", work.path("factory-signed.bin"),
             ])
+            // Sign-it-for-me keys live in the service's key store.
+            let stored = service.dataDir + "/signing/signer.key"
+            try FileManager.default.copyItem(atPath: work.path("signer.key"), toPath: stored)
+            chmod(stored, 0o600)
             try service.cli([
-                "files", "create-profile", "demo", "--certificate", work.path("signer.pem"), "--key-path",
-                work.path("signer.key"),
+                "files", "create-profile", "demo", "--certificate", work.path("signer.pem"), "--key-path", stored,
             ])
         }
 

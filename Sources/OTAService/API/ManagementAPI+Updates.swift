@@ -47,14 +47,18 @@ extension ManagementAPI {
                     throw OTAServiceError.invalidRequest("generateKey excludes certificatePEM and keyPath")
                 }
                 record = try await server.updates.createGeneratedSigningProfile(
-                    name: body.name, keyDirectory: server.configuration.dataDirectory + "/signing",
+                    name: body.name, keyDirectory: server.signingKeys.directory,
                     certificatePathOnDevice: body.certificatePathOnDevice)
             } else {
                 guard let certificatePEM = body.certificatePEM else {
                     throw OTAServiceError.invalidRequest("certificatePEM is required unless generateKey is true")
                 }
+                // A key named by an API caller must be in the key store (issue: keyPath could name any server file).
+                let keyPath = try body.keyPath.map { reference throws(OTAServiceError) in
+                    try server.signingKeys.resolve(reference)
+                }
                 record = try await server.updates.createSigningProfile(
-                    name: body.name, certificatePEM: certificatePEM, keyPath: body.keyPath,
+                    name: body.name, certificatePEM: certificatePEM, keyPath: keyPath,
                     certificatePathOnDevice: body.certificatePathOnDevice)
             }
             return try APIBody.json(SigningProfileView(record), status: .created)

@@ -102,7 +102,10 @@ struct FilesCommand: AsyncParsableCommand {
         @Argument var name: String
         @Flag(help: "Generate a key on the service and a self-signed certificate (demos).") var generateKey = false
         @Option(help: "PEM code-signing certificate devices verify with.") var certificate: String?
-        @Option(help: "Path of the private key on the service's machine, for sign-it-for-me (mode 0600).")
+        @Option(
+            help: ArgumentHelp(
+                "The private key for sign-it-for-me, in the service's key store (mode 0600).",
+                discussion: "Relative to DATA/signing (or ota serve --signing-key-dir), or an absolute path in it."))
         var keyPath: String?
         @Option(
             help: ArgumentHelp(

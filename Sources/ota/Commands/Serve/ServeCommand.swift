@@ -25,6 +25,12 @@ struct ServeCommand: AsyncParsableCommand {
             "Host name or address devices use to reach the service, for the server certificate (first start; repeatable)."
     )
     var serverNames: [String] = []
+    @Option(
+        help: ArgumentHelp(
+            "The key store: signing profiles created through the API take their keys from here (default DATA/signing).",
+            discussion: "A profile's --key-path is relative to it (or absolute within it); keys made with "
+                + "--generate-key are written there (0600)."))
+    var signingKeyDir: String?
     @Flag(
         help: ArgumentHelp(
             "Log what each device does: subscriptions, every Jobs request and its answer, stream requests and the "
@@ -52,6 +58,7 @@ struct ServeCommand: AsyncParsableCommand {
         limits.apply(to: &configuration)
         delivery.apply(to: &configuration)
         configuration.fileStore = try files.makeStore()
+        configuration.signingKeyDirectory = signingKeyDir
         let server = try OTAServer(configuration: configuration)
         let mqtt = try await server.start()
         // Unbuffered writes, so the banner reaches a pipe or a log file at once.
