@@ -9,9 +9,9 @@ import OTAService
 /// `ota bench fleet`: one full update of N simulated devices against `ota serve` running as a child process.
 ///
 /// The service runs in its own process, so its peak memory (VmHWM) is its own; the devices run in this process and
-/// share the machine's cores with it. End-to-end time covers download over MQTT/TLS, signature check, secure boot
-/// block, reboot, self-test and SUCCEEDED. Raw TLS bulk moves the same bytes over min(N, 1000) loopback connections
-/// in this process.
+/// share the machine's cores with it. End-to-end time covers download (MQTT/TLS blocks or HTTPS ranges), signature
+/// check, secure boot block, reboot, self-test and SUCCEEDED. Raw TLS bulk moves the same bytes over min(N, 1000)
+/// loopback connections in this process.
 public struct FleetBenchmark: Sendable {
     /// Simulated devices, at least 1.
     public var devices: Int

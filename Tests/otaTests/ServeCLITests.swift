@@ -88,6 +88,22 @@ import Testing
         return try #require((view["job"] as? [String: Any])?["document"] as? String)
     }
 
+    @Test(arguments: [
+        (["--file-store", "ftp://bucket"], "--file-store must be local or s3://"),
+        (["--s3-region", "eu-west-1"], "--s3-* options need --file-store s3://"),
+        (["--file-store", "s3://Bad_Bucket"], "bucket name"),
+        (["--data-url-expiry", "30"], "--data-url-expiry must be 60–3600"),
+        (["--data-url-base", "http://ota.example.com"], "--data-url-base must be https://"),
+        (["--data-url-base", "https://user@ota.example.com"], "--data-url-base must be https://"),
+        (["--file-cache-mib", "1"], "--file-cache-mib must be 4–65536"),
+    ])
+    func badFileStoreAndDataURLOptionsStopTheStartAndCreateNothing(options: [String], says: String) throws {
+        let directory = try TemporaryDirectory("serve-options")
+        let result = try OTACLI.run(["serve", "--data-dir", directory.path("data")] + options)
+        #expect(result.status != 0 && result.stderr.contains(says), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: directory.path("data")))
+    }
+
     @Test func errorsAreReadableAndExitNonZero() async throws {
         let service = try ServiceProcess()
         defer { service.stop() }

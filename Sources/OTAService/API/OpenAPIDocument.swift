@@ -123,7 +123,8 @@ enum OpenAPIDocument {
                 rawBody: true),
             Route(
                 method: "post", path: "/api/v1/files/import", tag: "files",
-                summary: "Register an object already in the S3 bucket (s3://bucket/key); the service reads it once",
+                summary:
+                    "Take in an object of the store's S3 bucket (s3://bucket/key): read once, kept content-addressed",
                 body: object(
                     ["url": string, "name": string, "kind": enumeration(["app", "data"])], required: ["url"]),
                 status: "201"),

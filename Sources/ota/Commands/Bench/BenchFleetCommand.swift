@@ -8,8 +8,9 @@ struct BenchFleetCommand: AsyncParsableCommand {
         abstract: "Update N simulated ESP32s end to end and compare goodput with raw TLS bulk throughput.",
         discussion: """
             The service runs as `ota serve` in its own process, so its peak memory (VmHWM) is its own; the devices \
-            run in this process and share the machine's cores with it. End-to-end time covers download over \
-            MQTT/TLS, signature check, secure boot block, reboot, self-test and SUCCEEDED. Raw TLS bulk moves the \
+            run in this process and share the machine's cores with it. End-to-end time covers download (MQTT/TLS \
+            blocks, or HTTPS ranges with --protocol http), signature check, secure boot block, reboot, self-test and \
+            SUCCEEDED. Raw TLS bulk moves the \
             same bytes over min(N, 1000) loopback connections in this process.
             """)
 

@@ -45,9 +45,11 @@ struct FilesCommand: AsyncParsableCommand {
 
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Register an object already in the service's S3 bucket (a CI artifact) without downloading it.",
-            discussion: "The service reads the object once to validate it and record its SHA-256; the bytes stay "
-                + "where they are. Needs `ota serve --file-store s3://…`.")
+            abstract:
+                "Take in an object already in the service's S3 bucket (a CI artifact) without downloading it here.",
+            discussion: "The service reads the object once, validates it like an upload and keeps it content-"
+                + "addressed beside the uploads, so overwriting the CI path later changes nothing devices receive. "
+                + "Needs `ota serve --file-store s3://…`; objects of other buckets are refused.")
         @Argument(help: "s3://BUCKET/KEY") var url: String
         @Option(help: "app (an ESP-IDF app image) or data (filesystem, configuration, …).") var kind = "app"
         @Option(help: "Name to record; the key's last component by default.") var name: String?
