@@ -24,7 +24,11 @@ public struct OTAServerConfiguration: Sendable {
     /// Deadlines for management API connections.
     public var apiLimits = APIConnectionLimits()
     public var now: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
-    /// Where file contents live; nil: `DATA/blobs` (`LocalFileStore`).
+    /// A shared PostgreSQL database for several instances; nil: SQLite in the data directory (`DATA/ota.sqlite`).
+    public var database: PostgresDatabaseURL?
+    /// Connections each instance keeps to PostgreSQL at most.
+    public var databaseConnections = 8
+    /// Where file contents live; nil: in PostgreSQL with `database`, else `DATA/blobs` (`LocalFileStore`).
     public var fileStore: (any FileStore)?
     /// Bytes of file contents kept in memory for delivery.
     public var fileCacheBytes = FileContentCache.defaultCapacityBytes
@@ -48,7 +52,7 @@ public struct OTAServerConfiguration: Sendable {
 
 public final class OTAServer: Sendable {
     public let configuration: OTAServerConfiguration
-    public let store: SQLiteStore
+    public let store: any OTAStore
     /// File contents, through the cache every delivery reads.
     public let files: FileContentCache
     /// File records, read once each (delivery asks for one per request).
@@ -79,10 +83,18 @@ public final class OTAServer: Sendable {
         self.logger = logger
         let directory = configuration.dataDirectory
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        store = try SQLiteStore(path: directory + "/ota.sqlite")
-        files = FileContentCache(
-            store: try configuration.fileStore ?? LocalFileStore(root: directory + "/blobs"),
-            capacityBytes: configuration.fileCacheBytes)
+        let fileStore: any FileStore
+        if let database = configuration.database {
+            let postgres = try PostgresStore(
+                url: database, maximumConnections: configuration.databaseConnections,
+                logger: Logger(label: "swiftota.database"))
+            store = postgres
+            fileStore = configuration.fileStore ?? PostgresFileStore(store: postgres)
+        } else {
+            store = try SQLiteStore(path: directory + "/ota.sqlite")
+            fileStore = try configuration.fileStore ?? LocalFileStore(root: directory + "/blobs")
+        }
+        files = FileContentCache(store: fileStore, capacityBytes: configuration.fileCacheBytes)
         dataURLs = DataURLs(
             store: files.store, signer: try DataURLSigner.openOrCreate(path: directory + "/data-url.key"),
             expirySeconds: configuration.dataURLExpirySeconds)
@@ -131,7 +143,8 @@ public final class OTAServer: Sendable {
     /// Starts the gateway, the management API and the rollout tick; returns the MQTT port.
     @discardableResult
     public func start() async throws -> Int {
-        // A bucket that does not exist or credentials it refuses stop the start here, with the store's answer.
+        // A database or a bucket that cannot be reached, or credentials refused, stop the start here with the answer.
+        try await store.prepare()
         try await files.store.check()
         try await trust.load(from: store)
         let port = try await mqtt.start()
@@ -164,6 +177,7 @@ public final class OTAServer: Sendable {
             metadata: [
                 "mqttPort": "\(port)", "apiPort": "\(apiPort.map(String.init) ?? "off")",
                 "dataDirectory": "\(configuration.dataDirectory)", "fileStore": "\(files.store.summary)",
+                "database": "\(configuration.database.map(String.init(describing:)) ?? "sqlite")",
             ])
         return port
     }
@@ -172,6 +186,7 @@ public final class OTAServer: Sendable {
         ticker.withLock { $0 }?.cancel()
         await management.stop()
         await mqtt.stop()
+        await store.close()
     }
 
     /// Creates a thing's key and certificate from the service CA and binds the certificate to it.

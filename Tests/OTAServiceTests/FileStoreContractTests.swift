@@ -8,10 +8,11 @@ import Testing
 
 // The file-store contract, run against every store: contents come back byte for byte under their SHA-256 id,
 // storing the same content again is a no-op at the same place, and contents changed behind the store's back are
-// refused, never returned. The S3 store runs against moto with request authentication on.
+// refused, never returned. The S3 store runs against moto with request authentication on, the PostgreSQL store
+// against the real server scripts/test starts.
 @Suite(.serialized) struct FileStoreContractTests {
     enum Kind: String, CaseIterable, CustomStringConvertible {
-        case local, s3
+        case local, s3, postgres
         var description: String { rawValue }
     }
 
@@ -19,6 +20,8 @@ import Testing
     struct Subject {
         let store: any FileStore
         let overwrite: (StoredFile, [UInt8]) async throws -> Void
+        /// Where a file this store never held would say it is.
+        let missing: FileLocation
         let keepAlive: [Any]
     }
 
@@ -30,7 +33,7 @@ import Testing
             return Subject(
                 store: store,
                 overwrite: { file, bytes in try Data(bytes).write(to: URL(fileURLWithPath: store.path(of: file.id))) },
-                keepAlive: [directory])
+                missing: .local, keepAlive: [directory])
         case .s3:
             let moto = try await MotoServer.start()
             #expect(try await moto.aws(["s3", "mb", "s3://contract"]).status == 0)
@@ -43,7 +46,14 @@ import Testing
                     let key = String(try #require(file.location).dropFirst("s3://contract/".count))
                     _ = try await client.putObject(bucket: "contract", key: key, bytes: bytes)
                 },
-                keepAlive: [moto])
+                missing: FileLocation(location: "s3://contract/files/none", etag: "x"), keepAlive: [moto])
+        case .postgres:
+            let directory = try TemporaryDirectory("contract")
+            let database = try await PostgresTestDatabase.store(for: directory)
+            return Subject(
+                store: PostgresFileStore(store: database),
+                overwrite: { file, bytes in try await PostgresTestDatabase.overwrite(file.id, with: bytes, in: database) },
+                missing: FileLocation(location: PostgresFileStore.location), keepAlive: [directory, database])
         }
     }
 
@@ -68,6 +78,9 @@ import Testing
             let url = try subject.store.presignedURL(
                 for: Self.record(bytes, at: place), expiresIn: 60, now: Date())
             #expect((url != nil) == (kind == .s3), "only a bucket presigns")
+            if kind == .postgres {
+                #expect(try await PostgresTestDatabase.chunkCount(of: id, in: subject.store) == (size + 262_143) / 262_144)
+            }
         }
     }
 
@@ -80,12 +93,7 @@ import Testing
         try await subject.overwrite(file, bytes.map { $0 ^ 1 })
         await #expect(throws: (any Error).self) { _ = try await subject.store.contents(of: file) }
         // A file the store never held is an error too, not empty contents.
-        let never = Self.record(
-            [1, 2, 3],
-            at: file.location == nil
-                ? .local
-                : FileLocation(
-                    location: "s3://contract/files/none", etag: "x"))
+        let never = Self.record([1, 2, 3], at: subject.missing)
         await #expect(throws: (any Error).self) { _ = try await subject.store.contents(of: never) }
     }
 }

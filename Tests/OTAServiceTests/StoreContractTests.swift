@@ -5,16 +5,18 @@ import TestSupport
 import Testing
 
 // The storage contract every backend must keep (Sources/OTAService/Storage/OTAStore.swift). Each test takes a
-// fresh store from `backends`; a PostgreSQL backend joins by adding its factory there.
+// fresh store from `backends`: SQLite in a temporary file, PostgreSQL in a database of its own on the real server
+// scripts/test starts (PostgresTestDatabase.swift).
 @Suite(.serialized) struct StoreContractTests {
     struct Backend: Sendable, CustomTestStringConvertible {
         let name: String
-        let make: @Sendable (TemporaryDirectory) throws -> any OTAStore
+        let make: @Sendable (TemporaryDirectory) async throws -> any OTAStore
         var testDescription: String { name }
     }
 
     static let backends: [Backend] = [
-        Backend(name: "SQLite") { directory in try SQLiteStore(path: directory.path("store.sqlite")) }
+        Backend(name: "SQLite") { directory in try SQLiteStore(path: directory.path("store.sqlite")) },
+        Backend(name: "PostgreSQL") { directory in try await PostgresTestDatabase.store(for: directory) },
     ]
 
     static func execution(_ job: String, _ thing: String, number: Int64 = 1) -> JobExecution {
@@ -40,7 +42,7 @@ import Testing
 
     @Test(arguments: backends) func integrityIsEnforced(_ backend: Backend) async throws {
         let directory = try TemporaryDirectory("store")
-        let store = try backend.make(directory)
+        let store = try await backend.make(directory)
         await #expect(throws: (any Error).self, "an execution of a job that does not exist") {
             try await store.write { _ = try $0.insert(Self.execution("nojob", "nothing")) }
         }
@@ -49,7 +51,7 @@ import Testing
 
     @Test(arguments: backends) func recordsRoundTripExactly(_ backend: Backend) async throws {
         let directory = try TemporaryDirectory("store")
-        let store = try backend.make(directory)
+        let store = try await backend.make(directory)
         let thing = Thing(name: "t1", attributes: ["region": "eu", "model": "v2"], createdAt: 5, lastSeenAt: 9)
         let group = ThingGroup(name: "g", description: "d", query: "region=eu", createdAt: 6)
         let file = StoredFile(
@@ -69,7 +71,7 @@ import Testing
 
     @Test(arguments: backends) func aFailedTransactionChangesNothing(_ backend: Backend) async throws {
         let directory = try TemporaryDirectory("store")
-        let store = try backend.make(directory)
+        let store = try await backend.make(directory)
         struct Boom: Error {}
         await #expect(throws: Boom.self) {
             try await store.write { writer in
@@ -84,7 +86,7 @@ import Testing
 
     @Test(arguments: backends) func replaceIsACompareAndSetOnTheVersion(_ backend: Backend) async throws {
         let directory = try TemporaryDirectory("store")
-        let store = try backend.make(directory)
+        let store = try await backend.make(directory)
         let inserted = try await store.write { writer in
             try Self.seed(writer, jobs: ["J"], things: ["t"])
             return try writer.insert(Self.execution("J", "t"))
@@ -106,7 +108,7 @@ import Testing
 
     @Test(arguments: backends) func executionsComeInQueueOrderAndLatestNumber(_ backend: Backend) async throws {
         let directory = try TemporaryDirectory("store")
-        let store = try backend.make(directory)
+        let store = try await backend.make(directory)
         try await store.write { writer in
             try Self.seed(writer, jobs: ["A", "B"], things: ["t", "other"])
             _ = try writer.insert(Self.execution("B", "t"))
@@ -126,7 +128,7 @@ import Testing
 
     @Test(arguments: backends) func pendingTargetsKeepTheirOrder(_ backend: Backend) async throws {
         let directory = try TemporaryDirectory("store")
-        let store = try backend.make(directory)
+        let store = try await backend.make(directory)
         try await store.write { writer in
             try Self.seed(writer, jobs: ["J"], things: ["a", "b", "c", "d"])
             try writer.addPendingTargets(jobID: "J", things: ["c", "a", "b", "d"])
@@ -141,7 +143,7 @@ import Testing
 
     @Test(arguments: backends) func timeoutsAndGroupMembership(_ backend: Backend) async throws {
         let directory = try TemporaryDirectory("store")
-        let store = try backend.make(directory)
+        let store = try await backend.make(directory)
         try await store.write { writer in
             try Self.seed(writer, jobs: ["J"], things: ["t1"])
             var running = try writer.insert(Self.execution("J", "t1"))
@@ -162,13 +164,13 @@ import Testing
     @Test(arguments: backends) func aReopenedStoreHasEverythingThatWasCommitted(_ backend: Backend) async throws {
         let directory = try TemporaryDirectory("store")
         do {
-            let store = try backend.make(directory)
+            let store = try await backend.make(directory)
             try await store.write { writer in
                 try Self.seed(writer, jobs: ["J"], things: ["kept"])
                 _ = try writer.insert(Self.execution("J", "kept"))
             }
         }
-        let reopened = try backend.make(directory)
+        let reopened = try await backend.make(directory)
         #expect(try await reopened.read { try $0.thing(named: "kept") } != nil)
         #expect(try await reopened.read { try $0.execution(jobID: "J", thing: "kept") }?.status == .queued)
     }
@@ -189,7 +191,7 @@ extension StoreContractTests {
 
     @Test(arguments: backends) func registeredCAsAndEveryDeviceCertificate(_ backend: Backend) async throws {
         let directory = try TemporaryDirectory("store")
-        let store = try backend.make(directory)
+        let store = try await backend.make(directory)
         let certificates = [
             Self.certificate("c1", thing: "a", createdAt: 1), Self.certificate("c2", thing: "b", createdAt: 2),
             Self.certificate("c3", thing: "a", createdAt: 3),

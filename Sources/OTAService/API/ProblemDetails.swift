@@ -50,6 +50,11 @@ struct ProblemDetails: Encodable, Error {
             case .corrupt:
                 logger.error("store failure", metadata: ["error": "\(error)"])
                 self.init(status: .internalServerError, kind: "internal-error", detail: "the store failed")
+            case .unavailable:
+                logger.warning("database unavailable", metadata: ["error": "\(error)"])
+                self.init(
+                    status: .serviceUnavailable, kind: "database-unavailable",
+                    detail: "the database cannot be reached; try again shortly")
             }
         case let error as any HTTPResponseError:
             let kind = error.status == .notFound ? "not-found" : "http-\(error.status.code)"

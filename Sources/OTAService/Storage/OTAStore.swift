@@ -1,7 +1,8 @@
 import OTAWire
 
 // The storage contract. Every state change runs inside `write`, one transaction: it commits whole or not at
-// all. Backends: SQLite through GRDB now (`SQLiteStore`); PostgreSQL next. The contract tests in
+// all. Backends: SQLite through GRDB (`SQLiteStore`, the embedded default) and PostgreSQL through PostgresNIO
+// (`PostgresStore`, for several instances sharing one database). The contract tests in
 // Tests/OTAServiceTests/StoreContractTests.swift run against every backend.
 //
 // Transactions take synchronous closures: the engine's decisions between reads and writes are pure and quick,
@@ -9,8 +10,19 @@ import OTAWire
 // connection inside BEGIN … COMMIT.
 
 public protocol OTAStore: Sendable {
+    /// Brings the schema up to date and checks that the database answers; `ota serve` calls it before it serves.
+    func prepare() async throws
+    /// Lets go of connections; the store is not used afterwards.
+    func close() async
     func read<T: Sendable>(_ body: @Sendable (any StoreReader) throws -> T) async throws -> T
     func write<T: Sendable>(_ body: @Sendable (any StoreWriter) throws -> T) async throws -> T
+}
+
+extension OTAStore {
+    /// SQLite migrates when it opens its file.
+    public func prepare() async throws {}
+    /// SQLite's file closes with the store.
+    public func close() async {}
 }
 
 public protocol StoreReader {
@@ -84,12 +96,15 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     case notFound(String)
     case conflict(String)
     case corrupt(String)
+    /// The database cannot be reached (PostgreSQL down or restarting): the request may succeed later.
+    case unavailable(String)
 
     public var description: String {
         switch self {
         case .notFound(let what): return "not found: \(what)"
         case .conflict(let what): return "conflict: \(what)"
         case .corrupt(let what): return "stored data is corrupt: \(what)"
+        case .unavailable(let why): return "the database is unavailable: \(why)"
         }
     }
 }

@@ -3,17 +3,17 @@ import Foundation
 import OTAService
 import S3
 
-/// `ota serve`'s file store: the data directory (default) or an S3-compatible bucket, with credentials found as the
-/// AWS CLI finds them.
+/// `ota serve`'s file store: the data directory (default), PostgreSQL (default with --database) or an S3-compatible
+/// bucket, with credentials found as the AWS CLI finds them.
 struct FileStoreOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
-            "Where file contents live: local (DATA/blobs) or s3://BUCKET[/PREFIX].",
+            "Where file contents live: local (DATA/blobs), postgres (in --database; its default) or s3://BUCKET[/PREFIX].",
             discussion:
-                "S3 credentials come from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (AWS_SESSION_TOKEN), else the "
+                "Several instances need a store they all reach: postgres or a bucket. S3 credentials come from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (AWS_SESSION_TOKEN), else the "
                 + "shared credentials file (AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials) and config file, "
                 + "profile AWS_PROFILE or --s3-profile or default. The bucket must exist; the start fails otherwise."))
-    var fileStore = "local"
+    var fileStore: String?
     @Option(help: "S3-compatible endpoint (MinIO, Ceph, R2, …); default AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL or AWS.")
     var s3Endpoint: String?
     @Option(help: "Region requests are signed for; default AWS_REGION, AWS_DEFAULT_REGION, the profile's, us-east-1.")
@@ -24,18 +24,34 @@ struct FileStoreOptions: ParsableArguments {
     var s3Profile: String?
 
     func validate() throws {
-        guard fileStore == "local" || fileStore.hasPrefix("s3://") else {
-            throw ValidationError("--file-store must be local or s3://BUCKET[/PREFIX], not '\(fileStore)'")
+        if let fileStore, !["local", "postgres"].contains(fileStore) && !fileStore.hasPrefix("s3://") {
+            throw ValidationError("--file-store must be local, postgres or s3://BUCKET[/PREFIX], not '\(fileStore)'")
         }
-        if fileStore == "local" && (s3Endpoint != nil || s3Region != nil || s3PathStyle || s3Profile != nil) {
+        if fileStore?.hasPrefix("s3://") != true
+            && (s3Endpoint != nil || s3Region != nil || s3PathStyle || s3Profile != nil)
+        {
             throw ValidationError("--s3-* options need --file-store s3://BUCKET[/PREFIX]")
         }
     }
 
-    /// The S3 store, or nil for the default local one; a bad location, region or missing credentials throw here,
-    /// before anything is started.
-    func makeStore(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> (any FileStore)? {
-        guard fileStore != "local" else { return nil }
+    /// The store named, or nil for the service's default (PostgreSQL with a database, else the data directory); a bad
+    /// location, region or missing credentials throw here, before anything is started.
+    func makeStore(
+        database: PostgresDatabaseURL?, dataDirectory: String,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> (any FileStore)? {
+        switch fileStore {
+        case nil:
+            return nil
+        case "postgres":
+            guard database != nil else { throw ValidationError("--file-store postgres needs --database postgres://…") }
+            return nil
+        case "local":
+            return database == nil ? nil : try LocalFileStore(root: dataDirectory + "/blobs")
+        default:
+            break
+        }
+        guard let fileStore else { return nil }
         let location = try S3Location(parsing: fileStore)
         let credentials = try S3Credentials.resolve(environment: environment, profile: s3Profile)
         let region = try s3Region ?? S3Endpoint.resolveRegion(environment: environment, profile: s3Profile)

@@ -12,7 +12,9 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
             The first start creates, in the data directory: the SQLite database, the file store (blobs/), a device CA and a \
             server certificate (pki/), the admin API token (admin-token, mode 0600) and the key that signs data URLs \
-            (data-url.key, mode 0600).
+            (data-url.key, mode 0600). With --database, state and (by default) file contents live in PostgreSQL \
+            instead, shared by every instance: give each instance a copy of the first one's pki/, admin-token and \
+            data-url.key (docs/deploy.md).
             """)
 
     @Option(help: "Where the service keeps its state.") var dataDir: String
@@ -39,6 +41,7 @@ struct ServeCommand: AsyncParsableCommand {
                 + "device line carries thing=<name> or client=<name>: follow one device with grep."))
     var verbose = false
     @OptionGroup(title: "Limits") var limits: ConnectionLimitOptions
+    @OptionGroup(title: "Database") var database: DatabaseOptions
     @OptionGroup(title: "File store") var files: FileStoreOptions
     @OptionGroup(title: "Files and HTTP delivery") var delivery: FileDeliveryOptions
 
@@ -57,7 +60,8 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.serverHosts = ["localhost", "127.0.0.1"] + serverNames
         limits.apply(to: &configuration)
         delivery.apply(to: &configuration)
-        configuration.fileStore = try files.makeStore()
+        try database.apply(to: &configuration)
+        configuration.fileStore = try files.makeStore(database: configuration.database, dataDirectory: dataDir)
         configuration.signingKeyDirectory = signingKeyDir
         let server = try OTAServer(configuration: configuration)
         let mqtt = try await server.start()

@@ -1,0 +1,276 @@
+import Logging
+import NIOCore
+import OTAWire
+import PostgresNIO
+
+/// One transaction's view: the reader and writer methods as SQL on one borrowed connection. Runs on a store thread,
+/// where waiting for each answer is allowed (PostgresStore.swift).
+struct PostgresTransaction: StoreWriter {
+    let connection: PostgresConnection
+    let logger: Logger
+
+    // MARK: Statements
+
+    @discardableResult
+    func run(_ sql: String, _ values: [PostgresColumnValue] = []) throws -> PostgresQueryResult {
+        var binds = PostgresBindings(capacity: values.count)
+        for value in values { value.append(to: &binds) }
+        do {
+            return try connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).wait()
+        } catch {
+            throw PostgresErrors.translate(error, context: "PostgreSQL")
+        }
+    }
+
+    func records<Record: Decodable>(
+        _ type: Record.Type, _ sql: String, _ values: [PostgresColumnValue] = []
+    ) throws -> [Record] {
+        try run(sql, values).rows.map { try PostgresRecordDecoder.decode(Record.self, from: $0) }
+    }
+
+    func record<Record: Decodable>(
+        _ type: Record.Type, _ sql: String, _ values: [PostgresColumnValue] = []
+    ) throws -> Record? {
+        try records(type, sql, values).first
+    }
+
+    func strings(_ sql: String, _ values: [PostgresColumnValue] = []) throws -> [String] {
+        try run(sql, values).rows.map { row in
+            guard let cell = row.makeRandomAccess().first, cell.bytes != nil else {
+                throw StoreError.corrupt("a text column read NULL")
+            }
+            return try cell.decode(String.self)
+        }
+    }
+
+    /// Inserts the record, or replaces every column of the row with the same key: GRDB's `save` on SQLite.
+    func upsert<Record: Encodable>(_ record: Record, into table: String, key: String) throws {
+        let columns = try PostgresRecordEncoder.columns(of: record)
+        let names = columns.map { "\"\($0.name)\"" }
+        let placeholders = (1...columns.count).map { "$\($0)" }
+        let updates = columns.filter { $0.name != key }.map { "\"\($0.name)\" = EXCLUDED.\"\($0.name)\"" }
+        try run(
+            """
+            INSERT INTO "\(table)" (\(names.joined(separator: ", "))) VALUES (\(placeholders.joined(separator: ", ")))
+            ON CONFLICT ("\(key)") DO UPDATE SET \(updates.joined(separator: ", "))
+            """, columns.map(\.value))
+    }
+
+    // MARK: StoreReader
+
+    func thing(named name: String) throws -> Thing? {
+        try record(Thing.self, #"SELECT * FROM "thing" WHERE "name" = $1"#, [.text(name)])
+    }
+    func things() throws -> [Thing] { try records(Thing.self, #"SELECT * FROM "thing" ORDER BY "name""#) }
+    func group(named name: String) throws -> ThingGroup? {
+        try record(ThingGroup.self, #"SELECT * FROM "thingGroup" WHERE "name" = $1"#, [.text(name)])
+    }
+    func groups() throws -> [ThingGroup] {
+        try records(ThingGroup.self, #"SELECT * FROM "thingGroup" ORDER BY "name""#)
+    }
+
+    func staticMembers(of group: String) throws -> [String] {
+        try strings(
+            #"SELECT "thingName" FROM "groupMember" WHERE "groupName" = $1 ORDER BY "thingName""#, [.text(group)])
+    }
+
+    func staticGroups(of thing: String) throws -> [String] {
+        try strings(
+            #"SELECT "groupName" FROM "groupMember" WHERE "thingName" = $1 ORDER BY "groupName""#, [.text(thing)])
+    }
+
+    func certificate(fingerprint: String) throws -> DeviceCertificate? {
+        try record(
+            DeviceCertificate.self, #"SELECT * FROM "deviceCertificate" WHERE "fingerprint" = $1"#,
+            [.text(fingerprint)])
+    }
+
+    func certificates(of thing: String) throws -> [DeviceCertificate] {
+        try records(
+            DeviceCertificate.self,
+            #"SELECT * FROM "deviceCertificate" WHERE "thingName" = $1 ORDER BY "createdAt", "fingerprint""#,
+            [.text(thing)])
+    }
+
+    func deviceCertificates() throws -> [DeviceCertificate] {
+        try records(DeviceCertificate.self, #"SELECT * FROM "deviceCertificate" ORDER BY "createdAt", "fingerprint""#)
+    }
+
+    func caCertificate(fingerprint: String) throws -> CACertificate? {
+        try record(
+            CACertificate.self, #"SELECT * FROM "caCertificate" WHERE "fingerprint" = $1"#, [.text(fingerprint)])
+    }
+
+    func caCertificates() throws -> [CACertificate] {
+        try records(CACertificate.self, #"SELECT * FROM "caCertificate" ORDER BY "createdAt", "fingerprint""#)
+    }
+
+    func file(id: String) throws -> StoredFile? {
+        try record(StoredFile.self, #"SELECT * FROM "storedFile" WHERE "id" = $1"#, [.text(id)])
+    }
+    func files() throws -> [StoredFile] {
+        try records(StoredFile.self, #"SELECT * FROM "storedFile" ORDER BY "createdAt", "id""#)
+    }
+    func signingProfile(named name: String) throws -> SigningProfileRecord? {
+        try record(SigningProfileRecord.self, #"SELECT * FROM "signingProfile" WHERE "name" = $1"#, [.text(name)])
+    }
+    func signingProfiles() throws -> [SigningProfileRecord] {
+        try records(SigningProfileRecord.self, #"SELECT * FROM "signingProfile" ORDER BY "name""#)
+    }
+
+    func update(id: String) throws -> OTAUpdate? {
+        try record(OTAUpdate.self, #"SELECT * FROM "otaUpdate" WHERE "id" = $1"#, [.text(id)])
+    }
+    func updates() throws -> [OTAUpdate] {
+        try records(OTAUpdate.self, #"SELECT * FROM "otaUpdate" ORDER BY "createdAt", "id""#)
+    }
+    func job(id: String) throws -> Job? { try record(Job.self, #"SELECT * FROM "job" WHERE "id" = $1"#, [.text(id)]) }
+    func jobs() throws -> [Job] { try records(Job.self, #"SELECT * FROM "job" ORDER BY "createdAt", "id""#) }
+    func activeJobs() throws -> [Job] {
+        try records(
+            Job.self, #"SELECT * FROM "job" WHERE "status" = $1 ORDER BY "createdAt", "id""#,
+            [.text(JobStatus.inProgress.rawValue)])
+    }
+    func stream(id: String) throws -> StreamRecord? {
+        try record(StreamRecord.self, #"SELECT * FROM "stream" WHERE "id" = $1"#, [.text(id)])
+    }
+
+    func execution(jobID: String, thing: String) throws -> JobExecution? {
+        try record(
+            JobExecution.self,
+            """
+            SELECT * FROM "jobExecution" WHERE "jobID" = $1 AND "thingName" = $2
+            ORDER BY "executionNumber" DESC LIMIT 1
+            """, [.text(jobID), .text(thing)])
+    }
+
+    func executions(jobID: String) throws -> [JobExecution] {
+        try records(
+            JobExecution.self,
+            """
+            SELECT DISTINCT ON ("thingName") * FROM "jobExecution" WHERE "jobID" = $1
+            ORDER BY "thingName", "executionNumber" DESC
+            """, [.text(jobID)]
+        ).sorted { $0.sequence < $1.sequence }
+    }
+
+    func executions(thing: String) throws -> [JobExecution] {
+        try records(
+            JobExecution.self,
+            """
+            SELECT DISTINCT ON ("jobID") * FROM "jobExecution" WHERE "thingName" = $1
+            ORDER BY "jobID", "executionNumber" DESC
+            """, [.text(thing)]
+        ).sorted { $0.sequence < $1.sequence }
+    }
+
+    func pendingTargets(jobID: String, limit: Int) throws -> [String] {
+        try strings(
+            #"SELECT "thingName" FROM "pendingTarget" WHERE "jobID" = $1 ORDER BY "position" LIMIT $2"#,
+            [.text(jobID), .integer(Int64(limit))])
+    }
+
+    func pendingTargetCount(jobID: String) throws -> Int {
+        guard
+            let count = try run(#"SELECT COUNT(*) FROM "pendingTarget" WHERE "jobID" = $1"#, [.text(jobID)]).rows
+                .first?.makeRandomAccess().first
+        else { return 0 }
+        return Int(try count.decode(Int64.self))
+    }
+
+    func timedOutExecutions(at time: Int64) throws -> [JobExecution] {
+        try records(
+            JobExecution.self,
+            #"SELECT * FROM "jobExecution" WHERE "status" = $1 AND "timeoutAt" <= $2 ORDER BY "sequence""#,
+            [.text(JobExecutionStatus.inProgress.rawValue), .integer(time)])
+    }
+
+    // MARK: StoreWriter
+
+    func save(_ thing: Thing) throws { try upsert(thing, into: "thing", key: "name") }
+    func deleteThing(named name: String) throws { try run(#"DELETE FROM "thing" WHERE "name" = $1"#, [.text(name)]) }
+    func save(_ group: ThingGroup) throws { try upsert(group, into: "thingGroup", key: "name") }
+    func deleteGroup(named name: String) throws {
+        try run(#"DELETE FROM "thingGroup" WHERE "name" = $1"#, [.text(name)])
+    }
+
+    func addMember(_ thing: String, to group: String) throws {
+        try run(
+            #"INSERT INTO "groupMember" ("groupName", "thingName") VALUES ($1, $2) ON CONFLICT DO NOTHING"#,
+            [.text(group), .text(thing)])
+    }
+
+    func removeMember(_ thing: String, from group: String) throws {
+        try run(
+            #"DELETE FROM "groupMember" WHERE "groupName" = $1 AND "thingName" = $2"#, [.text(group), .text(thing)])
+    }
+
+    func save(_ certificate: DeviceCertificate) throws {
+        try upsert(certificate, into: "deviceCertificate", key: "fingerprint")
+    }
+    func save(_ authority: CACertificate) throws { try upsert(authority, into: "caCertificate", key: "fingerprint") }
+    func save(_ file: StoredFile) throws { try upsert(file, into: "storedFile", key: "id") }
+    func save(_ profile: SigningProfileRecord) throws { try upsert(profile, into: "signingProfile", key: "name") }
+    func save(_ update: OTAUpdate) throws { try upsert(update, into: "otaUpdate", key: "id") }
+    func save(_ job: Job) throws { try upsert(job, into: "job", key: "id") }
+    func save(_ stream: StreamRecord) throws { try upsert(stream, into: "stream", key: "id") }
+
+    func insert(_ execution: JobExecution) throws -> JobExecution {
+        let result = try run(
+            """
+            INSERT INTO "jobExecution" ("jobID", "thingName", "executionNumber", "status", "statusDetails",
+              "queuedAt", "startedAt", "lastUpdatedAt", "versionNumber", "timeoutAt")
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING "sequence"
+            """,
+            [
+                .text(execution.jobID), .text(execution.thingName), .integer(execution.executionNumber),
+                .text(execution.status.rawValue), execution.statusDetails.map { .text($0) } ?? .null,
+                .integer(execution.queuedAt), execution.startedAt.map { .integer($0) } ?? .null,
+                .integer(execution.lastUpdatedAt), .integer(execution.versionNumber),
+                execution.timeoutAt.map { .integer($0) } ?? .null,
+            ])
+        guard let sequence = result.rows.first?.makeRandomAccess().first else {
+            throw StoreError.corrupt("jobExecution insert returned no sequence")
+        }
+        var stored = execution
+        stored.sequence = try sequence.decode(Int64.self)
+        return stored
+    }
+
+    func replace(_ execution: JobExecution, expectedVersion: Int64) throws -> Bool {
+        let result = try run(
+            """
+            UPDATE "jobExecution" SET "status" = $1, "statusDetails" = $2, "startedAt" = $3, "lastUpdatedAt" = $4,
+              "versionNumber" = $5, "timeoutAt" = $6
+            WHERE "jobID" = $7 AND "thingName" = $8 AND "executionNumber" = $9 AND "versionNumber" = $10
+            """,
+            [
+                .text(execution.status.rawValue), execution.statusDetails.map { .text($0) } ?? .null,
+                execution.startedAt.map { .integer($0) } ?? .null, .integer(execution.lastUpdatedAt),
+                .integer(execution.versionNumber), execution.timeoutAt.map { .integer($0) } ?? .null,
+                .text(execution.jobID), .text(execution.thingName), .integer(execution.executionNumber),
+                .integer(expectedVersion),
+            ])
+        return result.metadata.rows == 1
+    }
+
+    func addPendingTargets(jobID: String, things: [String]) throws {
+        // One statement for the whole list: a group of thousands is one round trip, in the list's order.
+        guard !things.isEmpty else { return }
+        try run(
+            """
+            INSERT INTO "pendingTarget" ("jobID", "thingName")
+            SELECT $1, name FROM unnest($2::text[]) WITH ORDINALITY AS t(name, n) ORDER BY n
+            ON CONFLICT DO NOTHING
+            """, [.text(jobID), .textArray(things)])
+    }
+
+    func removePendingTarget(jobID: String, thing: String) throws {
+        try run(
+            #"DELETE FROM "pendingTarget" WHERE "jobID" = $1 AND "thingName" = $2"#, [.text(jobID), .text(thing)])
+    }
+
+    func removeAllPendingTargets(jobID: String) throws {
+        try run(#"DELETE FROM "pendingTarget" WHERE "jobID" = $1"#, [.text(jobID)])
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import Logging
+@testable import OTAService
+import TestSupport
+import Testing
+
+// What only a shared database has to get right: several instances migrating and writing at once, a server that is
+// not there, and the URL that names it.
+@Suite(.serialized) struct PostgresStoreTests {
+    static func instance(_ url: PostgresDatabaseURL) throws -> PostgresStore {
+        try PostgresStore(url: url, maximumConnections: 4, logger: Logger(label: "test"))
+    }
+
+    @Test func instancesStartingTogetherMigrateOnce() async throws {
+        let url = try await PostgresTestDatabase.create()
+        let instances = try (0..<4).map { _ in try Self.instance(url) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for instance in instances { group.addTask { try await instance.prepare() } }
+            try await group.waitForAll()
+        }
+        let applied = try await instances[0].transaction(.snapshot) {
+            try $0.strings(#"SELECT "id" FROM "schemaMigration" ORDER BY "id""#)
+        }
+        #expect(applied == PostgresSchema.migrations.map(\.id).sorted())
+        // Starting again applies nothing and loses nothing.
+        try await instances[1].write { try $0.save(Thing(name: "kept", createdAt: 1)) }
+        try await instances[2].prepare()
+        #expect(try await instances[3].read { try $0.thing(named: "kept") } != nil)
+        for instance in instances { await instance.close() }
+    }
+
+    @Test func twoInstancesMovingOneExecutionFromTheSameVersionOneWins() async throws {
+        let url = try await PostgresTestDatabase.create()
+        let first = try Self.instance(url)
+        let second = try Self.instance(url)
+        try await first.prepare()
+        let inserted = try await first.write { writer in
+            try StoreContractTests.seed(writer, jobs: ["J"], things: ["t"])
+            return try writer.insert(StoreContractTests.execution("J", "t"))
+        }
+        for round in 0..<20 {
+            var succeeded = inserted
+            succeeded.status = .succeeded
+            succeeded.versionNumber = inserted.versionNumber + 1
+            var failed = succeeded
+            failed.status = .failed
+            let expected = inserted.versionNumber
+            async let a = first.write { [succeeded] in try $0.replace(succeeded, expectedVersion: expected) }
+            async let b = second.write { [failed] in try $0.replace(failed, expectedVersion: expected) }
+            let outcomes = try await [a, b]
+            #expect(outcomes.filter { $0 }.count == 1, "round \(round): exactly one instance moves the execution")
+            let stored = try await second.read { try $0.execution(jobID: "J", thing: "t") }
+            #expect(stored?.status == (outcomes[0] ? .succeeded : .failed))
+            // Back to the starting version for the next round.
+            _ = try await first.transaction(.serializedWrite) { transaction in
+                try transaction.run(
+                    #"UPDATE "jobExecution" SET "versionNumber" = $1, "status" = 'QUEUED' WHERE "jobID" = 'J'"#,
+                    [.integer(expected)])
+            }
+        }
+        await first.close()
+        await second.close()
+    }
+
+    @Test func aServerThatIsNotThereIsUnavailableNotAHang() async throws {
+        let port = try freeLoopbackPort()
+        let store = try Self.instance(try PostgresDatabaseURL("postgres://ota@127.0.0.1:\(port)/ota?sslmode=disable"))
+        await #expect(throws: StoreError.self) { try await store.prepare() }
+        do {
+            _ = try await store.read { try $0.things() }
+            Issue.record("a read without a server succeeded")
+        } catch let error as StoreError {
+            guard case .unavailable = error else {
+                Issue.record("expected unavailable, got \(error)")
+                return
+            }
+        }
+    }
+
+    @Test func databaseURLsAreReadAsLibpqReadsThemAndBadOnesAreRefused() throws {
+        let url = try PostgresDatabaseURL(
+            "postgresql://fleet:s3cret@db.example:6543/ota?sslmode=verify-full&sslrootcert=/etc/ca.pem")
+        #expect(url.host == "db.example" && url.port == 6543 && url.user == "fleet" && url.password == "s3cret")
+        #expect(url.database == "ota" && url.sslMode == .verifyFull && url.sslRootCertificate == "/etc/ca.pem")
+        #expect(!url.description.contains("s3cret"), "the password never reaches a log")
+        #expect(try PostgresDatabaseURL("postgres://u@h/d").sslMode == .prefer, "libpq's default")
+        #expect(try PostgresDatabaseURL("postgres://u@h/d").port == 5432)
+        for bad in [
+            "mysql://u@h/d", "postgres://h/d", "postgres://u@/d", "postgres://u@h", "postgres://u@h/",
+            "postgres://u@h/d?sslmode=sometimes", "postgres://u@h/d?pool=3", "postgres://u@h:0/d", "not a url",
+        ] {
+            #expect(throws: OTAServiceError.self, "\(bad)") { _ = try PostgresDatabaseURL(bad) }
+        }
+    }
+}

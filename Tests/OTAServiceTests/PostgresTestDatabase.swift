@@ -1,0 +1,76 @@
+import Foundation
+import Logging
+@testable import OTAService
+import PostgresNIO
+import TestSupport
+
+// PostgreSQL for the storage tests: a real server, named by OTA_TEST_DATABASE_URL (scripts/test starts a throwaway
+// cluster with scripts/postgres-cluster and sets it). Each test gets a database of its own, so tests never see
+// each other's rows. Without the variable the PostgreSQL tests fail with the way to get one: never a silent skip.
+enum PostgresTestDatabase {
+    struct NotConfigured: Error, CustomStringConvertible {
+        var description: String {
+            "the PostgreSQL storage tests need a server: run `scripts/postgres-cluster start` and export the "
+                + "OTA_TEST_DATABASE_URL it prints (scripts/test does both)"
+        }
+    }
+
+    /// The server's maintenance database, where test databases are created.
+    static func server() throws -> PostgresDatabaseURL {
+        guard let text = ProcessInfo.processInfo.environment["OTA_TEST_DATABASE_URL"], !text.isEmpty else {
+            throw NotConfigured()
+        }
+        return try PostgresDatabaseURL(text)
+    }
+
+    /// A new, empty database on the test server.
+    static func create() async throws -> PostgresDatabaseURL {
+        let server = try server()
+        let name = "ota_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        let pool = try PostgresConnectionPool(url: server, maximumConnections: 1, logger: Logger(label: "test"))
+        try await pool.withConnection { connection in
+            // A database name cannot be a bound parameter; this one is made of [a-z0-9_] only.
+            _ = try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: connection.logger)
+        }
+        await pool.close()
+        return server.with(database: name)
+    }
+
+    /// The database this directory's test uses: created on first use and remembered in the directory, so reopening
+    /// a store in the same directory reaches the same rows.
+    static func database(for directory: TemporaryDirectory) async throws -> PostgresDatabaseURL {
+        let remembered = directory.path("postgres-database")
+        if let name = try? String(contentsOfFile: remembered, encoding: .utf8) { return try server().with(database: name) }
+        let url = try await create()
+        try url.database.write(toFile: remembered, atomically: true, encoding: .utf8)
+        return url
+    }
+
+    /// A migrated store on a database of this directory.
+    static func store(for directory: TemporaryDirectory) async throws -> PostgresStore {
+        let store = try PostgresStore(url: try await database(for: directory), logger: Logger(label: "test"))
+        try await store.prepare()
+        return store
+    }
+
+    /// Replaces what the database holds for a file, as someone with database access and no business there would.
+    static func overwrite(_ fileID: String, with bytes: [UInt8], in store: PostgresStore) async throws {
+        _ = try await store.transaction(.independentWrite) { transaction in
+            try transaction.run(#"DELETE FROM "fileChunk" WHERE "fileID" = $1"#, [.text(fileID)])
+            try transaction.run(
+                #"INSERT INTO "fileChunk" ("fileID", "position", "bytes") VALUES ($1, 0, $2)"#,
+                [.text(fileID), .bytes(bytes)])
+            try transaction.run(
+                #"UPDATE "fileContent" SET "chunkCount" = 1 WHERE "fileID" = $1"#, [.text(fileID)])
+        }
+    }
+
+    /// How many chunks a file is kept in.
+    static func chunkCount(of fileID: String, in files: any FileStore) async throws -> Int {
+        guard let store = (files as? PostgresFileStore)?.store else { return 0 }
+        return try await store.transaction(.snapshot) { transaction in
+            try transaction.run(#"SELECT count(*) FROM "fileChunk" WHERE "fileID" = $1"#, [.text(fileID)])
+                .rows.first?.makeRandomAccess()[0].decode(Int.self) ?? 0
+        }
+    }
+}
