@@ -71,6 +71,8 @@ public struct PartitionTable: Equatable, Sendable {
     /// The first rule a single partition breaks, or nil.
     static func ruleViolation(_ partition: Partition, secureBoot: SecureBoot?) -> String? {
         if partition.name.isEmpty { return "the name is empty" }
+        // The entry holds the name NUL-padded: a NUL inside would end it there on the device and when read back.
+        if partition.name.utf8.contains(0) { return "the name contains a NUL character" }
         if partition.name.utf8.count > Partition.maximumNameLength {
             return "the name is \(partition.name.utf8.count) bytes; the entry holds at most 16"
         }

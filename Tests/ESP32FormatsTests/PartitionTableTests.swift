@@ -116,6 +116,28 @@ import Testing
         #expect(long.contains("at most 16"))
     }
 
+    /// Found by Fuzz/PartitionCSV: a NUL in a name ends it in the 16-byte binary entry, so the table written was
+    /// not the table read (`\0,app,0,,0x1000` wrote a partition whose name reads back as "").
+    @Test func aNameWithANULIsRefused() {
+        let fuzzInput: [UInt8] = [
+            0x00, 0x2C, 0x61, 0x70, 0x70, 0x2C, 0x30, 0x2C, 0x2C, 0x30, 0x78, 0x31, 0x30, 0x30, 0x30,
+        ]
+        do {
+            let table = try PartitionTable(csv: String(decoding: fuzzInput, as: UTF8.self))
+            Issue.record(
+                "accepted a NUL in a name; its binary reads back as \(try PartitionTable(binary: table.binary()))")
+        } catch {
+            guard case .invalidPartition("\0", 1, let message) = error else {
+                Issue.record("unexpected error \(error)")
+                return
+            }
+            #expect(message.contains("NUL"))
+        }
+        #expect(throws: PartitionTableError.self) {
+            try PartitionTable(csv: "nvs, data, nvs, , 16K\nota\u{0}x, app, ota_0, , 1M")
+        }
+    }
+
     @Test func overlapsAndLowOffsetsAreFoundInBuiltTables() {
         let overlapping = PartitionTable(partitions: [
             Partition(name: "a", type: .data, subtype: 2, offset: 0x9000, size: 0x4000),
