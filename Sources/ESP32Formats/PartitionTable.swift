@@ -147,6 +147,10 @@ public struct PartitionTable: Equatable, Sendable {
                 guard entry[0] == 0xAA, entry[1] == 0x50 else {
                     throw .badMagic(index: index, magic: Array(entry[0..<2]))
                 }
+                let name = entry[12..<28].prefix { $0 != 0 }
+                guard String(validating: name, as: UTF8.self) != nil else {
+                    throw .nameNotUTF8(index: index, name: Array(name))
+                }
                 md5.update(data: entry)
                 partitions.append(Self.decodeEntry(entry))
             }
