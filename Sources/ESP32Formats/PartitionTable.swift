@@ -71,6 +71,8 @@ public struct PartitionTable: Equatable, Sendable {
     /// The first rule a single partition breaks, or nil.
     static func ruleViolation(_ partition: Partition, secureBoot: SecureBoot?) -> String? {
         if partition.name.isEmpty { return "the name is empty" }
+        // The entry holds the name NUL-padded: a NUL inside would end it there on the device and when read back.
+        if partition.name.utf8.contains(0) { return "the name contains a NUL character" }
         if partition.name.utf8.count > Partition.maximumNameLength {
             return "the name is \(partition.name.utf8.count) bytes; the entry holds at most 16"
         }
@@ -144,6 +146,10 @@ public struct PartitionTable: Equatable, Sendable {
             } else {
                 guard entry[0] == 0xAA, entry[1] == 0x50 else {
                     throw .badMagic(index: index, magic: Array(entry[0..<2]))
+                }
+                let name = entry[12..<28].prefix { $0 != 0 }
+                guard String(validating: name, as: UTF8.self) != nil else {
+                    throw .nameNotUTF8(index: index, name: Array(name))
                 }
                 md5.update(data: entry)
                 partitions.append(Self.decodeEntry(entry))

@@ -14,6 +14,8 @@ public enum PartitionTableError: Error, Equatable, Sendable, CustomStringConvert
     case doesNotFitFlash(end: UInt64, flashSize: Int)
     case truncatedEntry(index: Int, bytes: Int)
     case badMagic(index: Int, magic: [UInt8])
+    /// A name that is not UTF-8: it could not be shown, or written back, as it is.
+    case nameNotUTF8(index: Int, name: [UInt8])
     case md5Mismatch(computed: String, stored: String)
     case missingEndMarker
     case empty
@@ -44,6 +46,8 @@ public enum PartitionTableError: Error, Equatable, Sendable, CustomStringConvert
             return "entry \(index) is truncated: \(bytes) bytes, an entry is 32"
         case .badMagic(let index, let magic):
             return "entry \(index) has magic \(hexString(magic)); expected aa50 (partition), ebeb (MD5) or ffff (end)"
+        case .nameNotUTF8(let index, let name):
+            return "entry \(index) has a name that is not UTF-8 (\(hexString(name))); gen_esp32part refuses it too"
         case .md5Mismatch(let computed, let stored):
             return "MD5 entry does not match the table: stored \(stored), computed \(computed); the table is corrupt"
         case .missingEndMarker:

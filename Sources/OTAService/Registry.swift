@@ -135,7 +135,8 @@ public struct Registry: Sendable {
         return result
     }
 
-    private static func validate(_ attributes: [String: String]) throws(OTAServiceError) {
+    /// The attribute rules of createThing and setAttributes (internal for Fuzz/APIBody).
+    static func validate(_ attributes: [String: String]) throws(OTAServiceError) {
         guard attributes.count <= 50 else { throw .invalidRequest("at most 50 attributes per thing") }
         for (key, value) in attributes {
             guard Names.isAttributeName(key) else { throw .invalidRequest("attribute name '\(key)' is not allowed") }

@@ -116,6 +116,42 @@ import Testing
         #expect(long.contains("at most 16"))
     }
 
+    /// Found by Fuzz/PartitionCSV: a NUL in a name ends it in the 16-byte binary entry, so the table written was
+    /// not the table read (`\0,app,0,,0x1000` wrote a partition whose name reads back as "").
+    @Test func aNameWithANULIsRefused() {
+        let fuzzInput: [UInt8] = [
+            0x00, 0x2C, 0x61, 0x70, 0x70, 0x2C, 0x30, 0x2C, 0x2C, 0x30, 0x78, 0x31, 0x30, 0x30, 0x30,
+        ]
+        do {
+            let table = try PartitionTable(csv: String(decoding: fuzzInput, as: UTF8.self))
+            Issue.record(
+                "accepted a NUL in a name; its binary reads back as \(try PartitionTable(binary: table.binary()))")
+        } catch {
+            guard case .invalidPartition("\0", 1, let message) = error else {
+                Issue.record("unexpected error \(error)")
+                return
+            }
+            #expect(message.contains("NUL"))
+        }
+        #expect(throws: PartitionTableError.self) {
+            try PartitionTable(csv: "nvs, data, nvs, , 16K\nota\u{0}x, app, ota_0, , 1M")
+        }
+    }
+
+    /// Found by Fuzz/PartitionTable: a name that is not UTF-8 was read with replacement characters, longer than the
+    /// 16-byte field, so writing the table cut a character in half and every later write differed.
+    @Test func aBinaryNameThatIsNotUTF8IsRefused() {
+        let fuzzInput: [UInt8] = [
+            0xAA, 0x50, 0x01, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x20, 0x00, 0x03, 0x91, 0x8B, 0x9E, 0x9B,
+            0x9E, 0xCC, 0x9E, 0x00, 0x66, 0x61, 0x63, 0x82, 0x90, 0xFF, 0xFF, 0xBF, 0x91, 0x00, 0x00, 0xFF,
+            0xFF, 0xFF, 0xFF, 0xFF, 0x50, 0x00, 0x00, 0xAA, 0x50, 0x00, 0x00, 0x00, 0x00, 0x01, 0x61, 0x00,
+            0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x50, 0x01, 0x00, 0x00, 0x50, 0x00, 0x00, 0x00, 0x00, 0x01, 0x61,
+        ]
+        #expect(throws: PartitionTableError.nameNotUTF8(index: 0, name: [0x91, 0x8B, 0x9E, 0x9B, 0x9E, 0xCC, 0x9E])) {
+            try PartitionTable(binary: fuzzInput)
+        }
+    }
+
     @Test func overlapsAndLowOffsetsAreFoundInBuiltTables() {
         let overlapping = PartitionTable(partitions: [
             Partition(name: "a", type: .data, subtype: 2, offset: 0x9000, size: 0x4000),

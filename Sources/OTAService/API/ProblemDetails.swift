@@ -140,15 +140,19 @@ enum APIBody {
     static let maximumFileBytes = 16 << 20
 
     static func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
-        let buffer = try await collect(request, upTo: maximumJSONBytes)
-        return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+        try decode(T.self, json: try await collect(request, upTo: maximumJSONBytes))
     }
 
     /// As `decode`, but an empty body means "no options" (nil).
     static func decodeIfPresent<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T? {
         let buffer = try await collect(request, upTo: maximumJSONBytes)
         guard buffer.readableBytes > 0 else { return nil }
-        return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+        return try decode(T.self, json: buffer)
+    }
+
+    /// A collected body as `T` (also what Fuzz/APIBody feeds).
+    static func decode<T: Decodable>(_ type: T.Type, json buffer: ByteBuffer) throws -> T {
+        try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
     }
 
     static func collect(_ request: Request, upTo limit: Int) async throws -> ByteBuffer {
