@@ -264,6 +264,9 @@ public final class MQTTServer: Sendable {
     /// Retained messages not kept because a retained-message limit was reached.
     public var retainedRefusedCount: Int { core.broker.retainedRefusedCount }
 
+    /// Whether `clientID` has a connection open to this server.
+    public func isConnected(clientID: String) -> Bool { core.broker.connection(for: clientID) != nil }
+
     /// Closes the connection of `clientID`, if one is open (a revoked certificate's device, say).
     public func disconnect(clientID: String, reason: String) {
         core.broker.connection(for: clientID)?.close(reason: reason)

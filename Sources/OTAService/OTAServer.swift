@@ -76,6 +76,8 @@ public final class OTAServer: Sendable {
     private let management = ManagementServer()
     private let apiShed = APIShedTally(logger: Logger(label: "swiftota.api"))
     private let ticker = Mutex<Task<Void, Never>?>(nil)
+    /// With a shared database: this instance's link to the others.
+    private let cluster: ClusterCoordinator?
     private let logger: Logger
 
     public init(configuration: OTAServerConfiguration, logger: Logger = Logger(label: "swiftota.service")) throws {
@@ -84,12 +86,14 @@ public final class OTAServer: Sendable {
         let directory = configuration.dataDirectory
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let fileStore: any FileStore
+        var bus: (any ClusterBus)?
         if let database = configuration.database {
             let postgres = try PostgresStore(
                 url: database, maximumConnections: configuration.databaseConnections,
                 logger: Logger(label: "swiftota.database"))
             store = postgres
             fileStore = configuration.fileStore ?? PostgresFileStore(store: postgres)
+            bus = PostgresClusterBus(store: postgres, logger: Logger(label: "swiftota.cluster"))
         } else {
             store = try SQLiteStore(path: directory + "/ota.sqlite")
             fileStore = try configuration.fileStore ?? LocalFileStore(root: directory + "/blobs")
@@ -109,9 +113,10 @@ public final class OTAServer: Sendable {
         // A revocation or a CA's deactivation also ends the live connections it concerns (the MQTT server is made
         // below; the registry is made first and reaches it through this box).
         let liveSessions = LiveSessions()
-        registry = Registry(store: store, engine: engine) { change in
+        registry = Registry(store: store, engine: engine) { [bus] change in
             trust.apply(change)
             liveSessions.end(trust.things(cutOffBy: change), reason: "its certificate is no longer trusted")
+            if let bus { Task { await bus.announce(ClusterEvent(change)) } }
         }
         updates = Updates(store: store, files: files, engine: engine)
         fileRecords = FileRecordCache(store: store)
@@ -132,6 +137,13 @@ public final class OTAServer: Sendable {
             mqtt.publish(
                 PublishPacket(topic: ThingTopics(thingName: thing).notifyNext, payload: payload, qos: .atLeastOnce))
         }
+        if let bus {
+            cluster = ClusterCoordinator(
+                bus: bus, engine: engine, gateway: gateway, trust: trust, store: store, mqtt: mqtt,
+                sessions: liveSessions, logger: Logger(label: "swiftota.cluster"))
+        } else {
+            cluster = nil
+        }
     }
 
     public var mqttPort: Int? { ports.withLock { $0.mqtt } }
@@ -146,6 +158,8 @@ public final class OTAServer: Sendable {
         // A database or a bucket that cannot be reached, or credentials refused, stop the start here with the answer.
         try await store.prepare()
         try await files.store.check()
+        // Listening before the trust snapshot is read: a change committed meanwhile is in one or the other.
+        try await cluster?.start()
         try await trust.load(from: store)
         let port = try await mqtt.start()
         ports.withLock { $0.mqtt = port }
@@ -186,6 +200,7 @@ public final class OTAServer: Sendable {
         ticker.withLock { $0 }?.cancel()
         await management.stop()
         await mqtt.stop()
+        await cluster?.stop()
         await store.close()
     }
 

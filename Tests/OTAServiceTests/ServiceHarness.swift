@@ -26,9 +26,18 @@ final class ServiceHarness: Sendable {
     let signingKey: P256.Signing.PrivateKey
     let signingCertificatePEM: String
 
-    /// `configure` adjusts the configuration last (limits, for instance).
-    init(configure: (inout OTAServerConfiguration) -> Void = { _ in }) async throws {
+    /// `configure` adjusts the configuration last (limits, for instance). With `peer`, a second instance of the
+    /// same service (both on one PostgreSQL database): it starts with a copy of the peer's PKI, admin token and
+    /// data-URL key, as docs/deploy.md tells an operator to give each instance, and shares its signing profile.
+    init(peer: ServiceHarness? = nil, configure: (inout OTAServerConfiguration) -> Void = { _ in }) async throws {
         directory = try TemporaryDirectory("ota-service")
+        if let peer {
+            let data = directory.path("data")
+            try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+            for name in ["pki", "admin-token", "data-url.key"] {
+                try FileManager.default.copyItem(atPath: peer.directory.path("data/" + name), toPath: data + "/" + name)
+            }
+        }
         var configuration = OTAServerConfiguration(dataDirectory: directory.path("data"))
         configuration.mqttHost = "127.0.0.1"
         configuration.mqttPort = 0
@@ -42,6 +51,11 @@ final class ServiceHarness: Sendable {
         configure(&configuration)
         server = try OTAServer(configuration: configuration)
         port = try await server.start()
+        if let peer {
+            signingKey = peer.signingKey
+            signingCertificatePEM = peer.signingCertificatePEM
+            return
+        }
         signingKey = P256.Signing.PrivateKey()
         let certificate = try CertificateAuthority.selfSignedCodeSigningCertificate(
             key: signingKey, commonName: "Test Code Signing", validity: Validity(days: 30))

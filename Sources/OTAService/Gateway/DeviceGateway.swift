@@ -32,12 +32,18 @@ public final class DeviceGateway: MQTTRequestHandler {
     private let inboxes = Mutex<[String: Inboxes]>([:])
     /// When this process last wrote each thing's lastSeenAt (engine time, seconds).
     private let lastSeenWrites = Mutex<[String: Int64]>([:])
+    /// Told of each thing that connected (the other instances close its older connection).
+    private let connectionObserver = Mutex<(@Sendable (String) -> Void)?>(nil)
 
     public init(engine: JobEngine, streams: StreamServer, store: any OTAStore, logger: Logger) {
         self.engine = engine
         self.streams = streams
         self.store = store
         self.logger = logger
+    }
+
+    public func setConnectionObserver(_ observer: @escaping @Sendable (String) -> Void) {
+        connectionObserver.withLock { $0 = observer }
     }
 
     // MARK: MQTTRequestHandler
@@ -67,6 +73,7 @@ public final class DeviceGateway: MQTTRequestHandler {
             return inboxes[session.clientID]
         }
         previous?.finish()
+        connectionObserver.withLock({ $0 })?(session.clientID)
         Task(priority: .high) {
             for await item in jobs.stream { await self.process(item.request, item.publish, from: item.session) }
         }

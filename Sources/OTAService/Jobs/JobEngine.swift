@@ -15,6 +15,8 @@ public final class JobEngine: Sendable {
     let now: @Sendable () -> Int64
     let logger: Logger
     private let sink = Mutex<NotifyNextSink?>(nil)
+    /// Told which things' next execution changed, after the local notify-next went out (other instances).
+    private let nextObserver = Mutex<(@Sendable ([String]) async -> Void)?>(nil)
     private let documents = Mutex<[String: DeliveredDocument]>([:])
     /// Issues the fresh URL of each HTTP job document delivered; nil when the service has no data plane.
     let dataURLs: DataURLs?
@@ -42,6 +44,18 @@ public final class JobEngine: Sendable {
 
     public func setNotifyNextSink(_ sink: @escaping NotifyNextSink) {
         self.sink.withLock { $0 = sink }
+    }
+
+    public func setNextChangeObserver(_ observer: @escaping @Sendable ([String]) async -> Void) {
+        nextObserver.withLock { $0 = observer }
+    }
+
+    /// Sends `thing` the notify-next for its next execution as the store has it now: another instance changed it.
+    public func renotify(thing: String) async throws {
+        guard let sink = sink.withLock({ $0 }) else { return }
+        let next = try await store.read { reader in try Self.next(for: thing, in: reader) }
+        let execution = try await next.asyncMap { try await message($0, includeDocument: true) }
+        sink(thing, jobExecutionResponse(clientToken: nil, timestamp: now(), execution: execution))
     }
 
     // MARK: Device requests
@@ -190,12 +204,15 @@ public final class JobEngine: Sendable {
 
     /// Sends notify-next for each change, after the transaction committed.
     func deliver(_ changes: [NextChange]) async {
-        guard !changes.isEmpty, let sink = sink.withLock({ $0 }) else { return }
-        let time = now()
-        for change in changes {
-            let execution = try? await change.next.asyncMap { try await message($0, includeDocument: true) }
-            sink(change.thing, jobExecutionResponse(clientToken: nil, timestamp: time, execution: execution ?? nil))
+        guard !changes.isEmpty else { return }
+        if let sink = sink.withLock({ $0 }) {
+            let time = now()
+            for change in changes {
+                let execution = try? await change.next.asyncMap { try await message($0, includeDocument: true) }
+                sink(change.thing, jobExecutionResponse(clientToken: nil, timestamp: time, execution: execution ?? nil))
+            }
         }
+        await nextObserver.withLock({ $0 })?(changes.map(\.thing))
     }
 
     /// The wire form of an execution, with the job document parsed once per job and cached; an HTTP document gets

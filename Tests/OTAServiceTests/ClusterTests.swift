@@ -1,0 +1,80 @@
+import Foundation
+import OTAService
+import TestSupport
+import Testing
+
+// Two real instances on one real PostgreSQL database, each with its own MQTT and HTTPS ports, as two machines
+// behind a load balancer would run: what is done through one reaches the devices connected to the other at once.
+@Suite(.serialized) struct ClusterTests {
+    static func pair() async throws -> (ServiceHarness, ServiceHarness) {
+        let database = try await PostgresTestDatabase.create()
+        let a = try await ServiceHarness { $0.database = database }
+        let b = try await ServiceHarness(peer: a) { $0.database = database }
+        return (a, b)
+    }
+
+    /// Provisions `thing` through `registrar` and connects it to `server`, once that instance trusts it.
+    static func device(_ thing: String, provisionedBy registrar: ServiceHarness, connectedTo server: ServiceHarness)
+        async throws -> ScriptedDevice
+    {
+        _ = try await registrar.server.registry.createThing(thing)
+        let issued = try await registrar.server.provisionDevice(thing)
+        var device: ScriptedDevice?
+        // The other instance learns of the certificate by a cluster event: at once, but not synchronously.
+        _ = await eventually {
+            device = try? await ScriptedDevice(
+                thing: thing, port: server.port, certificatePEM: issued.certificatePEM, keyPEM: issued.privateKeyPEM,
+                caPath: server.server.pki.caCertificatePath)
+            return device != nil
+        }
+        return try #require(device, "\(thing) connects to the instance it was not provisioned through")
+    }
+
+    @Test func aJobCreatedThroughOneInstanceReachesADeviceConnectedToTheOther() async throws {
+        let (a, b) = try await Self.pair()
+        defer { Task { await a.shutdown(); await b.shutdown() } }
+        let device = try await Self.device("far", provisionedBy: a, connectedTo: b)
+        let topic = "$aws/things/far/jobs/notify-next"
+        try await device.subscribe(topic, qos: .atLeastOnce)
+
+        let (file, image) = try await a.uploadFirmware(version: "2.0.0", payloadSize: 3000)
+        _ = try await a.createUpdate("u1", file: file, things: ["far"])
+        let notified = try await device.takeText(topic)
+        #expect(notified.contains(#""jobId":"AFR_OTA-u1""#), "instance B sent the job instance A created: \(notified)")
+        #expect(try await b.server.files.contents(of: file) == image, "the image A stored is readable through B")
+
+        try await a.server.engine.cancel(jobID: "AFR_OTA-u1", force: true)
+        let cancelled = try await device.takeText(topic)
+        #expect(!cancelled.contains("execution"), "the cancel reaches it too: \(cancelled)")
+        await device.close()
+    }
+
+    @Test func aRevocationThroughOneInstanceEndsTheConnectionOnTheOther() async throws {
+        let (a, b) = try await Self.pair()
+        defer { Task { await a.shutdown(); await b.shutdown() } }
+        let device = try await Self.device("revoked", provisionedBy: a, connectedTo: b)
+        let fingerprint = try #require(
+            try await a.server.store.read { try $0.certificates(of: "revoked") }.first?.fingerprint)
+        _ = try await a.server.registry.revoke(fingerprint: fingerprint)
+        #expect(await eventually { !device.client.isConnected }, "B closed the revoked device's connection")
+        await #expect(throws: (any Error).self, "and B refuses it from now on") {
+            _ = try await ScriptedDevice(
+                thing: "revoked", port: b.port, certificatePEM: device.certificatePEM, keyPEM: device.keyPEM,
+                caPath: b.server.pki.caCertificatePath)
+        }
+    }
+
+    @Test func aDeviceThatReconnectsToTheOtherInstanceLeavesNoConnectionBehind() async throws {
+        let (a, b) = try await Self.pair()
+        defer { Task { await a.shutdown(); await b.shutdown() } }
+        let first = try await Self.device("mover", provisionedBy: a, connectedTo: a)
+        // A half-open link: the device gave up on A without A noticing, and reaches B.
+        let second = try await ScriptedDevice(
+            thing: "mover", port: b.port, certificatePEM: first.certificatePEM, keyPEM: first.keyPEM,
+            caPath: b.server.pki.caCertificatePath)
+        #expect(await eventually { !a.server.mqtt.isConnected(clientID: "mover") }, "A closed the older connection")
+        #expect(b.server.mqtt.isConnected(clientID: "mover"))
+        #expect(second.client.isConnected)
+        await second.close()
+    }
+}
