@@ -78,6 +78,8 @@ public final class OTAServer: Sendable {
     private let ticker = Mutex<Task<Void, Never>?>(nil)
     /// With a shared database: this instance's link to the others.
     private let cluster: ClusterCoordinator?
+    /// Whether this instance runs the rollout scheduler.
+    public let leadership: any SchedulerLeadership
     private let logger: Logger
 
     public init(configuration: OTAServerConfiguration, logger: Logger = Logger(label: "swiftota.service")) throws {
@@ -87,6 +89,7 @@ public final class OTAServer: Sendable {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let fileStore: any FileStore
         var bus: (any ClusterBus)?
+        var leadership: any SchedulerLeadership = SoleLeadership()
         if let database = configuration.database {
             let postgres = try PostgresStore(
                 url: database, maximumConnections: configuration.databaseConnections,
@@ -94,10 +97,12 @@ public final class OTAServer: Sendable {
             store = postgres
             fileStore = configuration.fileStore ?? PostgresFileStore(store: postgres)
             bus = PostgresClusterBus(store: postgres, logger: Logger(label: "swiftota.cluster"))
+            leadership = PostgresSchedulerLeadership(pool: postgres.pool, logger: Logger(label: "swiftota.cluster"))
         } else {
             store = try SQLiteStore(path: directory + "/ota.sqlite")
             fileStore = try configuration.fileStore ?? LocalFileStore(root: directory + "/blobs")
         }
+        self.leadership = leadership
         files = FileContentCache(store: fileStore, capacityBytes: configuration.fileCacheBytes)
         dataURLs = DataURLs(
             store: files.store, signer: try DataURLSigner.openOrCreate(path: directory + "/data-url.key"),
@@ -176,10 +181,12 @@ public final class OTAServer: Sendable {
         let engine = engine
         let interval = configuration.tickInterval
         let logger = logger
+        let leadership = leadership
         ticker.withLock {
             $0 = Task {
                 while !Task.isCancelled {
-                    do { try await engine.tick() } catch {
+                    // Several instances on one database: only the leader ticks (SchedulerLeadership.swift).
+                    do { if await leadership.lead() { try await engine.tick() } } catch {
                         logger.error("rollout tick failed", metadata: ["error": "\(error)"])
                     }
                     try? await Task.sleep(for: interval)
@@ -201,6 +208,7 @@ public final class OTAServer: Sendable {
         await management.stop()
         await mqtt.stop()
         await cluster?.stop()
+        await leadership.resign()
         await store.close()
     }
 

@@ -75,6 +75,13 @@ import Testing
         #expect(await eventually { !a.server.mqtt.isConnected(clientID: "mover") }, "A closed the older connection")
         #expect(b.server.mqtt.isConnected(clientID: "mover"))
         #expect(second.client.isConnected)
-        await second.close()
+        // And straight back to A: the late news of the connection to B must not close the newest one.
+        let third = try await ScriptedDevice(
+            thing: "mover", port: a.port, certificatePEM: first.certificatePEM, keyPEM: first.keyPEM,
+            caPath: a.server.pki.caCertificatePath)
+        #expect(await eventually { !b.server.mqtt.isConnected(clientID: "mover") }, "B closed its connection")
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(third.client.isConnected && a.server.mqtt.isConnected(clientID: "mover"), "the newest one stays")
+        await third.close()
     }
 }

@@ -62,6 +62,24 @@ import Testing
         await second.close()
     }
 
+    @Test func oneInstanceLeadsTheSchedulerAndAnotherTakesOverWhenItGoes() async throws {
+        let url = try await PostgresTestDatabase.create()
+        let stores = try (0..<3).map { _ in try Self.instance(url) }
+        let candidates = stores.map { PostgresSchedulerLeadership(pool: $0.pool, logger: Logger(label: "test")) }
+        var leaders: [Bool] = []
+        for candidate in candidates { leaders.append(await candidate.lead()) }
+        #expect(leaders == [true, false, false], "the first to ask leads; the others stand by")
+        #expect(await candidates[0].lead(), "and keeps leading")
+        #expect(await candidates[1].lead() == false)
+        // The leader's connection goes (its process died, say): the lock goes with it.
+        await candidates[0].resign()
+        #expect(await eventually { await candidates[2].lead() }, "a standby takes over")
+        #expect(await candidates[1].lead() == false, "one leader at a time")
+        #expect(await candidates[0].lead() == false, "the old leader comes back as a standby")
+        for candidate in candidates { await candidate.resign() }
+        for store in stores { await store.close() }
+    }
+
     @Test func aServerThatIsNotThereIsUnavailableNotAHang() async throws {
         let port = try freeLoopbackPort()
         let store = try Self.instance(try PostgresDatabaseURL("postgres://ota@127.0.0.1:\(port)/ota?sslmode=disable"))

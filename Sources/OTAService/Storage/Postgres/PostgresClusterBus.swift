@@ -8,6 +8,11 @@ import Synchronization
 // {"from": instance id, "event": …}; an instance ignores its own. NOTIFY payloads are limited to 8000 bytes, so a
 // long list of things goes out in several notifications.
 //
+// A device's connection is recorded with its instance in "deviceSession" in the same transaction as its
+// announcement. An instance that hears of the device connecting elsewhere closes its own connection only when that
+// record still names the other instance: a late announcement of an older connection (the device flapped back here)
+// must not close the newer one.
+//
 // A notification sent while an instance's listening connection is down is lost to it (PostgreSQL keeps none): the
 // instance logs the gap, reconnects within a second and tells its caller, which reloads what it keeps (the gateway
 // trust). A device connected there may miss a notify-next and picks its job up at its next request.
@@ -36,7 +41,15 @@ public final class PostgresClusterBus: ClusterBus {
     public func announce(_ event: ClusterEvent) async {
         do {
             let payloads = try Self.payloads(for: event, from: instanceID)
+            let instanceID = instanceID
             _ = try await store.transaction(.independentWrite) { transaction in
+                if case .deviceConnected(let thing) = event {
+                    try transaction.run(
+                        #"""
+                        INSERT INTO "deviceSession" ("thingName", "instance", "connectedAt") VALUES ($1, $2, now())
+                        ON CONFLICT ("thingName") DO UPDATE SET "instance" = $2, "connectedAt" = now()
+                        """#, [.text(thing), .text(instanceID)])
+                }
                 for payload in payloads {
                     try transaction.run("SELECT pg_notify($1, $2)", [.text(Self.channel), .text(payload)])
                 }
@@ -92,7 +105,7 @@ public final class PostgresClusterBus: ClusterBus {
                             await missed()
                         }
                         for try await notification in notifications {
-                            guard let event = decode(notification.payload) else { continue }
+                            guard let event = decode(notification.payload), await stillCurrent(event) else { continue }
                             await handler(event)
                         }
                     }
@@ -121,6 +134,16 @@ public final class PostgresClusterBus: ClusterBus {
         // Closing the connection ends the notification sequence the task waits in.
         try? await listening.withLock({ $0 })?.close()
         await task?.value
+    }
+
+    /// False for a device's connection elsewhere that is no longer its latest (it came back here since).
+    private func stillCurrent(_ event: ClusterEvent) async -> Bool {
+        guard case .deviceConnected(let thing) = event else { return true }
+        let instanceID = instanceID
+        let owner = try? await store.transaction(.snapshot) { transaction in
+            try transaction.strings(#"SELECT "instance" FROM "deviceSession" WHERE "thingName" = $1"#, [.text(thing)])
+        }
+        return owner?.first != instanceID
     }
 
     /// The event of another instance's notification; nil for this instance's own or an unreadable one.

@@ -14,6 +14,7 @@ enum PostgresSchema {
     /// Advisory lock keys (64-bit, arbitrary, fixed): one for migrations, one serializing writers (PostgresStore).
     static let migrationLockKey: Int64 = 0x5357_4f54_415f_4d49  // "SWOTA_MI"
     static let writeLockKey: Int64 = 0x5357_4f54_415f_5752  // "SWOTA_WR"
+    static let schedulerLockKey: Int64 = 0x5357_4f54_415f_5343  // "SWOTA_SC"
 
     static let createMigrationTable = """
         CREATE TABLE IF NOT EXISTS "schemaMigration" (
@@ -117,6 +118,15 @@ enum PostgresSchema {
                 CREATE TABLE "fileContent" (
                   "fileID" text PRIMARY KEY, "size" bigint NOT NULL, "chunkCount" bigint NOT NULL)
                 """,
+            ]),
+        // Which instance holds each device's latest connection (PostgresClusterBus.swift).
+        Migration(
+            id: "v3-device-sessions",
+            statements: [
+                """
+                CREATE TABLE "deviceSession" (
+                  "thingName" text PRIMARY KEY, "instance" text NOT NULL, "connectedAt" timestamptz NOT NULL)
+                """
             ]),
     ]
 }
