@@ -152,9 +152,14 @@ public struct UpdateView: Codable, Sendable {
 }
 
 public struct HealthView: Codable, Sendable {
+    /// "ok", or "degraded" (HTTP 503) while the database cannot be reached.
     public var status: String
     public var mqttPort: Int
     public var connectedDevices: Int
+    /// "ok" or "unavailable", from a read of the store on every call.
+    public var database: String
+    /// Whether this instance runs the rollout scheduler ("leader") or another one does ("standby").
+    public var scheduler: String
 }
 
 /// GET /api/v1/status: how the service is set up and what delivery cost the file store (for operators and the

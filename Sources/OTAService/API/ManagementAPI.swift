@@ -22,9 +22,15 @@ public struct ManagementAPI: Sendable {
         router.add(middleware: ProblemMiddleware(logger: logger))
         let server = server
         router.get("healthz") { _, _ in
-            try APIBody.json(
+            // A load balancer's health check: an instance that cannot reach the database answers 503.
+            let reachable = (try? await server.store.read { _ in true }) ?? false
+            var response = try APIBody.json(
                 HealthView(
-                    status: "ok", mqttPort: server.mqttPort ?? 0, connectedDevices: server.mqtt.connectedClientCount))
+                    status: reachable ? "ok" : "degraded", mqttPort: server.mqttPort ?? 0,
+                    connectedDevices: server.mqtt.connectedClientCount, database: reachable ? "ok" : "unavailable",
+                    scheduler: server.leadership.isLeading ? "leader" : "standby"))
+            if !reachable { response.status = .serviceUnavailable }
+            return response
         }
         router.get("api/v1/openapi.json") { _, _ in
             Response(

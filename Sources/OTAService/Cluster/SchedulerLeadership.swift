@@ -7,10 +7,13 @@ public protocol SchedulerLeadership: Sendable {
     func lead() async -> Bool
     /// Gives the lead up (at stop), so that another instance takes over at once.
     func resign() async
+    /// Whether this instance led at its last tick.
+    var isLeading: Bool { get }
 }
 
 /// The only instance: always the leader.
 struct SoleLeadership: SchedulerLeadership {
     func lead() async -> Bool { true }
     func resign() async {}
+    var isLeading: Bool { true }
 }

@@ -111,7 +111,9 @@ public final class PostgresClusterBus: ClusterBus {
                     }
                 } catch {
                     if !gap && !Task.isCancelled {
-                        logger.error("cluster events: the listening connection failed", metadata: ["error": "\(error)"])
+                        logger.error(
+                            "cluster events: the listening connection failed",
+                            metadata: ["error": "\(PostgresErrors.translate(error, context: "listening"))"])
                     }
                 }
                 gap = true

@@ -49,6 +49,8 @@ final class PostgresSchedulerLeadership: SchedulerLeadership {
         }
     }
 
+    var isLeading: Bool { session.withLock { $0.leading } }
+
     func resign() async {
         let connection = session.withLock { session in
             defer { session = (nil, false) }

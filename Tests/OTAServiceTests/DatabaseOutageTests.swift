@@ -1,0 +1,44 @@
+import Foundation
+import OTAService
+import TestSupport
+import Testing
+
+// PostgreSQL stopped under a running instance, then started again: the instance says so (healthz 503, API 503
+// with a clear problem), keeps its device connections, never crashes, and resumes by itself. The test runs its own
+// cluster (scripts/postgres-cluster), since it stops it.
+@Suite(.serialized) struct DatabaseOutageTests {
+    static let script = ExternalTools.packageRoot.appendingPathComponent("scripts/postgres-cluster").path
+
+    @Test func anOutageIsReportedAndTheInstanceResumesByItself() async throws {
+        let cluster = "/tmp/ota-outage-\(UUID().uuidString.prefix(8))"
+        let started = try ExternalTools.check(Self.script, ["start", cluster])
+        defer { _ = try? ExternalTools.run(Self.script, ["stop", cluster]) }
+        let database = try PostgresDatabaseURL(started.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        let service = try await ServiceHarness { $0.database = database }
+        defer { Task { await service.shutdown() } }
+        let api = try APICaller(service, token: try ManagementAPITests.token(service))
+        defer { Task { await api.shutdown() } }
+        let device = try await service.device("steady")
+        #expect(try await api.call(.GET, "/healthz").object()["database"] as? String == "ok")
+        #expect(await eventually { (try? await api.call(.GET, "/healthz").object()["scheduler"] as? String) == "leader" })
+
+        try ExternalTools.check(Self.script, ["pause", cluster])
+        let health = try await api.call(.GET, "/healthz")
+        #expect(health.status == 503)
+        #expect(try health.object()["database"] as? String == "unavailable")
+        let refused = try await api.call(.POST, "/api/v1/things", json: #"{"name":"during"}"#)
+        #expect(refused.status == 503, "\(refused.text)")
+        #expect(refused.text.contains("database-unavailable"), "\(refused.text)")
+        #expect(device.client.isConnected, "devices stay connected through the outage")
+
+        try ExternalTools.check(Self.script, ["resume", cluster])
+        #expect(await eventually(within: 15) { (try? await api.call(.GET, "/healthz").status) == 200 })
+        let created = try await api.call(.POST, "/api/v1/things", json: #"{"name":"after"}"#)
+        #expect(created.status == 201, "\(created.text)")
+        #expect(try await service.server.store.read { try $0.thing(named: "during") } == nil, "nothing half-made")
+        try await device.publish("$aws/things/steady/jobs/get", json: #"{"clientToken":"t"}"#)
+        let pending = try await device.takeText("$aws/things/steady/jobs/get/accepted")
+        #expect(pending.contains(#""clientToken":"t""#), "the device is served again: \(pending)")
+        await device.close()
+    }
+}
