@@ -5,43 +5,12 @@ import Testing
 // The README's command blocks marked `<!-- readme-test -->` are run as written, in order, in one empty directory,
 // with `swift run ota` standing for the built `ota`: the README cannot drift from the code there.
 @Suite(.serialized) struct ReadmeTests {
-    static func markedBlocks() throws -> [String] {
-        let readme = try String(
-            contentsOf: ExternalTools.packageRoot.appendingPathComponent("README.md"), encoding: .utf8)
-        var blocks: [String] = []
-        var marked = false
-        var current: [String]?
-        for line in readme.split(separator: "\n", omittingEmptySubsequences: false) {
-            if line.hasPrefix("<!-- readme-test") {
-                marked = true
-            } else if line == "```sh", marked {
-                current = []
-            } else if line == "```", let lines = current {
-                blocks.append(lines.joined(separator: "\n"))
-                current = nil
-                marked = false
-            } else if current != nil {
-                current!.append(String(line))
-            }
-        }
-        return blocks
-    }
-
     @Test func theMarkedREADMEBlocksRunAsWritten() throws {
-        let blocks = try Self.markedBlocks()
+        let blocks = try DocumentedCommands.blocks(in: "README.md", marker: "readme-test")
         #expect(blocks.count >= 2, "the README marks its tested blocks")
-        let directory = try TemporaryDirectory("readme")
-        // `ota` on PATH is the built binary itself (not a shell function), so a backgrounded `ota serve` is a
-        // direct child that the EXIT trap can stop.
-        let bin = directory.path("bin")
-        try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(atPath: bin + "/ota", withDestinationPath: try OTACLI.executable)
-        try FileManager.default.createDirectory(atPath: directory.path("work"), withIntermediateDirectories: true)
-        let script =
-            "set -euo pipefail\nexport PATH=\"\(bin):$PATH\"\ncd \"\(directory.path("work"))\"\n"
-            + "trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null || true' EXIT\n"
-            + blocks.joined(separator: "\n").replacingOccurrences(of: "swift run -c release ota", with: "ota")
-            .replacingOccurrences(of: "swift run ota", with: "ota")
+        let directory = try DocumentedCommands.workspace("readme")
+        let script = DocumentedCommands.script(
+            blocks, in: directory, trap: "kill $(jobs -p) 2>/dev/null; wait 2>/dev/null || true")
         let result = try ExternalTools.run("bash", ["-c", script])
         #expect(result.status == 0, "README commands failed:\n\(result.stdout)\n\(result.stderr)")
         #expect(result.stdout.contains("Loaded app thermostat 1.1.0"), "the simulated device took the update")
