@@ -89,7 +89,11 @@ import Testing
     }
 
     @Test(arguments: [
-        (["--file-store", "ftp://bucket"], "--file-store must be local or s3://"),
+        (["--file-store", "ftp://bucket"], "--file-store must be local, postgres or s3://"),
+        (["--file-store", "postgres"], "--file-store postgres needs --database"),
+        (["--database", "mysql://ota@db/ota"], "not a postgres:// URL"),
+        (["--database", "postgres://ota@db/ota?sslmode=sometimes"], "sslmode must be one of"),
+        (["--database", "postgres://ota@db/ota", "--database-connections", "0"], "--database-connections must be 1–100"),
         (["--s3-region", "eu-west-1"], "--s3-* options need --file-store s3://"),
         (["--file-store", "s3://Bad_Bucket"], "bucket name"),
         (["--data-url-expiry", "30"], "--data-url-expiry must be 60–3600"),
@@ -97,7 +101,7 @@ import Testing
         (["--data-url-base", "https://user@ota.example.com"], "--data-url-base must be https://"),
         (["--file-cache-mib", "1"], "--file-cache-mib must be 4–65536"),
     ])
-    func badFileStoreAndDataURLOptionsStopTheStartAndCreateNothing(options: [String], says: String) throws {
+    func badDatabaseFileStoreAndDataURLOptionsStopTheStartAndCreateNothing(options: [String], says: String) throws {
         let directory = try TemporaryDirectory("serve-options")
         let result = try OTACLI.run(["serve", "--data-dir", directory.path("data")] + options)
         #expect(result.status != 0 && result.stderr.contains(says), "\(result.stderr)")
