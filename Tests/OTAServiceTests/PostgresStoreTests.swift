@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 @testable import OTAService
 import TestSupport
 import Testing
@@ -78,6 +79,43 @@ import Testing
         #expect(await candidates[0].lead() == false, "the old leader comes back as a standby")
         for candidate in candidates { await candidate.resign() }
         for store in stores { await store.close() }
+    }
+
+    @Test func aLateAnnouncementOfAnOlderConnectionDoesNotReachTheNewerOnesInstance() async throws {
+        let url = try await PostgresTestDatabase.create()
+        let (storeA, storeB) = (try Self.instance(url), try Self.instance(url))
+        try await storeA.prepare()
+        let (a, b) = (
+            PostgresClusterBus(store: storeA, logger: Logger(label: "a")),
+            PostgresClusterBus(store: storeB, logger: Logger(label: "b"))
+        )
+        let heardByA = Mutex<[ClusterEvent]>([])
+        let heardByB = Mutex<[ClusterEvent]>([])
+        try await a.start(events: { event in heardByA.withLock { $0.append(event) } }, missed: {})
+        try await b.start(events: { event in heardByB.withLock { $0.append(event) } }, missed: {})
+        // The device connected to A at 1000 ms, then to B at 2000 ms; B's announcement goes out first.
+        await b.announce(.deviceConnected(thing: "mover", milliseconds: 2000))
+        await a.announce(.deviceConnected(thing: "mover", milliseconds: 1000))
+        await a.announce(.nextChanged(things: ["marker"]))
+        #expect(await eventually { heardByB.withLock { $0 } == [.nextChanged(things: ["marker"])] },
+            "B heard A's later event, but not the stale news of the older connection")
+        #expect(heardByA.withLock { $0 } == [.deviceConnected(thing: "mover", milliseconds: 2000)], "A closes its own")
+        await a.stop()
+        await b.stop()
+        await storeA.close()
+        await storeB.close()
+    }
+
+    @Test func longThingListsAreCutToFitNotifications() throws {
+        let things = (0..<2000).map { String(format: "thing-with-a-long-name-%05d", $0) }
+        let payloads = try PostgresClusterBus.payloads(for: .nextChanged(things: things), from: "me")
+        #expect(payloads.count > 1 && payloads.allSatisfy { $0.utf8.count < 8000 })
+        let decoded = try payloads.flatMap { payload -> [String] in
+            let envelope = try JSONDecoder().decode(PostgresClusterBus.Envelope.self, from: Data(payload.utf8))
+            guard case .nextChanged(let part) = envelope.event else { return [] }
+            return part
+        }
+        #expect(decoded == things, "every thing once, in order")
     }
 
     @Test func aServerThatIsNotThereIsUnavailableNotAHang() async throws {

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import MQTT
 
@@ -28,7 +29,11 @@ final class ClusterCoordinator: Sendable {
         self.sessions = sessions
         self.logger = logger
         engine.setNextChangeObserver { things in await bus.announce(.nextChanged(things: things)) }
-        gateway.setConnectionObserver { thing in Task { await bus.announce(.deviceConnected(thing: thing)) } }
+        gateway.setConnectionObserver { thing in
+            // The time is taken now: the announcement may be sent later than a newer connection's elsewhere.
+            let milliseconds = Int64(Date().timeIntervalSince1970 * 1000)
+            Task { await bus.announce(.deviceConnected(thing: thing, milliseconds: milliseconds)) }
+        }
     }
 
     func start() async throws {
@@ -56,7 +61,7 @@ final class ClusterCoordinator: Sendable {
                 if let record = try await store.read({ try $0.caCertificate(fingerprint: fingerprint) }) {
                     apply(.authority(record))
                 }
-            case .deviceConnected(let thing):
+            case .deviceConnected(let thing, _):
                 mqtt.disconnect(clientID: thing, reason: "it connected to another instance")
             }
         } catch {

@@ -12,9 +12,10 @@ public enum ClusterEvent: Sendable, Equatable, Codable {
     case certificateChanged(fingerprint: String)
     /// A CA changed (registered, deactivated).
     case authorityChanged(fingerprint: String)
-    /// A device connected to the sending instance: any other instance still holding a connection of that client id
-    /// closes it, as the MQTT session takeover does within one instance.
-    case deviceConnected(thing: String)
+    /// A device connected to the sending instance at `milliseconds` since 1970 (its wall clock): any other instance
+    /// still holding an older connection of that client id closes it, as the MQTT session takeover does within one
+    /// instance.
+    case deviceConnected(thing: String, milliseconds: Int64)
 }
 
 extension ClusterEvent {

@@ -8,10 +8,12 @@ import Synchronization
 // {"from": instance id, "event": …}; an instance ignores its own. NOTIFY payloads are limited to 8000 bytes, so a
 // long list of things goes out in several notifications.
 //
-// A device's connection is recorded with its instance in "deviceSession" in the same transaction as its
-// announcement. An instance that hears of the device connecting elsewhere closes its own connection only when that
-// record still names the other instance: a late announcement of an older connection (the device flapped back here)
-// must not close the newer one.
+// A device's connection is recorded with its instance and time in "deviceSession" in the same transaction as its
+// announcement, unless a newer connection is recorded already (announcements may be sent out of order). An
+// instance that hears of the device connecting elsewhere closes its own connection only when that record names the
+// other instance: a late announcement of an older connection (the device flapped back here) must not close the
+// newer one. Connection times come from the instances' clocks: keep them synchronized (NTP); a device that moves
+// between instances faster than their skew may be sent to reconnect once more.
 //
 // A notification sent while an instance's listening connection is down is lost to it (PostgreSQL keeps none): the
 // instance logs the gap, reconnects within a second and tells its caller, which reloads what it keeps (the gateway
@@ -43,12 +45,14 @@ public final class PostgresClusterBus: ClusterBus {
             let payloads = try Self.payloads(for: event, from: instanceID)
             let instanceID = instanceID
             _ = try await store.transaction(.independentWrite) { transaction in
-                if case .deviceConnected(let thing) = event {
+                if case .deviceConnected(let thing, let milliseconds) = event {
                     try transaction.run(
                         #"""
-                        INSERT INTO "deviceSession" ("thingName", "instance", "connectedAt") VALUES ($1, $2, now())
-                        ON CONFLICT ("thingName") DO UPDATE SET "instance" = $2, "connectedAt" = now()
-                        """#, [.text(thing), .text(instanceID)])
+                        INSERT INTO "deviceSession" ("thingName", "instance", "connectedAt")
+                        VALUES ($1, $2, to_timestamp($3::double precision / 1000))
+                        ON CONFLICT ("thingName") DO UPDATE SET "instance" = $2, "connectedAt" = excluded."connectedAt"
+                        WHERE "deviceSession"."connectedAt" <= excluded."connectedAt"
+                        """#, [.text(thing), .text(instanceID), .integer(milliseconds)])
                 }
                 for payload in payloads {
                     try transaction.run("SELECT pg_notify($1, $2)", [.text(Self.channel), .text(payload)])
@@ -140,7 +144,7 @@ public final class PostgresClusterBus: ClusterBus {
 
     /// False for a device's connection elsewhere that is no longer its latest (it came back here since).
     private func stillCurrent(_ event: ClusterEvent) async -> Bool {
-        guard case .deviceConnected(let thing) = event else { return true }
+        guard case .deviceConnected(let thing, _) = event else { return true }
         let instanceID = instanceID
         let owner = try? await store.transaction(.snapshot) { transaction in
             try transaction.strings(#"SELECT "instance" FROM "deviceSession" WHERE "thingName" = $1"#, [.text(thing)])
