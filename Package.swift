@@ -105,7 +105,7 @@ let package = Package(
         .target(
             name: "OTABench",
             dependencies: [
-                "OTAWire", "ESP32Formats", "MQTT", "CodeSigning", "OTAService", "ESP32Simulator", "OTADemo",
+                "OTAWire", "OTAAgent", "ESP32Formats", "MQTT", "CodeSigning", "OTAService", "ESP32Simulator", "OTADemo",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

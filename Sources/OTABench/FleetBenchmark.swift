@@ -3,6 +3,7 @@ import ESP32Simulator
 import Foundation
 import MQTT
 import NIOSSL
+import OTAAgent
 import OTADemo
 import OTAService
 
@@ -21,6 +22,10 @@ public struct FleetBenchmark: Sendable {
     public var maxPerMinute: Int?
     /// The update's `protocols`: ["MQTT"] (stream blocks) or ["HTTP"] (the service's HTTPS data plane).
     public var protocols: [String] = ["MQTT"]
+    /// PostgreSQL shared by the instances (`ota serve --database`, as given); nil: SQLite in the data directory.
+    public var database: String?
+    /// `ota serve` processes on that database, each with its own ports; device k connects to instance k mod N.
+    public var instances = 1
     /// The management API of the `ota serve` the bench starts: `ota` passes its own API client, so the bench drives
     /// the service as the CLI does.
     public var api: any BenchManagementAPI
@@ -45,6 +50,9 @@ public struct FleetBenchmark: Sendable {
         let build: String
         /// MQTT or HTTP.
         let delivery: String
+        /// "sqlite", or the PostgreSQL URL without its password.
+        let database: String
+        let instances: Int
         let devices: Int
         let maxPerMinute: Int?
         let imageBytes: Int
@@ -67,8 +75,12 @@ public struct FleetBenchmark: Sendable {
         /// The service's CPU time per MiB delivered, and raw TLS's (sender and receiver together) per MiB moved.
         let serviceCPUMillisecondsPerMiB: Double
         let rawTLSCPUMillisecondsPerMiB: Double
+        /// The largest of the instances' peaks, and each one's.
         let servicePeakMiB: Double
+        let servicePeakMiBPerInstance: [Double]
         let devicesProcessPeakMiB: Double
+        /// PostgreSQL transactions of every instance during the update, per block delivered (nil with SQLite).
+        let databaseTransactionsPerBlock: Double?
         /// Whole-file reads of the file store during the run (the content cache makes it one per image).
         let fileStoreReads: Int
     }
@@ -78,11 +90,27 @@ public struct FleetBenchmark: Sendable {
     public func run() async throws -> Result {
         let directory = try Timing.scratchDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let (mqttPort, apiPort) = (try freePort(), try freePort())
+        let ports = try (0..<instances).map { _ in (mqtt: try freePort(), api: try freePort()) }
+        // A scratch database of this run's own on the server given, dropped at the end.
+        guard let server = try database.map(PostgresDatabaseURL.init) else { return try await run(in: directory, ports: ports, database: nil) }
+        let scratch = try await PostgresScratchDatabase.create(on: server, prefix: "ota_bench_")
+        do {
+            let result = try await run(in: directory, ports: ports, database: scratch)
+            try await PostgresScratchDatabase.drop(scratch, from: server)
+            return result
+        } catch {
+            try? await PostgresScratchDatabase.drop(scratch, from: server)
+            throw error
+        }
+    }
+
+    private func run(in directory: URL, ports: [(mqtt: Int, api: Int)], database databaseURL: PostgresDatabaseURL?)
+        async throws -> Result
+    {
 
         // The data directory is prepared in this process (things, certificates, group, profile, file); then the
-        // service proper starts on it as a child.
-        let world = try await DemoWorld(dataDirectory: directory.path, apiPort: nil)
+        // service proper starts on it as a child (or several, on the shared database).
+        let world = try await DemoWorld(dataDirectory: directory.path, apiPort: nil, database: databaseURL)
         try await world.createSigningProfile()
         // The baseline first, while this process holds nothing else: the same bytes over raw TLS on loopback.
         progress("baseline: raw TLS bulk over \(min(devices, 1000)) connections")
@@ -95,24 +123,20 @@ public struct FleetBenchmark: Sendable {
         for index in 1...devices {
             fleet.append(
                 try await world.makeDevice(
-                    String(format: "dev-%05d", index), factory: factory, table: Self.table, port: mqttPort))
+                    String(format: "dev-%05d", index), factory: factory, table: Self.table,
+                    port: ports[(index - 1) % instances].mqtt))
             if index % 1000 == 0 { progress("  \(index) provisioned") }
         }
         let image = try world.firmware("1.1.0", signed: false, payloadSize: imageSize - 600)
         let file = try await world.server.updates.upload(image, name: "bench-1.1.0.bin", kind: .app)
         await world.server.stop()
 
-        let service = try BenchProcess(
-            path: selfExecutable(),
-            arguments: [
-                "serve", "--data-dir", directory.path, "--host", "127.0.0.1", "--mqtt-port", "\(mqttPort)",
-                "--api-port", "\(apiPort)",
-            ])
-        defer { service.kill() }
+        let services = try startInstances(directory: directory.path, ports: ports, database: databaseURL)
+        defer { services.forEach { $0.kill() } }
         try await BenchDevice.waitUntil(timeout: .seconds(60), polling: .milliseconds(50)) {
-            canConnect(apiPort) && canConnect(mqttPort)
+            ports.allSatisfy { canConnect($0.api) && canConnect($0.mqtt) }
         }
-        progress("ota serve is up (pid \(service.processIdentifier)); connecting \(devices) devices")
+        progress("\(instances) × ota serve up; connecting \(devices) devices")
         for device in fleet { world.fleet.launch(device) }
         fleet = []
         try await BenchDevice.waitUntil(timeout: .seconds(600), polling: .milliseconds(100)) {
@@ -120,10 +144,14 @@ public struct FleetBenchmark: Sendable {
             return states.count == devices && states.allSatisfy { $0.status.phase == .idle }
         }
 
-        let connection = APIConnection(
-            api: api, server: "https://127.0.0.1:\(apiPort)", dataDirectory: directory.path)
+        let connections = ports.map {
+            APIConnection(api: api, server: "https://127.0.0.1:\($0.api)", dataDirectory: directory.path)
+        }
+        let connection = connections[0]
         progress("updating \(devices) devices to 1.1.0 (\(image.count) bytes each)")
-        let (serviceCPUBefore, devicesCPUBefore) = (try service.cpuSeconds(), try processCPUSeconds())
+        let statusBefore = try await Self.status(of: connections)
+        let serviceCPUBefore = try services.reduce(0) { $0 + (try $1.cpuSeconds()) }
+        let devicesCPUBefore = try processCPUSeconds()
         let start = ContinuousClock.now
         var update: [String: Any] = [
             "id": "bench", "fileID": file.id, "signingProfile": "demo", "groups": [DemoWorld.group],
@@ -134,22 +162,27 @@ public struct FleetBenchmark: Sendable {
         try await waitForOutcomes(world.fleet, from: start)
         try await waitUntilRecorded(connection)
         let end = ContinuousClock.now
-        let servicePeak = try service.peakResidentBytes()
-        let serviceCPU = try service.cpuSeconds() - serviceCPUBefore
+        let peaks = try services.map { Double(try $0.peakResidentBytes()) / 1_048_576 }
+        let serviceCPU = try services.reduce(0) { $0 + (try $1.cpuSeconds()) } - serviceCPUBefore
         let devicesCPU = try processCPUSeconds() - devicesCPUBefore
         let (succeeded, reasons) = try await outcomes(connection)
-        let storeReads = try await connection.withClient { try await $0.get("/status", as: ServiceStatusView.self) }
-            .fileStoreReads
+        let statusAfter = try await Self.status(of: connections)
+        let storeReads = statusAfter.reduce(0) { $0 + $1.fileStoreReads }
+        let blocks = succeeded * ((image.count + AgentLimits.blockSize - 1) / AgentLimits.blockSize)
+        let transactions = zip(statusBefore, statusAfter).reduce(0) {
+            $0 + ($1.1.databaseTransactions ?? 0) - ($1.0.databaseTransactions ?? 0)
+        }
         let times = world.fleet.successTimes.values.map { Timing.milliseconds($0 - start) / 1000 }.sorted()
         let selfTestWaits = world.fleet.snapshot.compactMap { $0.status.selfTestWait }
             .map { Timing.milliseconds($0) / 1000 }.sorted()
         await world.fleet.stopAll()
-        service.kill()
+        services.forEach { $0.kill() }
 
         let seconds = Timing.milliseconds(end - start) / 1000
         let goodput = Double(succeeded * image.count) / seconds
         return Result(
-            build: Timing.buildConfiguration, delivery: protocols.joined(separator: "+"), devices: devices,
+            build: Timing.buildConfiguration, delivery: protocols.joined(separator: "+"),
+            database: databaseURL.map(String.init(describing:)) ?? "sqlite", instances: instances, devices: devices,
             maxPerMinute: maxPerMinute, imageBytes: image.count,
             succeeded: succeeded, notSucceeded: reasons,
             endToEndSeconds: seconds, perDeviceSecondsP50: percentile(times, 0.5),
@@ -161,8 +194,45 @@ public struct FleetBenchmark: Sendable {
             devicesCPUSeconds: devicesCPU,
             serviceCPUMillisecondsPerMiB: serviceCPU * 1000 / max(Double(succeeded * image.count) / 1_048_576, 1e-9),
             rawTLSCPUMillisecondsPerMiB: rawCPU * 1000 / (Double(imageSize * devices) / 1_048_576),
-            servicePeakMiB: Double(servicePeak) / 1_048_576,
-            devicesProcessPeakMiB: Double(try processMemory("VmHWM")) / 1_048_576, fileStoreReads: storeReads)
+            servicePeakMiB: peaks.max() ?? 0, servicePeakMiBPerInstance: peaks,
+            devicesProcessPeakMiB: Double(try processMemory("VmHWM")) / 1_048_576,
+            databaseTransactionsPerBlock: databaseURL == nil ? nil : Double(transactions) / Double(max(blocks, 1)),
+            fileStoreReads: storeReads)
+    }
+
+    /// Starts `ota serve` as a child for each instance: the first on the prepared data directory, the others on
+    /// copies of its PKI, admin token and data-URL key (docs/deploy.md), all on the shared database.
+    private func startInstances(directory: String, ports: [(mqtt: Int, api: Int)], database: PostgresDatabaseURL?)
+        throws -> [BenchProcess]
+    {
+        var services: [BenchProcess] = []
+        for (index, port) in ports.enumerated() {
+            var data = directory
+            if index > 0 {
+                data = directory + "/instance-\(index + 1)"
+                try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+                for name in ["pki", "admin-token", "data-url.key"] {
+                    try FileManager.default.copyItem(atPath: directory + "/" + name, toPath: data + "/" + name)
+                }
+            }
+            services.append(
+                try BenchProcess(
+                    path: selfExecutable(),
+                    arguments: [
+                        "serve", "--data-dir", data, "--host", "127.0.0.1", "--mqtt-port", "\(port.mqtt)",
+                        "--api-port", "\(port.api)",
+                    ] + (database.map { ["--database", $0.secretURLString] } ?? [])))
+        }
+        return services
+    }
+
+    /// Every instance's status, in instance order.
+    private static func status(of connections: [APIConnection]) async throws -> [ServiceStatusView] {
+        var views: [ServiceStatusView] = []
+        for connection in connections {
+            views.append(try await connection.withClient { try await $0.get("/status", as: ServiceStatusView.self) })
+        }
+        return views
     }
 
     /// Waits until every device has succeeded, failed or stopped with an error (or 30 minutes), printing progress
@@ -249,7 +319,15 @@ public struct FleetBenchmark: Sendable {
                 "service \(f(r.serviceCPUMillisecondsPerMiB)) ms; "
                     + "raw TLS, both ends \(f(r.rawTLSCPUMillisecondsPerMiB)) ms"
             ),
-            ("service peak memory (ota serve)", "\(f(r.servicePeakMiB)) MiB (target < 2048 MiB at 10,000 devices)"),
+            (
+                "service peak memory (ota serve)",
+                "\(f(r.servicePeakMiB)) MiB (target < 2048 MiB at 10,000 devices)"
+                    + (r.instances > 1 ? "; per instance " + r.servicePeakMiBPerInstance.map(f).joined(separator: ", ") : "")
+            ),
+            (
+                "database transactions per block",
+                r.databaseTransactionsPerBlock.map { "\(String(format: "%.4f", $0)) (target ≈ 0)" } ?? "— (SQLite)"
+            ),
             ("devices' process peak memory", "\(f(r.devicesProcessPeakMiB)) MiB"),
             ("file store reads", "\(r.fileStoreReads) (whole image; target 1, not one per device)"),
         ]
@@ -257,7 +335,7 @@ public struct FleetBenchmark: Sendable {
         return
             ([
                 "ota bench fleet (\(r.build) build; \(r.devices) devices × \(r.imageBytes) bytes over \(r.delivery)"
-                    + "\(rollout))"
+                    + "\(rollout); \(r.instances) × ota serve on \(r.database))"
             ]
             + rows.map { "  " + $0.0.padding(toLength: 34, withPad: " ", startingAt: 0) + $0.1 }
             + (r.build == "debug" ? ["  note: debug build; use swift run -c release ota bench fleet"] : []))

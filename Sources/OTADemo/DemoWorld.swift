@@ -18,9 +18,10 @@ public final class DemoWorld: @unchecked Sendable {
 
     /// Starts the service on `dataDirectory` (MQTT on a free port of 127.0.0.1; the management API on `apiPort`, 0
     /// for a free one, nil for none).
-    public init(dataDirectory: String, apiPort: Int?) async throws {
+    public init(dataDirectory: String, apiPort: Int?, database: PostgresDatabaseURL? = nil) async throws {
         self.dataDirectory = dataDirectory
         var configuration = OTAServerConfiguration(dataDirectory: dataDirectory)
+        configuration.database = database
         configuration.mqttHost = "127.0.0.1"
         configuration.mqttPort = 0
         configuration.apiHost = "127.0.0.1"

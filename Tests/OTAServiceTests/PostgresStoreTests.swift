@@ -81,7 +81,7 @@ import Testing
         for store in stores { await store.close() }
     }
 
-    @Test func aLateAnnouncementOfAnOlderConnectionDoesNotReachTheNewerOnesInstance() async throws {
+    @Test func eachInstanceHearsTheOthersEventsNotItsOwn() async throws {
         let url = try await PostgresTestDatabase.create()
         let (storeA, storeB) = (try Self.instance(url), try Self.instance(url))
         try await storeA.prepare()
@@ -93,13 +93,15 @@ import Testing
         let heardByB = Mutex<[ClusterEvent]>([])
         try await a.start(events: { event in heardByA.withLock { $0.append(event) } }, missed: {})
         try await b.start(events: { event in heardByB.withLock { $0.append(event) } }, missed: {})
-        // The device connected to A at 1000 ms, then to B at 2000 ms; B's announcement goes out first.
         await b.announce(.deviceConnected(thing: "mover", milliseconds: 2000))
-        await a.announce(.deviceConnected(thing: "mover", milliseconds: 1000))
-        await a.announce(.nextChanged(things: ["marker"]))
-        #expect(await eventually { heardByB.withLock { $0 } == [.nextChanged(things: ["marker"])] },
-            "B heard A's later event, but not the stale news of the older connection")
-        #expect(heardByA.withLock { $0 } == [.deviceConnected(thing: "mover", milliseconds: 2000)], "A closes its own")
+        await a.announce(.certificateChanged(fingerprint: "f1"))
+        await a.announce(.nextChanged([.init(thing: "marker", jobID: "J", executionNumber: 1, versionNumber: 3)]))
+        let fromA: [ClusterEvent] = [
+            .certificateChanged(fingerprint: "f1"),
+            .nextChanged([.init(thing: "marker", jobID: "J", executionNumber: 1, versionNumber: 3)]),
+        ]
+        #expect(await eventually { heardByB.withLock { $0 } == fromA }, "B hears A's events, in order")
+        #expect(heardByA.withLock { $0 } == [.deviceConnected(thing: "mover", milliseconds: 2000)], "and A hears B's")
         await a.stop()
         await b.stop()
         await storeA.close()
@@ -107,15 +109,19 @@ import Testing
     }
 
     @Test func longThingListsAreCutToFitNotifications() throws {
-        let things = (0..<2000).map { String(format: "thing-with-a-long-name-%05d", $0) }
-        let payloads = try PostgresClusterBus.payloads(for: .nextChanged(things: things), from: "me")
+        let changes = (0..<2000).map {
+            ClusterEvent.NextExecution(
+                thing: String(format: "thing-with-a-long-name-%05d", $0), jobID: "AFR_OTA-" + String(repeating: "j", count: 56),
+                executionNumber: 1, versionNumber: Int64($0))
+        }
+        let payloads = try PostgresClusterBus.payloads(for: .nextChanged(changes), from: "me")
         #expect(payloads.count > 1 && payloads.allSatisfy { $0.utf8.count < 8000 })
-        let decoded = try payloads.flatMap { payload -> [String] in
+        let decoded = try payloads.flatMap { payload -> [ClusterEvent.NextExecution] in
             let envelope = try JSONDecoder().decode(PostgresClusterBus.Envelope.self, from: Data(payload.utf8))
             guard case .nextChanged(let part) = envelope.event else { return [] }
             return part
         }
-        #expect(decoded == things, "every thing once, in order")
+        #expect(decoded == changes, "every change once, in order")
     }
 
     @Test func aServerThatIsNotThereIsUnavailableNotAHang() async throws {
@@ -139,6 +145,10 @@ import Testing
         #expect(url.host == "db.example" && url.port == 6543 && url.user == "fleet" && url.password == "s3cret")
         #expect(url.database == "ota" && url.sslMode == .verifyFull && url.sslRootCertificate == "/etc/ca.pem")
         #expect(!url.description.contains("s3cret"), "the password never reaches a log")
+        let awkward = try PostgresDatabaseURL("postgres://fleet:p%40ss%3Aw%2Frd@db:5432/ota?sslmode=require")
+        #expect(awkward.password == "p@ss:w/rd")
+        let again = try PostgresDatabaseURL(awkward.secretURLString)
+        #expect(again.password == "p@ss:w/rd" && again.user == "fleet" && again.sslMode == .require, "handed on whole")
         #expect(try PostgresDatabaseURL("postgres://u@h/d").sslMode == .prefer, "libpq's default")
         #expect(try PostgresDatabaseURL("postgres://u@h/d").port == 5432)
         for bad in [

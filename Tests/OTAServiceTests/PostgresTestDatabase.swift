@@ -25,15 +25,7 @@ enum PostgresTestDatabase {
 
     /// A new, empty database on the test server.
     static func create() async throws -> PostgresDatabaseURL {
-        let server = try server()
-        let name = "ota_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-        let pool = try PostgresConnectionPool(url: server, maximumConnections: 1, logger: Logger(label: "test"))
-        try await pool.withConnection { connection in
-            // A database name cannot be a bound parameter; this one is made of [a-z0-9_] only.
-            _ = try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: connection.logger)
-        }
-        await pool.close()
-        return server.with(database: name)
+        try await PostgresScratchDatabase.create(on: try server(), prefix: "ota_test_")
     }
 
     /// The database this directory's test uses: created on first use and remembered in the directory, so reopening

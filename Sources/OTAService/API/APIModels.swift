@@ -171,4 +171,8 @@ public struct ServiceStatusView: Codable, Sendable {
     /// How URLs on this service's own data plane begin (nil when the API is off).
     public var dataURLBase: String?
     public var dataURLExpirySeconds: Int
+    /// "sqlite" or the PostgreSQL URL without its password.
+    public var database: String
+    /// PostgreSQL transactions this instance has run since it started (nil with SQLite).
+    public var databaseTransactions: Int?
 }

@@ -43,7 +43,9 @@ public struct ManagementAPI: Sendable {
             try APIBody.json(
                 ServiceStatusView(
                     fileStore: server.files.store.summary, fileStoreReads: server.files.storeReads,
-                    dataURLBase: server.dataURLs.baseURL, dataURLExpirySeconds: server.dataURLs.expirySeconds))
+                    dataURLBase: server.dataURLs.baseURL, dataURLExpirySeconds: server.dataURLs.expirySeconds,
+                    database: server.configuration.database.map(String.init(describing:)) ?? "sqlite",
+                    databaseTransactions: (server.store as? PostgresStore)?.transactionCount))
         }
         addRegistryRoutes(to: api)
         addFileRoutes(to: api)

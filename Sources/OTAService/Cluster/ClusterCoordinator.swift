@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MQTT
+import Synchronization
 
 // One instance's part in a cluster: it announces what changed here (trust changes are announced by the registry's
 // callback in OTAServer, which exists before this) and acts on what the others announce, so that
@@ -16,6 +17,8 @@ final class ClusterCoordinator: Sendable {
     private let mqtt: MQTTServer
     private let sessions: LiveSessions
     private let logger: Logger
+    /// When each thing last connected here (milliseconds since 1970), to compare with its connections elsewhere.
+    private let localConnections = Mutex<[String: Int64]>([:])
 
     init(
         bus: any ClusterBus, engine: JobEngine, gateway: DeviceGateway, trust: GatewayTrust, store: any OTAStore,
@@ -28,10 +31,11 @@ final class ClusterCoordinator: Sendable {
         self.mqtt = mqtt
         self.sessions = sessions
         self.logger = logger
-        engine.setNextChangeObserver { things in await bus.announce(.nextChanged(things: things)) }
-        gateway.setConnectionObserver { thing in
-            // The time is taken now: the announcement may be sent later than a newer connection's elsewhere.
+        engine.setNextChangeObserver { changes in await bus.announce(.nextChanged(changes)) }
+        gateway.setConnectionObserver { [self] thing in
+            // The time is taken now: the announcement may go out after a newer connection's elsewhere.
             let milliseconds = Int64(Date().timeIntervalSince1970 * 1000)
+            localConnections.withLock { $0[thing] = milliseconds }
             Task { await bus.announce(.deviceConnected(thing: thing, milliseconds: milliseconds)) }
         }
     }
@@ -49,9 +53,9 @@ final class ClusterCoordinator: Sendable {
     func handle(_ event: ClusterEvent) async {
         do {
             switch event {
-            case .nextChanged(let things):
-                for thing in things where mqtt.isConnected(clientID: thing) {
-                    try await engine.renotify(thing: thing)
+            case .nextChanged(let changes):
+                for change in changes where mqtt.isConnected(clientID: change.thing) {
+                    try await engine.renotify(change)
                 }
             case .certificateChanged(let fingerprint):
                 if let record = try await store.read({ try $0.certificate(fingerprint: fingerprint) }) {
@@ -61,8 +65,13 @@ final class ClusterCoordinator: Sendable {
                 if let record = try await store.read({ try $0.caCertificate(fingerprint: fingerprint) }) {
                     apply(.authority(record))
                 }
-            case .deviceConnected(let thing, _):
-                mqtt.disconnect(clientID: thing, reason: "it connected to another instance")
+            case .deviceConnected(let thing, let milliseconds):
+                // Only an older connection gives way: the late news of a connection elsewhere must not close the
+                // one the device made here since (it moved there and straight back).
+                let local = localConnections.withLock { $0[thing] }
+                if let local, local < milliseconds {
+                    mqtt.disconnect(clientID: thing, reason: "it connected to another instance")
+                }
             }
         } catch {
             logger.error("cluster event not applied", metadata: ["event": "\(event)", "error": "\(error)"])

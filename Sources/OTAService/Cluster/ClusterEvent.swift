@@ -6,15 +6,42 @@ import Foundation
 
 public enum ClusterEvent: Sendable, Equatable, Codable {
     /// These things' next job execution changed (created, cancelled, aborted, finished): the instance each one is
-    /// connected to sends its notify-next.
-    case nextChanged(things: [String])
+    /// connected to sends its notify-next, unless the execution moved on meanwhile.
+    case nextChanged([NextExecution])
+
+    /// A thing's next execution as it was committed: job, execution number and version (nil: none left).
+    public struct NextExecution: Sendable, Equatable, Codable {
+        public var thing: String
+        public var jobID: String?
+        public var executionNumber: Int64?
+        public var versionNumber: Int64?
+
+        public init(thing: String, jobID: String? = nil, executionNumber: Int64? = nil, versionNumber: Int64? = nil) {
+            self.thing = thing
+            self.jobID = jobID
+            self.executionNumber = executionNumber
+            self.versionNumber = versionNumber
+        }
+
+        init(thing: String, next: JobExecution?) {
+            self.init(
+                thing: thing, jobID: next?.jobID, executionNumber: next?.executionNumber,
+                versionNumber: next?.versionNumber)
+        }
+
+        /// Whether `execution`, read now, is still the one announced, unchanged.
+        func matches(_ execution: JobExecution?) -> Bool {
+            execution?.jobID == jobID && execution?.executionNumber == executionNumber
+                && execution?.versionNumber == versionNumber
+        }
+    }
     /// A device certificate changed (issued, registered, revoked): every instance updates its gateway trust.
     case certificateChanged(fingerprint: String)
     /// A CA changed (registered, deactivated).
     case authorityChanged(fingerprint: String)
     /// A device connected to the sending instance at `milliseconds` since 1970 (its wall clock): any other instance
-    /// still holding an older connection of that client id closes it, as the MQTT session takeover does within one
-    /// instance.
+    /// holding a connection of that client id made earlier closes it, as the MQTT session takeover does within one
+    /// instance. The instances' clocks must agree (NTP) to within the time a device takes to move between them.
     case deviceConnected(thing: String, milliseconds: Int64)
 }
 

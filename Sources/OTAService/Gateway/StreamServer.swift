@@ -5,6 +5,11 @@ import Synchronization
 // Serves GetStream and DescribeStream: checks that the requesting thing has an open execution of a job using
 // the stream (a device cannot read another thing's stream), then publishes one message per selected block.
 // File bytes come from the shared content cache (one store read per image, not per device).
+//
+// A thing's right to a stream is read from the store once and then trusted for `grantDuration`: a download of
+// 256 blocks must not cost 256 database transactions (with PostgreSQL, a round trip each). The price: a device
+// whose job ended (finished, cancelled) may still read that stream's blocks for that long, blocks of a file it
+// was entitled to a moment before.
 
 public final class StreamServer: Sendable {
     private let store: any OTAStore
@@ -13,11 +18,17 @@ public final class StreamServer: Sendable {
     private let streamsOfJobs = Mutex<[String: String]>([:])
     /// Stream records are written once, when their update is created: kept after the first read.
     private let streamRecords = Mutex<[String: StreamRecord]>([:])
+    /// Until when each thing may read each stream without asking the store again ("thing/stream" keys).
+    private let grants = Mutex<[String: ContinuousClock.Instant]>([:])
+    private let grantDuration: Duration
 
-    public init(store: any OTAStore, files: FileContentCache, records: FileRecordCache) {
+    public init(
+        store: any OTAStore, files: FileContentCache, records: FileRecordCache, grantDuration: Duration = .seconds(5)
+    ) {
         self.store = store
         self.files = files
         self.fileRecords = records
+        self.grantDuration = grantDuration
     }
 
     /// A decoded request's answer: the messages to publish on the data topic, in order.
@@ -57,6 +68,13 @@ public final class StreamServer: Sendable {
         async
         throws(StreamRequestError) -> StreamRecord
     {
+        let grant = thing + "/" + streamID
+        let now = ContinuousClock.now
+        if let record = streamRecords.withLock({ $0[streamID] }),
+            let until = grants.withLock({ $0[grant] }), now < until
+        {
+            return record
+        }
         do {
             let known = streamsOfJobs.withLock { $0 }
             let knownRecord = streamRecords.withLock { $0[streamID] }
@@ -79,6 +97,12 @@ public final class StreamServer: Sendable {
                 throw StreamRequestError(
                     .unauthorized, "thing \(thing) has no open job that uses stream \(streamID)",
                     clientToken: clientToken)
+            }
+            let duration = grantDuration
+            grants.withLock { grants in
+                // Expired grants go when the table grows: one entry per downloading device stays.
+                if grants.count > 20_000 { grants = grants.filter { $0.value > now } }
+                grants[grant] = now + duration
             }
             return stream
         } catch let error as StreamRequestError {

@@ -16,7 +16,7 @@ public final class JobEngine: Sendable {
     let logger: Logger
     private let sink = Mutex<NotifyNextSink?>(nil)
     /// Told which things' next execution changed, after the local notify-next went out (other instances).
-    private let nextObserver = Mutex<(@Sendable ([String]) async -> Void)?>(nil)
+    private let nextObserver = Mutex<(@Sendable ([ClusterEvent.NextExecution]) async -> Void)?>(nil)
     private let documents = Mutex<[String: DeliveredDocument]>([:])
     /// Issues the fresh URL of each HTTP job document delivered; nil when the service has no data plane.
     let dataURLs: DataURLs?
@@ -46,14 +46,18 @@ public final class JobEngine: Sendable {
         self.sink.withLock { $0 = sink }
     }
 
-    public func setNextChangeObserver(_ observer: @escaping @Sendable ([String]) async -> Void) {
+    public func setNextChangeObserver(_ observer: @escaping @Sendable ([ClusterEvent.NextExecution]) async -> Void) {
         nextObserver.withLock { $0 = observer }
     }
 
-    /// Sends `thing` the notify-next for its next execution as the store has it now: another instance changed it.
-    public func renotify(thing: String) async throws {
+    /// Sends a thing the notify-next another instance committed, if its next execution is still that one,
+    /// unchanged. One that moved on since (the device started it, say) was evidently received: sending it again
+    /// would hand a device in its self-test its own job a second time, which it must refuse.
+    public func renotify(_ announced: ClusterEvent.NextExecution) async throws {
         guard let sink = sink.withLock({ $0 }) else { return }
+        let thing = announced.thing
         let next = try await store.read { reader in try Self.next(for: thing, in: reader) }
+        guard announced.matches(next) else { return }
         let execution = try await next.asyncMap { try await message($0, includeDocument: true) }
         sink(thing, jobExecutionResponse(clientToken: nil, timestamp: now(), execution: execution))
     }
@@ -212,7 +216,7 @@ public final class JobEngine: Sendable {
                 sink(change.thing, jobExecutionResponse(clientToken: nil, timestamp: time, execution: execution ?? nil))
             }
         }
-        await nextObserver.withLock({ $0 })?(changes.map(\.thing))
+        await nextObserver.withLock({ $0 })?(changes.map { ClusterEvent.NextExecution(thing: $0.thing, next: $0.next) })
     }
 
     /// The wire form of an execution, with the job document parsed once per job and cached; an HTTP document gets

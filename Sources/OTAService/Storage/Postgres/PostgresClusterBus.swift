@@ -8,13 +8,6 @@ import Synchronization
 // {"from": instance id, "event": …}; an instance ignores its own. NOTIFY payloads are limited to 8000 bytes, so a
 // long list of things goes out in several notifications.
 //
-// A device's connection is recorded with its instance and time in "deviceSession" in the same transaction as its
-// announcement, unless a newer connection is recorded already (announcements may be sent out of order). An
-// instance that hears of the device connecting elsewhere closes its own connection only when that record names the
-// other instance: a late announcement of an older connection (the device flapped back here) must not close the
-// newer one. Connection times come from the instances' clocks: keep them synchronized (NTP); a device that moves
-// between instances faster than their skew may be sent to reconnect once more.
-//
 // A notification sent while an instance's listening connection is down is lost to it (PostgreSQL keeps none): the
 // instance logs the gap, reconnects within a second and tells its caller, which reloads what it keeps (the gateway
 // trust). A device connected there may miss a notify-next and picks its job up at its next request.
@@ -43,17 +36,7 @@ public final class PostgresClusterBus: ClusterBus {
     public func announce(_ event: ClusterEvent) async {
         do {
             let payloads = try Self.payloads(for: event, from: instanceID)
-            let instanceID = instanceID
             _ = try await store.transaction(.independentWrite) { transaction in
-                if case .deviceConnected(let thing, let milliseconds) = event {
-                    try transaction.run(
-                        #"""
-                        INSERT INTO "deviceSession" ("thingName", "instance", "connectedAt")
-                        VALUES ($1, $2, to_timestamp($3::double precision / 1000))
-                        ON CONFLICT ("thingName") DO UPDATE SET "instance" = $2, "connectedAt" = excluded."connectedAt"
-                        WHERE "deviceSession"."connectedAt" <= excluded."connectedAt"
-                        """#, [.text(thing), .text(instanceID), .integer(milliseconds)])
-                }
                 for payload in payloads {
                     try transaction.run("SELECT pg_notify($1, $2)", [.text(Self.channel), .text(payload)])
                 }
@@ -70,21 +53,21 @@ public final class PostgresClusterBus: ClusterBus {
         func encode(_ event: ClusterEvent) throws -> String {
             String(decoding: try encoder.encode(Envelope(from: instance, event: event)), as: UTF8.self)
         }
-        guard case .nextChanged(let things) = event else { return [try encode(event)] }
+        guard case .nextChanged(let changes) = event else { return [try encode(event)] }
         var payloads: [String] = []
-        var batch: [String] = []
+        var batch: [ClusterEvent.NextExecution] = []
         var batchBytes = 0
-        for thing in things {
-            // A thing name is at most 128 bytes; quotes and a comma, escaped at worst, stay well within 300.
-            if batchBytes + thing.utf8.count + 300 > payloadLimit, !batch.isEmpty {
-                payloads.append(try encode(.nextChanged(things: batch)))
+        for change in changes {
+            let bytes = try encoder.encode(change).count + 1
+            if batchBytes + bytes + 200 > payloadLimit, !batch.isEmpty {
+                payloads.append(try encode(.nextChanged(batch)))
                 batch = []
                 batchBytes = 0
             }
-            batch.append(thing)
-            batchBytes += thing.utf8.count + 3
+            batch.append(change)
+            batchBytes += bytes
         }
-        if !batch.isEmpty { payloads.append(try encode(.nextChanged(things: batch))) }
+        if !batch.isEmpty { payloads.append(try encode(.nextChanged(batch))) }
         return payloads
     }
 
@@ -109,7 +92,7 @@ public final class PostgresClusterBus: ClusterBus {
                             await missed()
                         }
                         for try await notification in notifications {
-                            guard let event = decode(notification.payload), await stillCurrent(event) else { continue }
+                            guard let event = decode(notification.payload) else { continue }
                             await handler(event)
                         }
                     }
@@ -140,16 +123,6 @@ public final class PostgresClusterBus: ClusterBus {
         // Closing the connection ends the notification sequence the task waits in.
         try? await listening.withLock({ $0 })?.close()
         await task?.value
-    }
-
-    /// False for a device's connection elsewhere that is no longer its latest (it came back here since).
-    private func stillCurrent(_ event: ClusterEvent) async -> Bool {
-        guard case .deviceConnected(let thing, _) = event else { return true }
-        let instanceID = instanceID
-        let owner = try? await store.transaction(.snapshot) { transaction in
-            try transaction.strings(#"SELECT "instance" FROM "deviceSession" WHERE "thingName" = $1"#, [.text(thing)])
-        }
-        return owner?.first != instanceID
     }
 
     /// The event of another instance's notification; nil for this instance's own or an unreadable one.

@@ -69,7 +69,23 @@ public struct PostgresDatabaseURL: Sendable, CustomStringConvertible {
         return configuration
     }
 
-    /// The same server, another database (tests create one database per test through the maintenance one).
+    /// The whole URL, password included, for handing to a child process; never for a log.
+    public var secretURLString: String {
+        var components = URLComponents()
+        components.scheme = "postgres"
+        components.user = user
+        components.password = password
+        components.host = host
+        components.port = port
+        components.path = "/" + database
+        var query = [URLQueryItem(name: "sslmode", value: sslMode.rawValue)]
+        if let sslRootCertificate { query.append(URLQueryItem(name: "sslrootcert", value: sslRootCertificate)) }
+        components.queryItems = query
+        return components.string ?? description
+    }
+
+    /// The same server, another database (tests and the fleet bench create scratch databases through the
+    /// maintenance one).
     func with(database: String) -> PostgresDatabaseURL {
         var copy = self
         copy.database = database

@@ -119,14 +119,5 @@ enum PostgresSchema {
                   "fileID" text PRIMARY KEY, "size" bigint NOT NULL, "chunkCount" bigint NOT NULL)
                 """,
             ]),
-        // Which instance holds each device's latest connection (PostgresClusterBus.swift).
-        Migration(
-            id: "v3-device-sessions",
-            statements: [
-                """
-                CREATE TABLE "deviceSession" (
-                  "thingName" text PRIMARY KEY, "instance" text NOT NULL, "connectedAt" timestamptz NOT NULL)
-                """
-            ]),
     ]
 }

@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import PostgresNIO
+import Synchronization
 
 // PostgreSQL through PostgresNIO, for several `ota serve` instances sharing one database.
 //
@@ -18,6 +19,11 @@ public final class PostgresStore: OTAStore {
     public let url: PostgresDatabaseURL
     let pool: PostgresConnectionPool
     private let logger: Logger
+    private let transactions = Atomic<Int>(0)
+
+    /// Transactions this store has run since it opened, each one round of BEGIN … COMMIT (the fleet bench divides
+    /// them by the blocks delivered).
+    public var transactionCount: Int { transactions.load(ordering: .relaxed) }
 
     /// Connects lazily: `prepare()` (called by `ota serve` before it serves) applies the migrations.
     public init(url: PostgresDatabaseURL, maximumConnections: Int = 8, logger: Logger) throws {
@@ -57,6 +63,7 @@ public final class PostgresStore: OTAStore {
         _ kind: TransactionKind, _ body: @Sendable (PostgresTransaction) throws -> T
     ) async throws -> T {
         let logger = logger
+        transactions.add(1, ordering: .relaxed)
         return try await pool.withConnection { connection in
             try await BlockingWork.run {
                 let transaction = PostgresTransaction(connection: connection, logger: logger)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import OTAService
 import OTABench
 
 /// `ota bench fleet` — one full update of N simulated devices against `ota serve` running as a child process.
@@ -31,6 +32,14 @@ struct BenchFleetCommand: AsyncParsableCommand {
             "mqtt: stream blocks; http: the service's HTTPS data plane, measured beside an MQTT run of the same fleet.",
             valueName: "mqtt|http"))
     var `protocol`: BenchDelivery = .mqtt
+    @Option(
+        help: ArgumentHelp(
+            "Run the services on this PostgreSQL database (postgres://…) and, first, the same fleet on one SQLite "
+                + "instance as the baseline.",
+            discussion: "The database should be empty or a bench's own: the bench creates its things there."))
+    var database: String?
+    @Option(help: "ota serve processes on --database; devices are spread over them evenly (default 1).")
+    var instances = 1
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
@@ -39,6 +48,14 @@ struct BenchFleetCommand: AsyncParsableCommand {
             throw ValidationError("--max-per-minute must be 1–1000")
         }
         guard devices >= 1 else { throw ValidationError("--devices must be at least 1") }
+        guard (1...16).contains(instances) else { throw ValidationError("--instances must be 1–16") }
+        if instances > 1 && database == nil { throw ValidationError("--instances needs --database postgres://…") }
+        if database != nil && `protocol` == .http {
+            throw ValidationError("--database compares instances over MQTT; leave --protocol out")
+        }
+        if let database {
+            do { _ = try PostgresDatabaseURL(database) } catch { throw ValidationError("\(error)") }
+        }
     }
 
     func run() async throws {
@@ -47,6 +64,13 @@ struct BenchFleetCommand: AsyncParsableCommand {
         var bench = FleetBenchmark(
             devices: devices, imageSize: imageSize, maxPerMinute: maxPerMinute, api: CLIBenchAPI())
         let mqtt = try await bench.run()
+        if let database {
+            bench.database = database
+            bench.instances = instances
+            let comparison = FleetScaleComparison(single: mqtt, cluster: try await bench.run())
+            try output.emit(comparison) { FleetScaleComparison.render(comparison) }
+            return
+        }
         guard `protocol` == .http else {
             try output.emit(mqtt) { FleetBenchmark.render(mqtt) }
             return
