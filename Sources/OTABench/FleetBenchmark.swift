@@ -92,7 +92,9 @@ public struct FleetBenchmark: Sendable {
         defer { try? FileManager.default.removeItem(at: directory) }
         let ports = try (0..<instances).map { _ in (mqtt: try freePort(), api: try freePort()) }
         // A scratch database of this run's own on the server given, dropped at the end.
-        guard let server = try database.map(PostgresDatabaseURL.init) else { return try await run(in: directory, ports: ports, database: nil) }
+        guard let server = try database.map(PostgresDatabaseURL.init) else {
+            return try await run(in: directory, ports: ports, database: nil)
+        }
         let scratch = try await PostgresScratchDatabase.create(on: server, prefix: "ota_bench_")
         do {
             let result = try await run(in: directory, ports: ports, database: scratch)
@@ -322,7 +324,8 @@ public struct FleetBenchmark: Sendable {
             (
                 "service peak memory (ota serve)",
                 "\(f(r.servicePeakMiB)) MiB (target < 2048 MiB at 10,000 devices)"
-                    + (r.instances > 1 ? "; per instance " + r.servicePeakMiBPerInstance.map(f).joined(separator: ", ") : "")
+                    + (r.instances > 1
+                        ? "; per instance " + r.servicePeakMiBPerInstance.map(f).joined(separator: ", ") : "")
             ),
             (
                 "database transactions per block",

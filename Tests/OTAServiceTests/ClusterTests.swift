@@ -32,7 +32,11 @@ import Testing
 
     @Test func aJobCreatedThroughOneInstanceReachesADeviceConnectedToTheOther() async throws {
         let (a, b) = try await Self.pair()
-        defer { Task { await a.shutdown(); await b.shutdown() } }
+        defer {
+            Task {
+                await a.shutdown(); await b.shutdown()
+            }
+        }
         let device = try await Self.device("far", provisionedBy: a, connectedTo: b)
         let topic = "$aws/things/far/jobs/notify-next"
         try await device.subscribe(topic, qos: .atLeastOnce)
@@ -47,7 +51,8 @@ import Testing
         // its self-test that got its own job again would have to refuse it.
         try await device.publish("$aws/things/far/jobs/AFR_OTA-u1/update", json: #"{"status":"IN_PROGRESS"}"#)
         _ = try await device.takeText("$aws/things/far/jobs/AFR_OTA-u1/update/accepted")
-        try await b.server.engine.renotify(.init(thing: "far", jobID: "AFR_OTA-u1", executionNumber: 1, versionNumber: 1))
+        try await b.server.engine.renotify(
+            .init(thing: "far", jobID: "AFR_OTA-u1", executionNumber: 1, versionNumber: 1))
         let current = try #require(try await b.execution("AFR_OTA-u1", "far"))
         try await b.server.engine.renotify(
             .init(thing: "far", jobID: "AFR_OTA-u1", executionNumber: 1, versionNumber: current.versionNumber))
@@ -63,7 +68,11 @@ import Testing
 
     @Test func blocksAreServedWithoutADatabaseTransactionEach() async throws {
         let (a, b) = try await Self.pair()
-        defer { Task { await a.shutdown(); await b.shutdown() } }
+        defer {
+            Task {
+                await a.shutdown(); await b.shutdown()
+            }
+        }
         let device = try await Self.device("reader", provisionedBy: a, connectedTo: b)
         let (file, _) = try await a.uploadFirmware(version: "2.0.0", payloadSize: 40_000)
         _ = try await a.createUpdate("u2", file: file, things: ["reader"])
@@ -83,7 +92,11 @@ import Testing
 
     @Test func aRevocationThroughOneInstanceEndsTheConnectionOnTheOther() async throws {
         let (a, b) = try await Self.pair()
-        defer { Task { await a.shutdown(); await b.shutdown() } }
+        defer {
+            Task {
+                await a.shutdown(); await b.shutdown()
+            }
+        }
         let device = try await Self.device("revoked", provisionedBy: a, connectedTo: b)
         let fingerprint = try #require(
             try await a.server.store.read { try $0.certificates(of: "revoked") }.first?.fingerprint)
@@ -98,7 +111,11 @@ import Testing
 
     @Test func aDeviceThatReconnectsToTheOtherInstanceLeavesNoConnectionBehind() async throws {
         let (a, b) = try await Self.pair()
-        defer { Task { await a.shutdown(); await b.shutdown() } }
+        defer {
+            Task {
+                await a.shutdown(); await b.shutdown()
+            }
+        }
         let first = try await Self.device("mover", provisionedBy: a, connectedTo: a)
         // A half-open link: the device gave up on A without A noticing, and reaches B.
         let second = try await ScriptedDevice(

@@ -20,7 +20,8 @@ import Testing
         defer { Task { await api.shutdown() } }
         let device = try await service.device("steady")
         #expect(try await api.call(.GET, "/healthz").object()["database"] as? String == "ok")
-        #expect(await eventually { (try? await api.call(.GET, "/healthz").object()["scheduler"] as? String) == "leader" })
+        #expect(
+            await eventually { (try? await api.call(.GET, "/healthz").object()["scheduler"] as? String) == "leader" })
 
         try ExternalTools.check(Self.script, ["pause", cluster])
         let health = try await api.call(.GET, "/healthz")

@@ -52,7 +52,8 @@ import Testing
             let database = try await PostgresTestDatabase.store(for: directory)
             return Subject(
                 store: PostgresFileStore(store: database),
-                overwrite: { file, bytes in try await PostgresTestDatabase.overwrite(file.id, with: bytes, in: database) },
+                overwrite: { file, bytes in try await PostgresTestDatabase.overwrite(file.id, with: bytes, in: database)
+                },
                 missing: FileLocation(location: PostgresFileStore.location), keepAlive: [directory, database])
         }
     }
@@ -79,7 +80,8 @@ import Testing
                 for: Self.record(bytes, at: place), expiresIn: 60, now: Date())
             #expect((url != nil) == (kind == .s3), "only a bucket presigns")
             if kind == .postgres {
-                #expect(try await PostgresTestDatabase.chunkCount(of: id, in: subject.store) == (size + 262_143) / 262_144)
+                #expect(
+                    try await PostgresTestDatabase.chunkCount(of: id, in: subject.store) == (size + 262_143) / 262_144)
             }
         }
     }

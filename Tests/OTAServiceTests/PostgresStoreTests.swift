@@ -1,9 +1,10 @@
 import Foundation
 import Logging
 import Synchronization
-@testable import OTAService
 import TestSupport
 import Testing
+
+@testable import OTAService
 
 // What only a shared database has to get right: several instances migrating and writing at once, a server that is
 // not there, and the URL that names it.
@@ -111,7 +112,8 @@ import Testing
     @Test func longThingListsAreCutToFitNotifications() throws {
         let changes = (0..<2000).map {
             ClusterEvent.NextExecution(
-                thing: String(format: "thing-with-a-long-name-%05d", $0), jobID: "AFR_OTA-" + String(repeating: "j", count: 56),
+                thing: String(format: "thing-with-a-long-name-%05d", $0),
+                jobID: "AFR_OTA-" + String(repeating: "j", count: 56),
                 executionNumber: 1, versionNumber: Int64($0))
         }
         let payloads = try PostgresClusterBus.payloads(for: .nextChanged(changes), from: "me")

@@ -1,8 +1,9 @@
 import Foundation
 import Logging
-@testable import OTAService
 import PostgresNIO
 import TestSupport
+
+@testable import OTAService
 
 // PostgreSQL for the storage tests: a real server, named by OTA_TEST_DATABASE_URL (scripts/test starts a throwaway
 // cluster with scripts/postgres-cluster and sets it). Each test gets a database of its own, so tests never see
@@ -32,7 +33,9 @@ enum PostgresTestDatabase {
     /// a store in the same directory reaches the same rows.
     static func database(for directory: TemporaryDirectory) async throws -> PostgresDatabaseURL {
         let remembered = directory.path("postgres-database")
-        if let name = try? String(contentsOfFile: remembered, encoding: .utf8) { return try server().with(database: name) }
+        if let name = try? String(contentsOfFile: remembered, encoding: .utf8) {
+            return try server().with(database: name)
+        }
         let url = try await create()
         try url.database.write(toFile: remembered, atomically: true, encoding: .utf8)
         return url

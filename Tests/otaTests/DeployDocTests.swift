@@ -20,7 +20,8 @@ import Testing
                 + "[ -z \"${pg:-}\" ] || \"\(directory.path("work"))/scripts/postgres-cluster\" stop \"$pg\"")
         let result = try ExternalTools.run("bash", ["-c", script])
         let logs = ["node1", "node2", "node3", "haproxy"].map { name in
-            "--- \(name).log\n" + ((try? String(contentsOfFile: directory.path("work/cluster/\(name).log"), encoding: .utf8)) ?? "")
+            "--- \(name).log\n"
+                + ((try? String(contentsOfFile: directory.path("work/cluster/\(name).log"), encoding: .utf8)) ?? "")
         }.joined(separator: "\n")
         #expect(result.status == 0, "docs/deploy.md failed:\n\(result.stdout)\n\(result.stderr)\n\(logs)")
         let executions = result.stdout.split(separator: "\n").filter { $0.hasPrefix("lab-") }

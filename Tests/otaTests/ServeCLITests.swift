@@ -93,7 +93,10 @@ import Testing
         (["--file-store", "postgres"], "--file-store postgres needs --database"),
         (["--database", "mysql://ota@db/ota"], "not a postgres:// URL"),
         (["--database", "postgres://ota@db/ota?sslmode=sometimes"], "sslmode must be one of"),
-        (["--database", "postgres://ota@db/ota", "--database-connections", "0"], "--database-connections must be 1–100"),
+        (
+            ["--database", "postgres://ota@db/ota", "--database-connections", "0"],
+            "--database-connections must be 1–100"
+        ),
         (["--s3-region", "eu-west-1"], "--s3-* options need --file-store s3://"),
         (["--file-store", "s3://Bad_Bucket"], "bucket name"),
         (["--data-url-expiry", "30"], "--data-url-expiry must be 60–3600"),

@@ -1,4 +1,4 @@
-import Dispatch
+import Foundation
 
 // Runs a transaction's synchronous closure, whose statements wait for PostgreSQL's answers, on a dispatch thread:
 // never on one of Swift concurrency's few threads (they would all stall behind the write lock) nor on an event loop

@@ -82,7 +82,11 @@ public final class PostgresClusterBus: ClusterBus {
             while !Task.isCancelled {
                 do {
                     let current: PostgresConnection
-                    if let connection { current = connection } else { current = try await store.pool.connectDedicated() }
+                    if let connection {
+                        current = connection
+                    } else {
+                        current = try await store.pool.connectDedicated()
+                    }
                     connection = current
                     listening.withLock { $0 = current }
                     try await current.listen(on: Self.channel) { notifications in
@@ -128,7 +132,8 @@ public final class PostgresClusterBus: ClusterBus {
     /// The event of another instance's notification; nil for this instance's own or an unreadable one.
     private func decode(_ payload: String) -> ClusterEvent? {
         guard let envelope = try? JSONDecoder().decode(Envelope.self, from: Data(payload.utf8)) else {
-            logger.warning("cluster events: unreadable notification ignored", metadata: ["bytes": "\(payload.utf8.count)"])
+            logger.warning(
+                "cluster events: unreadable notification ignored", metadata: ["bytes": "\(payload.utf8.count)"])
             return nil
         }
         return envelope.from == instanceID ? nil : envelope.event

@@ -20,13 +20,15 @@ public enum PostgresScratchDatabase {
 
     /// A database name cannot be a bound parameter: only names of letters, digits and underscores are used.
     private static func quoted(_ name: String) throws -> String {
-        guard !name.isEmpty, name.utf8.count <= 63, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") })
+        guard !name.isEmpty, name.utf8.count <= 63,
+            name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") })
         else { throw OTAServiceError.invalidRequest("'\(name)' is not a database name this tool creates") }
         return "\"\(name)\""
     }
 
     private static func administer(_ server: PostgresDatabaseURL, _ sql: String) async throws {
-        let pool = try PostgresConnectionPool(url: server, maximumConnections: 1, logger: Logger(label: "swiftota.database"))
+        let pool = try PostgresConnectionPool(
+            url: server, maximumConnections: 1, logger: Logger(label: "swiftota.database"))
         do {
             try await pool.withConnection { connection in
                 _ = try await connection.query(PostgresQuery(unsafeSQL: sql), logger: connection.logger)

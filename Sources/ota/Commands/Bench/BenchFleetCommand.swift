@@ -1,6 +1,6 @@
 import ArgumentParser
-import OTAService
 import OTABench
+import OTAService
 
 /// `ota bench fleet` — one full update of N simulated devices against `ota serve` running as a child process.
 struct BenchFleetCommand: AsyncParsableCommand {
