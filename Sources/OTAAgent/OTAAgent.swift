@@ -245,6 +245,10 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
 
     private mutating func selfTestJob(_ jobID: String, updatedBy value: JSONValue?) -> [AgentEvent] {
         let updatedBy = AppVersion32(rawValue: UInt32(value?.unsignedValue(maximum: UInt64(UInt32.max)) ?? 0))
+        // The job this agent is self-testing, delivered again (a repeated $next answer when the service was slow, a
+        // late notify-next), changes nothing: its statusDetails now carry the report this agent made, whose
+        // updatedBy is the running version, and must not fail the self-test as a same-version update would.
+        if phase == .selfTest, let current = selfTestJobID, sameBytes(current, jobID) { return [] }
         let running = platform.runningVersion
         if updatedBy == running {
             return fail(jobID, "rejected: " + hex8(OTAErrorCode.sameFirmwareVersion), abortFile: false)
@@ -254,7 +258,6 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
             return fail(jobID, "rejected: " + hex8(OTAErrorCode.downgradeNotAllowed), abortFile: false)
                 + resetIfUnconfirmed()
         }
-        if phase == .selfTest, let current = selfTestJobID, sameBytes(current, jobID) { return [] }
         if platform.imageState() == .valid {
             // Beyond the FreeRTOS agent, which reports an image state mismatch here: this newer image was confirmed
             // on an earlier boot and the power went off before SUCCEEDED left (the port erases the older images

@@ -298,6 +298,17 @@ public struct FleetBenchmark: Sendable {
             bytesPerConnection: bytes / connections)
     }
 
+    /// Two runs of the same run's fleet, then what the second costs relative to the first.
+    static func renderSideBySide(
+        _ first: Result, _ second: Result, title: String, ratios: [(name: String, value: Double, note: String)]
+    ) -> String {
+        ([render(first), "", render(second), "", title]
+            + ratios.map {
+                "  " + $0.name.padding(toLength: 34, withPad: " ", startingAt: 0) + String(format: "%.2fx", $0.value)
+                    + $0.note
+            }).joined(separator: "\n")
+    }
+
     public static func render(_ r: Result) -> String {
         func f(_ value: Double) -> String { String(format: "%.2f", value) }
         let rows: [(String, String)] = [

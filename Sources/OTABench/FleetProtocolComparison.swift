@@ -10,14 +10,14 @@ public struct FleetProtocolComparison: Encodable {
     }
 
     public static func render(_ c: FleetProtocolComparison) -> String {
-        func f(_ value: Double) -> String { String(format: "%.2f", value) }
-        let goodput = c.http.goodputMiBPerSecond / max(c.mqtt.goodputMiBPerSecond, 1e-9)
-        let cpu = c.http.serviceCPUMillisecondsPerMiB / max(c.mqtt.serviceCPUMillisecondsPerMiB, 1e-9)
-        return [
-            FleetBenchmark.render(c.mqtt), "", FleetBenchmark.render(c.http), "",
-            "HTTP beside MQTT (same run)",
-            "  goodput HTTP / MQTT               \(f(goodput))x",
-            "  service CPU per MiB HTTP / MQTT   \(f(cpu))x",
-        ].joined(separator: "\n")
+        FleetBenchmark.renderSideBySide(
+            c.mqtt, c.http, title: "HTTP beside MQTT (same run)",
+            ratios: [
+                ("goodput HTTP / MQTT", c.http.goodputMiBPerSecond / max(c.mqtt.goodputMiBPerSecond, 1e-9), ""),
+                (
+                    "service CPU per MiB HTTP / MQTT",
+                    c.http.serviceCPUMillisecondsPerMiB / max(c.mqtt.serviceCPUMillisecondsPerMiB, 1e-9), ""
+                ),
+            ])
     }
 }

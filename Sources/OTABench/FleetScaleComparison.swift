@@ -13,12 +13,11 @@ public struct FleetScaleComparison: Encodable {
     }
 
     public static func render(_ c: FleetScaleComparison) -> String {
-        func f(_ value: Double) -> String { String(format: "%.2f", value) }
-        return [
-            FleetBenchmark.render(c.single), "", FleetBenchmark.render(c.cluster), "",
-            "\(c.cluster.instances) instances on PostgreSQL beside 1 on SQLite (same run)",
-            "  service CPU per MiB               \(f(c.cpuPerMiBRatio))x (target <= 1.3x)",
-            "  end to end                        \(f(c.cluster.endToEndSeconds / max(c.single.endToEndSeconds, 1e-9)))x",
-        ].joined(separator: "\n")
+        FleetBenchmark.renderSideBySide(
+            c.single, c.cluster, title: "\(c.cluster.instances) instances on PostgreSQL beside 1 on SQLite (same run)",
+            ratios: [
+                ("service CPU per MiB", c.cpuPerMiBRatio, " (target <= 1.3x)"),
+                ("end to end", c.cluster.endToEndSeconds / max(c.single.endToEndSeconds, 1e-9), ""),
+            ])
     }
 }

@@ -117,6 +117,24 @@ import Testing
         #expect(agent.platform.calls.suffix(2) == ["state rejected", "reset"])
     }
 
+    @Test func theJobItIsSelfTestingDeliveredAgainChangesNothing() {
+        var agent = Self.agent(version: "1.2.4")
+        agent.platform.state = .pendingCommit
+        _ = agent.start()
+        _ = agent.handle(
+            topic: Self.jobs + "$next/get/accepted",
+            payload: Service.job(size: 10_000, statusDetails: #"{"self_test":"ready","updatedBy":"0x01020003"}"#))
+        let calls = agent.platform.calls
+        // A slow service answered a repeated $next/get after the agent's own "active" report: that report's
+        // updatedBy is the running version now. The self-test goes on; nothing is reported or reset.
+        let again = agent.handle(
+            topic: Self.jobs + "$next/get/accepted",
+            payload: Service.job(size: 10_000, statusDetails: #"{"self_test":"active","updatedBy":"0x01020004"}"#))
+        #expect(again.isEmpty)
+        #expect(agent.platform.calls == calls)
+        #expect(agent.rejectImage() == [.failed(jobID: "AFR_OTA-u1", reason: "rejected: 0x00000000"), .reset])
+    }
+
     @Test func anUnconfirmedImageWithoutItsJobResetsWhenTheSelfTestTimerExpires() {
         var agent = Self.agent(version: "1.2.4")
         agent.platform.state = .pendingCommit

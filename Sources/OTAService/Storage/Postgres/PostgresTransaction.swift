@@ -145,22 +145,21 @@ struct PostgresTransaction: StoreWriter {
     }
 
     func executions(jobID: String) throws -> [JobExecution] {
-        try records(
-            JobExecution.self,
-            """
-            SELECT DISTINCT ON ("thingName") * FROM "jobExecution" WHERE "jobID" = $1
-            ORDER BY "thingName", "executionNumber" DESC
-            """, [.text(jobID)]
-        ).sorted { $0.sequence < $1.sequence }
+        try latestExecutions(where: "jobID", is: jobID, per: "thingName")
     }
 
     func executions(thing: String) throws -> [JobExecution] {
+        try latestExecutions(where: "thingName", is: thing, per: "jobID")
+    }
+
+    /// The latest execution (highest number) per `group` among those whose `column` is `value`, in queue order.
+    private func latestExecutions(where column: String, is value: String, per group: String) throws -> [JobExecution] {
         try records(
             JobExecution.self,
             """
-            SELECT DISTINCT ON ("jobID") * FROM "jobExecution" WHERE "thingName" = $1
-            ORDER BY "jobID", "executionNumber" DESC
-            """, [.text(thing)]
+            SELECT DISTINCT ON ("\(group)") * FROM "jobExecution" WHERE "\(column)" = $1
+            ORDER BY "\(group)", "executionNumber" DESC
+            """, [.text(value)]
         ).sorted { $0.sequence < $1.sequence }
     }
 
