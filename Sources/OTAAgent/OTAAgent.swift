@@ -223,8 +223,8 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
                     + hex8(OTAErrorCode.nonConformingJobDocument), abortFile: false)
         }
         let details = execution["statusDetails"]?.objectValue
-        if details?["self_test"] != nil, file.fileID == 0, file.isFirmware {
-            return selfTestJob(jobID, updatedBy: details?["updatedBy"])
+        if let selfTest = details?["self_test"], file.fileID == 0, file.isFirmware {
+            return selfTestJob(jobID, phase: selfTest.stringValue, updatedBy: details?["updatedBy"])
         }
         if platform.imageState() == .pendingCommit {
             // An unconfirmed image and a job that is not its self-test: it must not stay.
@@ -243,13 +243,25 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
         return startDownload(jobID, document: document, file: file)
     }
 
-    private mutating func selfTestJob(_ jobID: String, updatedBy value: JSONValue?) -> [AgentEvent] {
+    private mutating func selfTestJob(_ jobID: String, phase reported: String?, updatedBy value: JSONValue?)
+        -> [AgentEvent]
+    {
         let updatedBy = AppVersion32(rawValue: UInt32(value?.unsignedValue(maximum: UInt64(UInt32.max)) ?? 0))
         // The job this agent is self-testing, delivered again (a repeated $next answer when the service was slow, a
         // late notify-next), changes nothing: its statusDetails now carry the report this agent made, whose
         // updatedBy is the running version, and must not fail the self-test as a same-version update would.
         if phase == .selfTest, let current = selfTestJobID, sameBytes(current, jobID) { return [] }
         let running = platform.runningVersion
+        if updatedBy == running, let reported, sameBytes(reported, "active"), platform.imageState() == .valid {
+            // Only this image's own agent reports "active" with its version as updatedBy, and only a passed
+            // self-test makes the image VALID: the self-test passed and its SUCCEEDED was lost (the connection
+            // dropped while it was queued). Report it again; the version before the update is no longer known
+            // here, so the report names the running one. Failing it as a same-version update (the FreeRTOS rule,
+            // meant for a device that rolled back) would mark a good update FAILED.
+            connection.publish(
+                topic: topics.updateJob(jobID), payload: AgentReports.accepted(new: running, old: running), qos: 1)
+            return [.succeeded(jobID: jobID)]
+        }
         if updatedBy == running {
             return fail(jobID, "rejected: " + hex8(OTAErrorCode.sameFirmwareVersion), abortFile: false)
                 + resetIfUnconfirmed()

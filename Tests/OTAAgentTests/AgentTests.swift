@@ -106,6 +106,41 @@ import Testing
         #expect(refused == [.failed(jobID: "AFR_OTA-u1", reason: "rejected: 0x00000011")])
     }
 
+    @Test func aPassedSelfTestWhoseSUCCEEDEDWasLostReportsItAgain() {
+        // The self-test passed and confirmed the image; the connection dropped with SUCCEEDED still queued. After
+        // the reconnect the job carries the agent's own "active" report, whose updatedBy is the running version.
+        var agent = Self.agent(version: "1.2.4")
+        agent.platform.state = .pendingCommit
+        _ = agent.start()
+        _ = agent.handle(
+            topic: Self.jobs + "$next/get/accepted",
+            payload: Service.job(size: 10_000, statusDetails: #"{"self_test":"ready","updatedBy":"0x01020003"}"#))
+        #expect(agent.acceptImage() == [.succeeded(jobID: "AFR_OTA-u1")])
+        agent.connection.published = []
+        _ = agent.reconnected()
+        let active = #"{"self_test":"active","updatedBy":"0x01020004"}"#
+        let events = agent.handle(
+            topic: Self.jobs + "$next/get/accepted", payload: Service.job(size: 10_000, statusDetails: active))
+        #expect(events == [.succeeded(jobID: "AFR_OTA-u1")])
+        #expect(
+            agent.connection.payloads(on: Self.jobs + "AFR_OTA-u1/update") == [
+                #"{"status":"SUCCEEDED","statusDetails":{"reason":"accepted  v1.2.4","updatedBy":"  v1.2.4"}}"#
+            ])
+
+        // The same report seen by an image that is not VALID (never confirmed), or a "ready" report naming the
+        // running version (the device rolled back to the version that started the update), still fails.
+        for (state, details) in [
+            (PlatformImageState.unknown, active), (.valid, #"{"self_test":"ready","updatedBy":"0x01020004"}"#),
+        ] {
+            var other = Self.agent(version: "1.2.4")
+            other.platform.state = state
+            _ = other.start()
+            let result = other.handle(
+                topic: Self.jobs + "notify-next", payload: Service.job(size: 10_000, statusDetails: details))
+            #expect(result == [.failed(jobID: "AFR_OTA-u1", reason: "rejected: 0x00000010")])
+        }
+    }
+
     @Test func aFailedSelfTestRejectsAndResets() {
         var agent = Self.agent(version: "1.2.4")
         agent.platform.state = .pendingCommit

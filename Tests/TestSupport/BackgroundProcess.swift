@@ -7,6 +7,7 @@ public final class BackgroundProcess: @unchecked Sendable {
     private let lock = NSLock()
     private var collected = Data()
     private var reader: Thread?
+    private var outputEnded = false
 
     /// `environment`, when given, is the tool's whole environment (else it inherits this process's).
     public init(_ name: String, _ arguments: [String], environment: [String: String]? = nil) throws {
@@ -23,6 +24,7 @@ public final class BackgroundProcess: @unchecked Sendable {
                 self.lock.withLock { self.collected.append(contentsOf: buffer[0..<count]) }
             }
             close(descriptor)
+            self?.lock.withLock { self?.outputEnded = true }
         }
         reader = thread
         thread.start()
@@ -47,10 +49,13 @@ public final class BackgroundProcess: @unchecked Sendable {
         lock.withLock { _ = child.wait() }
     }
 
-    /// Waits for the process to end by itself, up to `seconds`; true when it did.
+    /// Waits for the process to end by itself, up to `seconds`; true when it did. Then also waits (within the same
+    /// deadline) until its last output has been read, so `text` is complete: the process can exit before the
+    /// reader thread has drained the pipe (a loaded CI machine showed mosquitto_sub's last line missing).
     public func waitForExit(within seconds: Double) -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while isRunning && Date() < deadline { usleep(20_000) }
+        while !lock.withLock({ outputEnded }) && Date() < deadline { usleep(5_000) }
         return !isRunning
     }
 
