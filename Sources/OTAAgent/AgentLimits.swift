@@ -16,6 +16,8 @@ public enum AgentLimits {
     public static let maximumMomentum = 32
     /// After a reboot into a new image, the job must confirm the self-test within this time or the device resets.
     public static let selfTestWaitMilliseconds: UInt64 = 16_000
+    /// An unconfirmed image shown a job that is not its self-test asks again after this long (within the 16 s).
+    public static let selfTestJobRetryMilliseconds: UInt64 = 2_000
     /// Progress is reported on the first block and every this many blocks.
     public static let statusFrequency = 25
     public static let maximumJobIDBytes = 64

@@ -76,6 +76,8 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
     var selfTestJobID: String?
     var selfTestUpdatedBy = AppVersion32(rawValue: 0)
     var selfTestDeadline: UInt64?
+    /// When to ask for the job again: an unconfirmed image was shown a job that is not its self-test.
+    var jobRetryAt: UInt64?
     var requestCounter = 0
     /// When `$next/get` was last sent without an answer yet (nil once answered).
     var jobRequestedAt: UInt64?
@@ -155,6 +157,11 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
             platform.reset()
             return [.reset]
         }
+        if let retry = jobRetryAt, now >= retry {
+            jobRetryAt = nil
+            requestJob()
+            return []
+        }
         // Beyond the FreeRTOS agent, which waits forever when the answer to `$next/get` is lost: ask again.
         if let asked = jobRequestedAt, phase == .waitingForJob, now - asked >= AgentLimits.requestWaitMilliseconds {
             requestJob()
@@ -227,8 +234,12 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
             return selfTestJob(jobID, phase: selfTest.stringValue, updatedBy: details?["updatedBy"])
         }
         if platform.imageState() == .pendingCommit {
-            // An unconfirmed image and a job that is not its self-test: it must not stay.
-            return resetDevice()
+            // An unconfirmed image and a job that is not its self-test. Beyond the FreeRTOS agent, which resets at
+            // once (and so rolls back): the service may not have recorded yet the "ready" report the previous boot
+            // sent just before it reset (that connection's requests can still be queued, at another instance even).
+            // Ask again in a moment; the self-test timer still resets the device if its self-test job never comes.
+            jobRetryAt = platform.nowMilliseconds + AgentLimits.selfTestJobRetryMilliseconds
+            return []
         }
         if phase == .downloading, let current = download, sameBytes(current.jobID, jobID) {
             return continueDownload(current, document: document, file: file)
@@ -285,6 +296,7 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
             return fail(jobID, "rejected: " + hex8(OTAErrorCode.imageStateMismatch), abortFile: false)
         }
         _ = platform.setImageState(.testing)
+        jobRetryAt = nil
         phase = .selfTest
         selfTestJobID = jobID
         selfTestUpdatedBy = updatedBy

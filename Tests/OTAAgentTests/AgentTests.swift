@@ -116,6 +116,7 @@ import Testing
             topic: Self.jobs + "$next/get/accepted",
             payload: Service.job(size: 10_000, statusDetails: #"{"self_test":"ready","updatedBy":"0x01020003"}"#))
         #expect(agent.acceptImage() == [.succeeded(jobID: "AFR_OTA-u1")])
+        agent.platform.state = .valid  // what the port's confirmation leaves (the recording platform only records)
         agent.connection.published = []
         _ = agent.reconnected()
         let active = #"{"self_test":"active","updatedBy":"0x01020004"}"#
@@ -168,6 +169,39 @@ import Testing
         #expect(again.isEmpty)
         #expect(agent.platform.calls == calls)
         #expect(agent.rejectImage() == [.failed(jobID: "AFR_OTA-u1", reason: "rejected: 0x00000000"), .reset])
+    }
+
+    @Test func anUnconfirmedImageShownAJobThatIsNotItsSelfTestAsksAgainInsteadOfResetting() {
+        // The new boot's $next/get was answered before the service recorded the "ready" report the previous boot
+        // sent just before its reset: the job still says which blocks arrived.
+        var agent = Self.agent(version: "1.2.4")
+        agent.platform.state = .pendingCommit
+        _ = agent.start()
+        let stale = agent.handle(
+            topic: Self.jobs + "$next/get/accepted",
+            payload: Service.job(size: 10_000, statusDetails: #"{"receive":"3/3"}"#))
+        #expect(stale.isEmpty)
+        #expect(agent.platform.calls.isEmpty, "no reset, no download")
+        let asked = agent.connection.payloads(on: Self.jobs + "$next/get").count
+        agent.platform.nowMilliseconds += AgentLimits.selfTestJobRetryMilliseconds - 1
+        #expect(agent.tick().isEmpty)
+        #expect(agent.connection.payloads(on: Self.jobs + "$next/get").count == asked)
+        agent.platform.nowMilliseconds += 1
+        #expect(agent.tick().isEmpty)
+        #expect(agent.connection.payloads(on: Self.jobs + "$next/get").count == asked + 1, "asked again")
+        let events = agent.handle(
+            topic: Self.jobs + "$next/get/accepted",
+            payload: Service.job(size: 10_000, statusDetails: #"{"self_test":"ready","updatedBy":"0x01020003"}"#))
+        #expect(events == [.selfTestStarted(jobID: "AFR_OTA-u1")])
+
+        // The self-test job never comes: the self-test timer resets the device (the bootloader rolls back).
+        var waiting = Self.agent(version: "1.2.4")
+        waiting.platform.state = .pendingCommit
+        _ = waiting.start()
+        _ = waiting.handle(
+            topic: Self.jobs + "notify-next", payload: Service.job(size: 10_000, statusDetails: #"{"receive":"3/3"}"#))
+        waiting.platform.nowMilliseconds += AgentLimits.selfTestWaitMilliseconds
+        #expect(waiting.tick() == [.reset])
     }
 
     @Test func anUnconfirmedImageWithoutItsJobResetsWhenTheSelfTestTimerExpires() {

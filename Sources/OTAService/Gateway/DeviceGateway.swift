@@ -30,6 +30,11 @@ public final class DeviceGateway: MQTTRequestHandler {
         }
     }
     private let inboxes = Mutex<[String: Inboxes]>([:])
+    /// Each thing's newest Jobs inbox task. A new connection's Jobs requests are answered only after the previous
+    /// connection's: the agent reports "ready" and reboots at once, and the new boot's `$next/get`, answered before
+    /// that report was recorded, shows the new image a job that is not its self-test, so it resets into the old one.
+    private let jobQueues = Mutex<[String: (number: UInt64, task: Task<Void, Never>)]>([:])
+    private let jobQueueNumbers = Atomic<UInt64>(0)
     /// When this process last wrote each thing's lastSeenAt (engine time, seconds).
     private let lastSeenWrites = Mutex<[String: Int64]>([:])
     /// Told of each thing that connected (the other instances close its older connection).
@@ -74,9 +79,7 @@ public final class DeviceGateway: MQTTRequestHandler {
         }
         previous?.finish()
         connectionObserver.withLock({ $0 })?(session.clientID)
-        Task(priority: .high) {
-            for await item in jobs.stream { await self.process(item.request, item.publish, from: item.session) }
-        }
+        answerInOrder(jobs.stream, thing: session.clientID)
         Task(priority: .low) {
             var pacer = RequestPacer()
             for await item in streams.stream {
@@ -114,6 +117,20 @@ public final class DeviceGateway: MQTTRequestHandler {
             return inboxes.removeValue(forKey: session.clientID)
         }
         ended?.finish()
+    }
+
+    /// Answers a connection's Jobs requests in order, once every earlier connection of the thing has had its own.
+    private func answerInOrder(_ requests: AsyncStream<InboxItem>, thing: String) {
+        let number = jobQueueNumbers.add(1, ordering: .relaxed).newValue
+        jobQueues.withLock { queues in
+            let earlier = queues[thing]?.task
+            let task = Task(priority: .high) {
+                await earlier?.value
+                for await item in requests { await self.process(item.request, item.publish, from: item.session) }
+                self.jobQueues.withLock { if $0[thing]?.number == number { $0[thing] = nil } }
+            }
+            queues[thing] = (number, task)
+        }
     }
 
     // MARK: Requests
