@@ -7,9 +7,38 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 
+/// A server address: one instance of the service, or the load balancer in front of several.
+public struct MQTTEndpoint: Sendable, Hashable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    /// `HOST:PORT` (an IPv6 literal in brackets: `[::1]:8883`); nil when it is not one.
+    public init?(parsing text: some StringProtocol) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (1...65_535).contains(port)
+        else { return nil }
+        var host = text[..<colon]
+        if host.hasPrefix("["), host.hasSuffix("]") { host = host.dropFirst().dropLast() }
+        guard !host.isEmpty, !host.contains(where: { $0 == "/" || $0 == "[" || $0 == "]" || $0.isWhitespace }) else {
+            return nil
+        }
+        self.init(host: String(host), port: port)
+    }
+
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}
+
 public struct MQTTClientConfiguration: Sendable {
     public var host: String
     public var port: Int
+    /// Further servers, for several instances without a load balancer in front: when connecting to one fails
+    /// (refused, unreachable, closed before CONNACK), the next attempt goes to the next, round the list.
+    public var alternateEndpoints: [MQTTEndpoint] = []
     /// nil: plain TCP (only sensible on loopback).
     public var tls: TLSConfiguration?
     /// Name for SNI and certificate checks; defaults to `host`.
@@ -32,6 +61,9 @@ public struct MQTTClientConfiguration: Sendable {
         self.reconnect = reconnect
         self.maximumPacketSize = maximumPacketSize
     }
+
+    /// `host:port` first, then the alternates.
+    public var endpoints: [MQTTEndpoint] { [MQTTEndpoint(host: host, port: port)] + alternateEndpoints }
 
     /// Mutual TLS: our certificate chain and key, the CA that signed the server's certificate.
     public static func mutualTLS(
@@ -112,6 +144,8 @@ public final class MQTTClient: Sendable {
         var lastPacketID: UInt16 = 0
         var closedByUser = false
         var reconnectAttempt = 0
+        /// Which of `configuration.endpoints` the next connection goes to.
+        var endpointIndex = 0
 
         mutating func nextPacketID() -> UInt16 {
             repeat {
@@ -139,12 +173,28 @@ public final class MQTTClient: Sendable {
         (messages, continuation) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
     }
 
+    /// The server the current (or next) connection goes to.
+    public var endpoint: MQTTEndpoint {
+        let endpoints = configuration.endpoints
+        return endpoints[state.withLockedValue { $0.endpointIndex } % endpoints.count]
+    }
+
     /// True once CONNACK was accepted and the session resumed, until the connection closes.
     public var isConnected: Bool { state.withLockedValue { $0.ready && ($0.channel?.isActive ?? false) } }
 
     /// Connects and waits for CONNACK; returns the session-present flag.
     @discardableResult
     public func connect() async throws -> Bool {
+        do {
+            return try await connectOnce()
+        } catch {
+            // This server is gone or refusing: the next attempt tries the next one (a no-op with only one).
+            state.withLockedValue { $0.endpointIndex = ($0.endpointIndex + 1) % configuration.endpoints.count }
+            throw error
+        }
+    }
+
+    private func connectOnce() async throws -> Bool {
         state.withLockedValue { $0.closedByUser = false }
         let channel = try await openChannel()
         let sessionPresent = try await withCheckedThrowingContinuation { (connack: CheckedContinuation<Bool, Error>) in
@@ -233,7 +283,8 @@ public final class MQTTClient: Sendable {
 
     private func openChannel() async throws -> Channel {
         let sslContext = try configuration.sslContext ?? configuration.tls.map { try NIOSSLContext(configuration: $0) }
-        let serverName = configuration.serverName ?? configuration.host
+        let endpoint = endpoint
+        let serverName = configuration.serverName ?? endpoint.host
         let bootstrap = ClientBootstrap(group: group)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(.seconds(10))
@@ -253,7 +304,7 @@ public final class MQTTClient: Sendable {
                     try sync.addHandler(MQTTClientHandler(client: self))
                 }
             }
-        let channel = try await bootstrap.connect(host: configuration.host, port: configuration.port).get()
+        let channel = try await bootstrap.connect(host: endpoint.host, port: endpoint.port).get()
         state.withLockedValue { $0.channel = channel }
         // A connection that closed before it was recorded (a refused handshake) was not seen by `closed`.
         guard channel.isActive else {

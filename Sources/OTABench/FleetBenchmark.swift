@@ -89,7 +89,10 @@ public struct FleetBenchmark: Sendable {
     /// the fleet through the service's management API.
     public func run() async throws -> Result {
         let directory = try Timing.scratchDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
+        // OTA_BENCH_KEEP=1 keeps the services' data directories and logs (`service.log` in each) for a post-mortem.
+        let keep = ProcessInfo.processInfo.environment["OTA_BENCH_KEEP"] == "1"
+        if keep { progress("keeping the services' data and logs in \(directory.path)") }
+        defer { if !keep { try? FileManager.default.removeItem(at: directory) } }
         let ports = try (0..<instances).map { _ in (mqtt: try freePort(), api: try freePort()) }
         // A scratch database of this run's own on the server given, dropped at the end.
         guard let server = try database.map(PostgresDatabaseURL.init) else {
@@ -223,7 +226,8 @@ public struct FleetBenchmark: Sendable {
                     arguments: [
                         "serve", "--data-dir", data, "--host", "127.0.0.1", "--mqtt-port", "\(port.mqtt)",
                         "--api-port", "\(port.api)",
-                    ] + (database.map { ["--database", $0.secretURLString] } ?? [])))
+                    ] + (database.map { ["--database", $0.secretURLString] } ?? []),
+                    log: data + "/service.log"))
         }
         return services
     }

@@ -12,6 +12,18 @@ import Testing
         Agent(thingName: "dev", platform: RecordingPlatform(version: version), connection: RecordingConnection())
     }
 
+    /// 1.2.4 booted unconfirmed after an update from 1.2.3, started, and handed its job with the "ready" report:
+    /// in its self-test.
+    static func selfTesting() -> Agent {
+        var agent = Self.agent(version: "1.2.4")
+        agent.platform.state = .pendingCommit
+        _ = agent.start()
+        _ = agent.handle(
+            topic: Self.jobs + "$next/get/accepted",
+            payload: Service.job(size: 10_000, statusDetails: #"{"self_test":"ready","updatedBy":"0x01020003"}"#))
+        return agent
+    }
+
     /// Feeds every block the agent asks for, in the order asked, until it stops asking.
     static func serve(_ agent: inout Agent, file: [UInt8] = file, skip: Set<Int> = []) -> [AgentEvent] {
         var events: [AgentEvent] = []
@@ -109,12 +121,7 @@ import Testing
     @Test func aPassedSelfTestWhoseSUCCEEDEDWasLostReportsItAgain() {
         // The self-test passed and confirmed the image; the connection dropped with SUCCEEDED still queued. After
         // the reconnect the job carries the agent's own "active" report, whose updatedBy is the running version.
-        var agent = Self.agent(version: "1.2.4")
-        agent.platform.state = .pendingCommit
-        _ = agent.start()
-        _ = agent.handle(
-            topic: Self.jobs + "$next/get/accepted",
-            payload: Service.job(size: 10_000, statusDetails: #"{"self_test":"ready","updatedBy":"0x01020003"}"#))
+        var agent = Self.selfTesting()
         #expect(agent.acceptImage() == [.succeeded(jobID: "AFR_OTA-u1")])
         agent.platform.state = .valid  // what the port's confirmation leaves (the recording platform only records)
         agent.connection.published = []
@@ -143,23 +150,13 @@ import Testing
     }
 
     @Test func aFailedSelfTestRejectsAndResets() {
-        var agent = Self.agent(version: "1.2.4")
-        agent.platform.state = .pendingCommit
-        _ = agent.start()
-        _ = agent.handle(
-            topic: Self.jobs + "notify-next",
-            payload: Service.job(size: 10_000, statusDetails: #"{"self_test":"ready","updatedBy":"0x01020003"}"#))
+        var agent = Self.selfTesting()
         #expect(agent.rejectImage() == [.failed(jobID: "AFR_OTA-u1", reason: "rejected: 0x00000000"), .reset])
         #expect(agent.platform.calls.suffix(2) == ["state rejected", "reset"])
     }
 
     @Test func theJobItIsSelfTestingDeliveredAgainChangesNothing() {
-        var agent = Self.agent(version: "1.2.4")
-        agent.platform.state = .pendingCommit
-        _ = agent.start()
-        _ = agent.handle(
-            topic: Self.jobs + "$next/get/accepted",
-            payload: Service.job(size: 10_000, statusDetails: #"{"self_test":"ready","updatedBy":"0x01020003"}"#))
+        var agent = Self.selfTesting()
         let calls = agent.platform.calls
         // A slow service answered a repeated $next/get after the agent's own "active" report: that report's
         // updatedBy is the running version now. The self-test goes on; nothing is reported or reset.

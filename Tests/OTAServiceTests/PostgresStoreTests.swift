@@ -64,6 +64,41 @@ import Testing
         await second.close()
     }
 
+    /// Devices' reports (writes scoped to their thing) run side by side, but never beside a write that may touch
+    /// everything, and never two at once for one thing: read-modify-write cycles with a pause in the middle, from
+    /// two instances and both kinds of write, lose no increment.
+    @Test func thingWritesAndWritesOfEverythingNeverInterleave() async throws {
+        let url = try await PostgresTestDatabase.create()
+        let (first, second) = (try Self.instance(url), try Self.instance(url))
+        try await first.prepare()
+        try await first.write { try $0.save(Thing(name: "t", attributes: ["n": "0"], createdAt: 1)) }
+        @Sendable func increment(_ writer: any StoreWriter) throws {
+            var thing = try #require(try writer.thing(named: "t"))
+            usleep(2_000)  // another writer would read the same value now
+            thing.attributes["n"] = String(Int(thing.attributes["n"] ?? "")! + 1)
+            try writer.save(thing)
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for store in [first, second] {
+                group.addTask { for _ in 0..<15 { try await store.write(thing: "t", increment) } }
+                group.addTask { for _ in 0..<15 { try await store.write(increment) } }
+            }
+            // Another thing's reports do not wait for t's (nothing to assert on time; they must simply commit).
+            group.addTask {
+                for round in 0..<15 {
+                    try await second.write(thing: "u") { try $0.save(Thing(name: "u", createdAt: Int64(round))) }
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(try await first.read { try $0.thing(named: "t")?.attributes["n"] } == "60")
+        #expect(try await first.read { try $0.thing(named: "u")?.createdAt } == 14)
+        #expect(PostgresSchema.thingLockKey("dev-00001") == PostgresSchema.thingLockKey("dev-00001"))
+        #expect(PostgresSchema.thingLockKey("dev-00001") != PostgresSchema.thingLockKey("dev-00002"))
+        await first.close()
+        await second.close()
+    }
+
     @Test func oneInstanceLeadsTheSchedulerAndAnotherTakesOverWhenItGoes() async throws {
         let url = try await PostgresTestDatabase.create()
         let stores = try (0..<3).map { _ in try Self.instance(url) }

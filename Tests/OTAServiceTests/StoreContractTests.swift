@@ -126,6 +126,40 @@ import Testing
         }
     }
 
+    /// The rollout's per-tick figures: the latest execution per thing counted by status, and those queued after a
+    /// time. Each backend's answer must equal the count over the records.
+    @Test(arguments: backends) func theExecutionTallyCountsTheLatestExecutionPerThing(_ backend: Backend) async throws {
+        let directory = try TemporaryDirectory("store")
+        let store = try await backend.make(directory)
+        @Sendable func execution(
+            _ thing: String, number: Int64 = 1, _ status: JobExecutionStatus, queuedAt: Int64
+        ) -> JobExecution {
+            var execution = Self.execution("J", thing, number: number)
+            execution.status = status
+            execution.queuedAt = queuedAt
+            return execution
+        }
+        try await store.write { writer in
+            try Self.seed(writer, jobs: ["J", "other"], things: ["a", "b", "c", "d", "e"])
+            _ = try writer.insert(execution("a", .succeeded, queuedAt: 100))
+            _ = try writer.insert(execution("b", .failed, queuedAt: 100))
+            _ = try writer.insert(execution("b", number: 2, .inProgress, queuedAt: 200))  // a retry: b counts once
+            _ = try writer.insert(execution("c", .queued, queuedAt: 150))
+            _ = try writer.insert(execution("d", .timedOut, queuedAt: 300))
+            var elsewhere = Self.execution("other", "e")
+            elsewhere.status = .failed
+            _ = try writer.insert(elsewhere)
+        }
+        let tally = try await store.read { try $0.executionTally(jobID: "J", queuedAfter: 150) }
+        #expect(
+            tally
+                == ExecutionTally(byStatus: [.succeeded: 1, .inProgress: 1, .queued: 1, .timedOut: 1], queuedAfter: 2))
+        #expect(tally.total == 4 && tally.open == 2)
+        let counts = tally.counts
+        #expect(counts.notified == 4 && counts.succeeded == 1 && counts.failed == 0 && counts.timedOut == 1)
+        #expect(try await store.read { try $0.executionTally(jobID: "none", queuedAfter: 0) } == ExecutionTally())
+    }
+
     @Test(arguments: backends) func pendingTargetsKeepTheirOrder(_ backend: Backend) async throws {
         let directory = try TemporaryDirectory("store")
         let store = try await backend.make(directory)

@@ -138,6 +138,9 @@ public final class SimulatedDevice: @unchecked Sendable {
     public let credentials: DeviceCredentials
     public let host: String
     public let port: Int
+    /// Further service instances to connect to, in turn, when `host:port` cannot be reached (several instances
+    /// without a load balancer).
+    public var alternateEndpoints: [MQTTEndpoint] = []
     let codeSigningKey: P256.Signing.PublicKey
     /// Keep the factory app as a recovery image when a confirmed update erases the older images (default: erase
     /// it too, so that no signed older firmware stays on the chip).
@@ -428,10 +431,11 @@ public final class SimulatedDevice: @unchecked Sendable {
             certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(credentials.certificatePEM.utf8)),
             privateKey: try NIOSSLPrivateKey(bytes: Array(credentials.privateKeyPEM.utf8), format: .pem),
             trustedServerCAs: try NIOSSLCertificate.fromPEMBytes(Array(credentials.caPEM.utf8)))
-        return MQTTClient(
-            configuration: MQTTClientConfiguration(
-                host: host, port: port, tls: tls, serverName: "localhost",
-                connect: ConnectPacket(clientID: credentials.thing, cleanSession: true, keepAlive: 60)))
+        var configuration = MQTTClientConfiguration(
+            host: host, port: port, tls: tls, serverName: "localhost",
+            connect: ConnectPacket(clientID: credentials.thing, cleanSession: true, keepAlive: 60))
+        configuration.alternateEndpoints = alternateEndpoints
+        return MQTTClient(configuration: configuration)
     }
 }
 

@@ -4,11 +4,18 @@ import Foundation
 final class BenchProcess {
     private let process = Process()
 
-    init(path: String, arguments: [String]) throws {
+    /// With `log`, the process's standard output and error go to that file (else nowhere).
+    init(path: String, arguments: [String], log: String? = nil) throws {
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        var output = FileHandle.nullDevice
+        if let log, FileManager.default.createFile(atPath: log, contents: nil),
+            let file = FileHandle(forWritingAtPath: log)
+        {
+            output = file
+        }
+        process.standardOutput = output
+        process.standardError = output
         try process.run()
     }
 

@@ -99,7 +99,7 @@ public final class DeviceGateway: MQTTRequestHandler {
         }
         guard due else { return }
         Task {
-            try? await store.write { writer in
+            try? await store.write(thing: thing) { writer in
                 guard var record = try writer.thing(named: thing) else { return }
                 record.lastSeenAt = time
                 try writer.save(record)

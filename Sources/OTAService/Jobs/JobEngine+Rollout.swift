@@ -40,13 +40,8 @@ extension JobEngine {
     private static func advance(
         _ job: Job, at time: Int64, in writer: any StoreWriter, changes: ExecutionChanges, report: inout TickReport
     ) throws -> [NextChange] {
-        let executions = try writer.executions(jobID: job.id)
-        var counts = JobCounts()
-        counts.notified = executions.count
-        for execution in executions {
-            counts.count(execution.status)
-            if execution.queuedAt > time - 60 { counts.releasedInLastMinute += 1 }
-        }
+        let tally = try writer.executionTally(jobID: job.id, queuedAfter: time - 60)
+        let counts = tally.counts
         if let criterion = RolloutPolicy.abortCriterionMet(job.abortCriteria, counts: counts) {
             report.aborted.append(job.id)
             let reason =
@@ -55,9 +50,11 @@ extension JobEngine {
             return try cancel(job, force: false, reason: reason, at: time, in: writer, changes: changes)
         }
         var nextChanges: [NextChange] = []
+        var releasedNow = 0
         let allowance = RolloutPolicy.allowance(job.rollout, counts: counts)
         if allowance > 0 {
             let things = try writer.pendingTargets(jobID: job.id, limit: allowance)
+            releasedNow = things.count
             let (_, released) = try trackingNext(of: Set(things), in: writer) {
                 for thing in things {
                     try queueExecution(of: job.id, for: thing, at: time, in: writer, changes: changes)
@@ -67,8 +64,10 @@ extension JobEngine {
             report.released += things.count
             nextChanges += released
         }
-        if job.selection == .snapshot, try writer.pendingTargetCount(jobID: job.id) == 0,
-            try writer.executions(jobID: job.id).allSatisfy({ $0.status.isTerminal })
+        // Complete when nothing is left to release and every execution has ended (those released just now are
+        // open, and nothing else changed since the tally: this transaction holds the write lock).
+        if job.selection == .snapshot, releasedNow == 0, tally.open == 0,
+            try writer.pendingTargetCount(jobID: job.id) == 0
         {
             var completed = job
             completed.status = .completed

@@ -32,12 +32,20 @@ public final class JobEngine: Sendable {
         self.dataURLs = dataURLs
     }
 
-    /// Runs `body` in one write transaction with a change recorder; logs the changes once it committed.
-    func write<T: Sendable>(_ body: @Sendable (any StoreWriter, ExecutionChanges) throws -> T) async throws -> T {
-        let (result, changes) = try await store.write { writer in
+    /// Runs `body` in one write transaction with a change recorder; logs the changes once it committed. With
+    /// `thing`, the body changes only that thing's records (a device's report), which the store may run beside
+    /// other things' (OTAStore.write(thing:)).
+    func write<T: Sendable>(
+        thing: String? = nil, _ body: @Sendable (any StoreWriter, ExecutionChanges) throws -> T
+    ) async throws -> T {
+        let transaction: @Sendable (any StoreWriter) throws -> (T, UncheckedChanges) = { writer in
             let changes = ExecutionChanges()
             return (try body(writer, changes), UncheckedChanges(changes))
         }
+        let (result, changes) =
+            if let thing { try await store.write(thing: thing, transaction) } else {
+                try await store.write(transaction)
+            }
         changes.value.log(to: logger)
         return result
     }
@@ -96,7 +104,7 @@ public final class JobEngine: Sendable {
         -> JobExecutionMessage?
     {
         let time = now()
-        let started = try await write { writer, changes -> JobExecution? in
+        let started = try await write(thing: thing) { writer, changes -> JobExecution? in
             guard let next = try Self.next(for: thing, in: writer) else { return nil }
             guard next.status == .queued else { return next }
             let job = try writer.job(id: next.jobID)
@@ -122,7 +130,7 @@ public final class JobEngine: Sendable {
     /// UpdateJobExecution from a device.
     public func update(thing: String, jobID: String, request: UpdateJobExecutionRequest) async throws -> UpdateOutcome {
         let time = now()
-        let (updated, nextChanges) = try await write { writer, changes -> (JobExecution, [NextChange]) in
+        let (updated, nextChanges) = try await write(thing: thing) { writer, changes -> (JobExecution, [NextChange]) in
             guard let current = try writer.execution(jobID: jobID, thing: thing),
                 request.executionNumber == nil || request.executionNumber == current.executionNumber
             else { throw JobsRequestError(.resourceNotFound, "no execution of job \(jobID) for thing \(thing)") }

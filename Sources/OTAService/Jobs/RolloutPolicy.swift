@@ -17,16 +17,6 @@ public struct JobCounts: Sendable, Equatable {
 
     /// Things that finished the job one way or the other (the abort criteria's "executed things").
     public var executed: Int { succeeded + failed + rejected + timedOut }
-
-    public mutating func count(_ status: JobExecutionStatus) {
-        switch status {
-        case .succeeded: succeeded += 1
-        case .failed: failed += 1
-        case .rejected: rejected += 1
-        case .timedOut: timedOut += 1
-        default: break
-        }
-    }
 }
 
 public enum RolloutPolicy {

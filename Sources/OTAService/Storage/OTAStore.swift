@@ -16,6 +16,10 @@ public protocol OTAStore: Sendable {
     func close() async
     func read<T: Sendable>(_ body: @Sendable (any StoreReader) throws -> T) async throws -> T
     func write<T: Sendable>(_ body: @Sendable (any StoreWriter) throws -> T) async throws -> T
+    /// A write that changes only `thing`'s own records (its executions, its last-seen time: a device's report).
+    /// A backend may run such writes for different things at once; it still runs them one at a time per thing and
+    /// never beside a `write`, which may touch everything.
+    func write<T: Sendable>(thing: String, _ body: @Sendable (any StoreWriter) throws -> T) async throws -> T
 }
 
 extension OTAStore {
@@ -23,6 +27,10 @@ extension OTAStore {
     public func prepare() async throws {}
     /// SQLite's file closes with the store.
     public func close() async {}
+    /// SQLite has one writer at a time anyway.
+    public func write<T: Sendable>(thing: String, _ body: @Sendable (any StoreWriter) throws -> T) async throws -> T {
+        try await write(body)
+    }
 }
 
 public protocol StoreReader {
@@ -58,6 +66,8 @@ public protocol StoreReader {
     /// The latest execution (highest execution number) of `jobID` for `thing`.
     func execution(jobID: String, thing: String) throws -> JobExecution?
     func executions(jobID: String) throws -> [JobExecution]
+    /// The job's latest executions counted by status where the data is (ExecutionTally.swift says why).
+    func executionTally(jobID: String, queuedAfter time: Int64) throws -> ExecutionTally
     /// Latest execution per job for `thing`, in queue order.
     func executions(thing: String) throws -> [JobExecution]
     /// Targets of a job that the rollout has not released yet, in the order they were added.

@@ -290,6 +290,27 @@ struct SQLiteTransaction: StoreWriter {
                 """, arguments: [jobID])
     }
 
+    func executionTally(jobID: String, queuedAfter time: Int64) throws -> ExecutionTally {
+        let rows = try Row.fetchAll(
+            try db.cachedStatement(
+                sql: """
+                    SELECT status, count(*) AS total, sum(queuedAt > ?) AS recent FROM jobExecution e WHERE jobID = ?
+                      AND executionNumber =
+                        (SELECT MAX(executionNumber) FROM jobExecution WHERE jobID = e.jobID AND thingName = e.thingName)
+                    GROUP BY status
+                    """), arguments: [time, jobID])
+        var tally = ExecutionTally()
+        for row in rows {
+            let name: String = row["status"]
+            guard let status = JobExecutionStatus(rawValue: name) else {
+                throw StoreError.corrupt("an execution of job \(jobID) has the unknown status \(name)")
+            }
+            tally.byStatus[status] = row["total"]
+            tally.queuedAfter += row["recent"] as Int
+        }
+        return tally
+    }
+
     func executions(thing: String) throws -> [JobExecution] {
         try JobExecution.fetchAll(
             try db.cachedStatement(

@@ -15,6 +15,19 @@ enum PostgresSchema {
     static let migrationLockKey: Int64 = 0x5357_4f54_415f_4d49  // "SWOTA_MI"
     static let writeLockKey: Int64 = 0x5357_4f54_415f_5752  // "SWOTA_WR"
     static let schedulerLockKey: Int64 = 0x5357_4f54_415f_5343  // "SWOTA_SC"
+    /// First key of a thing's two-key advisory lock; the second is `thingLockKey(name)`.
+    static let thingLockClass: Int64 = 0x5357_4f54  // "SWOT"
+
+    /// The thing's name hashed (FNV-1a, folded to 32 bits): the same in every instance, unlike Swift's seeded
+    /// Hasher. Two names with one key only wait for each other.
+    static func thingLockKey(_ thing: String) -> Int64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in thing.utf8 {
+            hash ^= UInt64(byte)
+            hash &*= 0x0000_0100_0000_01b3
+        }
+        return Int64(Int32(truncatingIfNeeded: hash ^ (hash >> 32)))
+    }
 
     static let createMigrationTable = """
         CREATE TABLE IF NOT EXISTS "schemaMigration" (

@@ -11,9 +11,11 @@ import Synchronization
 //
 // Isolation: a read is one REPEATABLE READ snapshot, as a SQLite read is. A write first takes a transaction-level
 // advisory lock that every writer of every instance shares, so writes are serialized exactly as SQLite serializes
-// them: the engine's read-decide-write steps (release the next targets, count outcomes for an abort, move an
-// execution) never interleave with another instance's, and the version column guards each execution besides. The
-// price is one writer at a time across the cluster; `ota bench fleet --database` measures it.
+// them: the engine's read-decide-write steps (release the next targets, count outcomes for an abort, cancel a
+// job) never interleave with another instance's, and the version column guards each execution besides. A device's
+// own report changes only its thing's records: it holds that lock shared and its thing's lock alone, so the reports
+// of a fleet commit side by side (one at a time they were the bottleneck: a rollout to 1,000 devices queued them
+// for longer than a rebooted device waits for its self-test job). `ota bench fleet --database` measures it.
 
 public final class PostgresStore: OTAStore {
     public let url: PostgresDatabaseURL
@@ -50,13 +52,24 @@ public final class PostgresStore: OTAStore {
         try await transaction(.serializedWrite) { try body($0) }
     }
 
+    public func write<T: Sendable>(thing: String, _ body: @Sendable (any StoreWriter) throws -> T) async throws -> T {
+        try await transaction(.thingWrite(thing)) { try body($0) }
+    }
+
     enum TransactionKind {
         /// A consistent read-only view.
         case snapshot
         /// A state change, one writer at a time across instances.
         case serializedWrite
+        /// A change to one thing's records only: beside other things' such writes, never beside a serialized one.
+        case thingWrite(String)
         /// A write that touches no engine state (file contents): it does not hold up the writers.
         case independentWrite
+
+        var isSnapshot: Bool {
+            if case .snapshot = self { return true }
+            return false
+        }
     }
 
     func transaction<T: Sendable>(
@@ -67,10 +80,22 @@ public final class PostgresStore: OTAStore {
         return try await pool.withConnection { connection in
             try await BlockingWork.run {
                 let transaction = PostgresTransaction(connection: connection, logger: logger)
-                try transaction.run(kind == .snapshot ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN")
+                try transaction.run(kind.isSnapshot ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN")
                 do {
-                    if kind == .serializedWrite {
+                    switch kind {
+                    case .serializedWrite:
                         try transaction.run("SELECT pg_advisory_xact_lock($1)", [.integer(PostgresSchema.writeLockKey)])
+                    case .thingWrite(let thing):
+                        // The write lock shared (serialized writers wait for these and these for them), and the
+                        // thing's own lock alone (two-key form: a key space apart from the one-key locks).
+                        try transaction.run(
+                            "SELECT pg_advisory_xact_lock_shared($1), pg_advisory_xact_lock($2::int4, $3::int4)",
+                            [
+                                .integer(PostgresSchema.writeLockKey), .integer(PostgresSchema.thingLockClass),
+                                .integer(PostgresSchema.thingLockKey(thing)),
+                            ])
+                    case .snapshot, .independentWrite:
+                        break
                     }
                     let result = try body(transaction)
                     try transaction.run("COMMIT")

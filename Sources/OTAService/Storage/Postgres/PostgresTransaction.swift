@@ -148,6 +148,27 @@ struct PostgresTransaction: StoreWriter {
         try latestExecutions(where: "jobID", is: jobID, per: "thingName")
     }
 
+    func executionTally(jobID: String, queuedAfter time: Int64) throws -> ExecutionTally {
+        let rows = try run(
+            """
+            SELECT "status", count(*), count(*) FILTER (WHERE "queuedAt" > $2) FROM (
+              SELECT DISTINCT ON ("thingName") "status", "queuedAt" FROM "jobExecution" WHERE "jobID" = $1
+              ORDER BY "thingName", "executionNumber" DESC
+            ) AS "latest" GROUP BY "status"
+            """, [.text(jobID), .integer(time)]
+        ).rows
+        var tally = ExecutionTally()
+        for row in rows {
+            let (name, count, recent) = try row.decode((String, Int64, Int64).self)
+            guard let status = JobExecutionStatus(rawValue: name) else {
+                throw StoreError.corrupt("an execution of job \(jobID) has the unknown status \(name)")
+            }
+            tally.byStatus[status] = Int(count)
+            tally.queuedAfter += Int(recent)
+        }
+        return tally
+    }
+
     func executions(thing: String) throws -> [JobExecution] {
         try latestExecutions(where: "thingName", is: thing, per: "jobID")
     }

@@ -2,6 +2,7 @@ import ArgumentParser
 import CodeSigning
 import ESP32Simulator
 import Foundation
+import MQTT
 import OTAAgent
 
 /// `ota simulate` — simulated ESP32s against a service: one (`device`) or many (`fleet`).
@@ -36,7 +37,16 @@ extension SimulateCommand {
             credentials: identity)
     }
 
-    /// The device stored in `directory`, pointed at `server` (HOST:PORT), saving itself after every boot. A
+    /// `--server HOST:PORT[,HOST:PORT…]`: the service, or several instances tried in turn.
+    static func serverEndpoints(_ server: String) throws -> [MQTTEndpoint] {
+        let endpoints = server.split(separator: ",", omittingEmptySubsequences: false).map { MQTTEndpoint(parsing: $0) }
+        guard !endpoints.isEmpty, endpoints.allSatisfy({ $0 != nil }) else {
+            throw CLIError("--server must be HOST:PORT, or several separated by commas (got \"\(server)\")")
+        }
+        return endpoints.compactMap { $0 }
+    }
+
+    /// The device stored in `directory`, pointed at `server` (HOST:PORT[,HOST:PORT…]), saving itself after every boot. A
     /// `dataProtocol` given for an existing device replaces its stored preference.
     static func device(
         _ directory: DeviceDirectory, server: String, dataProtocol: DataProtocolOption?,
@@ -49,11 +59,11 @@ extension SimulateCommand {
             try directory.save(manifest)
         }
         guard let rawKey = manifest.verificationKey else { throw CLIError("\(directory.path) has no verification key") }
-        let parts = server.split(separator: ":")
-        guard parts.count == 2, let port = Int(parts[1]) else { throw CLIError("--server must be HOST:PORT") }
+        let endpoints = try serverEndpoints(server)
         let device = SimulatedDevice(
-            chip: chip, credentials: identity, host: String(parts[0]), port: port,
+            chip: chip, credentials: identity, host: endpoints[0].host, port: endpoints[0].port,
             codeSigningKey: try PublicKeyCoding.decode(rawKey), log: log)
+        device.alternateEndpoints = Array(endpoints.dropFirst())
         device.keepFactoryApp = manifest.keepFactoryApp ?? false
         device.dataProtocol = manifest.preferredDataProtocol
         device.checkpoint = { chip in try? directory.save(chip) }

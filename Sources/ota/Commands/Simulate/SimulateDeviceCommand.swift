@@ -18,7 +18,10 @@ extension SimulateCommand {
                 """)
 
         @Option(help: "Directory holding the device's flash, eFuses and identity.") var dir: String
-        @Option(help: "The service's MQTT endpoint, HOST:PORT.") var server = "localhost:8883"
+        @Option(
+            help:
+                "The service's MQTT endpoint, HOST:PORT; several instances (without a load balancer): HOST:PORT,HOST:PORT…, tried in turn when one cannot be reached."
+        ) var server = "localhost:8883"
         @Option(help: "Thing name (first run).") var thing: String?
         @Option(help: "Signed factory app image (first run).") var factoryImage: String?
         @Option(help: "Directory with <thing>.pem, <thing>.key and ca.pem (first run).") var credentials: String?

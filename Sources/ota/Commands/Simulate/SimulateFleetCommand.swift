@@ -16,7 +16,10 @@ extension SimulateCommand {
                 `ota things issue-certificate --out DIR` writes them); later runs continue from the saved state.
                 """)
 
-        @Option(help: "The service's MQTT endpoint, HOST:PORT.") var server = "localhost:8883"
+        @Option(
+            help:
+                "The service's MQTT endpoint, HOST:PORT; several instances (without a load balancer): HOST:PORT,HOST:PORT…, tried in turn when one cannot be reached."
+        ) var server = "localhost:8883"
         @Option(help: "Number of devices.") var count = 10
         @Option(help: "Directory holding one sub-directory per device.") var dir: String
         @Option(help: "Thing name prefix.") var prefix = "sim"
