@@ -138,7 +138,9 @@ public final class OTAServer: Sendable {
             authorizer: DeviceAuthorizer(), requestHandler: gateway, logger: Logger(label: "swiftota.gateway"))
         let mqtt = mqtt
         liveSessions.server.withLock { $0 = mqtt }
+        let gateway = gateway
         engine.setNotifyNextSink { thing, payload in
+            gateway.nextExecutionChanged(of: thing)
             mqtt.publish(
                 PublishPacket(topic: ThingTopics(thingName: thing).notifyNext, payload: payload, qos: .atLeastOnce))
         }

@@ -65,9 +65,19 @@ import Testing
             #expect(resent.contains(#""status":"IN_PROGRESS""#), "only the current one goes out: \(resent)")
             #expect(device.pending(topic) == 0)
 
+            // B trusts the device's right to the stream once checked; A's cancel ends that trust on B at once.
+            let job = try #require(try await a.server.store.read { try $0.job(id: "AFR_OTA-u1") })
+            let stream = "$aws/things/far/streams/\(job.streamID)/"
+            let block = #"{"f":0,"l":4096,"o":0,"n":1}"#
+            try await device.publish(stream + "get/json", json: block)
+            _ = try await device.takeText(stream + "data/json")
+
             try await a.server.engine.cancel(jobID: "AFR_OTA-u1", force: true)
             let cancelled = try await device.takeText(topic)
             #expect(!cancelled.contains("execution"), "the cancel reaches it too: \(cancelled)")
+            try await device.publish(stream + "get/json", json: block)
+            let refused = try await device.takeText(stream + "rejected/json")
+            #expect(refused.contains("Unauthorized"), "B refuses the cancelled job's stream: \(refused)")
             await device.close()
         }
     }

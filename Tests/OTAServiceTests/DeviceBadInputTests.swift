@@ -153,6 +153,20 @@ import Testing
         await p.close()
     }
 
+    /// Reading a stream is trusted for a while after the store said yes (blocks cost no transaction), but not
+    /// past the end of the job: a cancel ends the device's right at once.
+    @Test func aCancelledJobsStreamIsRefusedAtOnce() async throws {
+        let p = try await Self.prepare()
+        let request = #"{"f":0,"l":4096,"o":0,"n":1}"#
+        try await p.device.publish(p.stream + "get/json", json: request)
+        _ = try await p.device.takeText(p.stream + "data/json")
+        try await p.service.server.engine.cancel(jobID: p.job.id, force: true)
+        let answer = try await p.rejection(p.stream + "get/json", Array(request.utf8), on: p.stream + "rejected/json")
+        #expect(Self.code(answer, "o") == "Unauthorized")
+        #expect(p.device.pending(p.stream + "data/json") == 0)
+        await p.close()
+    }
+
     @Test func anotherThingsStreamIsUnauthorized() async throws {
         let p = try await Self.prepare()
         let outsider = try await p.service.device("outsider")

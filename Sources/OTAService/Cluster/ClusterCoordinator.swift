@@ -12,6 +12,7 @@ import Synchronization
 final class ClusterCoordinator: Sendable {
     let bus: any ClusterBus
     private let engine: JobEngine
+    private let gateway: DeviceGateway
     private let trust: GatewayTrust
     private let store: any OTAStore
     private let mqtt: MQTTServer
@@ -26,6 +27,7 @@ final class ClusterCoordinator: Sendable {
     ) {
         self.bus = bus
         self.engine = engine
+        self.gateway = gateway
         self.trust = trust
         self.store = store
         self.mqtt = mqtt
@@ -54,6 +56,7 @@ final class ClusterCoordinator: Sendable {
         do {
             switch event {
             case .nextChanged(let changes):
+                for change in changes { gateway.nextExecutionChanged(of: change.thing) }
                 for change in changes where mqtt.isConnected(clientID: change.thing) {
                     try await engine.renotify(change)
                 }

@@ -47,6 +47,11 @@ public final class DeviceGateway: MQTTRequestHandler {
         self.logger = logger
     }
 
+    /// The thing's next execution changed, here or on another instance: what it may download is read again.
+    public func nextExecutionChanged(of thing: String) {
+        streams.endGrants(of: thing)
+    }
+
     public func setConnectionObserver(_ observer: @escaping @Sendable (String) -> Void) {
         connectionObserver.withLock { $0 = observer }
     }

@@ -6,10 +6,11 @@ import Synchronization
 // the stream (a device cannot read another thing's stream), then publishes one message per selected block.
 // File bytes come from the shared content cache (one store read per image, not per device).
 //
-// A thing's right to a stream is read from the store once and then trusted for `grantDuration`: a download of
-// 256 blocks must not cost 256 database transactions (with PostgreSQL, a round trip each). The price: a device
-// whose job ended (finished, cancelled) may still read that stream's blocks for that long, blocks of a file it
-// was entitled to a moment before.
+// A thing's right to a stream is read from the store once and then trusted: a download of 256 blocks must not
+// cost 256 database transactions (with PostgreSQL, a round trip each). The grant ends as soon as the thing's next
+// execution changes (its job finished or was cancelled, here or, told over the cluster bus, on another instance),
+// and after `grantDuration` in any case, which bounds what a lost cluster event can leave: blocks of a file the
+// device was entitled to a moment before.
 
 public final class StreamServer: Sendable {
     private let store: any OTAStore
@@ -18,17 +19,22 @@ public final class StreamServer: Sendable {
     private let streamsOfJobs = Mutex<[String: String]>([:])
     /// Stream records are written once, when their update is created: kept after the first read.
     private let streamRecords = Mutex<[String: StreamRecord]>([:])
-    /// Until when each thing may read each stream without asking the store again ("thing/stream" keys).
-    private let grants = Mutex<[String: ContinuousClock.Instant]>([:])
+    /// Until when each thing may read each stream without asking the store again: thing → stream → instant.
+    private let grants = Mutex<[String: [String: ContinuousClock.Instant]]>([:])
     private let grantDuration: Duration
 
     public init(
-        store: any OTAStore, files: FileContentCache, records: FileRecordCache, grantDuration: Duration = .seconds(5)
+        store: any OTAStore, files: FileContentCache, records: FileRecordCache, grantDuration: Duration = .seconds(60)
     ) {
         self.store = store
         self.files = files
         self.fileRecords = records
         self.grantDuration = grantDuration
+    }
+
+    /// The thing's next execution changed (finished, cancelled, a new one): its streams are checked again.
+    public func endGrants(of thing: String) {
+        _ = grants.withLock { $0.removeValue(forKey: thing) }
     }
 
     /// A decoded request's answer: the messages to publish on the data topic, in order.
@@ -68,10 +74,9 @@ public final class StreamServer: Sendable {
         async
         throws(StreamRequestError) -> StreamRecord
     {
-        let grant = thing + "/" + streamID
         let now = ContinuousClock.now
         if let record = streamRecords.withLock({ $0[streamID] }),
-            let until = grants.withLock({ $0[grant] }), now < until
+            let until = grants.withLock({ $0[thing]?[streamID] }), now < until
         {
             return record
         }
@@ -101,8 +106,8 @@ public final class StreamServer: Sendable {
             let duration = grantDuration
             grants.withLock { grants in
                 // Expired grants go when the table grows: one entry per downloading device stays.
-                if grants.count > 20_000 { grants = grants.filter { $0.value > now } }
-                grants[grant] = now + duration
+                if grants.count > 20_000 { grants = grants.filter { $0.value.values.contains { $0 > now } } }
+                grants[thing, default: [:]][streamID] = now + duration
             }
             return stream
         } catch let error as StreamRequestError {
