@@ -234,10 +234,13 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
             return selfTestJob(jobID, phase: selfTest.stringValue, updatedBy: details?["updatedBy"])
         }
         if platform.imageState() == .pendingCommit {
-            // An unconfirmed image and a job that is not its self-test. Beyond the FreeRTOS agent, which resets at
-            // once (and so rolls back): the service may not have recorded yet the "ready" report the previous boot
-            // sent just before it reset (that connection's requests can still be queued, at another instance even).
-            // Ask again in a moment; the self-test timer still resets the device if its self-test job never comes.
+            // An unconfirmed image and a job that is not its self-test: it must not stay. Beyond the FreeRTOS agent,
+            // which resets at once (and so rolls back): before the self-test started, the service may not have
+            // recorded yet the "ready" report the previous boot sent just before it reset (that connection's
+            // requests can still be queued, at another instance even). Then ask again in a moment; the self-test
+            // timer still resets the device if its self-test job never comes. During the self-test (no timer) the
+            // job was cancelled or replaced: reset, and the bootloader rolls back.
+            guard phase != .selfTest, selfTestDeadline != nil else { return resetDevice() }
             jobRetryAt = platform.nowMilliseconds + AgentLimits.selfTestJobRetryMilliseconds
             return []
         }

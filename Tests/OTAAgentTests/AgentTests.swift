@@ -201,6 +201,15 @@ import Testing
         #expect(waiting.tick() == [.reset])
     }
 
+    @Test func aJobThatReplacesTheOneInItsSelfTestResetsTheDevice() {
+        // The operator cancelled the update being self-tested and queued another: the unconfirmed image must not
+        // stay (and must never be committed): reset, and the bootloader rolls back.
+        var agent = Self.selfTesting()
+        let events = agent.handle(topic: Self.jobs + "notify-next", payload: Service.job("AFR_OTA-u2", size: 10_000))
+        #expect(events == [.reset])
+        #expect(agent.platform.calls.last == "reset")
+    }
+
     @Test func anUnconfirmedImageWithoutItsJobResetsWhenTheSelfTestTimerExpires() {
         var agent = Self.agent(version: "1.2.4")
         agent.platform.state = .pendingCommit

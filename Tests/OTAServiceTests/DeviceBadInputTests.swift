@@ -167,6 +167,20 @@ import Testing
         await p.close()
     }
 
+    /// Only the stream of the job the device works on (its next execution) is readable: a job queued behind it
+    /// is not, so cancelling that one needs no grant to end.
+    @Test func aQueuedJobsStreamIsNotReadableBeforeItsTurn() async throws {
+        let p = try await Self.prepare()
+        let (file, _) = try await p.service.uploadFirmware(version: "3.1.0", payloadSize: 5000)
+        _ = try await p.service.createUpdate("u2", file: file, things: ["dev"])
+        let queued = try #require(try await p.service.server.store.read { try $0.job(id: "AFR_OTA-u2") })
+        let stream = "$aws/things/dev/streams/\(queued.streamID)/"
+        let answer = try await p.rejection(
+            stream + "get/json", Array(#"{"f":0,"l":4096,"o":0,"n":1}"#.utf8), on: stream + "rejected/json")
+        #expect(Self.code(answer, "o") == "Unauthorized")
+        await p.close()
+    }
+
     @Test func anotherThingsStreamIsUnauthorized() async throws {
         let p = try await Self.prepare()
         let outsider = try await p.service.device("outsider")

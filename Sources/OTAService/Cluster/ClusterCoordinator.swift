@@ -86,8 +86,10 @@ final class ClusterCoordinator: Sendable {
         sessions.end(trust.things(cutOffBy: change), reason: "its certificate is no longer trusted")
     }
 
-    /// Events may have been lost: the trust snapshot is read again whole (revocations must never be missed).
+    /// Events may have been lost: the trust snapshot is read again whole (revocations must never be missed), and
+    /// every stream grant is checked again.
     private func catchUp() async {
+        gateway.clusterEventsMissed()
         do {
             try await trust.load(from: store)
         } catch {

@@ -52,6 +52,11 @@ public final class DeviceGateway: MQTTRequestHandler {
         streams.endGrants(of: thing)
     }
 
+    /// Events from the other instances may have been lost: every device's right to its stream is read again.
+    public func clusterEventsMissed() {
+        streams.endAllGrants()
+    }
+
     public func setConnectionObserver(_ observer: @escaping @Sendable (String) -> Void) {
         connectionObserver.withLock { $0 = observer }
     }
@@ -79,12 +84,14 @@ public final class DeviceGateway: MQTTRequestHandler {
             defer {
                 inboxes[session.clientID] = Inboxes(
                     session: session, jobs: jobs.continuation, streams: streams.continuation)
+                // Chained in the same critical section: two connections of one client id arriving together are
+                // answered in the order their inboxes were installed.
+                answerInOrder(jobs.stream, thing: session.clientID)
             }
             return inboxes[session.clientID]
         }
         previous?.finish()
         connectionObserver.withLock({ $0 })?(session.clientID)
-        answerInOrder(jobs.stream, thing: session.clientID)
         Task(priority: .low) {
             var pacer = RequestPacer()
             for await item in streams.stream {

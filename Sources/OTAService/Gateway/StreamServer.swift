@@ -2,15 +2,15 @@ import Foundation
 import OTAWire
 import Synchronization
 
-// Serves GetStream and DescribeStream: checks that the requesting thing has an open execution of a job using
-// the stream (a device cannot read another thing's stream), then publishes one message per selected block.
+// Serves GetStream and DescribeStream: checks that the stream is the one of the requesting thing's next execution
+// (the job it works on: a device cannot read another thing's stream, nor a job it is not on), then publishes one
+// message per selected block.
 // File bytes come from the shared content cache (one store read per image, not per device).
 //
-// A thing's right to a stream is read from the store once and then trusted: a download of 256 blocks must not
-// cost 256 database transactions (with PostgreSQL, a round trip each). The grant ends as soon as the thing's next
-// execution changes (its job finished or was cancelled, here or, told over the cluster bus, on another instance),
-// and after `grantDuration` in any case, which bounds what a lost cluster event can leave: blocks of a file the
-// device was entitled to a moment before.
+// A thing's right to a stream is read from the store once and then trusted (StreamGrants.swift): a download of
+// 256 blocks must not cost 256 database transactions (with PostgreSQL, a round trip each). The grant ends as soon
+// as the thing's next execution changes (its job finished or was cancelled, here or, told over the cluster bus, on
+// another instance), and after `grantDuration` in any case.
 
 public final class StreamServer: Sendable {
     private let store: any OTAStore
@@ -19,9 +19,7 @@ public final class StreamServer: Sendable {
     private let streamsOfJobs = Mutex<[String: String]>([:])
     /// Stream records are written once, when their update is created: kept after the first read.
     private let streamRecords = Mutex<[String: StreamRecord]>([:])
-    /// Until when each thing may read each stream without asking the store again: thing → stream → instant.
-    private let grants = Mutex<[String: [String: ContinuousClock.Instant]]>([:])
-    private let grantDuration: Duration
+    private let grants: StreamGrants
 
     public init(
         store: any OTAStore, files: FileContentCache, records: FileRecordCache, grantDuration: Duration = .seconds(60)
@@ -29,12 +27,17 @@ public final class StreamServer: Sendable {
         self.store = store
         self.files = files
         self.fileRecords = records
-        self.grantDuration = grantDuration
+        grants = StreamGrants(duration: grantDuration)
     }
 
     /// The thing's next execution changed (finished, cancelled, a new one): its streams are checked again.
     public func endGrants(of thing: String) {
-        _ = grants.withLock { $0.removeValue(forKey: thing) }
+        grants.end(thing: thing)
+    }
+
+    /// Cluster events may have been lost: every stream is checked again.
+    public func endAllGrants() {
+        grants.endAll()
     }
 
     /// A decoded request's answer: the messages to publish on the data topic, in order.
@@ -74,41 +77,34 @@ public final class StreamServer: Sendable {
         async
         throws(StreamRequestError) -> StreamRecord
     {
-        let now = ContinuousClock.now
         if let record = streamRecords.withLock({ $0[streamID] }),
-            let until = grants.withLock({ $0[thing]?[streamID] }), now < until
+            grants.isGranted(thing: thing, stream: streamID, at: .now)
         {
             return record
         }
         do {
+            let ticket = grants.ticket(for: thing)
             let known = streamsOfJobs.withLock { $0 }
             let knownRecord = streamRecords.withLock { $0[streamID] }
             let result = try await store.read { reader -> (StreamRecord?, Bool, [String: String]) in
                 var learned: [String: String] = [:]
-                var allowed = false
-                for execution in try reader.executions(thing: thing) where !execution.status.isTerminal {
-                    var stream = known[execution.jobID]
-                    if stream == nil, let job = try reader.job(id: execution.jobID) {
-                        stream = job.streamID
-                        learned[job.id] = job.streamID
-                    }
-                    if stream == streamID { allowed = true }
+                guard let next = try JobEngine.next(for: thing, in: reader) else { return (nil, false, learned) }
+                var stream = known[next.jobID]
+                if stream == nil, let job = try reader.job(id: next.jobID) {
+                    stream = job.streamID
+                    learned[job.id] = job.streamID
                 }
+                let allowed = stream == streamID
                 return (allowed ? try knownRecord ?? reader.stream(id: streamID) : nil, allowed, learned)
             }
             if !result.2.isEmpty { streamsOfJobs.withLock { $0.merge(result.2) { $1 } } }
             if knownRecord == nil, let record = result.0 { streamRecords.withLock { $0[streamID] = record } }
             guard result.1, let stream = result.0 else {
                 throw StreamRequestError(
-                    .unauthorized, "thing \(thing) has no open job that uses stream \(streamID)",
+                    .unauthorized, "stream \(streamID) is not the one of the job thing \(thing) works on",
                     clientToken: clientToken)
             }
-            let duration = grantDuration
-            grants.withLock { grants in
-                // Expired grants go when the table grows: one entry per downloading device stays.
-                if grants.count > 20_000 { grants = grants.filter { $0.value.values.contains { $0 > now } } }
-                grants[thing, default: [:]][streamID] = now + duration
-            }
+            grants.grant(thing: thing, stream: streamID, at: .now, ticket: ticket)
             return stream
         } catch let error as StreamRequestError {
             throw error

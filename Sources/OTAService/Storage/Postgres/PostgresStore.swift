@@ -80,7 +80,11 @@ public final class PostgresStore: OTAStore {
         return try await pool.withConnection { connection in
             try await BlockingWork.run {
                 let transaction = PostgresTransaction(connection: connection, logger: logger)
-                try transaction.run(kind.isSnapshot ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN")
+                // Writes say READ COMMITTED rather than trust the server's default: their locks come first, and a
+                // snapshot taken before the wait (REPEATABLE READ) would not see what the lock holder committed.
+                try transaction.run(
+                    kind.isSnapshot
+                        ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN ISOLATION LEVEL READ COMMITTED")
                 do {
                     switch kind {
                     case .serializedWrite:
