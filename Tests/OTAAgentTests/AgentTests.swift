@@ -12,16 +12,28 @@ import Testing
         Agent(thingName: "dev", platform: RecordingPlatform(version: version), connection: RecordingConnection())
     }
 
+    /// 1.2.4 booted with its image in `state`, and started (it asked for its job).
+    static func booted(_ state: PlatformImageState) -> Agent {
+        var agent = Self.agent(version: "1.2.4")
+        agent.platform.state = state
+        _ = agent.start()
+        return agent
+    }
+
     /// 1.2.4 booted unconfirmed after an update from 1.2.3, started, and handed its job with the "ready" report:
     /// in its self-test.
     static func selfTesting() -> Agent {
-        var agent = Self.agent(version: "1.2.4")
-        agent.platform.state = .pendingCommit
-        _ = agent.start()
-        _ = agent.handle(
-            topic: Self.jobs + "$next/get/accepted",
-            payload: Service.job(size: 10_000, statusDetails: #"{"self_test":"ready","updatedBy":"0x01020003"}"#))
+        var agent = booted(.pendingCommit)
+        _ = offer(&agent, #"{"self_test":"ready","updatedBy":"0x01020003"}"#)
         return agent
+    }
+
+    /// Hands the agent job AFR_OTA-u1 (10,000 bytes) with these statusDetails, as the answer to `$next/get` or
+    /// on notify-next.
+    static func offer(_ agent: inout Agent, _ statusDetails: String, on topic: String = "$next/get/accepted")
+        -> [AgentEvent]
+    {
+        agent.handle(topic: Self.jobs + topic, payload: Service.job(size: 10_000, statusDetails: statusDetails))
     }
 
     /// Feeds every block the agent asks for, in the order asked, until it stops asking.
@@ -95,12 +107,8 @@ import Testing
     @Test func anImageConfirmedOnAnEarlierBootReportsTheSUCCEEDEDThatThePowerCutLost() {
         // The port confirmed 1.2.4 and was erasing the older images when the power went off: the job still says
         // self-test; the image is VALID. The agent reports SUCCEEDED without a second self-test or a reset.
-        var agent = Self.agent(version: "1.2.4")
-        agent.platform.state = .valid
-        _ = agent.start()
-        let events = agent.handle(
-            topic: Self.jobs + "$next/get/accepted",
-            payload: Service.job(size: 10_000, statusDetails: #"{"self_test":"active","updatedBy":"0x01020003"}"#))
+        var agent = Self.booted(.valid)
+        let events = Self.offer(&agent, #"{"self_test":"active","updatedBy":"0x01020003"}"#)
         #expect(events == [.succeeded(jobID: "AFR_OTA-u1")])
         #expect(
             agent.connection.payloads(on: Self.jobs + "AFR_OTA-u1/update") == [
@@ -109,12 +117,8 @@ import Testing
         #expect(agent.platform.calls.isEmpty, "no state change, no reset")
 
         // Booted without a record that says VALID (a fallback boot of an unconfirmed image): no SUCCEEDED.
-        var unsure = Self.agent(version: "1.2.4")
-        unsure.platform.state = .unknown
-        _ = unsure.start()
-        let refused = unsure.handle(
-            topic: Self.jobs + "$next/get/accepted",
-            payload: Service.job(size: 10_000, statusDetails: #"{"self_test":"active","updatedBy":"0x01020003"}"#))
+        var unsure = Self.booted(.unknown)
+        let refused = Self.offer(&unsure, #"{"self_test":"active","updatedBy":"0x01020003"}"#)
         #expect(refused == [.failed(jobID: "AFR_OTA-u1", reason: "rejected: 0x00000011")])
     }
 
@@ -127,8 +131,7 @@ import Testing
         agent.connection.published = []
         _ = agent.reconnected()
         let active = #"{"self_test":"active","updatedBy":"0x01020004"}"#
-        let events = agent.handle(
-            topic: Self.jobs + "$next/get/accepted", payload: Service.job(size: 10_000, statusDetails: active))
+        let events = Self.offer(&agent, active)
         #expect(events == [.succeeded(jobID: "AFR_OTA-u1")])
         #expect(
             agent.connection.payloads(on: Self.jobs + "AFR_OTA-u1/update") == [
@@ -140,11 +143,8 @@ import Testing
         for (state, details) in [
             (PlatformImageState.unknown, active), (.valid, #"{"self_test":"ready","updatedBy":"0x01020004"}"#),
         ] {
-            var other = Self.agent(version: "1.2.4")
-            other.platform.state = state
-            _ = other.start()
-            let result = other.handle(
-                topic: Self.jobs + "notify-next", payload: Service.job(size: 10_000, statusDetails: details))
+            var other = Self.booted(state)
+            let result = Self.offer(&other, details, on: "notify-next")
             #expect(result == [.failed(jobID: "AFR_OTA-u1", reason: "rejected: 0x00000010")])
         }
     }
@@ -160,9 +160,7 @@ import Testing
         let calls = agent.platform.calls
         // A slow service answered a repeated $next/get after the agent's own "active" report: that report's
         // updatedBy is the running version now. The self-test goes on; nothing is reported or reset.
-        let again = agent.handle(
-            topic: Self.jobs + "$next/get/accepted",
-            payload: Service.job(size: 10_000, statusDetails: #"{"self_test":"active","updatedBy":"0x01020004"}"#))
+        let again = Self.offer(&agent, #"{"self_test":"active","updatedBy":"0x01020004"}"#)
         #expect(again.isEmpty)
         #expect(agent.platform.calls == calls)
         #expect(agent.rejectImage() == [.failed(jobID: "AFR_OTA-u1", reason: "rejected: 0x00000000"), .reset])
@@ -171,12 +169,8 @@ import Testing
     @Test func anUnconfirmedImageShownAJobThatIsNotItsSelfTestAsksAgainInsteadOfResetting() {
         // The new boot's $next/get was answered before the service recorded the "ready" report the previous boot
         // sent just before its reset: the job still says which blocks arrived.
-        var agent = Self.agent(version: "1.2.4")
-        agent.platform.state = .pendingCommit
-        _ = agent.start()
-        let stale = agent.handle(
-            topic: Self.jobs + "$next/get/accepted",
-            payload: Service.job(size: 10_000, statusDetails: #"{"receive":"3/3"}"#))
+        var agent = Self.booted(.pendingCommit)
+        let stale = Self.offer(&agent, #"{"receive":"3/3"}"#)
         #expect(stale.isEmpty)
         #expect(agent.platform.calls.isEmpty, "no reset, no download")
         let asked = agent.connection.payloads(on: Self.jobs + "$next/get").count
@@ -186,17 +180,12 @@ import Testing
         agent.platform.nowMilliseconds += 1
         #expect(agent.tick().isEmpty)
         #expect(agent.connection.payloads(on: Self.jobs + "$next/get").count == asked + 1, "asked again")
-        let events = agent.handle(
-            topic: Self.jobs + "$next/get/accepted",
-            payload: Service.job(size: 10_000, statusDetails: #"{"self_test":"ready","updatedBy":"0x01020003"}"#))
+        let events = Self.offer(&agent, #"{"self_test":"ready","updatedBy":"0x01020003"}"#)
         #expect(events == [.selfTestStarted(jobID: "AFR_OTA-u1")])
 
         // The self-test job never comes: the self-test timer resets the device (the bootloader rolls back).
-        var waiting = Self.agent(version: "1.2.4")
-        waiting.platform.state = .pendingCommit
-        _ = waiting.start()
-        _ = waiting.handle(
-            topic: Self.jobs + "notify-next", payload: Service.job(size: 10_000, statusDetails: #"{"receive":"3/3"}"#))
+        var waiting = Self.booted(.pendingCommit)
+        _ = Self.offer(&waiting, #"{"receive":"3/3"}"#, on: "notify-next")
         waiting.platform.nowMilliseconds += AgentLimits.selfTestWaitMilliseconds
         #expect(waiting.tick() == [.reset])
     }
@@ -211,9 +200,7 @@ import Testing
     }
 
     @Test func anUnconfirmedImageWithoutItsJobResetsWhenTheSelfTestTimerExpires() {
-        var agent = Self.agent(version: "1.2.4")
-        agent.platform.state = .pendingCommit
-        _ = agent.start()
+        var agent = Self.booted(.pendingCommit)
         agent.platform.nowMilliseconds += 15_999
         #expect(agent.tick().isEmpty)
         agent.platform.nowMilliseconds += 1

@@ -8,14 +8,14 @@ final class BenchProcess {
     init(path: String, arguments: [String], log: String? = nil) throws {
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
-        var output = FileHandle.nullDevice
-        if let log, FileManager.default.createFile(atPath: log, contents: nil),
-            let file = FileHandle(forWritingAtPath: log)
-        {
-            output = file
+        var logFile: FileHandle?
+        if let log, FileManager.default.createFile(atPath: log, contents: nil) {
+            logFile = FileHandle(forWritingAtPath: log)
         }
-        process.standardOutput = output
-        process.standardError = output
+        process.standardOutput = logFile ?? FileHandle.nullDevice
+        process.standardError = logFile ?? FileHandle.nullDevice
+        // The child has its own copy of the descriptor once started: ours is closed either way.
+        defer { try? logFile?.close() }
         try process.run()
     }
 

@@ -86,20 +86,19 @@ public final class StreamServer: Sendable {
             let ticket = grants.ticket(for: thing)
             let known = streamsOfJobs.withLock { $0 }
             let knownRecord = streamRecords.withLock { $0[streamID] }
-            let result = try await store.read { reader -> (StreamRecord?, Bool, [String: String]) in
-                var learned: [String: String] = [:]
-                guard let next = try JobEngine.next(for: thing, in: reader) else { return (nil, false, learned) }
-                var stream = known[next.jobID]
-                if stream == nil, let job = try reader.job(id: next.jobID) {
-                    stream = job.streamID
-                    learned[job.id] = job.streamID
+            // The stream record when the thing may read it, and the stream of its next job if learned now.
+            let (allowed, learned) = try await store.read { reader -> (StreamRecord?, (job: String, stream: String)?) in
+                guard let next = try JobEngine.next(for: thing, in: reader) else { return (nil, nil) }
+                var learned: (job: String, stream: String)?
+                if known[next.jobID] == nil, let job = try reader.job(id: next.jobID) {
+                    learned = (job.id, job.streamID)
                 }
-                let allowed = stream == streamID
-                return (allowed ? try knownRecord ?? reader.stream(id: streamID) : nil, allowed, learned)
+                guard (known[next.jobID] ?? learned?.stream) == streamID else { return (nil, learned) }
+                return (try knownRecord ?? reader.stream(id: streamID), learned)
             }
-            if !result.2.isEmpty { streamsOfJobs.withLock { $0.merge(result.2) { $1 } } }
-            if knownRecord == nil, let record = result.0 { streamRecords.withLock { $0[streamID] = record } }
-            guard result.1, let stream = result.0 else {
+            if let learned { streamsOfJobs.withLock { $0[learned.job] = learned.stream } }
+            if knownRecord == nil, let record = allowed { streamRecords.withLock { $0[streamID] = record } }
+            guard let stream = allowed else {
                 throw StreamRequestError(
                     .unauthorized, "stream \(streamID) is not the one of the job thing \(thing) works on",
                     clientToken: clientToken)
