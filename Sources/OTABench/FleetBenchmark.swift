@@ -26,6 +26,8 @@ public struct FleetBenchmark: Sendable {
     public var database: String?
     /// `ota serve` processes on that database, each with its own ports; device k connects to instance k mod N.
     public var instances = 1
+    /// Load run beside the update (`ota bench abuse`'s attacks); nil: the fleet alone.
+    public var disturbance: (any FleetDisturbance)?
     /// The management API of the `ota serve` the bench starts: `ota` passes its own API client, so the bench drives
     /// the service as the CLI does.
     public var api: any BenchManagementAPI
@@ -67,6 +69,10 @@ public struct FleetBenchmark: Sendable {
         let selfTestWaitSecondsP50: Double
         let selfTestWaitSecondsP99: Double
         let selfTestWaitSecondsMax: Double
+        /// From a device's block request to each block's arrival, as the devices saw it during the update.
+        let blockLatencyMillisecondsP50: Double
+        let blockLatencyMillisecondsP99: Double
+        let blockLatencyMillisecondsMax: Double
         let goodputMiBPerSecond: Double
         let rawTLSMiBPerSecond: Double
         let ratio: Double
@@ -83,6 +89,10 @@ public struct FleetBenchmark: Sendable {
         let databaseTransactionsPerBlock: Double?
         /// Whole-file reads of the file store during the run (the content cache makes it one per image).
         let fileStoreReads: Int
+        /// What each instance's limits shed or refused during the run.
+        let protection: [ProtectionCountsView]
+        /// What the disturbance did, a line per kind of load (empty without one).
+        let disturbance: [String]
     }
 
     /// Prepares the data directory in this process, starts `ota serve` on it as a child (this executable), and updates
@@ -134,6 +144,7 @@ public struct FleetBenchmark: Sendable {
         }
         let image = try world.firmware("1.1.0", signed: false, payloadSize: imageSize - 600)
         let file = try await world.server.updates.upload(image, name: "bench-1.1.0.bin", kind: .app)
+        try await disturbance?.prepare(world)
         await world.server.stop()
 
         let services = try startInstances(directory: directory.path, ports: ports, database: databaseURL)
@@ -153,10 +164,16 @@ public struct FleetBenchmark: Sendable {
             APIConnection(api: api, server: "https://127.0.0.1:\($0.api)", dataDirectory: directory.path)
         }
         let connection = connections[0]
+        if let disturbance {
+            try await disturbance.start(mqttPort: ports[0].mqtt, apiPort: ports[0].api)
+            progress("disturbance started; letting it build up for \(disturbance.buildUp)")
+            try await Task.sleep(for: disturbance.buildUp)
+        }
         progress("updating \(devices) devices to 1.1.0 (\(image.count) bytes each)")
         let statusBefore = try await Self.status(of: connections)
         let serviceCPUBefore = try services.reduce(0) { $0 + (try $1.cpuSeconds()) }
         let devicesCPUBefore = try processCPUSeconds()
+        world.fleet.resetBlockLatencies()
         let start = ContinuousClock.now
         var update: [String: Any] = [
             "id": "bench", "fileID": file.id, "signingProfile": "demo", "groups": [DemoWorld.group],
@@ -167,6 +184,8 @@ public struct FleetBenchmark: Sendable {
         try await waitForOutcomes(world.fleet, from: start)
         try await waitUntilRecorded(connection)
         let end = ContinuousClock.now
+        let disturbed = await disturbance?.stop() ?? []
+        let blockLatencies = world.fleet.blockLatencies.map(Double.init).sorted()
         let peaks = try services.map { Double(try $0.peakResidentBytes()) / 1_048_576 }
         let serviceCPU = try services.reduce(0) { $0 + (try $1.cpuSeconds()) } - serviceCPUBefore
         let devicesCPU = try processCPUSeconds() - devicesCPUBefore
@@ -194,7 +213,10 @@ public struct FleetBenchmark: Sendable {
             perDeviceSecondsP90: percentile(times, 0.9), perDeviceSecondsP99: percentile(times, 0.99),
             selfTestWaitSecondsP50: percentile(selfTestWaits, 0.5),
             selfTestWaitSecondsP99: percentile(selfTestWaits, 0.99),
-            selfTestWaitSecondsMax: selfTestWaits.last ?? 0, goodputMiBPerSecond: goodput / 1_048_576,
+            selfTestWaitSecondsMax: selfTestWaits.last ?? 0,
+            blockLatencyMillisecondsP50: percentile(blockLatencies, 0.5),
+            blockLatencyMillisecondsP99: percentile(blockLatencies, 0.99),
+            blockLatencyMillisecondsMax: blockLatencies.last ?? 0, goodputMiBPerSecond: goodput / 1_048_576,
             rawTLSMiBPerSecond: raw / 1_048_576, ratio: goodput / raw, serviceCPUSeconds: serviceCPU,
             devicesCPUSeconds: devicesCPU,
             serviceCPUMillisecondsPerMiB: serviceCPU * 1000 / max(Double(succeeded * image.count) / 1_048_576, 1e-9),
@@ -202,7 +224,7 @@ public struct FleetBenchmark: Sendable {
             servicePeakMiB: peaks.max() ?? 0, servicePeakMiBPerInstance: peaks,
             devicesProcessPeakMiB: Double(try processMemory("VmHWM")) / 1_048_576,
             databaseTransactionsPerBlock: databaseURL == nil ? nil : Double(transactions) / Double(max(blocks, 1)),
-            fileStoreReads: storeReads)
+            fileStoreReads: storeReads, protection: statusAfter.map(\.protection), disturbance: disturbed)
     }
 
     /// Starts `ota serve` as a child for each instance: the first on the prepared data directory, the others on
@@ -326,6 +348,11 @@ public struct FleetBenchmark: Sendable {
                 "job after reboot p50 / p99 / max",
                 "\(f(r.selfTestWaitSecondsP50)) / \(f(r.selfTestWaitSecondsP99)) / \(f(r.selfTestWaitSecondsMax)) s "
                     + "(self-test limit 16 s)"
+            ),
+            (
+                "block latency p50 / p99 / max",
+                "\(f(r.blockLatencyMillisecondsP50)) / \(f(r.blockLatencyMillisecondsP99)) / "
+                    + "\(f(r.blockLatencyMillisecondsMax)) ms"
             ),
             ("goodput", "\(f(r.goodputMiBPerSecond)) MiB/s"),
             ("raw TLS bulk, same bytes", "\(f(r.rawTLSMiBPerSecond)) MiB/s"),

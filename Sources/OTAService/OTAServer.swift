@@ -159,6 +159,13 @@ public final class OTAServer: Sendable {
     /// Management API connections closed at a deadline, by reason (device connections: `mqtt.shedCounts`).
     public var apiShedCounts: APIShedCounts { apiShed.current }
 
+    /// Everything the limits shed or refused since start, on both ports.
+    public var protectionCounts: ProtectionCountsView {
+        ProtectionCountsView(
+            mqtt: mqtt.shedCounts, api: apiShedCounts, queueOverflows: mqtt.queueOverflowCount,
+            slowConsumers: mqtt.slowConsumerCount, retainedRefused: mqtt.retainedRefusedCount)
+    }
+
     /// Starts the gateway, the management API and the rollout tick; returns the MQTT port.
     @discardableResult
     public func start() async throws -> Int {

@@ -171,6 +171,11 @@ public final class SimulatedDevice: @unchecked Sendable {
     private var cutRandom = SplitMix64(seed: 1)
     /// Called whenever the status changes (from the device's task).
     public var onStatus: @Sendable (DeviceStatus) -> Void = { _ in }
+    /// Called for every block received with the time since the request that asked for it (a GetStream publish or
+    /// an HTTP range request), as the device sees it: the service's latency plus the network's and this process's.
+    public var onBlockLatency: @Sendable (Duration) -> Void = { _ in }
+    /// When the last GetStream request left.
+    private var blockRequestedAt: ContinuousClock.Instant?
 
     public init(
         chip: SimulatedChip, credentials: DeviceCredentials, host: String, port: Int,
@@ -293,6 +298,9 @@ public final class SimulatedDevice: @unchecked Sendable {
             switch input {
             case .message(let message):
                 if faults.dropRate > 0, chance(faults.dropRate) { continue }  // lost on the way
+                if let requested = blockRequestedAt, Self.isStreamData(message.topic) {
+                    onBlockLatency(.now - requested)
+                }
                 events += agent.handle(topic: message.topic, payload: message.payload)
             case .http(let request, let response):
                 if response.status != 206 {
@@ -413,8 +421,13 @@ public final class SimulatedDevice: @unchecked Sendable {
         for operation in operations {
             switch operation {
             case .getRange(let request):
-                network.http.start(request, answer: network.answer)
+                let sent = ContinuousClock.now
+                network.http.start(request) { [onBlockLatency, answer = network.answer] request, response in
+                    onBlockLatency(.now - sent)
+                    answer(request, response)
+                }
             case .publish(let topic, let payload, let qos):
+                if Self.isStreamRequest(topic) { blockRequestedAt = .now }
                 try await client.publish(topic: topic, payload: payload, qos: qos == 0 ? .atMostOnce : .atLeastOnce)
             case .subscribe(let filter, let qos):
                 _ = try await client.subscribe([
@@ -424,6 +437,16 @@ public final class SimulatedDevice: @unchecked Sendable {
                 try await client.unsubscribe([filter])
             }
         }
+    }
+
+    /// `$aws/things/T/streams/S/get/…`: a block request (the agent's only publish under `streams/`).
+    private static func isStreamRequest(_ topic: String) -> Bool {
+        topic.contains("/streams/") && topic.contains("/get/")
+    }
+
+    /// `$aws/things/T/streams/S/data/…`: a block.
+    private static func isStreamData(_ topic: String) -> Bool {
+        topic.contains("/streams/") && topic.contains("/data/")
     }
 
     private func makeClient() throws -> MQTTClient {

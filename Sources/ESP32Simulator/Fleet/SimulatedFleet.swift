@@ -9,6 +9,8 @@ public final class SimulatedFleet: Sendable {
     private let running = Mutex<[String: Task<Void, Never>]>([:])
     private let errors = Mutex<[String: String]>([:])
     private let succeeded = Mutex<[String: ContinuousClock.Instant]>([:])
+    /// Every block's latency in milliseconds (4 bytes each: 10,000 devices × 256 blocks is 10 MB).
+    private let latencies = Mutex<[Float]>([])
 
     public init() {}
 
@@ -18,6 +20,10 @@ public final class SimulatedFleet: Sendable {
         device.onStatus = { [self] status in
             statuses.withLock { $0[thing] = status }
             if status.phase == .succeeded { succeeded.withLock { $0[thing] = $0[thing] ?? .now } }
+        }
+        device.onBlockLatency = { [self] latency in
+            let milliseconds = Double(latency.components.seconds) * 1e3 + Double(latency.components.attoseconds) / 1e15
+            latencies.withLock { $0.append(Float(milliseconds)) }
         }
         statuses.withLock { $0[thing] = device.status }
         let task = Task { [self] in
@@ -39,6 +45,12 @@ public final class SimulatedFleet: Sendable {
 
     /// When each device first reported a succeeded job (for per-device timing).
     public var successTimes: [String: ContinuousClock.Instant] { succeeded.withLock { $0 } }
+
+    /// The latency of every block received so far (milliseconds, in arrival order).
+    public var blockLatencies: [Float] { latencies.withLock { $0 } }
+
+    /// Forgets the latencies recorded so far (the next measurement starts now).
+    public func resetBlockLatencies() { latencies.withLock { $0.removeAll(keepingCapacity: true) } }
 
     /// Devices whose run ended with an error (bricked, unreachable service), with the error.
     public var failures: [String: String] { errors.withLock { $0 } }

@@ -175,4 +175,6 @@ public struct ServiceStatusView: Codable, Sendable {
     public var database: String
     /// PostgreSQL transactions this instance has run since it started (nil with SQLite).
     public var databaseTransactions: Int?
+    /// What this instance has shed or refused to protect itself since it started.
+    public var protection: ProtectionCountsView
 }

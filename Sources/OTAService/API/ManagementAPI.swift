@@ -45,7 +45,8 @@ public struct ManagementAPI: Sendable {
                     fileStore: server.files.store.summary, fileStoreReads: server.files.storeReads,
                     dataURLBase: server.dataURLs.baseURL, dataURLExpirySeconds: server.dataURLs.expirySeconds,
                     database: server.configuration.database.map(String.init(describing:)) ?? "sqlite",
-                    databaseTransactions: (server.store as? PostgresStore)?.transactionCount))
+                    databaseTransactions: (server.store as? PostgresStore)?.transactionCount,
+                    protection: server.protectionCounts))
         }
         addRegistryRoutes(to: api)
         addFileRoutes(to: api)

@@ -8,6 +8,6 @@ struct BenchCommand: ParsableCommand {
         discussion: "Build in release mode for meaningful figures: swift run -c release ota bench ...",
         subcommands: [
             BenchImageCommand.self, BenchSignCommand.self, BenchMQTTCommand.self, BenchMQTTServerCommand.self,
-            BenchJobsCommand.self, BenchFleetCommand.self,
+            BenchJobsCommand.self, BenchFleetCommand.self, BenchAbuseCommand.self,
         ])
 }

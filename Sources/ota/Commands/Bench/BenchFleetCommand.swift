@@ -18,12 +18,7 @@ struct BenchFleetCommand: AsyncParsableCommand {
     @Option(help: "Simulated devices.") var devices = 1000
     @Option(
         help: "Update image size, e.g. 1MiB.",
-        transform: { text in
-            guard let value = parseByteCount(text), (64 << 10)...(1_400 << 10) ~= value else {
-                throw ValidationError("the image size must be 64 KiB … 1400 KiB (the bench slots are 1.5 MiB)")
-            }
-            return value
-        })
+        transform: parseBenchImageSize)
     var imageSize = 1 << 20
     @Option(help: "Rollout rate: at most this many devices (1–1000) start per minute (default: all at once).")
     var maxPerMinute: Int?
@@ -84,19 +79,4 @@ struct BenchFleetCommand: AsyncParsableCommand {
 /// `ota bench fleet --protocol`.
 enum BenchDelivery: String, ExpressibleByArgument, CaseIterable {
     case mqtt, http
-}
-
-/// The fleet bench reaches the service it starts through the CLI's own API client.
-private struct CLIBenchAPI: BenchManagementAPI {
-    func withClient<T>(
-        server: String, dataDirectory: String, _ body: (any BenchAPIClient) async throws -> T
-    ) async throws -> T {
-        try await ConnectionOptions.parse(["--server", server, "--data-dir", dataDirectory]).withClient {
-            try await body($0)
-        }
-    }
-}
-
-extension APIClient: BenchAPIClient {
-    func post(_ path: String, json: [String: Any]) async throws { try await send(.POST, path, json: json) }
 }

@@ -11,19 +11,24 @@ import NIOTLS
 public final class RawConnection: @unchecked Sendable {
     private final class Recorder: ChannelInboundHandler, @unchecked Sendable {
         typealias InboundIn = ByteBuffer
+        let keepsBytes: Bool
         let received = NIOLockedValueBox<[UInt8]>([])
+        let receivedCount = NIOLockedValueBox(0)
         let closed = NIOLockedValueBox(false)
         let handshakeCompleted = NIOLockedValueBox(false)
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             let buffer = unwrapInboundIn(data)
-            received.withLockedValue { $0 += buffer.readableBytesView }
+            receivedCount.withLockedValue { $0 += buffer.readableBytes }
+            if keepsBytes { received.withLockedValue { $0 += buffer.readableBytesView } }
         }
 
         func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
             if case TLSUserEvent.handshakeCompleted = event { handshakeCompleted.withLockedValue { $0 = true } }
             context.fireUserInboundEventTriggered(event)
         }
+
+        init(keepsBytes: Bool) { self.keepsBytes = keepsBytes }
 
         func channelInactive(context: ChannelHandlerContext) {
             closed.withLockedValue { $0 = true }
@@ -35,15 +40,26 @@ public final class RawConnection: @unchecked Sendable {
     }
 
     private let channel: Channel
-    private let recorder = Recorder()
+    private let recorder: Recorder
 
     /// Connects to 127.0.0.1:`port`, from `localHost` when given (any 127.x.y.z address: another source address on
-    /// the same machine).
-    public init(port: Int, tls: TLSConfiguration?, serverHostname: String? = nil, from localHost: String? = nil)
-        async throws
-    {
-        let context = try tls.map { try NIOSSLContext(configuration: $0) }
-        let recorder = self.recorder
+    /// the same machine). `keepingBytes: false` only counts what arrives (a client that is sent megabytes).
+    public convenience init(
+        port: Int, tls: TLSConfiguration?, serverHostname: String? = nil, from localHost: String? = nil,
+        keepingBytes: Bool = true
+    ) async throws {
+        try await self.init(
+            port: port, context: try tls.map { try NIOSSLContext(configuration: $0) }, serverHostname: serverHostname,
+            from: localHost, keepingBytes: keepingBytes)
+    }
+
+    /// The same with a TLS context made once for many connections.
+    public init(
+        port: Int, context: NIOSSLContext?, serverHostname: String? = nil, from localHost: String? = nil,
+        keepingBytes: Bool = true
+    ) async throws {
+        let recorder = Recorder(keepsBytes: keepingBytes)
+        self.recorder = recorder
         var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -62,7 +78,10 @@ public final class RawConnection: @unchecked Sendable {
         try await channel.writeAndFlush(channel.allocator.buffer(bytes: bytes))
     }
 
+    /// What arrived (empty when the connection does not keep bytes).
     public var received: [UInt8] { recorder.received.withLockedValue { $0 } }
+    /// How many bytes arrived.
+    public var receivedCount: Int { recorder.receivedCount.withLockedValue { $0 } }
     public var isClosed: Bool { recorder.closed.withLockedValue { $0 } }
     /// The TLS handshake finished (always false without TLS).
     public var isHandshakeCompleted: Bool { recorder.handshakeCompleted.withLockedValue { $0 } }

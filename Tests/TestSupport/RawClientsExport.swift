@@ -1,0 +1,2 @@
+// Tests use the raw clients as their own helpers.
+@_exported import RawClients
