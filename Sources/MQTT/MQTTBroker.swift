@@ -251,6 +251,11 @@ final class MQTTBroker: @unchecked Sendable {
     func countSlowConsumer() { lock.withLock { slowConsumers += 1 } }
     var slowConsumerCount: Int { lock.withLock { slowConsumers } }
 
+    /// Pauses of a client that sent faster than its inbound rate.
+    private var paced = 0
+    func countPaced() { lock.withLock { paced += 1 } }
+    var pacedCount: Int { lock.withLock { paced } }
+
     /// Assigns a packet id and records QoS 1/2 messages in flight; queues them for offline persistent sessions and
     /// past the in-flight limit. Returns the packet to send now, or nil. Called with the lock held; the session is
     /// changed in place (a copy of it, in-flight table included, per message made a flood quadratic).

@@ -32,6 +32,8 @@ public struct MQTTServerConfiguration: Sendable {
     public var clientTrust: (any ClientCertificateTrust)?
     /// Deadlines and caps for connections that have not authenticated yet.
     public var admission: MQTTAdmissionLimits
+    /// How fast one connected client may send (nil: as fast as it likes, for local tooling and broker benches).
+    public var inboundRate: InboundRateLimits?
 
     public struct TLSIdentity: Sendable {
         public var certificateChain: [NIOSSLCertificate]
@@ -59,7 +61,8 @@ public struct MQTTServerConfiguration: Sendable {
         maximumPacketSize: Int = 256 * 1024, maximumQueuedMessages: Int = 1000, maximumInflightMessages: Int = 64,
         retainedLimits: RetainedLimits = RetainedLimits(), maximumBufferedBytes: Int = 8 << 20,
         isRevoked: @escaping @Sendable (ClientIdentity) -> Bool = { _ in false },
-        clientTrust: (any ClientCertificateTrust)? = nil, admission: MQTTAdmissionLimits = MQTTAdmissionLimits()
+        clientTrust: (any ClientCertificateTrust)? = nil, admission: MQTTAdmissionLimits = MQTTAdmissionLimits(),
+        inboundRate: InboundRateLimits? = nil
     ) {
         self.host = host
         self.port = port
@@ -73,6 +76,7 @@ public struct MQTTServerConfiguration: Sendable {
         self.isRevoked = isRevoked
         self.clientTrust = clientTrust
         self.admission = admission
+        self.inboundRate = inboundRate
     }
 }
 
@@ -274,6 +278,9 @@ public final class MQTTServer: Sendable {
 
     /// Connections closed because their client stopped reading what it was sent.
     public var slowConsumerCount: Int { core.broker.slowConsumerCount }
+
+    /// Times a client sent faster than `inboundRate` allows and was not read for a while.
+    public var pacedCount: Int { core.broker.pacedCount }
 
     /// The filters a client's session is subscribed to (empty once a clean session ended).
     public func subscriptionFilters(of clientID: String) -> Set<String> { core.broker.subscriptions(of: clientID) }

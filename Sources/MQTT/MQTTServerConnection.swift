@@ -22,6 +22,11 @@ final class MQTTServerConnection: ChannelInboundHandler, MQTTConnectionEndpoint,
     private var flushScheduled = false
     /// Set once this connection is being closed for not reading: what is sent meanwhile is dropped, counted once.
     private var closingSlowConsumer = false
+    /// The client's inbound budget, once it is connected (nil when the server sets no rate).
+    private var pacer: InboundPacer?
+    /// Reads are paused until the client's inbound debt is paid; packets of the last read wait meanwhile.
+    private var pausedForPacing = false
+    private var held = CircularBuffer<MQTTPacket>()
 
     init(server: MQTTServerCore, channel: Channel, requiresCertificate: Bool, verdict: ClientVerdictBox? = nil) {
         self.server = server
@@ -81,8 +86,43 @@ final class MQTTServerConnection: ChannelInboundHandler, MQTTConnectionEndpoint,
             }
             handleConnect(connect, context: context)
         } else if let clientID = lifecycle.clientID {
+            // One socket read can hold thousands of small packets: those after the budget ran out wait here.
+            guard !pausedForPacing else { return held.append(packet) }
             handle(packet, clientID: clientID, context: context)
+            pace(packet, context: context)
         }
+    }
+
+    /// Charges the packet to the client's budget; past it, stops reading the client until the debt is paid.
+    private func pace(_ packet: MQTTPacket, context: ChannelHandlerContext) {
+        guard let wait = pacer?.charge(packet), wait > .zero else { return }
+        pausedForPacing = true
+        server.broker.countPaced()
+        updateReading(context)
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        context.eventLoop.scheduleTask(in: TimeAmount(wait)) {
+            let (connection, context) = loopBound.value
+            connection.resumeAfterPacing(context)
+        }
+    }
+
+    /// The debt is paid: handles what was held back (until the budget runs out again), then reads again.
+    private func resumeAfterPacing(_ context: ChannelHandlerContext) {
+        pausedForPacing = false
+        guard context.channel.isActive, let clientID = lifecycle.clientID else { return }
+        while !pausedForPacing, !held.isEmpty {
+            let packet = held.removeFirst()
+            handle(packet, clientID: clientID, context: context)
+            pace(packet, context: context)
+        }
+        context.flush()
+        updateReading(context)
+    }
+
+    /// Reads while the client takes what it is sent and is within its inbound budget.
+    private func updateReading(_ context: ChannelHandlerContext) {
+        context.channel.setOption(.autoRead, value: context.channel.isWritable && !pausedForPacing)
+            .whenFailure { _ in }
     }
 
     private func handle(_ packet: MQTTPacket, clientID: String, context: ChannelHandlerContext) {
@@ -180,6 +220,7 @@ final class MQTTServerConnection: ChannelInboundHandler, MQTTConnectionEndpoint,
             return reject(context, .notAuthorized, "will topic refused: \(reason)")
         }
         will = connect.will
+        pacer = server.configuration.inboundRate.map(InboundPacer.init)
         logger[metadataKey: "client"] = "\(clientID)"
         lifecycle.accepted(clientID: clientID)
         if connect.keepAlive > 0 {
@@ -244,7 +285,7 @@ final class MQTTServerConnection: ChannelInboundHandler, MQTTConnectionEndpoint,
     /// Back-pressure: while the client does not take what it is sent, it is not read either, so its requests stop
     /// producing answers (the kernel's buffers and then TCP hold them back).
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        context.channel.setOption(.autoRead, value: context.channel.isWritable).whenFailure { _ in }
+        updateReading(context)
         context.fireChannelWritabilityChanged()
     }
 

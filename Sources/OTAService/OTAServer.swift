@@ -23,6 +23,8 @@ public struct OTAServerConfiguration: Sendable {
     public var mqttAdmission = MQTTAdmissionLimits()
     /// Deadlines for management API connections.
     public var apiLimits = APIConnectionLimits()
+    /// How fast one connected device may send (AWS IoT Core's per-connection limits by default).
+    public var mqttInboundRate = InboundRateLimits.device
     public var now: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
     /// A shared PostgreSQL database for several instances; nil: SQLite in the data directory (`DATA/ota.sqlite`).
     public var database: PostgresDatabaseURL?
@@ -134,7 +136,8 @@ public final class OTAServer: Sendable {
         mqtt = MQTTServer(
             configuration: MQTTServerConfiguration(
                 host: configuration.mqttHost, port: configuration.mqttPort, tls: tls,
-                clientTrust: trust, admission: configuration.mqttAdmission),
+                clientTrust: trust, admission: configuration.mqttAdmission,
+                inboundRate: configuration.mqttInboundRate),
             authorizer: DeviceAuthorizer(), requestHandler: gateway, logger: Logger(label: "swiftota.gateway"))
         let mqtt = mqtt
         liveSessions.server.withLock { $0 = mqtt }
@@ -163,7 +166,8 @@ public final class OTAServer: Sendable {
     public var protectionCounts: ProtectionCountsView {
         ProtectionCountsView(
             mqtt: mqtt.shedCounts, api: apiShedCounts, queueOverflows: mqtt.queueOverflowCount,
-            slowConsumers: mqtt.slowConsumerCount, retainedRefused: mqtt.retainedRefusedCount)
+            slowConsumers: mqtt.slowConsumerCount, retainedRefused: mqtt.retainedRefusedCount,
+            pacedClients: mqtt.pacedCount)
     }
 
     /// Starts the gateway, the management API and the rollout tick; returns the MQTT port.

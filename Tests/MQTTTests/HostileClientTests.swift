@@ -38,6 +38,39 @@ import Testing
         #expect(await inbox.next()?.payload == [7])
     }
 
+    /// A client that sends faster than its inbound rate is slowed to it — what it sent in one burst is handled at
+    /// the rate, none of it lost — and stays connected. The bound is computed from time measured here, so a slow
+    /// machine only makes it looser.
+    @Test func aClientSendingFasterThanItsRateIsPacedNotDisconnected() async throws {
+        let broker = try await TestBroker(
+            authorizer: AllowAllAuthorizer(),
+            inboundRate: InboundRateLimits(packetsPerSecond: 20, packetBurst: 20, bytesPerSecond: 1e9, byteBurst: 1e9))
+        defer { Task { await broker.stop() } }
+        let topic = "$aws/things/flood/x"
+        let watcher = try await broker.connected("watcher")
+        let inbox = Inbox(watcher)
+        _ = try await watcher.subscribe([Subscription(filter: topic, qos: .atMostOnce)])
+
+        let flood = try await RawConnection(
+            port: broker.port, tls: try broker.pki.clientTLS(try broker.pki.device("flood")))
+        let start = ContinuousClock.now
+        // CONNECT and 100 publishes in one write: the server reads them all in a read or two.
+        try await flood.send(
+            BadInputTests.connect("flood")
+                + (0..<100).flatMap { MQTTPacket.publish(PublishPacket(topic: topic, payload: [UInt8($0)])).encoded })
+        #expect(await eventually { inbox.count > 20 })
+        // Unpaced, the whole burst would be through well within this.
+        try await Task.sleep(for: .milliseconds(500))
+        let routed = inbox.count
+        let seconds = Double((ContinuousClock.now - start).components.seconds) + 1
+        #expect(Double(routed) <= 20 + 20 * seconds + 1, "\(routed) routed within \(seconds) s at 20 a second")
+        #expect(broker.server.pacedCount >= 1)
+
+        #expect(await eventually(within: 60) { inbox.count == 100 }, "every paced message is handled in the end")
+        #expect(!flood.isClosed, "a paced client is slowed, not disconnected")
+        await flood.close()
+    }
+
     @Test func acknowledgementsLetQueuedMessagesThroughInOrder() async throws {
         let broker = try await TestBroker()
         defer { Task { await broker.stop() } }

@@ -70,14 +70,15 @@ final class TestBroker: @unchecked Sendable {
         pki: TestPKI? = nil, authorizer: any MQTTAuthorizer = DeviceAuthorizer(),
         handler: (any MQTTRequestHandler)? = nil,
         revoked: Set<[UInt8]> = [], maximumPacketSize: Int = 64 * 1024, maximumQueuedMessages: Int = 1000,
-        retainedLimits: RetainedLimits = RetainedLimits(), admission: MQTTAdmissionLimits = .underTestLoad
+        retainedLimits: RetainedLimits = RetainedLimits(), admission: MQTTAdmissionLimits = .underTestLoad,
+        inboundRate: InboundRateLimits? = nil
     ) async throws {
         let pki = try pki ?? TestPKI()
         self.pki = pki
         let configuration = MQTTServerConfiguration(
             host: "127.0.0.1", port: 0, tls: try pki.serverTLS(), maximumPacketSize: maximumPacketSize,
             maximumQueuedMessages: maximumQueuedMessages, retainedLimits: retainedLimits,
-            isRevoked: { revoked.contains($0.serialNumber) }, admission: admission)
+            isRevoked: { revoked.contains($0.serialNumber) }, admission: admission, inboundRate: inboundRate)
         server = MQTTServer(configuration: configuration, authorizer: authorizer, requestHandler: handler)
         port = try await server.start()
     }
@@ -110,6 +111,9 @@ final class Inbox: @unchecked Sendable {
     private let lock = NSLock()
     private var received: [PublishPacket] = []
     private var consumed = 0
+
+    /// Messages received so far.
+    var count: Int { lock.withLock { received.count } }
 
     init(_ client: MQTTClient) {
         Task { [self] in

@@ -66,7 +66,7 @@ import Testing
 
     @Test func thePacerAllowsABurstThenTheSustainedRate() {
         let start = ContinuousClock.now
-        var pacer = RequestPacer(rate: 50, burst: 100, now: start)
+        var pacer = TokenBucket(rate: 50, burst: 100, now: start)
         let burst = (0..<100).map { _ in pacer.take(now: start) }
         #expect(burst.allSatisfy { $0 == .zero })
         #expect(pacer.take(now: start) == .milliseconds(20), "one request a 50th of a second past the burst")

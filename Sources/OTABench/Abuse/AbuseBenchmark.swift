@@ -78,7 +78,8 @@ public struct AbuseBenchmark: Sendable {
                     + "deadline")
             lines.append(
                 "    devices: \(shed.queueOverflows) closed a whole queue behind (QoS 1), \(shed.slowConsumers) closed "
-                    + "for not reading, \(shed.retainedRefused) retained messages refused")
+                    + "for not reading, \(shed.retainedRefused) retained messages refused, \(shed.pacedClients) pauses of a "
+                    + "device over its inbound rate")
         }
         if a.build == "debug" { lines.append("  note: debug build; use swift run -c release ota bench abuse") }
         return lines.joined(separator: "\n")

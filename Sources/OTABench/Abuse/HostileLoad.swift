@@ -27,9 +27,9 @@ public final class HostileLoad: FleetDisturbance, @unchecked Sendable {
         public init() {}
     }
 
-    /// Longer than the service's default handshake and CONNECT deadlines (10 s): the update meets the attacks with
-    /// the service already shedding.
-    public let buildUp = Duration.seconds(12)
+    /// Longer than the service's default deadlines (10 s handshake and CONNECT, 30 s API idle): the update meets
+    /// the attacks with the service already shedding.
+    public let buildUp = Duration.seconds(35)
     let strength: Strength
     private let things = ["abuse-qos1-hog", "abuse-non-reader", "abuse-json-keys", "abuse-retainer"]
     private let deviceTLS = Mutex<[String: NIOSSLContext]>([:])

@@ -16,8 +16,12 @@ public struct ProtectionCountsView: Codable, Sendable, Equatable {
     public var slowConsumers: Int
     /// Retained messages not kept because a limit was reached.
     public var retainedRefused: Int
+    /// Times a connected client sent faster than its inbound rate and was not read for a while.
+    public var pacedClients: Int
 
-    public init(mqtt: MQTTShedCounts, api: APIShedCounts, queueOverflows: Int, slowConsumers: Int, retainedRefused: Int) {
+    public init(mqtt: MQTTShedCounts, api: APIShedCounts, queueOverflows: Int, slowConsumers: Int, retainedRefused: Int,
+        pacedClients: Int
+    ) {
         mqttTLSHandshakeTimeouts = mqtt.tlsHandshakeTimeout
         mqttConnectTimeouts = mqtt.connectTimeout
         mqttUnauthenticatedLimit = mqtt.unauthenticatedLimit
@@ -27,5 +31,6 @@ public struct ProtectionCountsView: Codable, Sendable, Equatable {
         self.queueOverflows = queueOverflows
         self.slowConsumers = slowConsumers
         self.retainedRefused = retainedRefused
+        self.pacedClients = pacedClients
     }
 }

@@ -10,6 +10,13 @@ import Synchronization
 // report before it); sessions run concurrently.
 
 public final class DeviceGateway: MQTTRequestHandler {
+    /// A thing's stream requests are paced to this many a second, sustained: a well-behaved agent asks a few times
+    /// a second (8 blocks, or 1, per request). A device asking faster is served at the rate, not refused — the
+    /// FreeRTOS agent treats a refusal as silence and waits for its request timer — and its inbox keeps only its
+    /// newest requests meanwhile, so a device that floods GetStream takes no more of the service than this.
+    static let streamRequestRate = 100.0
+    /// Stream requests allowed at once above the rate (a burst after a reconnect, or a retry round).
+    static let streamRequestBurst = 200.0
     private let engine: JobEngine
     private let streams: StreamServer
     private let store: any OTAStore
@@ -93,7 +100,7 @@ public final class DeviceGateway: MQTTRequestHandler {
         previous?.finish()
         connectionObserver.withLock({ $0 })?(session.clientID)
         Task(priority: .low) {
-            var pacer = RequestPacer()
+            var pacer = TokenBucket(rate: Self.streamRequestRate, burst: Self.streamRequestBurst)
             for await item in streams.stream {
                 let wait = pacer.take()
                 if wait > .zero { try? await Task.sleep(for: wait) }

@@ -13,6 +13,10 @@ struct ConnectionLimitOptions: ParsableArguments {
     var mqttMaxUnauthenticated = MQTTAdmissionLimits().maximumUnauthenticated
     @Option(help: "The same, per source address.")
     var mqttMaxUnauthenticatedPerAddress = MQTTAdmissionLimits().maximumUnauthenticatedPerAddress
+    @Option(help: "Messages a second one connected device may send, sustained (bursts of twice that).")
+    var mqttClientMessagesPerSecond = InboundRateLimits.device.packetsPerSecond
+    @Option(help: "Bytes a second one connected device may send, sustained (bursts of twice that).")
+    var mqttClientBytesPerSecond = InboundRateLimits.device.bytesPerSecond
     @Option(help: "Seconds an API connection has to finish its TLS handshake.")
     var apiHandshakeTimeout = Self.seconds(APIConnectionLimits().tlsHandshakeTimeout)
     @Option(
@@ -30,6 +34,12 @@ struct ConnectionLimitOptions: ParsableArguments {
         for (flag, seconds) in durations where !(seconds > 0 && seconds.isFinite) {
             throw ValidationError("\(flag) must be a positive number of seconds, not \(seconds)")
         }
+        for (flag, rate) in [
+            ("--mqtt-client-messages-per-second", mqttClientMessagesPerSecond),
+            ("--mqtt-client-bytes-per-second", mqttClientBytesPerSecond),
+        ] where !(rate >= 1 && rate.isFinite) {
+            throw ValidationError("\(flag) must be at least 1, not \(rate)")
+        }
         for (flag, count) in [
             ("--mqtt-max-unauthenticated", mqttMaxUnauthenticated),
             ("--mqtt-max-unauthenticated-per-address", mqttMaxUnauthenticatedPerAddress),
@@ -43,6 +53,9 @@ struct ConnectionLimitOptions: ParsableArguments {
         configuration.mqttAdmission.connectTimeout = .seconds(mqttConnectTimeout)
         configuration.mqttAdmission.maximumUnauthenticated = mqttMaxUnauthenticated
         configuration.mqttAdmission.maximumUnauthenticatedPerAddress = mqttMaxUnauthenticatedPerAddress
+        configuration.mqttInboundRate = InboundRateLimits(
+            packetsPerSecond: mqttClientMessagesPerSecond, packetBurst: 2 * mqttClientMessagesPerSecond,
+            bytesPerSecond: mqttClientBytesPerSecond, byteBurst: 2 * mqttClientBytesPerSecond)
         configuration.apiLimits.tlsHandshakeTimeout = .seconds(apiHandshakeTimeout)
         configuration.apiLimits.idleTimeout = .seconds(apiIdleTimeout)
         configuration.apiLimits.requestTimeout = .seconds(apiRequestTimeout)
