@@ -31,7 +31,9 @@ import Testing
         try await halfRecord.send([0x16, 0x03, 0x01, 0x02, 0x00, 0x01])
         let halfHead = try await RawConnection(port: port, tls: try Self.apiTLS(service), serverHostname: "localhost")
         try await halfHead.send(Array("GET /healthz HTTP/1.1\r\nHost: localhost\r\n".utf8))
-        for (name, connection) in [("silent TCP", silent), ("half a TLS record", halfRecord), ("half a head", halfHead)] {
+        for (name, connection) in [
+            ("silent TCP", silent), ("half a TLS record", halfRecord), ("half a head", halfHead),
+        ] {
             #expect(await eventually(within: 30) { connection.isClosed }, "\(name): still open")
         }
         #expect(service.server.apiShedCounts.tlsHandshakeTimeout == 2)

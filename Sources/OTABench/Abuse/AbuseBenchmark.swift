@@ -53,16 +53,21 @@ public struct AbuseBenchmark: Sendable {
             "ota bench abuse (\(a.build) build; \(a.devices) legitimate devices × \(a.imageBytes) bytes over "
                 + "\(a.delivery); one ota serve on \(a.database))",
             row("", "calm", "under attack"),
-            row("legitimate devices succeeded", "\(c.succeeded)/\(c.devices)", "\(a.succeeded)/\(a.devices)",
+            row(
+                "legitimate devices succeeded", "\(c.succeeded)/\(c.devices)", "\(a.succeeded)/\(a.devices)",
                 r.allSucceeded ? "" : "  FAILED: " + (c.notSucceeded + a.notSucceeded).joined(separator: "; ")),
             row("end to end", "\(f(c.endToEndSeconds)) s", "\(f(a.endToEndSeconds)) s"),
-            row("block latency p50", "\(f(c.blockLatencyMillisecondsP50)) ms", "\(f(a.blockLatencyMillisecondsP50)) ms"),
-            row("block latency p99", "\(f(c.blockLatencyMillisecondsP99)) ms", "\(f(a.blockLatencyMillisecondsP99)) ms",
+            row(
+                "block latency p50", "\(f(c.blockLatencyMillisecondsP50)) ms", "\(f(a.blockLatencyMillisecondsP50)) ms"),
+            row(
+                "block latency p99", "\(f(c.blockLatencyMillisecondsP99)) ms", "\(f(a.blockLatencyMillisecondsP99)) ms",
                 "\(f(r.blockLatencyP99Ratio))x (target <= 2x)"),
             row("job after reboot p99", "\(f(c.selfTestWaitSecondsP99)) s", "\(f(a.selfTestWaitSecondsP99)) s"),
-            row("service peak memory", "\(f(c.servicePeakMiB)) MiB", "\(f(a.servicePeakMiB)) MiB",
+            row(
+                "service peak memory", "\(f(c.servicePeakMiB)) MiB", "\(f(a.servicePeakMiB)) MiB",
                 "\(f(r.peakMemoryRatio))x"),
-            row("service CPU", "\(f(c.serviceCPUSeconds)) s", "\(f(a.serviceCPUSeconds)) s",
+            row(
+                "service CPU", "\(f(c.serviceCPUSeconds)) s", "\(f(a.serviceCPUSeconds)) s",
                 "\(f(r.serviceCPURatio))x"),
             "  the attacks (each re-opened what the service closed):",
         ]

@@ -23,13 +23,14 @@ public final class HostileLoad: FleetDisturbance, @unchecked Sendable {
         public var socketsPerAddress = 150
         /// API sockets held: half silent TCP, half TLS slowloris.
         public var apiSockets = 100
+        /// How long the attacks run before the update starts. The default outlasts the service's default deadlines
+        /// (10 s handshake and CONNECT, 30 s API idle): the update meets the attacks with the service shedding.
+        public var buildUp = Duration.seconds(35)
 
         public init() {}
     }
 
-    /// Longer than the service's default deadlines (10 s handshake and CONNECT, 30 s API idle): the update meets
-    /// the attacks with the service already shedding.
-    public let buildUp = Duration.seconds(35)
+    public var buildUp: Duration { strength.buildUp }
     let strength: Strength
     private let things = ["abuse-qos1-hog", "abuse-non-reader", "abuse-json-keys", "abuse-retainer"]
     private let deviceTLS = Mutex<[String: NIOSSLContext]>([:])
@@ -176,7 +177,8 @@ public final class HostileLoad: FleetDisturbance, @unchecked Sendable {
             var id: UInt16 = 1
             while !connection.isClosed && !Task.isCancelled {
                 let bytes = MQTTPacket.publish(
-                    PublishPacket(topic: topic, payload: [UInt8](repeating: 0x55, count: 1024), qos: .atLeastOnce,
+                    PublishPacket(
+                        topic: topic, payload: [UInt8](repeating: 0x55, count: 1024), qos: .atLeastOnce,
                         packetID: id)
                 ).encoded
                 try await connection.send(bytes)

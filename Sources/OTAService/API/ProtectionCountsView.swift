@@ -19,7 +19,8 @@ public struct ProtectionCountsView: Codable, Sendable, Equatable {
     /// Times a connected client sent faster than its inbound rate and was not read for a while.
     public var pacedClients: Int
 
-    public init(mqtt: MQTTShedCounts, api: APIShedCounts, queueOverflows: Int, slowConsumers: Int, retainedRefused: Int,
+    public init(
+        mqtt: MQTTShedCounts, api: APIShedCounts, queueOverflows: Int, slowConsumers: Int, retainedRefused: Int,
         pacedClients: Int
     ) {
         mqttTLSHandshakeTimeouts = mqtt.tlsHandshakeTimeout

@@ -24,6 +24,8 @@ struct BenchAbuseCommand: AsyncParsableCommand {
     var attackAddresses = 10
     @Option(help: "Sockets each of those addresses tries to hold open (1–10000).")
     var socketsPerAddress = 150
+    @Option(help: "Seconds the attacks run before the update starts (the default outlasts the service's deadlines).")
+    var buildUp = 35
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
@@ -32,6 +34,7 @@ struct BenchAbuseCommand: AsyncParsableCommand {
         guard (1...10_000).contains(socketsPerAddress) else {
             throw ValidationError("--sockets-per-address must be 1–10000")
         }
+        guard (0...600).contains(buildUp) else { throw ValidationError("--build-up must be 0–600 seconds") }
     }
 
     func run() async throws {
@@ -40,6 +43,7 @@ struct BenchAbuseCommand: AsyncParsableCommand {
         var strength = HostileLoad.Strength()
         strength.addresses = attackAddresses
         strength.socketsPerAddress = socketsPerAddress
+        strength.buildUp = .seconds(buildUp)
         let bench = AbuseBenchmark(
             fleet: FleetBenchmark(devices: devices, imageSize: imageSize, maxPerMinute: nil, api: CLIBenchAPI()),
             strength: strength)
