@@ -184,10 +184,11 @@ public struct FleetBenchmark: Sendable {
         try await waitForOutcomes(world.fleet, from: start)
         try await waitUntilRecorded(connection)
         let end = ContinuousClock.now
-        let disturbed = await disturbance?.stop() ?? []
         let blockLatencies = world.fleet.blockLatencies.map(Double.init).sorted()
         let peaks = try services.map { Double(try $0.peakResidentBytes()) / 1_048_576 }
         let serviceCPU = try services.reduce(0) { $0 + (try $1.cpuSeconds()) } - serviceCPUBefore
+        // After the figures: closing the attack's thousands of sockets costs the service too, but not the update.
+        let disturbed = await disturbance?.stop() ?? []
         let devicesCPU = try processCPUSeconds() - devicesCPUBefore
         let (succeeded, reasons) = try await outcomes(connection)
         let statusAfter = try await Self.status(of: connections)
