@@ -74,14 +74,15 @@ import Testing
         let raw = try await RawConnection(
             port: broker.port, tls: try broker.pki.clientTLS(try broker.pki.device("chatty")))
         let id = Array("chatty".utf8)
-        let body: [UInt8] = [0, 4] + Array("MQTT".utf8) + [4, 0x02, 0, 1] + [0, UInt8(id.count)] + id  // keep-alive 1 s
+        let body: [UInt8] = [0, 4] + Array("MQTT".utf8) + [4, 0x02, 0, 3] + [0, UInt8(id.count)] + id  // keep-alive 3 s
         try await raw.send([0x10, UInt8(body.count)] + body)
-        // Four seconds of PINGREQs every 0.4 s: well past 1.5 keep-alive periods from the CONNECT, never closed.
-        for _ in 0..<10 {
-            try await Task.sleep(for: .milliseconds(400))
+        // Nine seconds of PINGREQs every 0.5 s: twice 1.5 keep-alive periods from the CONNECT, never closed. (With a
+        // 1 s keep-alive a loaded machine's pause of a second between two pings closed it.)
+        for _ in 0..<18 {
+            try await Task.sleep(for: .milliseconds(500))
             #expect(!raw.isClosed)
             try await raw.send([0xC0, 0x00])
         }
-        #expect(await eventually(within: 5) { raw.isClosed }, "silent again: closed")
+        #expect(await eventually(within: 15) { raw.isClosed }, "silent again: closed")
     }
 }

@@ -62,7 +62,7 @@ import Testing
         #expect(device.isConnected)
         #expect(flood.filter(\.isClosed).count == 2, "the held connections stay until their deadline")
         for connection in flood { await connection.close() }
-        #expect(await eventually { broker.server.unauthenticatedConnectionCount == 0 })
+        #expect(await eventually(within: 20) { broker.server.unauthenticatedConnectionCount == 0 })
         await device.disconnect()
     }
 

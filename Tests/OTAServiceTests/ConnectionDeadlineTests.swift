@@ -26,17 +26,20 @@ import Testing
         defer { Task { await service.shutdown() } }
         let port = try #require(service.server.apiPort)
 
+        // Sends may find the socket closed already on a loaded machine (the deadline came first): that is the
+        // outcome under test, not an error.
         let silent = try await RawConnection(port: port, tls: nil)
         let halfRecord = try await RawConnection(port: port, tls: nil)
-        try await halfRecord.send([0x16, 0x03, 0x01, 0x02, 0x00, 0x01])
+        try? await halfRecord.send([0x16, 0x03, 0x01, 0x02, 0x00, 0x01])
         let halfHead = try await RawConnection(port: port, tls: try Self.apiTLS(service), serverHostname: "localhost")
-        try await halfHead.send(Array("GET /healthz HTTP/1.1\r\nHost: localhost\r\n".utf8))
+        try? await halfHead.send(Array("GET /healthz HTTP/1.1\r\nHost: localhost\r\n".utf8))
         for (name, connection) in [
             ("silent TCP", silent), ("half a TLS record", halfRecord), ("half a head", halfHead),
         ] {
             #expect(await eventually(within: 30) { connection.isClosed }, "\(name): still open")
         }
-        #expect(service.server.apiShedCounts.tlsHandshakeTimeout == 2)
+        // The silent socket and half a record; half a head too when a loaded machine stretched its handshake.
+        #expect(service.server.apiShedCounts.tlsHandshakeTimeout >= 2)
         let caller = try APICaller(service, token: nil)
         #expect(try await caller.call(.GET, "/healthz").status == 200)
         await caller.shutdown()

@@ -75,7 +75,7 @@ import Testing
                     clientToken: "rdy", fileID: 0, blockSize: UInt64(blockSize), blockOffset: UInt64(index),
                     numberOfBlocks: 1)
                 try await device.publish(stream + "get/cbor", request.cborEncoded, qos: .atMostOnce)
-                let message = try await device.take(stream + "data/cbor", timeout: .seconds(5))[0]
+                let message = try await device.take(stream + "data/cbor", timeout: .seconds(20))[0]
                 let block = try #require(StreamDataBlock.decodeCBOR(message.payload))
                 #expect(block.blockIndex == UInt64(index))
                 state.withLock { $0.blocks[index] = block.payload }
