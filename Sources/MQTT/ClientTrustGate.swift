@@ -3,7 +3,6 @@
 // keeps a session cache and tickets on by default) skips the callback, so the certificate the session remembers is
 // judged here against the current trust: a certificate revoked, or a CA deactivated, since the first handshake is
 // refused too.
-import Logging
 import NIOCore
 import NIOSSL
 
@@ -24,15 +23,15 @@ final class ClientTrustGate: ChannelInboundHandler, RemovableChannelHandler {
 
     private let trust: any ClientCertificateTrust
     private let verdict: ClientVerdictBox
-    private let logger: Logger
+    private let log: RateLimitedLog
     private var state = State.awaitingFirstRead
     private var held: [ByteBuffer] = []
     private var heldBytes = 0
 
-    init(trust: any ClientCertificateTrust, verdict: ClientVerdictBox, logger: Logger) {
+    init(trust: any ClientCertificateTrust, verdict: ClientVerdictBox, log: RateLimitedLog) {
         self.trust = trust
         self.verdict = verdict
-        self.logger = logger
+        self.log = log
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -40,7 +39,9 @@ final class ClientTrustGate: ChannelInboundHandler, RemovableChannelHandler {
         let bytes = unwrapInboundIn(data)
         heldBytes += bytes.readableBytes
         guard heldBytes <= Self.maximumHeldBytes else {
-            logger.warning("closing connection", metadata: ["reason": "sent too much before its certificate's verdict"])
+            log.warning(
+                "closing connection", key: "sent before verdict",
+                metadata: ["reason": "sent too much before its certificate's verdict"])
             return context.close(promise: nil)
         }
         held.append(bytes)
@@ -72,7 +73,8 @@ final class ClientTrustGate: ChannelInboundHandler, RemovableChannelHandler {
             switch decision {
             case .trusted: gate.open(context)
             case .refused(let reason):
-                gate.logger.warning("client certificate refused", metadata: ["reason": "\(reason)"])
+                gate.log.warning(
+                    "client certificate refused", key: "certificate refused", metadata: ["reason": "\(reason)"])
                 context.close(promise: nil)
             }
         }

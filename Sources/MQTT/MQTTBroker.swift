@@ -29,6 +29,9 @@ final class MQTTBroker: @unchecked Sendable {
     /// maximum, applied by the server to every client).
     let maximumInflightMessages: Int
     let logger: Logger
+    /// Refused retained messages, dropped queue entries and overflowing clients are a client's doing, as often as it
+    /// likes: at most one line per kind every 10 s, with how many were held back (the counters have them all).
+    private let clientEvents: RateLimitedLog
 
     init(
         maximumQueuedMessages: Int, maximumInflightMessages: Int, retainedLimits: RetainedStore.Limits = .init(),
@@ -38,6 +41,7 @@ final class MQTTBroker: @unchecked Sendable {
         self.maximumInflightMessages = min(max(1, maximumInflightMessages), Int(UInt16.max) - 1)
         retained = RetainedStore(limits: retainedLimits)
         self.logger = logger
+        clientEvents = RateLimitedLog(logger: logger, interval: .seconds(10))
     }
 
     // MARK: Sessions
@@ -175,8 +179,8 @@ final class MQTTBroker: @unchecked Sendable {
             return granted.compactMap { clientID, qos in sessions[clientID].map { (clientID, $0, qos) } }
         }
         if refusedRetain {
-            logger.warning(
-                "retained message not kept: the retained-message limits are reached",
+            clientEvents.warning(
+                "retained message not kept: the retained-message limits are reached", key: "retained refused",
                 metadata: ["client": "\(publisher ?? "service")", "topic": "\(message.topic)"])
         }
         for target in targets {
@@ -198,13 +202,18 @@ final class MQTTBroker: @unchecked Sendable {
         packet: MQTTPacket, connection: any MQTTConnectionEndpoint
     )? {
         let (offer, droppedOldest) = session.offer(message)
-        if droppedOldest { logger.warning("queue full, dropped oldest message", metadata: ["client": "\(clientID)"]) }
+        if droppedOldest {
+            clientEvents.warning(
+                "queue full, dropped oldest message", key: "queue dropped", metadata: ["client": "\(clientID)"])
+        }
         switch offer {
         case .send(let packet, let connection): return (packet, connection)
         case .held: return nil
         case .overflow(let connection):
             counters.withLockedValue { $0.overflows += 1 }
-            logger.warning("a client fell \(maximumQueuedMessages) messages behind; closing its connection")
+            clientEvents.warning(
+                "a client fell \(maximumQueuedMessages) messages behind; closing its connection", key: "overflow",
+                metadata: ["client": "\(clientID)"])
             connection.close(reason: "message queue full: the client does not acknowledge what it is sent")
             return nil
         }

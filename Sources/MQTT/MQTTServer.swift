@@ -88,6 +88,9 @@ final class MQTTServerCore: Sendable {
     let broker: MQTTBroker
     let admission: ConnectionAdmission
     let logger: Logger
+    /// Connections ended before they authenticated, for reasons a client can produce at will (a refused
+    /// certificate, too much sent before its verdict): rate-limited lines, like the shed ones.
+    let preAuthenticationLog: RateLimitedLog
 
     init(
         configuration: MQTTServerConfiguration, authorizer: any MQTTAuthorizer,
@@ -103,6 +106,7 @@ final class MQTTServerCore: Sendable {
             retainedLimits: configuration.retainedLimits, logger: logger)
         self.admission = ConnectionAdmission(limits: configuration.admission, logger: logger)
         self.logger = logger
+        preAuthenticationLog = RateLimitedLog(logger: logger, interval: configuration.admission.shedLogInterval)
     }
 }
 
@@ -193,7 +197,8 @@ public final class MQTTServer: Sendable {
                                 NIOSSLServerHandler(
                                     context: tls,
                                     customVerificationCallback: Self.verification(trust, box, logger: core.logger)))
-                            try sync.addHandler(ClientTrustGate(trust: trust, verdict: box, logger: core.logger))
+                            try sync.addHandler(
+                                ClientTrustGate(trust: trust, verdict: box, log: core.preAuthenticationLog))
                         } else {
                             try sync.addHandler(NIOSSLServerHandler(context: tls))
                         }
