@@ -238,10 +238,7 @@ public struct FleetBenchmark: Sendable {
             var data = directory
             if index > 0 {
                 data = directory + "/instance-\(index + 1)"
-                try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
-                for name in ["pki", "admin-token", "data-url.key"] {
-                    try FileManager.default.copyItem(atPath: directory + "/" + name, toPath: data + "/" + name)
-                }
+                try SharedInstanceFiles.copy(from: directory, to: data)
             }
             services.append(
                 try BenchProcess(

@@ -32,11 +32,7 @@ final class ServiceHarness: Sendable {
     init(peer: ServiceHarness? = nil, configure: (inout OTAServerConfiguration) -> Void = { _ in }) async throws {
         directory = try TemporaryDirectory("ota-service")
         if let peer {
-            let data = directory.path("data")
-            try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
-            for name in ["pki", "admin-token", "data-url.key"] {
-                try FileManager.default.copyItem(atPath: peer.directory.path("data/" + name), toPath: data + "/" + name)
-            }
+            try SharedInstanceFiles.copy(from: peer.directory.path("data"), to: directory.path("data"))
         }
         var configuration = OTAServerConfiguration(dataDirectory: directory.path("data"))
         configuration.mqttHost = "127.0.0.1"
