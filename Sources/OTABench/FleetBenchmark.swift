@@ -26,6 +26,8 @@ public struct FleetBenchmark: Sendable {
     public var database: String?
     /// `ota serve` processes on that database, each with its own ports; device k connects to instance k mod N.
     public var instances = 1
+    /// Devices connect through HAProxy (docs/deploy.md's configuration), which spreads them over the instances.
+    public var throughHAProxy = false
     /// Load run beside the update (`ota bench abuse`'s attacks); nil: the fleet alone.
     public var disturbance: (any FleetDisturbance)?
     /// The management API of the `ota serve` the bench starts: `ota` passes its own API client, so the bench drives
@@ -55,6 +57,10 @@ public struct FleetBenchmark: Sendable {
         /// "sqlite", or the PostgreSQL URL without its password.
         let database: String
         let instances: Int
+        /// "HAProxy" when the devices connected through it, else nil (each device to its instance directly).
+        let balancer: String?
+        /// HAProxy's CPU time during the update (nil without it).
+        let balancerCPUSeconds: Double?
         let devices: Int
         let maxPerMinute: Int?
         let imageBytes: Int
@@ -104,13 +110,14 @@ public struct FleetBenchmark: Sendable {
         if keep { progress("keeping the services' data and logs in \(directory.path)") }
         defer { if !keep { try? FileManager.default.removeItem(at: directory) } }
         let ports = try (0..<instances).map { _ in (mqtt: try freePort(), api: try freePort()) }
+        let balancerPort = throughHAProxy ? try freePort() : nil
         // A scratch database of this run's own on the server given, dropped at the end.
         guard let server = try database.map(PostgresDatabaseURL.init) else {
-            return try await run(in: directory, ports: ports, database: nil)
+            return try await run(in: directory, ports: ports, balancerPort: balancerPort, database: nil)
         }
         let scratch = try await PostgresScratchDatabase.create(on: server, prefix: "ota_bench_")
         do {
-            let result = try await run(in: directory, ports: ports, database: scratch)
+            let result = try await run(in: directory, ports: ports, balancerPort: balancerPort, database: scratch)
             try await PostgresScratchDatabase.drop(scratch, from: server)
             return result
         } catch {
@@ -119,9 +126,10 @@ public struct FleetBenchmark: Sendable {
         }
     }
 
-    private func run(in directory: URL, ports: [(mqtt: Int, api: Int)], database databaseURL: PostgresDatabaseURL?)
-        async throws -> Result
-    {
+    private func run(
+        in directory: URL, ports: [(mqtt: Int, api: Int)], balancerPort: Int?,
+        database databaseURL: PostgresDatabaseURL?
+    ) async throws -> Result {
 
         // The data directory is prepared in this process (things, certificates, group, profile, file); then the
         // service proper starts on it as a child (or several, on the shared database).
@@ -139,7 +147,7 @@ public struct FleetBenchmark: Sendable {
             fleet.append(
                 try await world.makeDevice(
                     String(format: "dev-%05d", index), factory: factory, table: Self.table,
-                    port: ports[(index - 1) % instances].mqtt))
+                    port: balancerPort ?? ports[(index - 1) % instances].mqtt))
             if index % 1000 == 0 { progress("  \(index) provisioned") }
         }
         let image = try world.firmware("1.1.0", signed: false, payloadSize: imageSize - 600)
@@ -152,6 +160,11 @@ public struct FleetBenchmark: Sendable {
         try await BenchDevice.waitUntil(timeout: .seconds(60), polling: .milliseconds(50)) {
             ports.allSatisfy { canConnect($0.api) && canConnect($0.mqtt) }
         }
+        let balancer = try balancerPort.map {
+            try HAProxyBalancer(port: $0, instances: ports, connections: devices, directory: directory.path)
+        }
+        defer { balancer?.kill() }
+        try await balancer?.waitUntilReady()
         progress("\(instances) × ota serve up; connecting \(devices) devices")
         for device in fleet { world.fleet.launch(device) }
         fleet = []
@@ -173,6 +186,7 @@ public struct FleetBenchmark: Sendable {
         let statusBefore = try await Self.status(of: connections)
         let serviceCPUBefore = try services.reduce(0) { $0 + (try $1.cpuSeconds()) }
         let devicesCPUBefore = try processCPUSeconds()
+        let balancerCPUBefore = try balancer?.cpuSeconds()
         world.fleet.resetBlockLatencies()
         let start = ContinuousClock.now
         var update: [String: Any] = [
@@ -190,6 +204,7 @@ public struct FleetBenchmark: Sendable {
         // After the figures: closing the attack's thousands of sockets costs the service too, but not the update.
         let disturbed = await disturbance?.stop() ?? []
         let devicesCPU = try processCPUSeconds() - devicesCPUBefore
+        let balancerCPU = try balancerCPUBefore.map { try balancer!.cpuSeconds() - $0 }
         let (succeeded, reasons) = try await outcomes(connection)
         let statusAfter = try await Self.status(of: connections)
         let storeReads = statusAfter.reduce(0) { $0 + $1.fileStoreReads }
@@ -207,7 +222,8 @@ public struct FleetBenchmark: Sendable {
         let goodput = Double(succeeded * image.count) / seconds
         return Result(
             build: Timing.buildConfiguration, delivery: protocols.joined(separator: "+"),
-            database: databaseURL.map(String.init(describing:)) ?? "sqlite", instances: instances, devices: devices,
+            database: databaseURL.map(String.init(describing:)) ?? "sqlite", instances: instances,
+            balancer: balancer == nil ? nil : "HAProxy", balancerCPUSeconds: balancerCPU, devices: devices,
             maxPerMinute: maxPerMinute, imageBytes: image.count,
             succeeded: succeeded, notSucceeded: reasons,
             endToEndSeconds: seconds, perDeviceSecondsP50: percentile(times, 0.5),
@@ -355,7 +371,11 @@ public struct FleetBenchmark: Sendable {
             ("goodput", "\(f(r.goodputMiBPerSecond)) MiB/s"),
             ("raw TLS bulk, same bytes", "\(f(r.rawTLSMiBPerSecond)) MiB/s"),
             ("ratio goodput / raw TLS", "\(f(r.ratio))x (target >= 0.5x)"),
-            ("CPU during the update", "service \(f(r.serviceCPUSeconds)) s, devices \(f(r.devicesCPUSeconds)) s"),
+            (
+                "CPU during the update",
+                "service \(f(r.serviceCPUSeconds)) s, devices \(f(r.devicesCPUSeconds)) s"
+                    + (r.balancerCPUSeconds.map { ", HAProxy \(f($0)) s" } ?? "")
+            ),
             (
                 "CPU per MiB",
                 "service \(f(r.serviceCPUMillisecondsPerMiB)) ms; "
@@ -378,7 +398,8 @@ public struct FleetBenchmark: Sendable {
         return
             ([
                 "ota bench fleet (\(r.build) build; \(r.devices) devices × \(r.imageBytes) bytes over \(r.delivery)"
-                    + "\(rollout); \(r.instances) × ota serve on \(r.database))"
+                    + "\(rollout); \(r.instances) × ota serve on \(r.database)"
+                    + (r.balancer.map { " behind \($0)" } ?? "") + ")"
             ]
             + rows.map { "  " + $0.0.padding(toLength: 34, withPad: " ", startingAt: 0) + $0.1 }
             + (r.build == "debug" ? ["  note: debug build; use swift run -c release ota bench fleet"] : []))

@@ -18,6 +18,11 @@ public struct FleetScaleComparison: Encodable {
             ratios: [
                 ("service CPU per MiB", c.cpuPerMiBRatio, " (target <= 1.3x)"),
                 ("end to end", c.cluster.endToEndSeconds / max(c.single.endToEndSeconds, 1e-9), ""),
+                (
+                    "block latency p99",
+                    c.cluster.blockLatencyMillisecondsP99
+                        / max(c.single.blockLatencyMillisecondsP99, 1e-9), ""
+                ),
             ])
     }
 }

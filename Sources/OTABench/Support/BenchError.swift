@@ -21,7 +21,7 @@ public enum BenchError: Error, CustomStringConvertible {
         case .cannotStart(let path, let reason): "cannot start \(path): \(reason)"
         case .processFailed(let command, let status): "\(command) failed (status \(status))"
         case .toolMissing(let name, let searched):
-            "\(name) is needed for the baseline but was not found in \(searched.joined(separator: ", "))"
+            "\(name) is needed but was not found in \(searched.joined(separator: ", ")) (Debian: apt-get install \(name))"
         case .processFigureUnreadable(let figure, let pid): "cannot read \(figure) of process \(pid)"
         case .procFileUnreadable(let path): "cannot read \(path)"
         case .noFreePort: "cannot find a free port on 127.0.0.1"

@@ -35,6 +35,12 @@ struct BenchFleetCommand: AsyncParsableCommand {
     var database: String?
     @Option(help: "ota serve processes on --database; devices are spread over them evenly (default 1).")
     var instances = 1
+    @Flag(
+        name: .customLong("through-haproxy"),
+        help: ArgumentHelp(
+            "With --database: the devices connect through HAProxy (Debian's haproxy), configured as docs/deploy.md "
+                + "does, which spreads them over the instances; the SQLite baseline stays direct."))
+    var throughHAProxy = false
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
@@ -45,6 +51,14 @@ struct BenchFleetCommand: AsyncParsableCommand {
         guard devices >= 1 else { throw ValidationError("--devices must be at least 1") }
         guard (1...16).contains(instances) else { throw ValidationError("--instances must be 1–16") }
         if instances > 1 && database == nil { throw ValidationError("--instances needs --database postgres://…") }
+        if throughHAProxy && database == nil {
+            throw ValidationError("--through-haproxy needs --database postgres://…")
+        }
+        if throughHAProxy && devices > HAProxyBalancer.connectionCapacity {
+            throw ValidationError(
+                "HAProxy needs two open files per device: at most \(HAProxyBalancer.connectionCapacity) devices "
+                    + "within this machine's hard limit on open files (ulimit -Hn)")
+        }
         if database != nil && `protocol` == .http {
             throw ValidationError("--database compares instances over MQTT; leave --protocol out")
         }
@@ -62,6 +76,7 @@ struct BenchFleetCommand: AsyncParsableCommand {
         if let database {
             bench.database = database
             bench.instances = instances
+            bench.throughHAProxy = throughHAProxy
             let comparison = FleetScaleComparison(single: mqtt, cluster: try await bench.run())
             try output.emit(comparison) { FleetScaleComparison.render(comparison) }
             return
