@@ -43,6 +43,11 @@ import Testing
         let caller = try APICaller(service, token: nil)
         #expect(try await caller.call(.GET, "/healthz").status == 200)
         await caller.shutdown()
+        // Operators see the same counts in the status.
+        let operatorAPI = try APICaller(service, token: try AdminToken.read(service.server.adminToken.path))
+        let protection = try await operatorAPI.call(.GET, "/api/v1/status").object()["protection"] as? [String: Any]
+        #expect(protection?["apiTLSHandshakeTimeouts"] as? Int == service.server.apiShedCounts.tlsHandshakeTimeout)
+        await operatorAPI.shutdown()
     }
 
     /// A request whose body stalls, and one trickled a byte at a time (never idle), are both ended by the request
