@@ -96,6 +96,17 @@ public final class RawConnection: @unchecked Sendable {
 
     public func close() async { try? await channel.close() }
 
+    /// Sends `bytes` every `interval` from the connection's own event loop until it closes or the returned task is
+    /// cancelled: a heartbeat that keeps its pace however busy the caller's threads are.
+    public func sendRepeatedly(_ bytes: [UInt8], every interval: Duration) -> RepeatedTask {
+        let channel = self.channel
+        return channel.eventLoop.scheduleRepeatedTask(initialDelay: TimeAmount(interval), delay: TimeAmount(interval)) {
+            task in
+            guard channel.isActive else { return task.cancel() }
+            channel.writeAndFlush(channel.allocator.buffer(bytes: bytes), promise: nil)
+        }
+    }
+
     /// Stops reading from the socket (a device that no longer takes what it is sent); what arrived stays recorded.
     public func stopReading() async throws {
         try await channel.setOption(.autoRead, value: false).get()
