@@ -11,7 +11,8 @@ public final class DemoWorld: @unchecked Sendable {
     public let dataDirectory: String
     /// The first instance: the demo drives the service through it.
     public let server: OTAServer
-    public let mqttPort: Int
+    /// The first instance's device port.
+    public var mqttPort: Int { mqttPorts[0] }
     /// The other instances on the same database (none with SQLite), each in `DATA/instance-K`.
     public let peers: [OTAServer]
     /// Every instance's device port, the first instance's first; devices are spread over them in turn.
@@ -44,9 +45,8 @@ public final class DemoWorld: @unchecked Sendable {
         }
         server = try OTAServer(configuration: configuration(dataDirectory, apiPort: apiPort))
         caPEM = try String(contentsOfFile: server.pki.caCertificatePath, encoding: .utf8)
-        mqttPort = try await server.start()
+        var ports = [try await server.start()]
         var peers: [OTAServer] = []
-        var ports = [mqttPort]
         for number in stride(from: 2, through: instances, by: 1) {
             let directory = dataDirectory + "/instance-\(number)"
             try SharedInstanceFiles.copy(from: dataDirectory, to: directory)

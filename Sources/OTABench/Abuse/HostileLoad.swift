@@ -33,7 +33,8 @@ public final class HostileLoad: FleetDisturbance, @unchecked Sendable {
     public var buildUp: Duration { strength.buildUp }
     let strength: Strength
     private let things = ["abuse-qos1-hog", "abuse-non-reader", "abuse-json-keys", "abuse-retainer"]
-    private let deviceTLS = Mutex<[String: NIOSSLContext]>([:])
+    /// TLS contexts made in `prepare`: each attacking thing's (its certificate), and "api" (trusting the CA only).
+    private let contexts = Mutex<[String: NIOSSLContext]>([:])
     private let tasks = Mutex<[Task<Void, Never>]>([])
     let tallies: [AttackTally] = [
         AttackTally("unauthenticated device-port sockets"), AttackTally("API sockets (silent and slowloris)"),
@@ -55,16 +56,16 @@ public final class HostileLoad: FleetDisturbance, @unchecked Sendable {
                 privateKey: try NIOSSLPrivateKey(bytes: Array(issued.privateKeyPEM.utf8), format: .pem),
                 trustedServerCAs: ca)
             let context = try NIOSSLContext(configuration: tls)
-            deviceTLS.withLock { $0[thing] = context }
+            contexts.withLock { $0[thing] = context }
         }
         var api = TLSConfiguration.makeClientConfiguration()
         api.trustRoots = .certificates(ca)
         let apiContext = try NIOSSLContext(configuration: api)
-        deviceTLS.withLock { $0["api"] = apiContext }
+        contexts.withLock { $0["api"] = apiContext }
     }
 
     public func start(mqttPort: Int, apiPort: Int) async throws {
-        let contexts = deviceTLS.withLock { $0 }
+        let contexts = contexts.withLock { $0 }
         func device(_ index: Int) -> (String, NIOSSLContext) { (things[index], contexts[things[index]]!) }
         var started: [Task<Void, Never>] = []
         for address in 0..<strength.addresses {
