@@ -34,6 +34,8 @@ public struct MQTTServerConfiguration: Sendable {
     public var admission: MQTTAdmissionLimits
     /// How fast one connected client may send (nil: as fast as it likes, for local tooling and broker benches).
     public var inboundRate: InboundRateLimits?
+    /// Packets, bytes and handshake failures, counted through the owner's swift-metrics factory.
+    public var metrics: MQTTTrafficMetrics
 
     public struct TLSIdentity: Sendable {
         public var certificateChain: [NIOSSLCertificate]
@@ -62,7 +64,7 @@ public struct MQTTServerConfiguration: Sendable {
         retainedLimits: RetainedLimits = RetainedLimits(), maximumBufferedBytes: Int = 8 << 20,
         isRevoked: @escaping @Sendable (ClientIdentity) -> Bool = { _ in false },
         clientTrust: (any ClientCertificateTrust)? = nil, admission: MQTTAdmissionLimits = MQTTAdmissionLimits(),
-        inboundRate: InboundRateLimits? = nil
+        inboundRate: InboundRateLimits? = nil, metrics: MQTTTrafficMetrics = MQTTTrafficMetrics()
     ) {
         self.host = host
         self.port = port
@@ -77,6 +79,7 @@ public struct MQTTServerConfiguration: Sendable {
         self.clientTrust = clientTrust
         self.admission = admission
         self.inboundRate = inboundRate
+        self.metrics = metrics
     }
 }
 
@@ -205,8 +208,10 @@ public final class MQTTServer: Sendable {
                     }
                     try sync.addHandler(
                         ByteToMessageHandler(
-                            MQTTPacketDecoderHandler(maximumPacketSize: core.configuration.maximumPacketSize)))
-                    try sync.addHandler(MessageToByteHandler(MQTTPacketEncoderHandler()))
+                            MQTTPacketDecoderHandler(
+                                maximumPacketSize: core.configuration.maximumPacketSize,
+                                metrics: core.configuration.metrics)))
+                    try sync.addHandler(MessageToByteHandler(MQTTPacketEncoderHandler(metrics: core.configuration.metrics)))
                     try sync.addHandler(
                         AuthenticationDeadlineHandler(
                             admission: core.admission, limits: core.configuration.admission, address: address,

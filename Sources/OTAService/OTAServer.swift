@@ -72,8 +72,12 @@ public final class OTAServer: Sendable {
     public let mqtt: MQTTServer
     /// True when this start created the PKI (first start).
     public let createdPKI: Bool
-    public let adminToken: AdminToken
+    public let adminToken: TokenFile
     public let createdAdminToken: Bool
+    /// What `/metrics` reports; its own registry (docs/monitoring.md).
+    public let metrics: ServiceMetrics
+    /// The bearer token Prometheus scrapes `/metrics` with (`DATA/metrics-token`, 0600): it opens nothing else.
+    public let metricsToken: TokenFile
     private let ports = Mutex<(mqtt: Int?, api: Int?)>((nil, nil))
     private let management = ManagementServer()
     private let apiShed = APIShedTally(logger: Logger(label: "swiftota.api"))
@@ -87,6 +91,8 @@ public final class OTAServer: Sendable {
     public init(configuration: OTAServerConfiguration, logger: Logger = Logger(label: "swiftota.service")) throws {
         self.configuration = configuration
         self.logger = logger
+        let metrics = ServiceMetrics()
+        self.metrics = metrics
         let directory = configuration.dataDirectory
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let fileStore: any FileStore
@@ -96,12 +102,12 @@ public final class OTAServer: Sendable {
             let postgres = try PostgresStore(
                 url: database, maximumConnections: configuration.databaseConnections,
                 logger: Logger(label: "swiftota.database"))
-            store = postgres
+            store = TimedStore(base: postgres, metrics: metrics)
             fileStore = configuration.fileStore ?? PostgresFileStore(store: postgres)
             bus = PostgresClusterBus(store: postgres, logger: Logger(label: "swiftota.cluster"))
             leadership = PostgresSchedulerLeadership(pool: postgres.pool, logger: Logger(label: "swiftota.cluster"))
         } else {
-            store = try SQLiteStore(path: directory + "/ota.sqlite")
+            store = TimedStore(base: try SQLiteStore(path: directory + "/ota.sqlite"), metrics: metrics)
             fileStore = try configuration.fileStore ?? LocalFileStore(root: directory + "/blobs")
         }
         self.leadership = leadership
@@ -113,8 +119,9 @@ public final class OTAServer: Sendable {
         try FileManager.default.createDirectory(
             atPath: signingKeys.directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         (pki, createdPKI) = try ServicePKI.openOrCreate(directory: directory + "/pki", hosts: configuration.serverHosts)
-        (adminToken, createdAdminToken) = try AdminToken.openOrCreate(path: directory + "/admin-token")
-        engine = JobEngine(store: store, now: configuration.now, dataURLs: dataURLs)
+        (adminToken, createdAdminToken) = try TokenFile.openOrCreate(path: directory + "/admin-token")
+        metricsToken = try TokenFile.openOrCreate(path: directory + "/metrics-token").token
+        engine = JobEngine(store: store, now: configuration.now, dataURLs: dataURLs, metrics: metrics)
         let trust = GatewayTrust(serviceCA: pki.authority.certificate)
         self.trust = trust
         // A revocation or a CA's deactivation also ends the live connections it concerns (the MQTT server is made
@@ -128,7 +135,8 @@ public final class OTAServer: Sendable {
         updates = Updates(store: store, files: files, engine: engine)
         fileRecords = FileRecordCache(store: store)
         gateway = DeviceGateway(
-            engine: engine, streams: StreamServer(store: store, files: files, records: fileRecords), store: store,
+            engine: engine, streams: StreamServer(store: store, files: files, records: fileRecords, metrics: metrics),
+            store: store,
             logger: logger)
         let tls = try MQTTServerConfiguration.TLSIdentity(
             certificateChainPEM: pki.serverCertificatePath, privateKeyPEM: pki.serverKeyPath,
@@ -137,7 +145,7 @@ public final class OTAServer: Sendable {
             configuration: MQTTServerConfiguration(
                 host: configuration.mqttHost, port: configuration.mqttPort, tls: tls,
                 clientTrust: trust, admission: configuration.mqttAdmission,
-                inboundRate: configuration.mqttInboundRate),
+                inboundRate: configuration.mqttInboundRate, metrics: metrics.mqtt),
             authorizer: DeviceAuthorizer(), requestHandler: gateway, logger: Logger(label: "swiftota.gateway"))
         let mqtt = mqtt
         liveSessions.server.withLock { $0 = mqtt }

@@ -127,11 +127,13 @@ public struct Updates: Sendable {
         let profile = try profileRecord.signingProfile()
         guard let supplied else { return try profile.sign(bytes).base64 }
         guard let der = Base64.decode(supplied) else {
+            engine.metrics.signatureFailed(.update)
             throw OTAServiceError.signatureInvalid("the signature is not base64")
         }
         do {
             try profile.verify(bytes, signature: try CodeSignature(der: der))
         } catch {
+            engine.metrics.signatureFailed(.update)
             throw OTAServiceError.signatureInvalid("\(error)")
         }
         return supplied

@@ -15,7 +15,7 @@ import Testing
 
         init() async throws {
             service = try await ServiceHarness()
-            api = try APICaller(service, token: try AdminToken.read(service.server.adminToken.path))
+            api = try APICaller(service, token: try TokenFile.read(service.server.adminToken.path))
             pki = try OpenSSLPKI(directory: service.directory.path("factory-pki"))
         }
 

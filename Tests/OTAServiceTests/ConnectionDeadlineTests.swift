@@ -44,7 +44,7 @@ import Testing
         #expect(try await caller.call(.GET, "/healthz").status == 200)
         await caller.shutdown()
         // Operators see the same counts in the status.
-        let operatorAPI = try APICaller(service, token: try AdminToken.read(service.server.adminToken.path))
+        let operatorAPI = try APICaller(service, token: try TokenFile.read(service.server.adminToken.path))
         let protection = try await operatorAPI.call(.GET, "/api/v1/status").object()["protection"] as? [String: Any]
         #expect(protection?["apiTLSHandshakeTimeouts"] as? Int == service.server.apiShedCounts.tlsHandshakeTimeout)
         await operatorAPI.shutdown()
@@ -60,7 +60,7 @@ import Testing
         }
         defer { Task { await service.shutdown() } }
         let port = try #require(service.server.apiPort)
-        let token = try AdminToken.read(service.server.adminToken.path)
+        let token = try TokenFile.read(service.server.adminToken.path)
         func postHead(contentLength: Int) -> [UInt8] {
             Array(
                 ("POST /api/v1/things HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer \(token)\r\n"

@@ -70,7 +70,7 @@ struct APICaller {
 
 @Suite(.serialized) struct ManagementAPITests {
     static func token(_ service: ServiceHarness) throws -> String {
-        try AdminToken.read(service.server.adminToken.path)
+        try TokenFile.read(service.server.adminToken.path)
     }
 
     @Test func callsWithoutOrWithAWrongTokenAreRefusedAndChangeNothing() async throws {

@@ -14,7 +14,7 @@ import Testing
     @Test func keysOutsideTheKeyStoreAreRefusedAndKeysInsideItSign() async throws {
         let service = try await ServiceHarness()
         defer { Task { await service.shutdown() } }
-        let api = try APICaller(service, token: try AdminToken.read(service.server.adminToken.path))
+        let api = try APICaller(service, token: try TokenFile.read(service.server.adminToken.path))
         defer { Task { await api.shutdown() } }
         let store = service.server.signingKeys.directory
         // The harness's own key is outside the store (the tests' library calls may use any path; the API may not).

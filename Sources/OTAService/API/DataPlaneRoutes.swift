@@ -40,6 +40,7 @@ extension ManagementAPI {
                     "thing": "\(request.query("thing") ?? "")", "file": "\(id.prefix(16))",
                     "range": "\(range.first)-\(range.last)",
                 ])
+            server.metrics.servedBlocks(1, bytes: range.last - range.first + 1, over: .http)
             return Response(
                 status: .partialContent, headers: headers,
                 body: .init(byteBuffer: ByteBuffer(bytes: bytes[range.first...range.last])))

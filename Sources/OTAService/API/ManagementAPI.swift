@@ -8,10 +8,10 @@ import Logging
 
 public struct ManagementAPI: Sendable {
     let server: OTAServer
-    let token: AdminToken
+    let token: TokenFile
     let logger: Logger
 
-    public init(server: OTAServer, token: AdminToken, logger: Logger = Logger(label: "swiftota.api")) {
+    public init(server: OTAServer, token: TokenFile, logger: Logger = Logger(label: "swiftota.api")) {
         self.server = server
         self.token = token
         self.logger = logger
@@ -19,6 +19,8 @@ public struct ManagementAPI: Sendable {
 
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
+        // Outermost, so that it times and labels the answer a client got, problem documents included.
+        router.add(middleware: APIMetricsMiddleware(metrics: server.metrics))
         router.add(middleware: ProblemMiddleware(logger: logger))
         let server = server
         router.get("healthz") { _, _ in
@@ -38,14 +40,15 @@ public struct ManagementAPI: Sendable {
                 body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
         }
         addDataPlaneRoutes(to: router)
-        let api = router.group("api/v1").add(middleware: BearerTokenMiddleware(token: token))
+        addMetricsRoute(to: router)
+        let api = router.group("api/v1").add(middleware: BearerTokenMiddleware(tokens: [token]))
         api.get("status") { _, _ in
             try APIBody.json(
                 ServiceStatusView(
                     fileStore: server.files.store.summary, fileStoreReads: server.files.storeReads,
                     dataURLBase: server.dataURLs.baseURL, dataURLExpirySeconds: server.dataURLs.expirySeconds,
                     database: server.configuration.database.map(String.init(describing:)) ?? "sqlite",
-                    databaseTransactions: (server.store as? PostgresStore)?.transactionCount,
+                    databaseTransactions: server.store.databaseTransactions,
                     protection: server.protectionCounts))
         }
         addRegistryRoutes(to: api)

@@ -18,8 +18,8 @@ public struct DataURLSigner: Sendable {
     /// The key in `path`, created first when missing (32 random bytes as hex, mode 0600; refused when others can
     /// read it).
     public static func openOrCreate(path: String) throws -> DataURLSigner {
-        _ = try AdminToken.openOrCreate(path: path)
-        return DataURLSigner(key: SymmetricKey(data: Array(try AdminToken.read(path).utf8)))
+        _ = try TokenFile.openOrCreate(path: path)
+        return DataURLSigner(key: SymmetricKey(data: Array(try TokenFile.read(path).utf8)))
     }
 
     /// The query of a URL for `fileID` issued to `thing`, valid until `expires` (seconds since 1970).

@@ -20,10 +20,13 @@ public final class StreamServer: Sendable {
     /// Stream records are written once, when their update is created: kept after the first read.
     private let streamRecords = Mutex<[String: StreamRecord]>([:])
     private let grants: StreamGrants
+    private let metrics: ServiceMetrics
 
     public init(
-        store: any OTAStore, files: FileContentCache, records: FileRecordCache, grantDuration: Duration = .seconds(60)
+        store: any OTAStore, files: FileContentCache, records: FileRecordCache, grantDuration: Duration = .seconds(60),
+        metrics: ServiceMetrics = .none
     ) {
+        self.metrics = metrics
         self.store = store
         self.files = files
         self.fileRecords = records
@@ -59,11 +62,13 @@ public final class StreamServer: Sendable {
         do { bytes = try await content(of: file.storedFileID) } catch {
             throw StreamRequestError(.internalError, "the file cannot be read", clientToken: request.clientToken)
         }
-        return indices.map { index in
+        let blocks = indices.map { index in
             let start = Int(index * request.blockSize)
             let end = min(start + Int(request.blockSize), bytes.count)
             return StreamBlock(index: index, bytes: bytes[start..<end])
         }
+        metrics.servedBlocks(blocks.count, bytes: blocks.reduce(0) { $0 + $1.bytes.count }, over: .mqtt)
+        return blocks
     }
 
     /// DescribeStream: `{"c":…,"s":version,"d":description,"r":[{"f":id,"z":size}]}`.

@@ -27,6 +27,17 @@ final class ExecutionChanges {
         return inserted
     }
 
+    /// Each change by the status it reached; a FAILED that a device reported for a signature check, apart.
+    func count(in metrics: ServiceMetrics) {
+        for change in changes {
+            metrics.executionChanged(to: change.execution.status)
+            if change.execution.status == .failed, DeviceFailureReason.isSignatureFailure(change.execution.statusDetails)
+            {
+                metrics.signatureFailed(.device)
+            }
+        }
+    }
+
     /// One info line per change: `execution AFR_OTA-x #1 IN_PROGRESS → SUCCEEDED thing=… details=…`.
     func log(to logger: Logger) {
         for change in changes {

@@ -21,15 +21,18 @@ public final class JobEngine: Sendable {
     /// Issues the fresh URL of each HTTP job document delivered; nil when the service has no data plane.
     let dataURLs: DataURLs?
     private let inProgressTimeouts = Mutex<[String: Int?]>([:])
+    /// Counts each committed execution change and device-reported signature failure.
+    let metrics: ServiceMetrics
 
     public init(
         store: any OTAStore, now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
-        logger: Logger = Logger(label: "swiftota.jobs"), dataURLs: DataURLs? = nil
+        logger: Logger = Logger(label: "swiftota.jobs"), dataURLs: DataURLs? = nil, metrics: ServiceMetrics = .none
     ) {
         self.store = store
         self.now = now
         self.logger = logger
         self.dataURLs = dataURLs
+        self.metrics = metrics
     }
 
     /// Runs `body` in one write transaction with a change recorder; logs the changes once it committed. With
@@ -47,6 +50,7 @@ public final class JobEngine: Sendable {
                 try await store.write(transaction)
             }
         changes.value.log(to: logger)
+        changes.value.count(in: metrics)
         return result
     }
 

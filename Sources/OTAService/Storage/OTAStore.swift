@@ -20,6 +20,8 @@ public protocol OTAStore: Sendable {
     /// A backend may run such writes for different things at once; it still runs them one at a time per thing and
     /// never beside a `write`, which may touch everything.
     func write<T: Sendable>(thing: String, _ body: @Sendable (any StoreWriter) throws -> T) async throws -> T
+    /// Transactions run since start, where the backend counts them (PostgreSQL: each is round trips); nil otherwise.
+    var databaseTransactions: Int? { get }
 }
 
 extension OTAStore {
@@ -27,6 +29,7 @@ extension OTAStore {
     public func prepare() async throws {}
     /// SQLite's file closes with the store.
     public func close() async {}
+    public var databaseTransactions: Int? { nil }
     /// SQLite has one writer at a time anyway.
     public func write<T: Sendable>(thing: String, _ body: @Sendable (any StoreWriter) throws -> T) async throws -> T {
         try await write(body)

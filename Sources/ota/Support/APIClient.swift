@@ -33,7 +33,7 @@ struct ConnectionOptions: ParsableArguments {
         guard let tokenPath = tokenFile ?? dataDir.map({ $0 + "/admin-token" }) else {
             throw CLIError("say where the admin token is: --data-dir DIR (of `ota serve`) or --token-file FILE")
         }
-        let token = try AdminToken.read(tokenPath)
+        let token = try TokenFile.read(tokenPath)
         var tls = TLSConfiguration.makeClientConfiguration()
         if let caPath = ca ?? dataDir.map({ $0 + "/pki/ca.pem" }) {
             tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caPath))

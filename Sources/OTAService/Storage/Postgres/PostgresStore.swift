@@ -26,6 +26,7 @@ public final class PostgresStore: OTAStore {
     /// Transactions this store has run since it opened, each one round of BEGIN … COMMIT (the fleet bench divides
     /// them by the blocks delivered).
     public var transactionCount: Int { transactions.load(ordering: .relaxed) }
+    public var databaseTransactions: Int? { transactionCount }
 
     /// Connects lazily: `prepare()` (called by `ota serve` before it serves) applies the migrations.
     public init(url: PostgresDatabaseURL, maximumConnections: Int = 8, logger: Logger) throws {

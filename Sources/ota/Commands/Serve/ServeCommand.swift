@@ -86,11 +86,15 @@ struct ServeCommand: AsyncParsableCommand {
                 lines.append("  device CA            \(server.pki.caCertificatePath) (key ca.key, mode 0600)")
                 lines.append("  server certificate   \(server.pki.serverCertificatePath)")
             }
-            if server.createdAdminToken { lines.append("  admin API token      \(server.adminToken.path) (mode 0600)") }
+            if server.createdAdminToken {
+                lines.append("  admin API token      \(server.adminToken.path) (mode 0600)")
+                lines.append("  metrics token        \(server.metricsToken.path) (mode 0600; opens /metrics only)")
+            }
         }
         lines += [
             "  devices (MQTT, mutual TLS)   port \(mqttPort)",
             "  management API (HTTPS)       https://localhost:\(server.apiPort ?? 0)/api/v1  (OpenAPI: /api/v1/openapi.json)",
+            "  Prometheus metrics (HTTPS)   https://localhost:\(server.apiPort ?? 0)/metrics  (docs/monitoring.md)",
             "",
             "Connect a device:",
             "  ota things create my-device \(client)",

@@ -3,23 +3,24 @@ import Crypto
 import ESP32Formats
 import Foundation
 
-// The management API's bearer token: 32 random bytes, hex, created at the first start in DATA/admin-token with
-// mode 0600 (like a private key, it is refused when group or others can read it). Compared in constant time.
+// A bearer token kept in a file: 32 random bytes, hex, created at the first start with mode 0600 (like a private
+// key, it is refused when group or others can read it), compared in constant time. DATA/admin-token opens the
+// management API, DATA/metrics-token only /metrics (a scraper gets no more than it needs).
 
-public struct AdminToken: Sendable {
+public struct TokenFile: Sendable {
     public let path: String
     private let digest: [UInt8]
 
     /// Reads the token at `path`, creating it first if it does not exist. `created` says which happened.
-    public static func openOrCreate(path: String) throws -> (token: AdminToken, created: Bool) {
+    public static func openOrCreate(path: String) throws -> (token: TokenFile, created: Bool) {
         if !FileManager.default.fileExists(atPath: path) {
             var random = SystemRandomNumberGenerator()
             let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &random) }
             let text = hexString(bytes)
             try KeyFiles.writeFile(Array((text + "\n").utf8), to: path, mode: 0o600)
-            return (try AdminToken(path: path), true)
+            return (try TokenFile(path: path), true)
         }
-        return (try AdminToken(path: path), false)
+        return (try TokenFile(path: path), false)
     }
 
     public init(path: String) throws {
