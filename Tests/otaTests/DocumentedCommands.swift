@@ -1,10 +1,11 @@
 import Foundation
 import TestSupport
 
-/// The shell blocks of a Markdown document that follow a `<!-- marker` comment line, in order: documents whose
-/// commands are run as written by a test (README.md, docs/deploy.md).
+/// The shell blocks (or, with `language`, blocks of another kind) of a Markdown document that follow a
+/// `<!-- marker` comment line, in order: documents whose commands or configuration a test uses as written
+/// (README.md, docs/deploy.md, docs/monitoring.md).
 enum DocumentedCommands {
-    static func blocks(in document: String, marker: String) throws -> [String] {
+    static func blocks(in document: String, marker: String, language: String = "sh") throws -> [String] {
         let text = try String(
             contentsOf: ExternalTools.packageRoot.appendingPathComponent(document), encoding: .utf8)
         var blocks: [String] = []
@@ -13,7 +14,7 @@ enum DocumentedCommands {
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             if line.hasPrefix("<!-- " + marker) {
                 marked = true
-            } else if line == "```sh", marked {
+            } else if line == "```" + language, marked {
                 current = []
             } else if line == "```", let lines = current {
                 blocks.append(lines.joined(separator: "\n"))
