@@ -22,15 +22,21 @@ final class AuthenticationDeadlineHandler: ChannelDuplexHandler, RemovableChanne
 
     private let admission: ConnectionAdmission
     private let limits: MQTTAdmissionLimits
+    /// Errors during the handshake (a refused certificate, a protocol error) count as failed handshakes.
+    private let metrics: MQTTTrafficMetrics
     private let address: String
     private let peer: String
     private var phase: Phase
     private var deadline: Scheduled<Void>?
 
     /// `address` was admitted by `admission`; this handler releases it exactly once.
-    init(admission: ConnectionAdmission, limits: MQTTAdmissionLimits, address: String, peer: String, usesTLS: Bool) {
+    init(
+        admission: ConnectionAdmission, limits: MQTTAdmissionLimits, address: String, peer: String, usesTLS: Bool,
+        metrics: MQTTTrafficMetrics
+    ) {
         self.admission = admission
         self.limits = limits
+        self.metrics = metrics
         self.address = address
         self.peer = peer
         self.phase = usesTLS ? .tlsHandshake : .connect
@@ -61,6 +67,7 @@ final class AuthenticationDeadlineHandler: ChannelDuplexHandler, RemovableChanne
     /// are not TLS): they close the connection with a rate-limited log line rather than a line each.
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         guard phase != .done else { return context.fireErrorCaught(error) }
+        if phase == .tlsHandshake { metrics.tlsHandshakeFailures.increment() }
         admission.failed(error, peer: peer)
         context.close(promise: nil)
     }

@@ -215,7 +215,7 @@ public final class MQTTServer: Sendable {
                     try sync.addHandler(
                         AuthenticationDeadlineHandler(
                             admission: core.admission, limits: core.configuration.admission, address: address,
-                            peer: peer, usesTLS: tls != nil))
+                            peer: peer, usesTLS: tls != nil, metrics: core.configuration.metrics))
                     try sync.addHandler(
                         MQTTServerConnection(
                             server: core, channel: channel, requiresCertificate: tls != nil, verdict: verdict))

@@ -308,9 +308,6 @@ final class MQTTServerConnection: ChannelInboundHandler, MQTTConnectionEndpoint,
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        if lifecycle.state == .awaitingConnect, error is NIOSSLError || error is BoringSSLError {
-            server.configuration.metrics.tlsHandshakeFailures.increment()
-        }
         refuse(context, "\(error)")
     }
 

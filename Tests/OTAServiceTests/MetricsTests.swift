@@ -128,6 +128,27 @@ import Testing
         #expect(!requests.keys.contains { $0.contains("no-such") }, "client-chosen paths never become series")
     }
 
+    @Test func aDeviceCertificateFromAnUnknownCAIsAFailedHandshake() async throws {
+        let service = try await ServiceHarness()
+        defer { Task { await service.shutdown() } }
+        let pki = try OpenSSLPKI(directory: service.directory.path("stranger-pki"))
+        let authority = try pki.make("stranger-ca", commonName: "Stranger CA", profile: .authority)
+        let device = try pki.make("stranger", commonName: "stranger", profile: .clientDevice, signedBy: authority)
+        let before = try await Self.scrape(service)
+        #expect(before["swiftota_mqtt_tls_handshake_failures_total"] == 0)
+        let result = try ExternalTools.run(
+            "mosquitto_pub",
+            [
+                "-h", "127.0.0.1", "-p", "\(service.port)", "--cafile", service.server.pki.caCertificatePath,
+                "--cert", device.certificatePath, "--key", device.keyPath, "-i", "stranger", "-q", "1",
+                "-t", "$aws/things/stranger/jobs/get", "-m", "{}",
+            ])
+        #expect(result.status != 0)
+        let after = try await Self.scrape(service)
+        #expect(after["swiftota_mqtt_tls_handshake_failures_total"] == 1)
+        #expect(after["swiftota_mqtt_connected_clients"] == 0)
+    }
+
     @Test func onlySignatureReasonsCountAsSignatureFailures() {
         let cases: [(String?, Bool)] = [
             (#"{"reason":"0x000000e3: 0x00000000"}"#, true),
