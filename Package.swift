@@ -74,6 +74,8 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                // Operators' passwords: scrypt (Operators/PasswordHash.swift).
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
                 // /metrics: swift-metrics handlers backed by a Prometheus registry per server (ServiceMetrics).
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

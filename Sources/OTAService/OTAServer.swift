@@ -78,6 +78,10 @@ public final class OTAServer: Sendable {
     public let metrics: ServiceMetrics
     /// The bearer token Prometheus scrapes `/metrics` with (`DATA/metrics-token`, 0600): it opens nothing else.
     public let metricsToken: TokenFile
+    /// Operator accounts and their API tokens.
+    public let operators: OperatorDirectory
+    /// Where the management API records every change and refusal.
+    let audit: AuditTrail
     private let ports = Mutex<(mqtt: Int?, api: Int?)>((nil, nil))
     private let management = ManagementServer()
     private let apiShed = APIShedTally(logger: Logger(label: "swiftota.api"))
@@ -122,6 +126,8 @@ public final class OTAServer: Sendable {
         (adminToken, createdAdminToken) = try TokenFile.openOrCreate(path: directory + "/admin-token")
         metricsToken = try TokenFile.openOrCreate(path: directory + "/metrics-token").token
         engine = JobEngine(store: store, now: configuration.now, dataURLs: dataURLs, metrics: metrics)
+        operators = OperatorDirectory(store: store, now: configuration.now)
+        audit = AuditTrail(store: store, now: configuration.now, logger: Logger(label: "swiftota.audit"))
         let trust = GatewayTrust(serviceCA: pki.authority.certificate)
         self.trust = trust
         // A revocation or a CA's deactivation also ends the live connections it concerns (the MQTT server is made

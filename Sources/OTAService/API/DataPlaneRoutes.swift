@@ -7,7 +7,7 @@ import Hummingbird
 // ask for its job document again and resume with a fresh URL.
 
 extension ManagementAPI {
-    func addDataPlaneRoutes(to router: Router<BasicRequestContext>) {
+    func addDataPlaneRoutes(to router: Router<APIRequestContext>) {
         let server = server
         let logger = logger
         router.get("data/:id") { request, context in

@@ -4,7 +4,7 @@ import Hummingbird
 // /api/v1/things, /groups, /certificates, /ca-certificates.
 
 extension ManagementAPI {
-    func addRegistryRoutes(to api: RouterGroup<BasicRequestContext>) {
+    func addRegistryRoutes(to api: RouterGroup<APIRequestContext>) {
         let server = server
         let registry = server.registry
         api.get("things") { _, _ in try APIBody.json(try await server.store.read { try $0.things() }) }

@@ -3,7 +3,7 @@ import Hummingbird
 // /api/v1/files, /signing-profiles, /updates, /jobs.
 
 extension ManagementAPI {
-    func addFileRoutes(to api: RouterGroup<BasicRequestContext>) {
+    func addFileRoutes(to api: RouterGroup<APIRequestContext>) {
         let server = server
         api.get("files") { _, _ in try APIBody.json(try await server.store.read { try $0.files() }) }
         api.get("files/:id") { _, context in
@@ -65,7 +65,7 @@ extension ManagementAPI {
         }
     }
 
-    func addUpdateRoutes(to api: RouterGroup<BasicRequestContext>) {
+    func addUpdateRoutes(to api: RouterGroup<APIRequestContext>) {
         let server = server
         api.get("updates") { _, _ in try APIBody.json(try await server.store.read { try $0.updates() }) }
         api.post("updates") { request, _ in

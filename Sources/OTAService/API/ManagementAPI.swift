@@ -2,9 +2,11 @@ import Foundation
 import Hummingbird
 import Logging
 
-// The management API: JSON over HTTPS under /api/v1, every call but /healthz, the OpenAPI document and the data
-// plane's signed URLs (/data) behind the admin bearer token, every failure a problem-details document. Routes are thin: they decode, call the registry,
-// updates or engine, and encode; rules live in those types.
+// The management API: JSON over HTTPS under /api/v1, every failure a problem-details document. Every /api/v1 call
+// needs a bearer token (an operator's API token, or the admin token) and the role AccessPolicy names; every change
+// is audited (AccessMiddleware). /healthz, the OpenAPI document and the data plane's signed URLs (/data) are open;
+// /metrics takes the metrics token. Routes are thin: they decode, call the registry, updates, engine or operator
+// directory, and encode; rules live in those types.
 
 public struct ManagementAPI: Sendable {
     let server: OTAServer
@@ -17,8 +19,8 @@ public struct ManagementAPI: Sendable {
         self.logger = logger
     }
 
-    public func router() -> Router<BasicRequestContext> {
-        let router = Router()
+    public func router() -> Router<APIRequestContext> {
+        let router = Router(context: APIRequestContext.self)
         // Outermost, so that it times and labels the answer a client got, problem documents included.
         router.add(middleware: APIMetricsMiddleware(metrics: server.metrics))
         router.add(middleware: ProblemMiddleware(logger: logger))
@@ -41,7 +43,9 @@ public struct ManagementAPI: Sendable {
         }
         addDataPlaneRoutes(to: router)
         addMetricsRoute(to: router)
-        let api = router.group("api/v1").add(middleware: BearerTokenMiddleware(tokens: [token]))
+        let api = router.group("api/v1").add(
+            middleware: AccessMiddleware(
+                adminToken: token, directory: server.operators, audit: server.audit, logger: logger))
         api.get("status") { _, _ in
             try APIBody.json(
                 ServiceStatusView(
@@ -54,6 +58,7 @@ public struct ManagementAPI: Sendable {
         addRegistryRoutes(to: api)
         addFileRoutes(to: api)
         addUpdateRoutes(to: api)
+        addOperatorRoutes(to: api)
         return router
     }
 }

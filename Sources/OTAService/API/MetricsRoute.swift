@@ -4,7 +4,7 @@ import Hummingbird
 // token). States are sampled first (MetricsSampler), so a scrape sees the connected devices of this moment.
 
 extension ManagementAPI {
-    func addMetricsRoute(to router: Router<BasicRequestContext>) {
+    func addMetricsRoute(to router: Router<APIRequestContext>) {
         let server = server
         let sampler = MetricsSampler(metrics: server.metrics)
         router.group("metrics")

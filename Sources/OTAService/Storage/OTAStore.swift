@@ -78,6 +78,14 @@ public protocol StoreReader {
     func pendingTargetCount(jobID: String) throws -> Int
     /// IN_PROGRESS executions whose `timeoutAt` is at or before `time`.
     func timedOutExecutions(at time: Int64) throws -> [JobExecution]
+
+    func operatorAccount(named name: String) throws -> OperatorAccount?
+    func operatorAccounts() throws -> [OperatorAccount]
+    func apiToken(digest: String) throws -> APITokenRecord?
+    /// The account's tokens, revoked ones too, oldest first.
+    func apiTokens(of operatorName: String) throws -> [APITokenRecord]
+    /// Audit entries with a sequence above `after`, oldest first, at most `limit`.
+    func auditEntries(after: Int64, limit: Int) throws -> [AuditEntry]
 }
 
 public protocol StoreWriter: StoreReader {
@@ -103,6 +111,12 @@ public protocol StoreWriter: StoreReader {
     func addPendingTargets(jobID: String, things: [String]) throws
     func removePendingTarget(jobID: String, thing: String) throws
     func removeAllPendingTargets(jobID: String) throws
+
+    /// Inserts or replaces.
+    func save(_ account: OperatorAccount) throws
+    func save(_ token: APITokenRecord) throws
+    /// Appends an entry; its `sequence` is assigned by the store and returned. Entries are never changed or removed.
+    func append(_ entry: AuditEntry) throws -> AuditEntry
 }
 
 public enum StoreError: Error, CustomStringConvertible, Equatable {

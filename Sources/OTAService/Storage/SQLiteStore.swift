@@ -167,6 +167,7 @@ public final class SQLiteStore: OTAStore {
                 t.add(column: "etag", .text)
             }
         }
+        migrator.registerMigration("v5-operators", migrate: SQLiteOperatorTables.create)
         return migrator
     }
 }
