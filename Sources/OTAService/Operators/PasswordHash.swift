@@ -13,6 +13,12 @@ public enum PasswordHash {
         public var blockSize: Int
         public var parallelism: Int
 
+        public init(rounds: Int, blockSize: Int, parallelism: Int) {
+            self.rounds = rounds
+            self.blockSize = blockSize
+            self.parallelism = parallelism
+        }
+
         /// N = 2^15, r = 8, p = 1: 32 MiB per hash (the parameters OWASP lists for scrypt).
         public static let standard = Parameters(rounds: 1 << 15, blockSize: 8, parallelism: 1)
     }

@@ -26,7 +26,8 @@ extension PostgresTransaction {
     func append(_ entry: AuditEntry) throws -> AuditEntry {
         var stored = entry
         stored.sequence = nil
-        let columns = try PostgresRecordEncoder.columns(of: stored)
+        // The identity column assigns the sequence: it is not among the values inserted.
+        let columns = try PostgresRecordEncoder.columns(of: stored).filter { $0.name != "sequence" }
         let names = columns.map { "\"\($0.name)\"" }.joined(separator: ", ")
         let placeholders = (1...columns.count).map { "$\($0)" }.joined(separator: ", ")
         let result = try run(
