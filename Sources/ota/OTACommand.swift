@@ -10,6 +10,7 @@ struct OTACommand: AsyncParsableCommand {
             DemoCommand.self, ImageCommand.self, PartitionsCommand.self, KeysCommand.self, CACommand.self,
             CertCommand.self,
             SignCommand.self, VerifyCommand.self, ServeCommand.self, ThingsCommand.self, GroupsCommand.self,
-            FilesCommand.self, UpdatesCommand.self, JobsCommand.self, SimulateCommand.self, BenchCommand.self,
+            FilesCommand.self, UpdatesCommand.self, JobsCommand.self, UsersCommand.self, AuditCommand.self,
+            SimulateCommand.self, BenchCommand.self,
         ])
 }
