@@ -82,6 +82,11 @@ public final class OTAServer: Sendable {
     public let operators: OperatorDirectory
     /// Where the management API records every change and refusal.
     let audit: AuditTrail
+    /// How far each device downloading from this instance has got.
+    let deliveryProgress: DeliveryProgress
+    /// Console sign-in sessions and failed logins.
+    let sessions: ConsoleSessions
+    let loginThrottle = LoginThrottle()
     private let ports = Mutex<(mqtt: Int?, api: Int?)>((nil, nil))
     private let management = ManagementServer()
     private let apiShed = APIShedTally(logger: Logger(label: "swiftota.api"))
@@ -128,6 +133,7 @@ public final class OTAServer: Sendable {
         engine = JobEngine(store: store, now: configuration.now, dataURLs: dataURLs, metrics: metrics)
         operators = OperatorDirectory(store: store, now: configuration.now)
         audit = AuditTrail(store: store, now: configuration.now, logger: Logger(label: "swiftota.audit"))
+        sessions = ConsoleSessions(store: store, now: configuration.now)
         let trust = GatewayTrust(serviceCA: pki.authority.certificate)
         self.trust = trust
         // A revocation or a CA's deactivation also ends the live connections it concerns (the MQTT server is made
@@ -140,9 +146,10 @@ public final class OTAServer: Sendable {
         }
         updates = Updates(store: store, files: files, engine: engine)
         fileRecords = FileRecordCache(store: store)
+        let streams = StreamServer(store: store, files: files, records: fileRecords, metrics: metrics)
+        deliveryProgress = streams.progress
         gateway = DeviceGateway(
-            engine: engine, streams: StreamServer(store: store, files: files, records: fileRecords, metrics: metrics),
-            store: store,
+            engine: engine, streams: streams, store: store,
             logger: logger)
         let tls = try MQTTServerConfiguration.TLSIdentity(
             certificateChainPEM: pki.serverCertificatePath, privateKeyPEM: pki.serverKeyPath,

@@ -42,6 +42,7 @@ public struct ManagementAPI: Sendable {
                 body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
         }
         addDataPlaneRoutes(to: router)
+        Console(server: server, logger: logger).addRoutes(to: router)
         addMetricsRoute(to: router)
         let api = router.group("api/v1").add(
             middleware: AccessMiddleware(

@@ -21,6 +21,8 @@ public final class StreamServer: Sendable {
     private let streamRecords = Mutex<[String: StreamRecord]>([:])
     private let grants: StreamGrants
     private let metrics: ServiceMetrics
+    /// Blocks served per downloading thing (the console's progress bars).
+    let progress = DeliveryProgress()
 
     public init(
         store: any OTAStore, files: FileContentCache, records: FileRecordCache, grantDuration: Duration = .seconds(60),
@@ -36,6 +38,7 @@ public final class StreamServer: Sendable {
     /// The thing's next execution changed (finished, cancelled, a new one): its streams are checked again.
     public func endGrants(of thing: String) {
         grants.end(thing: thing)
+        progress.forget(thing: thing)
     }
 
     /// Cluster events may have been lost: every stream is checked again.
@@ -68,6 +71,8 @@ public final class StreamServer: Sendable {
             return StreamBlock(index: index, bytes: bytes[start..<end])
         }
         metrics.servedBlocks(blocks.count, bytes: blocks.reduce(0) { $0 + $1.bytes.count }, over: .mqtt)
+        let total = (Int(file.size) + Int(request.blockSize) - 1) / max(Int(request.blockSize), 1)
+        progress.served(thing: thing, stream: streamID, blocks: indices, of: total)
         return blocks
     }
 

@@ -64,6 +64,25 @@ public struct APITokenRecord: Sendable, Equatable, Codable {
     }
 }
 
+/// A signed-in console session. The cookie holds a random value; the store keeps its SHA-256 only, so a stolen
+/// database opens no session. `csrfToken` must come back with every form the session posts.
+public struct ConsoleSession: Sendable, Equatable, Codable {
+    public var digest: String
+    public var operatorName: String
+    public var csrfToken: String
+    public var createdAt: Int64
+    /// Moved forward as the session is used (at most once a minute); the session ends `idleTimeout` after it.
+    public var lastSeenAt: Int64
+
+    public init(digest: String, operatorName: String, csrfToken: String, createdAt: Int64, lastSeenAt: Int64) {
+        self.digest = digest
+        self.operatorName = operatorName
+        self.csrfToken = csrfToken
+        self.createdAt = createdAt
+        self.lastSeenAt = lastSeenAt
+    }
+}
+
 /// One line of the append-only audit trail: who did what to which resource, from where, with what result, and the
 /// resource before and after (JSON, secrets left out).
 public struct AuditEntry: Sendable, Equatable, Codable {

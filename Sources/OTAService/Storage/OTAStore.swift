@@ -86,6 +86,9 @@ public protocol StoreReader {
     func apiTokens(of operatorName: String) throws -> [APITokenRecord]
     /// Audit entries with a sequence above `after`, oldest first, at most `limit`.
     func auditEntries(after: Int64, limit: Int) throws -> [AuditEntry]
+    /// The newest audit entries with a sequence below `before`, newest first, at most `limit`.
+    func latestAuditEntries(before: Int64, limit: Int) throws -> [AuditEntry]
+    func consoleSession(digest: String) throws -> ConsoleSession?
 }
 
 public protocol StoreWriter: StoreReader {
@@ -117,6 +120,10 @@ public protocol StoreWriter: StoreReader {
     func save(_ token: APITokenRecord) throws
     /// Appends an entry; its `sequence` is assigned by the store and returned. Entries are never changed or removed.
     func append(_ entry: AuditEntry) throws -> AuditEntry
+    /// Inserts or replaces.
+    func save(_ session: ConsoleSession) throws
+    /// Ends a session (logout); also every session last seen before `idleBefore` (expired ones).
+    func deleteConsoleSessions(digest: String?, idleBefore: Int64) throws
 }
 
 public enum StoreError: Error, CustomStringConvertible, Equatable {

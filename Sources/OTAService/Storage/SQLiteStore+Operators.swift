@@ -34,7 +34,22 @@ enum SQLiteOperatorTables {
     }
 }
 
+extension SQLiteOperatorTables {
+    static func createSessions(_ db: Database) throws {
+        try db.create(table: "consoleSession") { t in
+            t.primaryKey("digest", .text)
+            t.column("operatorName", .text).notNull().references("operatorAccount")
+            t.column("csrfToken", .text).notNull()
+            t.column("createdAt", .integer).notNull()
+            t.column("lastSeenAt", .integer).notNull().indexed()
+        }
+    }
+}
+
 extension OperatorRole: DatabaseValueConvertible {}
+extension ConsoleSession: FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "consoleSession"
+}
 extension OperatorAccount: FetchableRecord, PersistableRecord {
     public static let databaseTableName = "operatorAccount"
 }
@@ -57,6 +72,15 @@ extension SQLiteTransaction {
     }
     func auditEntries(after: Int64, limit: Int) throws -> [AuditEntry] {
         try AuditEntry.filter(Column("sequence") > after).order(Column("sequence")).limit(limit).fetchAll(db)
+    }
+
+    func latestAuditEntries(before: Int64, limit: Int) throws -> [AuditEntry] {
+        try AuditEntry.filter(Column("sequence") < before).order(Column("sequence").desc).limit(limit).fetchAll(db)
+    }
+    func consoleSession(digest: String) throws -> ConsoleSession? { try ConsoleSession.fetchOne(db, key: digest) }
+    func save(_ session: ConsoleSession) throws { try session.save(db) }
+    func deleteConsoleSessions(digest: String?, idleBefore: Int64) throws {
+        try ConsoleSession.filter(Column("digest") == digest || Column("lastSeenAt") < idleBefore).deleteAll(db)
     }
 
     func save(_ account: OperatorAccount) throws { try account.save(db) }

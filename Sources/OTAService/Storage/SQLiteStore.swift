@@ -168,6 +168,7 @@ public final class SQLiteStore: OTAStore {
             }
         }
         migrator.registerMigration("v5-operators", migrate: SQLiteOperatorTables.create)
+        migrator.registerMigration("v6-console-sessions", migrate: SQLiteOperatorTables.createSessions)
         return migrator
     }
 }

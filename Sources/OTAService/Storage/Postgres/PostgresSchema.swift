@@ -155,5 +155,15 @@ enum PostgresSchema {
                   "target" text, "status" bigint NOT NULL, "before" text, "after" text)
                 """,
             ]),
+        Migration(
+            id: "v4-console-sessions",
+            statements: [
+                """
+                CREATE TABLE "consoleSession" (
+                  "digest" text PRIMARY KEY, "operatorName" text NOT NULL REFERENCES "operatorAccount",
+                  "csrfToken" text NOT NULL, "createdAt" bigint NOT NULL, "lastSeenAt" bigint NOT NULL)
+                """,
+                #"CREATE INDEX "consoleSessionByLastSeen" ON "consoleSession" ("lastSeenAt")"#,
+            ]),
     ]
 }

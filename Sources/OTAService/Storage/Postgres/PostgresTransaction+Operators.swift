@@ -21,6 +21,21 @@ extension PostgresTransaction {
             [.integer(after), .integer(Int64(limit))])
     }
 
+    func latestAuditEntries(before: Int64, limit: Int) throws -> [AuditEntry] {
+        try records(
+            AuditEntry.self, #"SELECT * FROM "auditEntry" WHERE "sequence" < $1 ORDER BY "sequence" DESC LIMIT $2"#,
+            [.integer(before), .integer(Int64(limit))])
+    }
+    func consoleSession(digest: String) throws -> ConsoleSession? {
+        try record(ConsoleSession.self, #"SELECT * FROM "consoleSession" WHERE "digest" = $1"#, [.text(digest)])
+    }
+    func save(_ session: ConsoleSession) throws { try upsert(session, into: "consoleSession", key: "digest") }
+    func deleteConsoleSessions(digest: String?, idleBefore: Int64) throws {
+        try run(
+            #"DELETE FROM "consoleSession" WHERE "digest" = $1 OR "lastSeenAt" < $2"#,
+            [digest.map { .text($0) } ?? .null, .integer(idleBefore)])
+    }
+
     func save(_ account: OperatorAccount) throws { try upsert(account, into: "operatorAccount", key: "name") }
     func save(_ token: APITokenRecord) throws { try upsert(token, into: "apiToken", key: "id") }
     func append(_ entry: AuditEntry) throws -> AuditEntry {
