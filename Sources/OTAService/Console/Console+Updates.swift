@@ -215,7 +215,7 @@ extension Console {
             \(cancel)
             \(HTML.table(["Device", "Status", "Progress", "Details"], rows, id: "executions"))
             <h2>Settings</h2>
-            \(HTML.table(["", ""], settings.map { [HTML.escape($0.0), HTML.escape($0.1)] }))
+            \(HTML.table(["Setting", "Value"], settings.map { [HTML.escape($0.0), HTML.escape($0.1)] }))
             </div>
             """
         return HTML.page("Update \(id)", body: body, principal: principal, csrf: context.csrfToken, section: "updates")

@@ -25,7 +25,7 @@ enum ConsoleAssets {
         form.stack .hint { font-weight: 400; color: var(--muted); font-size: .9rem; }
         input, select, textarea, button { font: inherit; padding: .4rem .5rem; }
         button, .button { background: var(--accent); color: #fff; border: 0; border-radius: 4px; cursor: pointer;
-          text-decoration: none; display: inline-block; }
+          text-decoration: none; display: inline-block; padding: .45rem .9rem; }
         button.danger { background: var(--bad); }
         nav button { background: transparent; border: 1px solid #6c7a8d; }
         .counts { display: flex; flex-wrap: wrap; gap: .6rem; margin: 1rem 0; padding: 0; list-style: none; }
