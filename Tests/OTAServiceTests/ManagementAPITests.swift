@@ -95,7 +95,10 @@ struct APICaller {
         #expect(try await anonymous.call(.GET, "/healthz").status == 200)
         let openAPI = try await anonymous.call(.GET, "/api/v1/openapi.json")
         let paths = try #require(try openAPI.object()["paths"] as? [String: Any])
-        for path in ["/api/v1/things", "/api/v1/updates", "/api/v1/jobs/{id}/executions", "/api/v1/files"] {
+        for path in [
+            "/api/v1/things", "/api/v1/updates", "/api/v1/jobs/{id}/executions", "/api/v1/files", "/api/v1/users",
+            "/api/v1/users/{name}/tokens", "/api/v1/audit", "/metrics",
+        ] {
             #expect(paths[path] != nil, "\(path) is documented")
         }
         await anonymous.shutdown()

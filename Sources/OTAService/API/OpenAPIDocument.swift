@@ -30,6 +30,7 @@ enum OpenAPIDocument {
     static func enumeration(_ values: [String]) -> [String: Any] { ["type": "string", "enum": values] }
 
     static var force: [String: Any] { object(["force": boolean]) }
+    static let roles = OperatorRole.allCases.map(\.rawValue)
     static var createUpdate: [String: Any] {
         object(
             [
@@ -151,6 +152,34 @@ enum OpenAPIDocument {
             Route(method: "get", path: "/api/v1/jobs/{id}", tag: "jobs", summary: "A job with progress"),
             Route(method: "get", path: "/api/v1/jobs/{id}/executions", tag: "jobs", summary: "A job's executions"),
             Route(method: "post", path: "/api/v1/jobs/{id}/cancel", tag: "jobs", summary: "Cancel a job", body: force),
+            Route(
+                method: "get", path: "/metrics", tag: "service",
+                summary: "Prometheus text exposition (the metrics token; docs/monitoring.md)"),
+            Route(method: "get", path: "/api/v1/me", tag: "accounts", summary: "Who the token stands for, and its role"),
+            Route(method: "get", path: "/api/v1/users", tag: "accounts", summary: "List operator accounts (admin)"),
+            Route(
+                method: "post", path: "/api/v1/users", tag: "accounts", summary: "Create an account (admin)",
+                body: object(
+                    ["name": string, "role": enumeration(roles), "password": string], required: ["name", "role"]),
+                status: "201"),
+            Route(method: "get", path: "/api/v1/users/{name}", tag: "accounts", summary: "An account (admin)"),
+            Route(
+                method: "patch", path: "/api/v1/users/{name}", tag: "accounts",
+                summary: "Change role, disabled, or password (empty: tokens only) (admin)",
+                body: object(["role": enumeration(roles), "disabled": boolean, "password": string])),
+            Route(
+                method: "get", path: "/api/v1/users/{name}/tokens", tag: "accounts",
+                summary: "An account's API tokens, never the tokens themselves (the account or an admin)"),
+            Route(
+                method: "post", path: "/api/v1/users/{name}/tokens", tag: "accounts",
+                summary: "Issue an API token, shown once in the answer (the account or an admin)",
+                body: object(["label": string]), status: "201"),
+            Route(
+                method: "post", path: "/api/v1/users/{name}/tokens/{id}/revoke", tag: "accounts",
+                summary: "Revoke a token (the account or an admin)"),
+            Route(
+                method: "get", path: "/api/v1/audit", tag: "accounts",
+                summary: "The audit trail, oldest first from `after` (admin)", query: ["after", "limit"]),
         ]
     }
 
@@ -193,7 +222,11 @@ enum OpenAPIDocument {
             "components": [
                 "securitySchemes": [
                     "bearer": [
-                        "type": "http", "scheme": "bearer", "description": "the admin token in DATA/admin-token",
+                        "type": "http", "scheme": "bearer",
+                        "description":
+                            "an account's API token (`ota users token create`), or the admin token in DATA/admin-token;"
+                            + " each call needs the role its description names (viewer reads, operator changes the"
+                            + " fleet, files and updates, admin the rest)",
                     ]
                 ],
                 "schemas": [

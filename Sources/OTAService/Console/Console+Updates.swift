@@ -206,7 +206,7 @@ extension Console {
         if let minutes = job?.inProgressTimeoutMinutes { settings.append(("In-progress timeout", "\(minutes) min")) }
         let cancel =
             principal.may(.operator) && job?.status == .inProgress
-            ? "<p><a class=\"button danger\" href=\"/console/updates/\(HTML.component(id))/cancel\">Cancel…</a></p>" : ""
+            ? "<p id=\"cancel\"><a class=\"button danger\" href=\"/console/updates/\(HTML.component(id))/cancel\">Cancel…</a></p>" : ""
         let body = """
             <div id="live" data-events="/console/updates/\(HTML.component(id))/events">
             <p>Job <strong id="job-status">\(HTML.escape(state.status + (state.reason.map { " (\($0))" } ?? "")))</strong>

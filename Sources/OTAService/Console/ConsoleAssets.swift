@@ -56,6 +56,8 @@ enum ConsoleAssets {
             });
             var status = document.getElementById("job-status");
             if (status) { status.textContent = data.status + (data.reason ? " (" + data.reason + ")" : ""); }
+            var cancel = document.getElementById("cancel");
+            if (cancel) { cancel.hidden = data.status !== "IN_PROGRESS"; }
             var pending = document.getElementById("pending");
             if (pending) { pending.textContent = String(data.pending); }
             var body = document.querySelector("#executions tbody");

@@ -56,7 +56,10 @@ struct DemoCommand: AsyncParsableCommand {
         let summary = await DemoScript(world: world, board: board, devices: devices).summary()
         try output.emit(summary) { summary.table }
         if keep {
-            board.say(Self.keepInstructions(world))
+            // The console needs an account with a password: one for the demo, its password shown once here.
+            let password = Self.randomPassword()
+            _ = try await world.server.operators.create(name: "demo", role: .admin, password: password)
+            board.say(Self.keepInstructions(world, consolePassword: password))
             await ServeCommand.waitForTermination()
         }
         await world.fleet.stopAll()
@@ -68,15 +71,23 @@ struct DemoCommand: AsyncParsableCommand {
         if !summary.ok { throw ExitCode(1) }
     }
 
-    static func keepInstructions(_ world: DemoWorld) -> String {
+    static func keepInstructions(_ world: DemoWorld, consolePassword: String) -> String {
         let api = "https://localhost:\(world.server.apiPort ?? 0)"
         return """
 
             The service keeps running (Ctrl-C stops it). Data: \(world.dataDirectory)
+            Console: \(api)/console  (account demo, password \(consolePassword); the browser will
+              ask you to accept the service's own certificate, or trust \(world.dataDirectory)/pki/ca.pem)
               ota things list --server \(api) --data-dir \(world.dataDirectory)
               ota jobs list --server \(api) --data-dir \(world.dataDirectory)
               ota updates show v1-1-0 --server \(api) --data-dir \(world.dataDirectory)
             Devices connect to MQTT port(s) \(world.mqttPorts.map(String.init).joined(separator: ", ")).
             """
+    }
+
+    /// 16 characters from an alphabet without look-alikes.
+    static func randomPassword() -> String {
+        let alphabet = Array("abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789")
+        return String((0..<16).map { _ in alphabet.randomElement()! })
     }
 }
