@@ -5,7 +5,8 @@ import Testing
 
 @Suite struct AuditSubjectTests {
     @Test func anAnswerKeptAsAnAfterHasEverySecretReplacedAtAnyDepth() throws {
-        let answer = #"{"name":"p","token":"ota_1_2","nested":{"privateKeyPEM":"-----BEGIN","keep":1},"list":[{"password":"x"}]}"#
+        let answer =
+            #"{"name":"p","token":"ota_1_2","nested":{"privateKeyPEM":"-----BEGIN","keep":1},"list":[{"password":"x"}]}"#
         let redacted = try #require(AuditSubject.redactedAnswer(Array(answer.utf8)))
         #expect(!redacted.contains("ota_1_2") && !redacted.contains("BEGIN") && !redacted.contains(#""x""#))
         #expect(redacted.contains(#""name":"p""#) && redacted.contains(#""keep":1"#))

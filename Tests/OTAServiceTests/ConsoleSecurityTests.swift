@@ -53,7 +53,9 @@ import Testing
             var request = HTTPClientRequest(url: base + path)
             request.method = .POST
             request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
-            let body = form.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }
+            let body = form.map {
+                "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")"
+            }
             request.body = .bytes(ByteBuffer(string: body.joined(separator: "&")))
             return try await send(request, cookie: cookie)
         }
@@ -103,19 +105,27 @@ import Testing
 
     @Test func withoutASessionEveryPageLeadsToTheLoginPageAndOnlyBackIntoTheConsole() async throws {
         let (service, browser) = try await Self.setUp()
-        defer { Task { await browser.shutdown(); await service.shutdown() } }
+        defer {
+            Task {
+                await browser.shutdown(); await service.shutdown()
+            }
+        }
         for path in ["/console/updates", "/console/fleet", "/console/audit", "/console/updates/new"] {
             let page = try await browser.get(path)
             #expect(page.status == 303 && page.location?.hasPrefix("/console/login") == true, "\(path)")
         }
-        #expect(try await browser.get("/console/fleet", cookie: "ota_session=" + String(repeating: "ab", count: 32)).status == 303)
+        #expect(
+            try await browser.get("/console/fleet", cookie: "ota_session=" + String(repeating: "ab", count: 32)).status
+                == 303)
         let posted = try await browser.post("/console/updates", form: ["id": "x"], cookie: nil)
         #expect(posted.status == 303)
         let form = try await browser.get("/console/login")
         let answer = try await browser.post(
             "/console/login",
-            form: ["name": "olga", "password": Self.password, "login": try #require(form.hidden("login")),
-                   "next": "//evil.example/steal"],
+            form: [
+                "name": "olga", "password": Self.password, "login": try #require(form.hidden("login")),
+                "next": "//evil.example/steal",
+            ],
             cookie: "ota_login=\(try #require(form.cookies["ota_login"]))")
         #expect(answer.location == "/console/updates", "never a redirect off the console")
         let cookieLine = try #require(answer.headers["Set-Cookie"].first { $0.hasPrefix("ota_session=") })
@@ -124,7 +134,11 @@ import Testing
 
     @Test func forgedMissingOrReplayedCSRFTokensAreRefusedAndChangeNothing() async throws {
         let (service, browser) = try await Self.setUp()
-        defer { Task { await browser.shutdown(); await service.shutdown() } }
+        defer {
+            Task {
+                await browser.shutdown(); await service.shutdown()
+            }
+        }
         let (file, _) = try await service.uploadFirmware(version: "2.0.0", payloadSize: 5_000)
         let first = try await browser.signIn("olga", Self.password)
         let second = try await browser.signIn("olga", Self.password)
@@ -135,11 +149,14 @@ import Testing
             #expect(answer.status == 403, "csrf \(csrf ?? "absent"): \(answer.status)")
         }
         // Signed out: the old session and its token are dead together.
-        #expect(try await browser.post("/console/logout", form: ["csrf": second.csrf], cookie: second.cookie).status == 303)
+        #expect(
+            try await browser.post("/console/logout", form: ["csrf": second.csrf], cookie: second.cookie).status == 303)
         #expect(try await browser.get("/console/updates", cookie: second.cookie).status == 303)
         #expect(
-            try await browser.post("/console/updates", form: Self.updateForm(second.csrf, file: file.id), cookie: second.cookie)
-                .location?.hasPrefix("/console/login") == true)
+            try await browser.post(
+                "/console/updates", form: Self.updateForm(second.csrf, file: file.id), cookie: second.cookie
+            )
+            .location?.hasPrefix("/console/login") == true)
         #expect(try await service.server.store.read { try $0.updates() }.isEmpty)
 
         let accepted = try await browser.post(
@@ -150,7 +167,11 @@ import Testing
 
     @Test func aViewersSessionCannotPostAnOperatorsFormAndTheRefusalIsAudited() async throws {
         let (service, browser) = try await Self.setUp()
-        defer { Task { await browser.shutdown(); await service.shutdown() } }
+        defer {
+            Task {
+                await browser.shutdown(); await service.shutdown()
+            }
+        }
         let (file, _) = try await service.uploadFirmware(version: "2.0.0", payloadSize: 5_000)
         let viewer = try await browser.signIn("vic", Self.password)
         #expect(try await browser.get("/console/updates/new", cookie: viewer.cookie).status == 403)
@@ -168,7 +189,11 @@ import Testing
 
     @Test func wrongPasswordsAreThrottledAndDisabledAccountsLoseTheirSessions() async throws {
         let (service, browser) = try await Self.setUp()
-        defer { Task { await browser.shutdown(); await service.shutdown() } }
+        defer {
+            Task {
+                await browser.shutdown(); await service.shutdown()
+            }
+        }
         let session = try await browser.signIn("olga", Self.password)
         func attempt(_ password: String) async throws -> Int {
             let form = try await browser.get("/console/login")
@@ -192,7 +217,11 @@ import Testing
 
     @Test func everyPageSendsTheSecurityHeadersAndNeedsNoInlineScriptOrStyle() async throws {
         let (service, browser) = try await Self.setUp()
-        defer { Task { await browser.shutdown(); await service.shutdown() } }
+        defer {
+            Task {
+                await browser.shutdown(); await service.shutdown()
+            }
+        }
         let (file, _) = try await service.uploadFirmware(version: "2.0.0", payloadSize: 5_000)
         _ = try await service.createUpdate("u1", file: file, things: ["dev-1"])
         let admin = try await service.server.operators.create(name: "ada", role: .admin, password: Self.password)

@@ -1,8 +1,9 @@
 import Foundation
-@testable import OTAService
 import OTAWire
 import TestSupport
 import Testing
+
+@testable import OTAService
 
 // /metrics as Prometheus reads it: what the service did (packets, blocks, execution changes, signature failures,
 // request and transaction times) and what it is (connected devices, each active rollout), behind its own token.
@@ -22,7 +23,8 @@ import Testing
         }
 
         subscript(_ name: String, _ labels: [(String, String)] = []) -> Double? {
-            let key = labels.isEmpty ? name : name + "{" + labels.map { "\($0.0)=\"\($0.1)\"" }.joined(separator: ",") + "}"
+            let key =
+                labels.isEmpty ? name : name + "{" + labels.map { "\($0.0)=\"\($0.1)\"" }.joined(separator: ",") + "}"
             return series[key]
         }
 
@@ -74,7 +76,8 @@ import Testing
 
         // The device refuses the image's signature (an ingest failure with PAL main code 0xe3).
         try await device.publish(
-            jobs + "AFR_OTA-u1/update", json: #"{"status":"FAILED","statusDetails":{"reason":"0x000000e3: 0x00000000"}}"#)
+            jobs + "AFR_OTA-u1/update",
+            json: #"{"status":"FAILED","statusDetails":{"reason":"0x000000e3: 0x00000000"}}"#)
         _ = try await device.take(jobs + "AFR_OTA-u1/update/accepted")
         try await service.server.engine.tick()
         let after = try await Self.scrape(service)
@@ -83,7 +86,9 @@ import Testing
         #expect(after["swiftota_updates_active"] == 0)
         #expect(after.all("swiftota_update_executions").isEmpty, "a finished rollout leaves the scrape")
         #expect(after.all("swiftota_update_pending_targets").isEmpty)
-        #expect((after["swiftota_mqtt_received_packets_total"] ?? 0) > (during["swiftota_mqtt_received_packets_total"] ?? 0))
+        #expect(
+            (after["swiftota_mqtt_received_packets_total"] ?? 0) > (during["swiftota_mqtt_received_packets_total"] ?? 0)
+        )
     }
 
     @Test func onlyTheMetricsOrAdminTokenOpensMetricsAndTheMetricsTokenOpensNothingElse() async throws {
@@ -94,7 +99,9 @@ import Testing
         let metricsToken = try TokenFile.read(service.server.metricsToken.path)
         let adminToken = try TokenFile.read(service.server.adminToken.path)
         #expect(metricsToken != adminToken)
-        for (token, status) in [(nil, 401), ("0" + metricsToken.dropFirst(), 401), (adminToken, 200), (metricsToken, 200)] {
+        for (token, status) in [
+            (nil, 401), ("0" + metricsToken.dropFirst(), 401), (adminToken, 200), (metricsToken, 200),
+        ] {
             let api = try APICaller(service, token: token)
             #expect(try await api.call(.GET, "/metrics").status == status, "token \(token == nil ? "none" : "given")")
             await api.shutdown()

@@ -19,7 +19,8 @@ import Testing
 
         /// An account with `role` and an API caller holding a fresh token of it.
         func account(_ name: String, _ role: OperatorRole) async throws -> APICaller {
-            let created = try await admin.call(.POST, "/api/v1/users", json: #"{"name":"\#(name)","role":"\#(role.rawValue)"}"#)
+            let created = try await admin.call(
+                .POST, "/api/v1/users", json: #"{"name":"\#(name)","role":"\#(role.rawValue)"}"#)
             #expect(created.status == 201, "\(created.text)")
             let issued = try await admin.call(.POST, "/api/v1/users/\(name)/tokens", json: #"{"label":"test"}"#)
             #expect(issued.status == 201, "\(issued.text)")
@@ -69,12 +70,16 @@ import Testing
         defer { Task { await setup.shutdown() } }
         let op = try await setup.account("otto", .operator)
         defer { Task { await op.shutdown() } }
-        #expect(try await op.call(.POST, "/api/v1/things", json: #"{"name":"dev-1","attributes":{"ring":"a"}}"#).status == 201)
+        #expect(
+            try await op.call(.POST, "/api/v1/things", json: #"{"name":"dev-1","attributes":{"ring":"a"}}"#).status
+                == 201)
         #expect(try await op.call(.PATCH, "/api/v1/things/dev-1", json: #"{"attributes":{"ring":"b"}}"#).status == 200)
         #expect(try await op.call(.POST, "/api/v1/groups", json: #"{"name":"g1"}"#).status == 201)
         #expect(try await op.call(.POST, "/api/v1/users", json: #"{"name":"x","role":"admin"}"#).status == 403)
         #expect(try await op.call(.PATCH, "/api/v1/users/otto", json: #"{"role":"admin"}"#).status == 403)
-        #expect(try await op.call(.POST, "/api/v1/signing-profiles", json: #"{"name":"p","generateKey":true}"#).status == 403)
+        #expect(
+            try await op.call(.POST, "/api/v1/signing-profiles", json: #"{"name":"p","generateKey":true}"#).status
+                == 403)
         #expect(try await op.call(.POST, "/api/v1/ca-certificates", json: #"{"certificatePEM":"x"}"#).status == 403)
         #expect(try await setup.service.server.store.read { try $0.operatorAccount(named: "otto") }?.role == .operator)
 
@@ -132,8 +137,10 @@ import Testing
         let hasPassword = try created.object()["hasPassword"] as? Bool
         #expect(created.status == 201 && hasPassword == true)
         #expect(
-            try await setup.admin.call(.POST, "/api/v1/users", json: #"{"name":"short","role":"viewer","password":"abc"}"#)
-                .status == 400)
+            try await setup.admin.call(
+                .POST, "/api/v1/users", json: #"{"name":"short","role":"viewer","password":"abc"}"#
+            )
+            .status == 400)
         let stored = try await setup.service.server.store.read { try $0.operatorAccount(named: "pat") }
         #expect(stored?.passwordHash?.hasPrefix("scrypt$") == true)
         #expect(stored?.passwordHash?.contains(password) == false)
@@ -159,8 +166,10 @@ import Testing
             let answer = try await setup.admin.call(.POST, "/api/v1/users", json: body)
             #expect(answer.status == status, "\(body): \(answer.text)")
         }
-        #expect(try await setup.admin.call(.POST, "/api/v1/users", json: #"{"name":"dup","role":"viewer"}"#).status == 201)
-        #expect(try await setup.admin.call(.POST, "/api/v1/users", json: #"{"name":"dup","role":"admin"}"#).status == 409)
+        #expect(
+            try await setup.admin.call(.POST, "/api/v1/users", json: #"{"name":"dup","role":"viewer"}"#).status == 201)
+        #expect(
+            try await setup.admin.call(.POST, "/api/v1/users", json: #"{"name":"dup","role":"admin"}"#).status == 409)
         #expect(try await setup.admin.call(.PATCH, "/api/v1/users/ghost", json: #"{"role":"admin"}"#).status == 404)
         #expect(try await setup.admin.call(.GET, "/api/v1/audit?limit=0").status == 400)
         #expect(try await setup.admin.call(.GET, "/api/v1/audit?after=-4").status == 400)

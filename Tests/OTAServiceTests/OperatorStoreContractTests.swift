@@ -48,6 +48,30 @@ import Testing
         let second = sequences[1]
         let page = try await store.read { try $0.auditEntries(after: second, limit: 2) }
         #expect(page.map(\.at) == [3, 4])
+        let newest = try await store.read { try $0.latestAuditEntries(before: Int64.max, limit: 2) }
+        #expect(newest.map(\.at) == [5, 4])
+        let fourth = sequences[3]
+        #expect(try await store.read { try $0.latestAuditEntries(before: fourth, limit: 10) }.map(\.at) == [3, 2, 1])
+
+        // Console sessions: found by digest, ended one by one or when idle past a time.
+        let fresh = ConsoleSession(digest: "s1", operatorName: "ana", csrfToken: "c1", createdAt: 10, lastSeenAt: 100)
+        let stale = ConsoleSession(digest: "s2", operatorName: "ana", csrfToken: "c2", createdAt: 10, lastSeenAt: 20)
+        try await store.write { writer in
+            try writer.save(fresh)
+            try writer.save(stale)
+        }
+        #expect(try await store.read { try $0.consoleSession(digest: "s1") } == fresh)
+        try await store.write { try $0.deleteConsoleSessions(digest: nil, idleBefore: 50) }
+        #expect(try await store.read { try $0.consoleSession(digest: "s2") } == nil)
+        #expect(try await store.read { try $0.consoleSession(digest: "s1") } == fresh)
+        try await store.write { try $0.deleteConsoleSessions(digest: "s1", idleBefore: 0) }
+        #expect(try await store.read { try $0.consoleSession(digest: "s1") } == nil)
+        await #expect(throws: (any Error).self, "a session of an account that does not exist") {
+            try await store.write {
+                try $0.save(
+                    ConsoleSession(digest: "s3", operatorName: "nobody", csrfToken: "c", createdAt: 1, lastSeenAt: 1))
+            }
+        }
         await store.close()
     }
 }

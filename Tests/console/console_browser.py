@@ -96,7 +96,9 @@ try:
         time.sleep(0.5)
     check(count("SUCCEEDED") == expected, "every device reached SUCCEEDED: " + count("SUCCEEDED"))
     check(driver.execute_script("return window.__sameDocument") == "still here", "the page was never reloaded")
-    check(driver.find_element(By.ID, "job-status").text.startswith("COMPLETED"), "the job completed")
+    # The job completes at the scheduler's next tick after its last execution succeeded.
+    wait(lambda: driver.find_element(By.ID, "job-status").text.startswith("COMPLETED"), 30, "the job completes")
+    check(not driver.find_element(By.ID, "cancel").is_displayed(), "a finished update offers no cancel")
     shot("rollout-succeeded")
 
     step("the operator cancels another update, confirming first")
@@ -114,6 +116,13 @@ try:
     shot("fleet")
     driver.get(base + "/console/files")
     shot("files")
+    step("the fleet page on a phone-sized window")
+    driver.set_window_size(390, 844)
+    driver.get(base + "/console/fleet")
+    width = driver.execute_script("return document.documentElement.scrollWidth")
+    check(width <= 400, "the page fits a phone's width (tables scroll inside it): %d px" % width)
+    shot("fleet-phone")
+    driver.set_window_size(1280, 1000)
 
     step("signing out, and a viewer cannot create an update")
     driver.find_element(By.CSS_SELECTOR, "nav form button").click()

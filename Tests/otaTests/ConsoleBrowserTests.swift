@@ -45,13 +45,15 @@ import Testing
         ]
         let script = ExternalTools.packageRoot.appendingPathComponent("Tests/console/console_browser.py").path
         let result = try ExternalTools.run(
-            "python", [script, String(decoding: try JSONSerialization.data(withJSONObject: configuration), as: UTF8.self)])
+            "python",
+            [script, String(decoding: try JSONSerialization.data(withJSONObject: configuration), as: UTF8.self)])
         #expect(
             result.status == 0,
             "console_browser.py:\n\(result.stdout)\n\(result.stderr)\nfleet:\n\(fleet.text.suffix(3000))")
         #expect(result.stdout.contains("console browser test passed"))
 
-        let executions = try #require(try service.json(["jobs", "executions", "AFR_OTA-console-u1"]) as? [[String: Any]])
+        let executions = try #require(
+            try service.json(["jobs", "executions", "AFR_OTA-console-u1"]) as? [[String: Any]])
         #expect(Set(executions.compactMap { $0["status"] as? String }) == ["SUCCEEDED"] && executions.count == 2)
         let cancelled = try #require(try service.json(["jobs", "show", "AFR_OTA-console-u2"]) as? [String: Any])
         #expect((cancelled["job"] as? [String: Any])?["status"] as? String == "CANCELED")

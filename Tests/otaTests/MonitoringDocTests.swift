@@ -109,11 +109,16 @@ import Testing
             ])
         defer { prometheus.kill() }
 
-        let health = try JSONSerialization.jsonObject(
-            with: Data(
-                try ExternalTools.check(
-                    "curl", ["-sf", "--cacert", service.dataDir + "/pki/ca.pem", "https://localhost:\(service.apiPort)/healthz"]
-                ).stdout.utf8)) as? [String: Any]
+        let health =
+            try JSONSerialization.jsonObject(
+                with: Data(
+                    try ExternalTools.check(
+                        "curl",
+                        [
+                            "-sf", "--cacert", service.dataDir + "/pki/ca.pem",
+                            "https://localhost:\(service.apiPort)/healthz",
+                        ]
+                    ).stdout.utf8)) as? [String: Any]
         let reported = try #require(health?["connectedDevices"] as? Int)
         #expect(reported == 1)
         var scraped: String?

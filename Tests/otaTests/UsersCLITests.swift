@@ -40,8 +40,10 @@ import Testing
         try service.cli(["users", "token", "revoke", "vera", try #require(tokens.first?["id"] as? String)])
         #expect(try OTACLI.run(["things", "list"] + asVera).status != 0, "a revoked token opens nothing")
         let badRole = try OTACLI.run(
-            ["users", "create", "x", "--role", "root", "--data-dir", service.dataDir, "--server",
-             "https://localhost:\(service.apiPort)"])
+            [
+                "users", "create", "x", "--role", "root", "--data-dir", service.dataDir, "--server",
+                "https://localhost:\(service.apiPort)",
+            ])
         #expect(badRole.status == 64, "an unknown role is a usage error: \(badRole.stderr)")
     }
 }

@@ -155,7 +155,8 @@ enum OpenAPIDocument {
             Route(
                 method: "get", path: "/metrics", tag: "service",
                 summary: "Prometheus text exposition (the metrics token; docs/monitoring.md)"),
-            Route(method: "get", path: "/api/v1/me", tag: "accounts", summary: "Who the token stands for, and its role"),
+            Route(
+                method: "get", path: "/api/v1/me", tag: "accounts", summary: "Who the token stands for, and its role"),
             Route(method: "get", path: "/api/v1/users", tag: "accounts", summary: "List operator accounts (admin)"),
             Route(
                 method: "post", path: "/api/v1/users", tag: "accounts", summary: "Create an account (admin)",

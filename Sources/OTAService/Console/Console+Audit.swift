@@ -15,7 +15,9 @@ extension Console {
                 return forbidden(context, needs: .admin)
             }
             let before = Int64(request.uri.queryParameters["before"] ?? "") ?? Int64.max
-            let entries = try await server.store.read { try $0.latestAuditEntries(before: before, limit: Self.pageSize) }
+            let entries = try await server.store.read {
+                try $0.latestAuditEntries(before: before, limit: Self.pageSize)
+            }
             let rows = entries.map { entry in
                 [
                     String(entry.sequence ?? 0), HTML.time(entry.at),
@@ -26,10 +28,12 @@ extension Console {
             }
             let older =
                 entries.last.flatMap { $0.sequence }.map { sequence in
-                    sequence > 1 ? "<p class=\"pager\"><a href=\"/console/audit?before=\(sequence)\">Older →</a></p>" : ""
+                    sequence > 1
+                        ? "<p class=\"pager\"><a href=\"/console/audit?before=\(sequence)\">Older →</a></p>" : ""
                 } ?? ""
             let body = HTML.table(["#", "When", "Who", "From", "Action", "Target", "Status", ""], rows) + older
-            return HTML.page("Audit trail", body: body, principal: context.principal, csrf: context.csrfToken, section: "audit")
+            return HTML.page(
+                "Audit trail", body: body, principal: context.principal, csrf: context.csrfToken, section: "audit")
         }
     }
 }

@@ -39,13 +39,16 @@ extension Console {
             let body =
                 (fileRows.isEmpty
                     ? "<p class=\"notice\">No files yet.</p>"
-                    : HTML.table(["Name", "Kind", "Project", "Version", "secure_version", "Bytes", "SHA-256", "Uploaded"], fileRows))
+                    : HTML.table(
+                        ["Name", "Kind", "Project", "Version", "secure_version", "Bytes", "SHA-256", "Uploaded"],
+                        fileRows))
                 + "<h2>Signing profiles</h2>"
                 + (profileRows.isEmpty
                     ? "<p class=\"notice\">No signing profiles: an admin creates one (<code>ota files create-profile</code>).</p>"
                     : HTML.table(["Profile", "Algorithm", "Signatures", "Certificate on device", ""], profileRows))
                 + upload
-            return HTML.page("Files and signing", body: body, principal: principal, csrf: context.csrfToken, section: "files")
+            return HTML.page(
+                "Files and signing", body: body, principal: principal, csrf: context.csrfToken, section: "files")
         }
         pages.post("files") { request, context in
             let form = try await Self.form(request, context, limit: APIBody.maximumFileBytes + (64 << 10))

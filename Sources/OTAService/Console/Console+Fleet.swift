@@ -11,10 +11,12 @@ extension Console {
         let server = server
         pages.get("fleet") { request, context in
             let query = (request.uri.queryParameters["q"].map(String.init) ?? "").trimmingCharacters(in: .whitespaces)
-            let page = max(Int(request.uri.queryParameters["page"] ?? "1") ?? 1, 1)
+            let page = Self.page(request)
             let mqtt = server.mqtt
             let (rows, total) = try await server.store.read { reader -> ([[String]], Int) in
-                let matching = try reader.things().filter { query.isEmpty || $0.name.localizedCaseInsensitiveContains(query) }
+                let matching = try reader.things().filter {
+                    query.isEmpty || $0.name.localizedCaseInsensitiveContains(query)
+                }
                 let shown = matching.dropFirst((page - 1) * Self.pageSize).prefix(Self.pageSize)
                 var versions = FirmwareVersions()
                 let rows = try shown.map { thing -> [String] in
@@ -30,14 +32,8 @@ extension Console {
                 }
                 return (rows, matching.count)
             }
-            let pages = max((total + Self.pageSize - 1) / Self.pageSize, 1)
-            func link(_ number: Int, _ label: String) -> String {
-                "<a href=\"/console/fleet?q=\(HTML.component(query))&amp;page=\(number)\">\(label)</a>"
-            }
-            let pager =
-                "<p class=\"pager\">" + (page > 1 ? link(page - 1, "← Previous") : "")
-                + "<span>Page \(min(page, pages)) of \(pages) · \(total) things</span>"
-                + (page < pages ? link(page + 1, "Next →") : "") + "</p>"
+            let pager = Self.pager(
+                "/console/fleet?q=\(HTML.component(query))&amp;", page: page, total: total, noun: "things")
             let body = """
                 <form method="get" action="/console/fleet" role="search"><label>Find things
                 <input name="q" value="\(HTML.escape(query))" type="search"></label> <button type="submit">Search</button></form>
@@ -45,12 +41,14 @@ extension Console {
                 \(pager)
                 <p class="muted">"Connected here": to this instance; firmware: the version of the last update it took.</p>
                 """
-            return HTML.page("Fleet", body: body, principal: context.principal, csrf: context.csrfToken, section: "fleet")
+            return HTML.page(
+                "Fleet", body: body, principal: context.principal, csrf: context.csrfToken, section: "fleet")
         }
         pages.get("things/:name") { _, context in
             let name = try context.name("name")
             let principal = try Self.principal(context)
-            let found = try await server.store.read { reader -> (Thing, [String], [DeviceCertificate], [JobExecution])? in
+            let found = try await server.store.read {
+                reader -> (Thing, [String], [DeviceCertificate], [JobExecution])? in
                 guard let thing = try reader.thing(named: name) else { return nil }
                 return (
                     thing, try reader.staticGroups(of: name), try reader.certificates(of: name),
@@ -66,7 +64,8 @@ extension Console {
                 let revoke =
                     principal.may(.operator) && certificate.status == .active
                     ? "<form method=\"post\" action=\"/console/certificates/\(HTML.component(certificate.fingerprint))/revoke\">"
-                        + HTML.hiddenCSRF(context.csrfToken) + "<button class=\"danger\" type=\"submit\">Revoke</button></form>"
+                        + HTML.hiddenCSRF(context.csrfToken)
+                        + "<button class=\"danger\" type=\"submit\">Revoke</button></form>"
                     : ""
                 return [
                     HTML.escape(String(certificate.fingerprint.prefix(16)) + "…"),
@@ -93,7 +92,8 @@ extension Console {
                 <p class="muted">Slots as the device reports them are not shown: the AWS job protocol carries no slot
                 report (<code>ota simulate device --json</code> shows a simulated device's).</p>
                 """
-            return HTML.page("Thing \(name)", body: body, principal: principal, csrf: context.csrfToken, section: "fleet")
+            return HTML.page(
+                "Thing \(name)", body: body, principal: principal, csrf: context.csrfToken, section: "fleet")
         }
         pages.post("certificates/:fingerprint/revoke") { request, context in
             let fingerprint = try context.name("fingerprint")
@@ -120,10 +120,12 @@ extension Console {
                 rows.isEmpty
                 ? "<p class=\"notice\">No groups yet: <code>ota groups create NAME [--query attr=value]</code>.</p>"
                 : HTML.table(["Group", "Kind", "Members", "Description"], rows)
-            return HTML.page("Groups", body: body, principal: context.principal, csrf: context.csrfToken, section: "groups")
+            return HTML.page(
+                "Groups", body: body, principal: context.principal, csrf: context.csrfToken, section: "groups")
         }
-        pages.get("groups/:name") { _, context in
+        pages.get("groups/:name") { request, context in
             let name = try context.name("name")
+            let page = Self.page(request)
             let found = try await server.store.read { reader -> (ThingGroup, [String])? in
                 guard let group = try reader.group(named: name) else { return nil }
                 return (group, try Registry.members(of: group, in: reader))
@@ -137,10 +139,30 @@ extension Console {
                 group.isDynamic
                 ? "Dynamic: things whose attributes match <code>\(HTML.escape(group.query ?? ""))</code>, now and as they change."
                 : "Static: things added by name."
-            let rows = members.map { ["<a href=\"/console/things/\(HTML.component($0))\">\(HTML.escape($0))</a>"] }
-            let body = "<p>\(kind) \(members.count) members.</p>" + HTML.table(["Thing"], rows)
-            return HTML.page("Group \(name)", body: body, principal: context.principal, csrf: context.csrfToken, section: "groups")
+            let shown = members.dropFirst((page - 1) * Self.pageSize).prefix(Self.pageSize)
+            let rows = shown.map { ["<a href=\"/console/things/\(HTML.component($0))\">\(HTML.escape($0))</a>"] }
+            let pager = Self.pager(
+                "/console/groups/\(HTML.component(name))?", page: page, total: members.count, noun: "members")
+            let body = "<p>\(kind)</p>" + HTML.table(["Thing"], rows) + pager
+            return HTML.page(
+                "Group \(name)", body: body, principal: context.principal, csrf: context.csrfToken, section: "groups")
         }
+    }
+}
+
+extension Console {
+    /// The `page` query parameter, 1 when absent or not a positive number.
+    static func page(_ request: Request) -> Int {
+        max(Int(request.uri.queryParameters["page"] ?? "1") ?? 1, 1)
+    }
+
+    /// Previous / next links around "Page n of m"; `base` ends with `?` or `&amp;`.
+    static func pager(_ base: String, page: Int, total: Int, noun: String) -> String {
+        let pages = max((total + pageSize - 1) / pageSize, 1)
+        func link(_ number: Int, _ label: String) -> String { "<a href=\"\(base)page=\(number)\">\(label)</a>" }
+        return "<p class=\"pager\">" + (page > 1 ? link(page - 1, "← Previous") : "")
+            + "<span>Page \(min(page, pages)) of \(pages) · \(total) \(noun)</span>"
+            + (page < pages ? link(page + 1, "Next →") : "") + "</p>"
     }
 }
 

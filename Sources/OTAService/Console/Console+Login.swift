@@ -27,7 +27,8 @@ extension Console {
                 return loginPage(
                     next: next, message: "Too many failed sign-ins; wait a few minutes.", status: .tooManyRequests)
             }
-            guard let principal = try await server.operators.principal(name: name, password: form.value("password") ?? "")
+            guard
+                let principal = try await server.operators.principal(name: name, password: form.value("password") ?? "")
             else {
                 server.loginThrottle.failed(address: context.remoteAddress, name: name, at: time)
                 return loginPage(next: next, message: "The name or the password is wrong.", status: .unauthorized)

@@ -24,7 +24,8 @@ extension Console {
                 }
             }
             let create =
-                principal.may(.operator) ? "<p><a class=\"button\" href=\"/console/updates/new\">Create update</a></p>" : ""
+                principal.may(.operator)
+                ? "<p><a class=\"button\" href=\"/console/updates/new\">Create update</a></p>" : ""
             let body =
                 create
                 + (rows.isEmpty
@@ -206,7 +207,8 @@ extension Console {
         if let minutes = job?.inProgressTimeoutMinutes { settings.append(("In-progress timeout", "\(minutes) min")) }
         let cancel =
             principal.may(.operator) && job?.status == .inProgress
-            ? "<p id=\"cancel\"><a class=\"button danger\" href=\"/console/updates/\(HTML.component(id))/cancel\">Cancel…</a></p>" : ""
+            ? "<p id=\"cancel\"><a class=\"button danger\" href=\"/console/updates/\(HTML.component(id))/cancel\">Cancel…</a></p>"
+            : ""
         let body = """
             <div id="live" data-events="/console/updates/\(HTML.component(id))/events">
             <p>Job <strong id="job-status">\(HTML.escape(state.status + (state.reason.map { " (\($0))" } ?? "")))</strong>

@@ -93,7 +93,8 @@ struct Console: Sendable {
         let principal = context.principal
         return HTML.page(
             "Not allowed",
-            body: "<p class=\"notice error\">This needs the \(role.rawValue) role; \(HTML.escape(principal?.name ?? "you"))"
+            body:
+                "<p class=\"notice error\">This needs the \(role.rawValue) role; \(HTML.escape(principal?.name ?? "you"))"
                 + " \(principal.map { "is \($0.role.rawValue)" } ?? "are not signed in").</p>",
             principal: principal, csrf: context.csrfToken, status: .forbidden)
     }

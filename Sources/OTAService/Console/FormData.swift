@@ -46,9 +46,10 @@ struct FormData: Sendable {
             guard let split = part.firstRange(of: Array("\r\n\r\n".utf8)) else { throw invalid }
             let headers = String(decoding: part[..<split.lowerBound], as: UTF8.self)
             let content = Array(part[split.upperBound...])
-            guard let disposition = headers.split(separator: "\r\n").first(where: {
-                $0.lowercased().hasPrefix("content-disposition:")
-            }), let name = parameter("name", in: disposition)
+            guard
+                let disposition = headers.split(separator: "\r\n").first(where: {
+                    $0.lowercased().hasPrefix("content-disposition:")
+                }), let name = parameter("name", in: disposition)
             else { throw invalid }
             if let filename = parameter("filename", in: disposition) {
                 form.file = (filename, content)
@@ -65,7 +66,7 @@ struct FormData: Sendable {
     private static func parameter(_ key: String, in header: Substring) -> String? {
         for item in header.split(separator: ";").dropFirst() {
             let trimmed = item.trimmingCharacters(in: .whitespaces)
-            guard trimmed.hasPrefix(key + "=\"") , trimmed.hasSuffix("\""), trimmed.count >= key.count + 3 else {
+            guard trimmed.hasPrefix(key + "=\""), trimmed.hasSuffix("\""), trimmed.count >= key.count + 3 else {
                 continue
             }
             return String(trimmed.dropFirst(key.count + 2).dropLast())

@@ -31,7 +31,8 @@ final class ExecutionChanges {
     func count(in metrics: ServiceMetrics) {
         for change in changes {
             metrics.executionChanged(to: change.execution.status)
-            if change.execution.status == .failed, DeviceFailureReason.isSignatureFailure(change.execution.statusDetails)
+            if change.execution.status == .failed,
+                DeviceFailureReason.isSignatureFailure(change.execution.statusDetails)
             {
                 metrics.signatureFailed(.device)
             }

@@ -17,12 +17,16 @@ struct APIMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
             record(request, context, status: response.status, since: start)
             return response
         } catch {
-            record(request, context, status: (error as? any HTTPResponseError)?.status ?? .internalServerError, since: start)
+            record(
+                request, context, status: (error as? any HTTPResponseError)?.status ?? .internalServerError,
+                since: start)
             throw error
         }
     }
 
-    private func record(_ request: Request, _ context: Context, status: HTTPResponse.Status, since start: ContinuousClock.Instant) {
+    private func record(
+        _ request: Request, _ context: Context, status: HTTPResponse.Status, since start: ContinuousClock.Instant
+    ) {
         let dimensions = [
             ("method", request.method.rawValue), ("route", context.endpointPath ?? "unmatched"),
             ("status", String(status.code)),

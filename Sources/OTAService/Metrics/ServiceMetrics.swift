@@ -1,6 +1,7 @@
 import CoreMetrics
 import MQTT
 import OTAWire
+
 import class Prometheus.PrometheusCollectorRegistry
 import struct Prometheus.PrometheusMetricsFactory
 
@@ -48,15 +49,30 @@ public final class ServiceMetrics: Sendable {
             })
         transitions = Dictionary(
             uniqueKeysWithValues: JobExecutionStatus.allCases.map {
-                ($0, Counter(label: "swiftota_job_execution_changes_total", dimensions: [("to", $0.rawValue)], factory: factory))
+                (
+                    $0,
+                    Counter(
+                        label: "swiftota_job_execution_changes_total", dimensions: [("to", $0.rawValue)],
+                        factory: factory)
+                )
             })
         signatureFailures = Dictionary(
             uniqueKeysWithValues: SignatureFailure.allCases.map {
-                ($0, Counter(label: "swiftota_signature_failures_total", dimensions: [("where", $0.rawValue)], factory: factory))
+                (
+                    $0,
+                    Counter(
+                        label: "swiftota_signature_failures_total", dimensions: [("where", $0.rawValue)],
+                        factory: factory)
+                )
             })
         storage = Dictionary(
             uniqueKeysWithValues: StorageAccess.allCases.map {
-                ($0, Timer(label: "swiftota_storage_transaction_seconds", dimensions: [("kind", $0.rawValue)], factory: factory))
+                (
+                    $0,
+                    Timer(
+                        label: "swiftota_storage_transaction_seconds", dimensions: [("kind", $0.rawValue)],
+                        factory: factory)
+                )
             })
     }
 
