@@ -41,6 +41,9 @@ public struct OTAServerConfiguration: Sendable {
     public var dataURLExpirySeconds = 1800
     /// Where signing keys live; the API accepts keys only from here. nil: `DATA/signing`.
     public var signingKeyDirectory: String?
+    /// The scrypt cost of operators' passwords set from now on (tests lower it: a debug build takes half a second
+    /// per standard hash).
+    public var passwordHashing = PasswordHash.Parameters.standard
 
     public init(dataDirectory: String) {
         self.dataDirectory = dataDirectory
@@ -131,7 +134,7 @@ public final class OTAServer: Sendable {
         (adminToken, createdAdminToken) = try TokenFile.openOrCreate(path: directory + "/admin-token")
         metricsToken = try TokenFile.openOrCreate(path: directory + "/metrics-token").token
         engine = JobEngine(store: store, now: configuration.now, dataURLs: dataURLs, metrics: metrics)
-        operators = OperatorDirectory(store: store, now: configuration.now)
+        operators = OperatorDirectory(store: store, now: configuration.now, hashing: configuration.passwordHashing)
         audit = AuditTrail(store: store, now: configuration.now, logger: Logger(label: "swiftota.audit"))
         sessions = ConsoleSessions(store: store, now: configuration.now)
         let trust = GatewayTrust(serviceCA: pki.authority.certificate)

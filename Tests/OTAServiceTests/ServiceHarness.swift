@@ -44,6 +44,8 @@ final class ServiceHarness: Sendable {
         configuration.now = { clock.now }
         configuration.mqttAdmission = .underTestLoad
         configuration.apiLimits = APIConnectionLimits(tlsHandshakeTimeout: .seconds(120), idleTimeout: .seconds(120))
+        // Cheap hashes: the tests sign in dozens of times, and a standard scrypt costs half a second in debug.
+        configuration.passwordHashing = PasswordHash.Parameters(rounds: 1 << 10, blockSize: 8, parallelism: 1)
         configure(&configuration)
         server = try OTAServer(configuration: configuration)
         port = try await server.start()

@@ -101,16 +101,10 @@ extension Console {
         guard signForMe || !signature.isEmpty else {
             throw OTAServiceError.invalidRequest("tick \"sign it for me\" or paste the file's signature")
         }
-        var abort: [AbortCriterion] = []
-        if let threshold = form.value("abortPercent").flatMap({ Double($0) }) {
-            guard let type = AbortFailureType(rawValue: form.value("abortType") ?? "FAILED") else {
-                throw OTAServiceError.invalidRequest("unknown abort failure type")
-            }
-            abort.append(
-                AbortCriterion(
-                    failureType: type, thresholdPercentage: threshold,
-                    minNumberOfExecutedThings: try number("abortMinimum") ?? 1))
-        }
+        let abort = try (form.value("abort") ?? "").split(whereSeparator: \.isNewline)
+            .filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+            .map { try RolloutText.abortCriterion(String($0)) }
+        let exponential = form.value("exponential")?.trimmingCharacters(in: .whitespaces) ?? ""
         let protocols: [String] =
             switch form.value("protocol") {
             case "HTTP": ["HTTP"]
@@ -126,7 +120,10 @@ extension Console {
             signingProfile: form.value("profile") ?? "", signature: signForMe ? nil : signature,
             things: names("things"), groups: form.values("groups"),
             targetSelection: form.value("selection") == "CONTINUOUS" ? .continuous : .snapshot,
-            rollout: RolloutConfig(maximumPerMinute: try number("maxPerMinute")), abortCriteria: abort,
+            rollout: RolloutConfig(
+                maximumPerMinute: try number("maxPerMinute"),
+                exponentialRate: exponential.isEmpty ? nil : try RolloutText.exponentialRate(exponential)),
+            abortCriteria: abort,
             inProgressTimeoutMinutes: try number("timeoutMinutes"), protocols: protocols)
     }
 
@@ -162,10 +159,12 @@ extension Console {
             <label>Protocol <select name="protocol"><option value="MQTT">MQTT</option><option value="HTTP">HTTP</option>
               <option value="BOTH">MQTT and HTTP (the device chooses)</option></select></label>
             <label>Rollout: devices per minute at most <input name="maxPerMinute" inputmode="numeric"></label>
-            <label>Abort when <select name="abortType"><option>FAILED</option><option>REJECTED</option>
-              <option>TIMED_OUT</option><option>ALL</option></select></label>
-            <label>… reaches this percent <input name="abortPercent" inputmode="decimal"></label>
-            <label>… of at least this many finished devices <input name="abortMinimum" inputmode="numeric" value="1"></label>
+            <label>Exponential rollout <input name="exponential" placeholder="10:2:50">
+              <span class="hint">BASE:FACTOR:NOTIFIED: start at BASE a minute, multiply by FACTOR each time NOTIFIED
+              more devices were notified.</span></label>
+            <label>Abort rules <textarea name="abort" rows="2" placeholder="FAILED:20:10"></textarea>
+              <span class="hint">One per line, TYPE:PERCENT:MINIMUM: stop the rollout when PERCENT of the finished
+              devices (at least MINIMUM of them) ended FAILED, REJECTED, TIMED_OUT or ALL of these.</span></label>
             <label>In-progress timeout, minutes <input name="timeoutMinutes" inputmode="numeric"></label>
             <button type="submit">Create update</button>
             </form>

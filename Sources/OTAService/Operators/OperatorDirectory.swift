@@ -1,6 +1,7 @@
 import Crypto
 import ESP32Formats
 import Foundation
+import Synchronization
 
 // Operator accounts and their API tokens: creating, changing and disabling accounts, issuing and revoking tokens,
 // and turning a presented token or password into a Principal. Every check reads the store, so a revoked token, a
@@ -9,13 +10,20 @@ import Foundation
 public struct OperatorDirectory: Sendable {
     let store: any OTAStore
     let now: @Sendable () -> Int64
+    /// The scrypt cost of passwords set from now on (each hash keeps its own).
+    let hashing: PasswordHash.Parameters
+    private let decoy: DecoyHash
 
     /// A token is `ota_<id>_<secret>`: the id (public) names it in lists, the 32-byte secret makes it unguessable.
     static let tokenPrefix = "ota_"
 
-    public init(store: any OTAStore, now: @escaping @Sendable () -> Int64) {
+    public init(
+        store: any OTAStore, now: @escaping @Sendable () -> Int64, hashing: PasswordHash.Parameters = .standard
+    ) {
         self.store = store
         self.now = now
+        self.hashing = hashing
+        decoy = DecoyHash(hashing)
     }
 
     // MARK: Accounts
@@ -27,7 +35,7 @@ public struct OperatorDirectory: Sendable {
         guard name != Principal.adminTokenFile.name else {
             throw OTAServiceError.invalidRequest("'\(name)' names the admin token file in the audit trail")
         }
-        let hash = try password.map(Self.hash)
+        let hash = try password.map(hash)
         let account = OperatorAccount(name: name, role: role, passwordHash: hash, createdAt: now())
         return try await store.write { writer in
             guard try writer.operatorAccount(named: name) == nil else {
@@ -42,7 +50,7 @@ public struct OperatorDirectory: Sendable {
     public func change(_ name: String, role: OperatorRole?, disabled: Bool?, password: String?) async throws
         -> OperatorAccount
     {
-        let hash: String?? = try password.map { $0.isEmpty ? nil : try Self.hash($0) }
+        let hash: String?? = try password.map { $0.isEmpty ? nil : try self.hash($0) }
         return try await store.write { writer in
             guard var account = try writer.operatorAccount(named: name) else {
                 throw OTAServiceError.notFound("account \(name)")
@@ -108,7 +116,7 @@ public struct OperatorDirectory: Sendable {
     public func principal(name: String, password: String) async throws -> Principal? {
         let account = try await store.read { try $0.operatorAccount(named: name) }
         guard let account, let hash = account.passwordHash, !account.disabled else {
-            _ = PasswordHash.verify(password, against: Self.decoyHash)
+            _ = PasswordHash.verify(password, against: decoy.value)
             return nil
         }
         guard PasswordHash.verify(password, against: hash) else { return nil }
@@ -127,14 +135,29 @@ public struct OperatorDirectory: Sendable {
 
     static func digest(_ token: String) -> String { hexString(SHA256.hash(data: Array(token.utf8))) }
 
-    private static func hash(_ password: String) throws -> String {
+    private func hash(_ password: String) throws -> String {
         guard (PasswordHash.minimumLength...PasswordHash.maximumLength).contains(password.count) else {
             throw OTAServiceError.invalidRequest(
                 "a password has \(PasswordHash.minimumLength)–\(PasswordHash.maximumLength) characters")
         }
-        return try PasswordHash.make(password)
+        return try PasswordHash.make(password, parameters: hashing)
     }
+}
 
-    /// A valid hash of no one's password, verified against when the account does not exist.
-    private static let decoyHash = (try? PasswordHash.make(UUID().uuidString)) ?? ""
+/// A valid hash of no one's password at the directory's cost, verified against when a sign-in names no account
+/// (so that it takes as long as a wrong password). Made at the first such sign-in, not at every start.
+private final class DecoyHash: Sendable {
+    private let parameters: PasswordHash.Parameters
+    private let made = Mutex<String?>(nil)
+
+    init(_ parameters: PasswordHash.Parameters) { self.parameters = parameters }
+
+    var value: String {
+        made.withLock { made in
+            if let made { return made }
+            let hash = (try? PasswordHash.make(UUID().uuidString, parameters: parameters)) ?? ""
+            made = hash
+            return hash
+        }
+    }
 }

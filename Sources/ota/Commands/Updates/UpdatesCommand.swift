@@ -137,19 +137,19 @@ func progressText(_ progress: JobProgress) -> String {
 }
 
 func parseAbort(_ text: String) throws -> [String: Any] {
-    let parts = text.split(separator: ":")
-    guard parts.count == 3, let percent = Double(parts[1]), let minimum = Int(parts[2]) else {
-        throw CLIError("--abort '\(text)' must be TYPE:PERCENT:MINIMUM, e.g. FAILED:20:10")
-    }
-    return ["failureType": parts[0].uppercased(), "thresholdPercentage": percent, "minNumberOfExecutedThings": minimum]
+    let criterion = try RolloutText.abortCriterion(text)
+    return [
+        "failureType": criterion.failureType.rawValue, "thresholdPercentage": criterion.thresholdPercentage,
+        "minNumberOfExecutedThings": criterion.minNumberOfExecutedThings,
+    ]
 }
 
 func parseExponential(_ text: String) throws -> [String: Any] {
-    let parts = text.split(separator: ":")
-    guard parts.count == 3, let base = Int(parts[0]), let factor = Double(parts[1]), let notified = Int(parts[2]) else {
-        throw CLIError("--exponential '\(text)' must be BASE:FACTOR:NOTIFIED, e.g. 10:2:50")
-    }
-    return ["baseRatePerMinute": base, "incrementFactor": factor, "numberOfNotifiedThings": notified]
+    let rate = try RolloutText.exponentialRate(text)
+    return [
+        "baseRatePerMinute": rate.baseRatePerMinute, "incrementFactor": rate.incrementFactor,
+        "numberOfNotifiedThings": rate.numberOfNotifiedThings ?? 0,
+    ]
 }
 
 /// `--protocol` of `ota updates create`.
