@@ -194,7 +194,12 @@ import Testing
                 await browser.shutdown(); await service.shutdown()
             }
         }
-        let session = try await browser.signIn("olga", Self.password)
+        // A new password ends the sessions opened with the old one.
+        let old = try await browser.signIn("olga", Self.password)
+        let changed = "another passphrase"
+        _ = try await service.server.operators.change("olga", role: nil, disabled: nil, password: changed)
+        #expect(try await browser.get("/console/updates", cookie: old.cookie).status == 303)
+        let session = try await browser.signIn("olga", changed)
         func attempt(_ password: String) async throws -> Int {
             let form = try await browser.get("/console/login")
             return try await browser.post(
@@ -213,6 +218,8 @@ import Testing
 
         _ = try await service.server.operators.change("olga", role: nil, disabled: true, password: nil)
         #expect(try await browser.get("/console/updates", cookie: session.cookie).status == 303)
+        _ = try await service.server.operators.change("olga", role: nil, disabled: false, password: nil)
+        #expect(try await browser.get("/console/updates", cookie: session.cookie).status == 303, "not revived")
     }
 
     @Test func everyPageSendsTheSecurityHeadersAndNeedsNoInlineScriptOrStyle() async throws {
@@ -246,5 +253,8 @@ import Testing
         }
         let events = try await browser.get("/console/updates/nope/events", cookie: session.cookie)
         #expect(events.status == 404)
+        for path in ["/console/fleet?page=9223372036854775807", "/console/groups?page=-3", "/console/fleet?page=x"] {
+            #expect(try await browser.get(path, cookie: session.cookie).status == 200, "\(path)")
+        }
     }
 }

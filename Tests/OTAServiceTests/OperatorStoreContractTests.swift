@@ -61,11 +61,20 @@ import Testing
             try writer.save(stale)
         }
         #expect(try await store.read { try $0.consoleSession(digest: "s1") } == fresh)
-        try await store.write { try $0.deleteConsoleSessions(digest: nil, idleBefore: 50) }
+        try await store.write { try $0.deleteConsoleSessions(digest: nil, operatorName: nil, idleBefore: 50) }
         #expect(try await store.read { try $0.consoleSession(digest: "s2") } == nil)
         #expect(try await store.read { try $0.consoleSession(digest: "s1") } == fresh)
-        try await store.write { try $0.deleteConsoleSessions(digest: "s1", idleBefore: 0) }
+        try await store.write { try $0.deleteConsoleSessions(digest: "s1", operatorName: nil, idleBefore: 0) }
         #expect(try await store.read { try $0.consoleSession(digest: "s1") } == nil)
+        try await store.write { writer in
+            try writer.save(fresh)
+            try writer.save(OperatorAccount(name: "cy", role: .viewer, createdAt: 5))
+            try writer.save(
+                ConsoleSession(digest: "s4", operatorName: "cy", csrfToken: "c4", createdAt: 90, lastSeenAt: 100))
+        }
+        try await store.write { try $0.deleteConsoleSessions(digest: nil, operatorName: "ana", idleBefore: 0) }
+        #expect(try await store.read { try $0.consoleSession(digest: "s1") } == nil, "ana's sessions end")
+        #expect(try await store.read { try $0.consoleSession(digest: "s4") } != nil, "cy's stay")
         await #expect(throws: (any Error).self, "a session of an account that does not exist") {
             try await store.write {
                 try $0.save(

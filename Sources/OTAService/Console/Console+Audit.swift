@@ -27,10 +27,10 @@ extension Console {
                 ]
             }
             let older =
-                entries.last.flatMap { $0.sequence }.map { sequence in
-                    sequence > 1
-                        ? "<p class=\"pager\"><a href=\"/console/audit?before=\(sequence)\">Older →</a></p>" : ""
-                } ?? ""
+                entries.count == Self.pageSize
+                ? entries.last.flatMap(\.sequence).map {
+                    "<p class=\"pager\"><a href=\"/console/audit?before=\($0)\">Older →</a></p>"
+                } ?? "" : ""
             let body = HTML.table(["#", "When", "Who", "From", "Action", "Target", "Status", ""], rows) + older
             return HTML.page(
                 "Audit trail", body: body, principal: context.principal, csrf: context.csrfToken, section: "audit")

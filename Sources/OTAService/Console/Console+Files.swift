@@ -51,8 +51,9 @@ extension Console {
                 "Files and signing", body: body, principal: principal, csrf: context.csrfToken, section: "files")
         }
         pages.post("files") { request, context in
-            let form = try await Self.form(request, context, limit: APIBody.maximumFileBytes + (64 << 10))
+            // The role is checked before a 16 MiB body is read, the CSRF token with the body.
             return try await change(request, context, action: "/console/files", needs: .operator, subject: nil) {
+                let form = try await Self.form(request, context, limit: APIBody.maximumFileBytes + (64 << 10))
                 guard let (name, bytes) = form.file, !bytes.isEmpty else {
                     throw OTAServiceError.invalidRequest("choose a file to upload")
                 }

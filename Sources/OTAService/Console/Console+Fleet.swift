@@ -153,14 +153,15 @@ extension Console {
 extension Console {
     /// The `page` query parameter, 1 when absent or not a positive number.
     static func page(_ request: Request) -> Int {
-        max(Int(request.uri.queryParameters["page"] ?? "1") ?? 1, 1)
+        // Bounded, so that the offset (page × page size) cannot overflow whatever a client asks for.
+        min(max(Int(request.uri.queryParameters["page"] ?? "1") ?? 1, 1), 1_000_000)
     }
 
     /// Previous / next links around "Page n of m"; `base` ends with `?` or `&amp;`.
     static func pager(_ base: String, page: Int, total: Int, noun: String) -> String {
         let pages = max((total + pageSize - 1) / pageSize, 1)
         func link(_ number: Int, _ label: String) -> String { "<a href=\"\(base)page=\(number)\">\(label)</a>" }
-        return "<p class=\"pager\">" + (page > 1 ? link(page - 1, "← Previous") : "")
+        return "<p class=\"pager\">" + (page > 1 ? link(min(page - 1, pages), "← Previous") : "")
             + "<span>Page \(min(page, pages)) of \(pages) · \(total) \(noun)</span>"
             + (page < pages ? link(page + 1, "Next →") : "") + "</p>"
     }

@@ -21,19 +21,32 @@ extension Console {
             else {
                 return loginPage(next: next, message: "The sign-in form expired; try again.", status: .forbidden)
             }
+            let wrong = loginPage(next: next, message: "The name or the password is wrong.", status: .unauthorized)
+            // A name no account can have is wrong without a hash, and never enters the throttle's table.
             let name = form.value("name") ?? ""
+            guard OperatorDirectory.isAccountName(name) else { return wrong }
             let time = server.configuration.now()
-            guard server.loginThrottle.permits(address: context.remoteAddress, name: name, at: time) else {
+            let throttle = server.loginThrottle
+            switch throttle.admit(address: context.remoteAddress, name: name, at: time) {
+            case .throttled:
                 return loginPage(
                     next: next, message: "Too many failed sign-ins; wait a few minutes.", status: .tooManyRequests)
+            case .busy:
+                return loginPage(
+                    next: next, message: "Other sign-ins are being checked; try again in a moment.",
+                    status: .serviceUnavailable)
+            case .granted:
+                break
             }
-            guard
-                let principal = try await server.operators.principal(name: name, password: form.value("password") ?? "")
-            else {
-                server.loginThrottle.failed(address: context.remoteAddress, name: name, at: time)
-                return loginPage(next: next, message: "The name or the password is wrong.", status: .unauthorized)
+            let principal: Principal?
+            do {
+                principal = try await server.operators.principal(name: name, password: form.value("password") ?? "")
+            } catch {
+                throttle.finished(address: context.remoteAddress, name: name, succeeded: false)
+                throw error
             }
-            server.loginThrottle.succeeded(name: name)
+            throttle.finished(address: context.remoteAddress, name: name, succeeded: principal != nil)
+            guard let principal else { return wrong }
             let cookie = try await server.sessions.open(for: principal)
             await server.audit.record(
                 AuditEntry(

@@ -49,12 +49,12 @@ extension Console {
             }
         }
         pages.get("updates/:id") { _, context in try await updatePage(try context.name("id"), context) }
-        pages.get("updates/:id/events") { _, context in
+        pages.get("updates/:id/events") { request, context in
             let id = try context.name("id")
             guard try await server.store.read({ try $0.update(id: id) }) != nil else {
                 throw OTAServiceError.notFound("update \(id)")
             }
-            return liveEvents(id)
+            return liveEvents(id, session: request.cookies[ConsoleSessions.cookieName]?.value ?? "")
         }
         pages.get("updates/:id/cancel") { _, context in
             guard try Self.principal(context).may(.operator) else { return forbidden(context, needs: .operator) }
@@ -272,8 +272,10 @@ extension Console {
     }
 
     /// Server-sent events: the live state whenever it changes (checked each second), a comment every 15 s to keep
-    /// the connection open, for five minutes; the browser's EventSource then reconnects by itself.
-    private func liveEvents(_ id: String) -> Response {
+    /// the connection open, for five minutes; the browser's EventSource then reconnects by itself. The session is
+    /// checked again every 15 s: signing out or being disabled ends the stream too.
+    private func liveEvents(_ id: String, session: String) -> Response {
+        let sessions = server.sessions
         var headers = HTML.securityHeaders
         headers[.contentType] = "text/event-stream"
         let encoder = JSONEncoder()
@@ -289,6 +291,7 @@ extension Console {
                         try await writer.write(ByteBuffer(string: "data: \(json)\n\n"))
                         last = state
                     } else if second % 15 == 0 {
+                        guard try await sessions.resume(session) != nil else { break }
                         try await writer.write(ByteBuffer(string: ": waiting\n\n"))
                     }
                     try await Task.sleep(for: .seconds(1))

@@ -23,7 +23,7 @@ struct ConsoleSessions: Sendable {
             lastSeenAt: time)
         try await store.write { writer in
             // Expired sessions go as new ones come: no sweeper needed.
-            try writer.deleteConsoleSessions(digest: nil, idleBefore: time - Self.idleTimeout)
+            try writer.deleteConsoleSessions(digest: nil, operatorName: nil, idleBefore: time - Self.idleTimeout)
             try writer.save(session)
         }
         return cookie
@@ -56,7 +56,9 @@ struct ConsoleSessions: Sendable {
     func close(_ cookie: String) async throws {
         let digest = Self.digest(cookie)
         let time = now()
-        try await store.write { try $0.deleteConsoleSessions(digest: digest, idleBefore: time - Self.idleTimeout) }
+        try await store.write {
+            try $0.deleteConsoleSessions(digest: digest, operatorName: nil, idleBefore: time - Self.idleTimeout)
+        }
     }
 
     static func digest(_ value: String) -> String { hexString(SHA256.hash(data: Array(value.utf8))) }

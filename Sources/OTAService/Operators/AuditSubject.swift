@@ -30,6 +30,18 @@ struct AuditSubject: Sendable {
         return nil
     }
 
+    init(kind: String, id: String) {
+        self.kind = kind
+        // The id comes from a client's path: kept printable and short, so that an entry cannot carry terminal
+        // escapes or megabytes into `ota audit`.
+        let printable = String(
+            String.UnicodeScalarView(
+                id.unicodeScalars.filter { scalar in
+                    scalar.properties.generalCategory != .control && scalar.properties.generalCategory != .format
+                }))
+        self.id = printable.count > 200 ? String(printable.prefix(200)) + "…" : printable
+    }
+
     /// The resource now, as JSON text; nil when it does not exist.
     func snapshot(in reader: any StoreReader) throws -> String? {
         let fields: [String: Any]?

@@ -59,6 +59,11 @@ public struct OperatorDirectory: Sendable {
             if let disabled { account.disabled = disabled }
             if let hash { account.passwordHash = hash }
             try writer.save(account)
+            // A new password or a disabled account ends every console session of it (a role change applies to
+            // them at their next request anyway).
+            if hash != nil || disabled == true {
+                try writer.deleteConsoleSessions(digest: nil, operatorName: name, idleBefore: 0)
+            }
             return account
         }
     }
@@ -67,10 +72,11 @@ public struct OperatorDirectory: Sendable {
 
     /// A new token for `name`: the token itself is in the answer and nowhere else.
     public func issueToken(for name: String, label: String) async throws -> (token: String, record: APITokenRecord) {
-        guard (0...128).contains(label.utf8.count), label.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x7F }) else {
+        guard (0...128).contains(label.utf8.count), Self.isPrintable(label) else {
             throw OTAServiceError.invalidRequest("a token label is at most 128 printable characters")
         }
-        let id = hexString((0..<4).map { _ in UInt8.random(in: 0...255) })
+        // 64 bits: two tokens never share an id (a save is an upsert).
+        let id = hexString((0..<8).map { _ in UInt8.random(in: 0...255) })
         let secret = hexString((0..<32).map { _ in UInt8.random(in: 0...255) })
         let token = Self.tokenPrefix + id + "_" + secret
         let record = APITokenRecord(
@@ -133,12 +139,20 @@ public struct OperatorDirectory: Sendable {
             }
     }
 
+    /// No control or format characters (C0, C1, bidirectional overrides): what is printed stays what it says.
+    static func isPrintable(_ text: String) -> Bool {
+        text.unicodeScalars.allSatisfy { scalar in
+            scalar.properties.generalCategory != .control && scalar.properties.generalCategory != .format
+        }
+    }
+
     static func digest(_ token: String) -> String { hexString(SHA256.hash(data: Array(token.utf8))) }
 
     private func hash(_ password: String) throws -> String {
-        guard (PasswordHash.minimumLength...PasswordHash.maximumLength).contains(password.count) else {
+        guard password.count >= PasswordHash.minimumLength, password.utf8.count <= PasswordHash.maximumLength else {
             throw OTAServiceError.invalidRequest(
-                "a password has \(PasswordHash.minimumLength)–\(PasswordHash.maximumLength) characters")
+                "a password has at least \(PasswordHash.minimumLength) characters and at most "
+                    + "\(PasswordHash.maximumLength) bytes")
         }
         return try PasswordHash.make(password, parameters: hashing)
     }

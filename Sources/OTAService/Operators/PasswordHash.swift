@@ -23,9 +23,12 @@ public enum PasswordHash {
         public static let standard = Parameters(rounds: 1 << 15, blockSize: 8, parallelism: 1)
     }
 
+    /// The most memory a stored hash may make a verification use (128 × N × r bytes): twice the standard cost.
+    static let maximumMemory = 64 << 20
+
     /// Passwords shorter than this are refused when set.
     public static let minimumLength = 12
-    /// And longer than this (scrypt would take any length; a megabyte "password" is an attack, not a secret).
+    /// And longer than this many UTF-8 bytes (scrypt would take any length; a megabyte "password" is an attack).
     public static let maximumLength = 1024
 
     public static func make(_ password: String, parameters: Parameters = .standard) throws -> String {
@@ -44,8 +47,8 @@ public enum PasswordHash {
         guard parts.count == 6, parts[0] == "scrypt", let rounds = Int(parts[1]), let blockSize = Int(parts[2]),
             let parallelism = Int(parts[3]), let salt = Data(base64Encoded: String(parts[4])),
             let expected = Data(base64Encoded: String(parts[5])), expected.count == 32,
-            rounds >= 2, rounds <= 1 << 20, rounds & (rounds - 1) == 0, (1...32).contains(blockSize),
-            (1...4).contains(parallelism), password.utf8.count <= maximumLength
+            rounds >= 2, rounds & (rounds - 1) == 0, (1...32).contains(blockSize), (1...4).contains(parallelism),
+            128 * rounds * blockSize <= maximumMemory, password.utf8.count <= maximumLength
         else { return false }
         let parameters = Parameters(rounds: rounds, blockSize: blockSize, parallelism: parallelism)
         guard let derived = try? derive(password, salt: Array(salt), parameters: parameters) else { return false }

@@ -122,8 +122,9 @@ public protocol StoreWriter: StoreReader {
     func append(_ entry: AuditEntry) throws -> AuditEntry
     /// Inserts or replaces.
     func save(_ session: ConsoleSession) throws
-    /// Ends a session (logout); also every session last seen before `idleBefore` (expired ones).
-    func deleteConsoleSessions(digest: String?, idleBefore: Int64) throws
+    /// Ends a session (`digest`: logout), every session of an account (`operatorName`: its password changed, it was
+    /// disabled), and every session last seen before `idleBefore` (expired ones).
+    func deleteConsoleSessions(digest: String?, operatorName: String?, idleBefore: Int64) throws
 }
 
 public enum StoreError: Error, CustomStringConvertible, Equatable {

@@ -79,8 +79,10 @@ extension SQLiteTransaction {
     }
     func consoleSession(digest: String) throws -> ConsoleSession? { try ConsoleSession.fetchOne(db, key: digest) }
     func save(_ session: ConsoleSession) throws { try session.save(db) }
-    func deleteConsoleSessions(digest: String?, idleBefore: Int64) throws {
-        try ConsoleSession.filter(Column("digest") == digest || Column("lastSeenAt") < idleBefore).deleteAll(db)
+    func deleteConsoleSessions(digest: String?, operatorName: String?, idleBefore: Int64) throws {
+        try ConsoleSession.filter(
+            Column("digest") == digest || Column("operatorName") == operatorName || Column("lastSeenAt") < idleBefore
+        ).deleteAll(db)
     }
 
     func save(_ account: OperatorAccount) throws { try account.save(db) }

@@ -30,10 +30,10 @@ extension PostgresTransaction {
         try record(ConsoleSession.self, #"SELECT * FROM "consoleSession" WHERE "digest" = $1"#, [.text(digest)])
     }
     func save(_ session: ConsoleSession) throws { try upsert(session, into: "consoleSession", key: "digest") }
-    func deleteConsoleSessions(digest: String?, idleBefore: Int64) throws {
+    func deleteConsoleSessions(digest: String?, operatorName: String?, idleBefore: Int64) throws {
         try run(
-            #"DELETE FROM "consoleSession" WHERE "digest" = $1 OR "lastSeenAt" < $2"#,
-            [digest.map { .text($0) } ?? .null, .integer(idleBefore)])
+            #"DELETE FROM "consoleSession" WHERE "digest" = $1 OR "operatorName" = $2 OR "lastSeenAt" < $3"#,
+            [digest.map { .text($0) } ?? .null, operatorName.map { .text($0) } ?? .null, .integer(idleBefore)])
     }
 
     func save(_ account: OperatorAccount) throws { try upsert(account, into: "operatorAccount", key: "name") }

@@ -2,6 +2,19 @@ import ArgumentParser
 import Foundation
 import OTAService
 
+/// What an entry recorded from a client (a path, a label) printed without control or format characters, so that
+/// no entry can move the cursor, recolour or hide lines of the terminal it is read in.
+func printable(_ text: String) -> String {
+    String(
+        String.UnicodeScalarView(
+            text.unicodeScalars.map { scalar in
+                scalar == "\n"
+                    || (scalar.properties.generalCategory != .control
+                        && scalar.properties.generalCategory != .format)
+                    ? scalar : "?"
+            }))
+}
+
 /// `ota audit` — the append-only trail of every change made through the management API, and every refusal.
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -27,7 +40,7 @@ struct AuditCommand: AsyncParsableCommand {
                     if let before = entry.before { line += "\n    before \(before)" }
                     if let after = entry.after { line += "\n    after  \(after)" }
                 }
-                return line
+                return printable(line)
             }.joined(separator: "\n")
         }
     }
