@@ -99,9 +99,9 @@ import Testing
         let metricsToken = try TokenFile.read(service.server.metricsToken.path)
         let adminToken = try TokenFile.read(service.server.adminToken.path)
         #expect(metricsToken != adminToken)
-        for (token, status) in [
-            (nil, 401), ("0" + metricsToken.dropFirst(), 401), (adminToken, 200), (metricsToken, 200),
-        ] {
+        // One character changed (a fixed "0" would be no change for a token that starts with one).
+        let altered = (metricsToken.hasPrefix("0") ? "1" : "0") + metricsToken.dropFirst()
+        for (token, status) in [(nil, 401), (altered, 401), (adminToken, 200), (metricsToken, 200)] {
             let api = try APICaller(service, token: token)
             #expect(try await api.call(.GET, "/metrics").status == status, "token \(token == nil ? "none" : "given")")
             await api.shutdown()
