@@ -53,11 +53,11 @@ public struct TokenView: Codable, Sendable, Equatable {
 }
 
 /// A token just made: the one time the token itself is shown.
-struct IssuedTokenView: Encodable {
-    var token: String
-    var id: String
-    var label: String
-    var account: String
+public struct IssuedTokenView: Codable, Sendable {
+    public var token: String
+    public var id: String
+    public var label: String
+    public var account: String
 }
 
 struct PrincipalView: Encodable {

@@ -36,44 +36,29 @@ public final class ServiceMetrics: Sendable {
         let factory: any MetricsFactory = prometheus ?? NOOPMetricsHandler.instance
         self.factory = factory
         mqtt = MQTTTrafficMetrics(factory: factory)
-        blocks = Dictionary(
-            uniqueKeysWithValues: DeliveryProtocol.allCases.map { delivery in
-                let dimensions = [("protocol", delivery.rawValue)]
-                return (
-                    delivery,
-                    (
-                        Counter(label: "swiftota_blocks_served_total", dimensions: dimensions, factory: factory),
-                        Counter(label: "swiftota_block_bytes_served_total", dimensions: dimensions, factory: factory)
-                    )
-                )
-            })
-        transitions = Dictionary(
-            uniqueKeysWithValues: JobExecutionStatus.allCases.map {
-                (
-                    $0,
-                    Counter(
-                        label: "swiftota_job_execution_changes_total", dimensions: [("to", $0.rawValue)],
-                        factory: factory)
-                )
-            })
-        signatureFailures = Dictionary(
-            uniqueKeysWithValues: SignatureFailure.allCases.map {
-                (
-                    $0,
-                    Counter(
-                        label: "swiftota_signature_failures_total", dimensions: [("where", $0.rawValue)],
-                        factory: factory)
-                )
-            })
-        storage = Dictionary(
-            uniqueKeysWithValues: StorageAccess.allCases.map {
-                (
-                    $0,
-                    Timer(
-                        label: "swiftota_storage_transaction_seconds", dimensions: [("kind", $0.rawValue)],
-                        factory: factory)
-                )
-            })
+        blocks = Self.perCase(DeliveryProtocol.self, "protocol") { dimensions in
+            (
+                Counter(label: "swiftota_blocks_served_total", dimensions: dimensions, factory: factory),
+                Counter(label: "swiftota_block_bytes_served_total", dimensions: dimensions, factory: factory)
+            )
+        }
+        transitions = Self.perCase(JobExecutionStatus.self, "to") {
+            Counter(label: "swiftota_job_execution_changes_total", dimensions: $0, factory: factory)
+        }
+        signatureFailures = Self.perCase(SignatureFailure.self, "where") {
+            Counter(label: "swiftota_signature_failures_total", dimensions: $0, factory: factory)
+        }
+        storage = Self.perCase(StorageAccess.self, "kind") {
+            Timer(label: "swiftota_storage_transaction_seconds", dimensions: $0, factory: factory)
+        }
+    }
+
+    /// One handler per case of `Key`, made once with the dimension `name` = the case's raw value: the hot paths
+    /// then find theirs by a dictionary lookup instead of a registry's lock.
+    private static func perCase<Key: CaseIterable & RawRepresentable & Hashable, Handler>(
+        _ type: Key.Type, _ name: String, _ make: ([(String, String)]) -> Handler
+    ) -> [Key: Handler] where Key.RawValue == String {
+        Dictionary(uniqueKeysWithValues: Key.allCases.map { ($0, make([(name, $0.rawValue)])) })
     }
 
     enum DeliveryProtocol: String, CaseIterable {

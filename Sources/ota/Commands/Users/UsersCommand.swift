@@ -102,14 +102,6 @@ struct TokenCommand: AsyncParsableCommand {
         commandName: "token", abstract: "Issue, list and revoke an account's API tokens.",
         subcommands: [Create.self, List.self, Revoke.self])
 
-    /// The answer to a token's creation: the only time the token is seen.
-    struct Issued: Codable {
-        var token: String
-        var id: String
-        var label: String
-        var account: String
-    }
-
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Issue a token; it is shown once.")
         @Argument var name: String
@@ -119,7 +111,7 @@ struct TokenCommand: AsyncParsableCommand {
         @OptionGroup var output: OutputOptions
 
         func run() async throws {
-            let issued: Issued = try await connection.withClient {
+            let issued: IssuedTokenView = try await connection.withClient {
                 try await $0.send(.POST, "/users/\(pathSegment(name))/tokens", json: ["label": label])
             }
             if let out {
