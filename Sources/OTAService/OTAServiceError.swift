@@ -76,6 +76,21 @@ public enum Names {
 
     /// Descriptions and queries people write: at most 2,028 bytes (AWS's limit for group and update descriptions),
     /// no control characters but tab and newline.
+    /// Whether `scalar` shows as itself: not a control character (C0, C1) nor a format one (bidirectional
+    /// overrides, zero-width joiners), which can move a terminal's cursor or reorder what a reader sees.
+    public static func isPrintable(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.properties.generalCategory != .control && scalar.properties.generalCategory != .format
+    }
+
+    /// `text` with every scalar that is not printable replaced by `replacement` (nothing when nil).
+    public static func printable(_ text: String, replacement: Unicode.Scalar? = nil) -> String {
+        var kept = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            if isPrintable(scalar) { kept.append(scalar) } else if let replacement { kept.append(replacement) }
+        }
+        return String(kept)
+    }
+
     public static func isFreeText(_ text: String, maximumBytes: Int = 2028) -> Bool {
         text.utf8.count <= maximumBytes
             && text.utf8.allSatisfy { ($0 >= 0x20 && $0 != 0x7F) || $0 == 0x09 || $0 == 0x0A }

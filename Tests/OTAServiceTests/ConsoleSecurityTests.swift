@@ -165,6 +165,33 @@ import Testing
         #expect(try await service.server.store.read { try $0.update(id: "console-u") } != nil)
     }
 
+    @Test func aMalformedUpdateFormIsAnsweredWithItsReasonAndCreatesNothing() async throws {
+        let (service, browser) = try await Self.setUp()
+        defer {
+            Task {
+                await browser.shutdown(); await service.shutdown()
+            }
+        }
+        let (file, _) = try await service.uploadFirmware(version: "2.0.0", payloadSize: 5_000)
+        let operatorSession = try await browser.signIn("olga", Self.password)
+        let broken: [(String, String, String)] = [
+            ("abort", "NOPE:10:2", "abort rule"), ("exponential", "fast", "exponential rollout"),
+            ("maxPerMinute", "many", "whole number"), ("maxPerMinute", "5000", "1–1000"),
+            ("sign", "no", "signature"), ("id", "bad id!", "update id"), ("things", "", "at least one target"),
+            ("file", "0000", "file"),
+        ]
+        for (field, value, reason) in broken {
+            var form = Self.updateForm(operatorSession.csrf, file: file.id)
+            form[field] = value
+            let answer = try await browser.post("/console/updates", form: form, cookie: operatorSession.cookie)
+            #expect((400..<500).contains(answer.status), "\(field)=\(value): \(answer.status)")
+            #expect(answer.text.contains(reason), "\(field)=\(value) says why: \(answer.text.suffix(300))")
+        }
+        #expect(try await service.server.store.read { try $0.updates() }.isEmpty)
+        let trail = try await service.server.store.read { try $0.auditEntries(after: 0, limit: 100) }
+        #expect(trail.filter { $0.action == "POST /console/updates" }.allSatisfy { (400..<500).contains($0.status) })
+    }
+
     @Test func aViewersSessionCannotPostAnOperatorsFormAndTheRefusalIsAudited() async throws {
         let (service, browser) = try await Self.setUp()
         defer {

@@ -24,8 +24,11 @@ struct AccessMiddleware: RouterMiddleware {
         let parameter = { (name: String) in context.parameters.get(name).flatMap { $0.removingPercentEncoding } }
         let requirement = AccessPolicy.requirement(method: request.method, route: route)
         let subject = AuditSubject.of(route: route, parameter: parameter)
+        let entry = audit.entry(principal, source: context.remoteAddress, action: action, subject: subject)
         guard AccessPolicy.allows(principal, requirement, parameter: parameter) else {
-            await audit.record(entry(principal, context, action, subject, status: 403))
+            var refusal = entry
+            refusal.status = 403
+            await audit.record(refusal)
             let needed =
                 switch requirement {
                 case .role(let role): "the \(role.rawValue) role"
@@ -37,46 +40,18 @@ struct AccessMiddleware: RouterMiddleware {
         }
         guard request.method != .get, request.method != .head else { return try await next(request, context) }
 
-        let before = await audit.snapshot(subject)
-        let answer = AuditedAnswer()
-        let response: Response
-        do {
-            response = try await AuditedAnswer.$current.withValue(answer) { try await next(request, context) }
-        } catch {
-            // Answered here, so that the entry carries the status the client gets.
-            response = ProblemDetails(error, logger: logger).response
+        return await audit.change(entry, subject: subject) {
+            do { return try await next(request, context) } catch {
+                return ProblemDetails(error, logger: logger).response
+            }
         }
-        var record = entry(principal, context, action, subject, status: response.status.code)
-        record.before = before
-        if (200..<300).contains(response.status.code) {
-            record.after =
-                subject != nil ? await audit.snapshot(subject) : answer.kept.flatMap(AuditSubject.redactedAnswer)
-        }
-        await audit.record(record)
-        return response
     }
 
     private func authenticate(_ request: Request) async throws -> Principal {
-        guard let header = request.headers[.authorization] else {
-            throw ProblemDetails(
-                status: .unauthorized, kind: "unauthorized",
-                detail: "send Authorization: Bearer <token> (an account's API token, or the admin token)")
-        }
-        // RFC 9110 §11.1: the scheme is case-insensitive ("bearer" and "BEARER" too).
-        let parts = header.split(separator: " ", maxSplits: 1)
-        if parts.count == 2, parts[0].lowercased() == "bearer" {
-            let presented = parts[1].drop { $0 == " " }
-            if adminToken.matches(presented) { return .adminTokenFile }
-            if let principal = try await directory.principal(forToken: presented) { return principal }
-        }
-        throw ProblemDetails(status: .unauthorized, kind: "unauthorized", detail: "the token is not valid")
-    }
-
-    private func entry(
-        _ principal: Principal, _ context: Context, _ action: String, _ subject: AuditSubject?, status: Int
-    ) -> AuditEntry {
-        AuditEntry(
-            at: audit.now(), actor: principal.name, role: principal.role.rawValue, source: context.remoteAddress,
-            action: action, target: subject?.label, status: status)
+        let presented = try BearerCredential.presented(
+            in: request, expected: "an account's API token, or the admin token")
+        if adminToken.matches(presented) { return .adminTokenFile }
+        if let principal = try await directory.principal(forToken: presented) { return principal }
+        throw BearerCredential.invalid
     }
 }

@@ -8,7 +8,7 @@ extension ManagementAPI {
         let server = server
         let sampler = MetricsSampler(metrics: server.metrics)
         router.group("metrics")
-            .add(middleware: BearerTokenMiddleware(tokens: [server.metricsToken, token], kind: "metrics token"))
+            .add(middleware: BearerTokenMiddleware(tokens: [server.metricsToken, token], expected: "metrics token"))
             .get { _, _ in
                 await sampler.sample(server)
                 return Response(

@@ -111,29 +111,6 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
-/// Requires `Authorization: Bearer <token>` with one of `tokens` (`kind` names them in the refusal).
-struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
-    let tokens: [TokenFile]
-    var kind = "admin token"
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
-        -> Response
-    {
-        guard let header = request.headers[.authorization] else {
-            throw ProblemDetails(
-                status: .unauthorized, kind: "unauthorized", detail: "send Authorization: Bearer <\(kind)>")
-        }
-        // RFC 9110 §11.1: the scheme is case-insensitive ("bearer" and "BEARER" too).
-        let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer",
-            tokens.contains(where: { $0.matches(parts[1].drop { $0 == " " }) })
-        else {
-            throw ProblemDetails(status: .unauthorized, kind: "unauthorized", detail: "the token is not valid")
-        }
-        return try await next(request, context)
-    }
-}
-
 /// JSON in and out.
 enum APIBody {
     static let maximumJSONBytes = 1 << 20

@@ -14,10 +14,7 @@ public struct TokenFile: Sendable {
     /// Reads the token at `path`, creating it first if it does not exist. `created` says which happened.
     public static func openOrCreate(path: String) throws -> (token: TokenFile, created: Bool) {
         if !FileManager.default.fileExists(atPath: path) {
-            var random = SystemRandomNumberGenerator()
-            let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &random) }
-            let text = hexString(bytes)
-            try KeyFiles.writeFile(Array((text + "\n").utf8), to: path, mode: 0o600)
+            try KeyFiles.writeFile(Array((Secrets.randomHex(bytes: 32) + "\n").utf8), to: path, mode: 0o600)
             return (try TokenFile(path: path), true)
         }
         return (try TokenFile(path: path), false)
@@ -44,9 +41,6 @@ public struct TokenFile: Sendable {
 
     /// Constant-time comparison of SHA-256 digests, so timing says nothing about the token.
     public func matches(_ presented: Substring) -> Bool {
-        let other = Array(SHA256.hash(data: Array(presented.utf8)))
-        var difference: UInt8 = 0
-        for (a, b) in zip(digest, other) { difference |= a ^ b }
-        return difference == 0
+        Secrets.equal(digest, Array(SHA256.hash(data: Array(presented.utf8))))
     }
 }

@@ -6,13 +6,10 @@ extension Console {
     func addAuditPage(to pages: RouterGroup<APIRequestContext>) {
         let server = server
         pages.get("audit") { request, context in
-            guard try Self.principal(context).may(.admin) else {
-                await server.audit.record(
-                    AuditEntry(
-                        at: server.configuration.now(), actor: context.principal?.name ?? "?",
-                        role: context.principal?.role.rawValue ?? "?", source: context.remoteAddress,
-                        action: "GET /console/audit", status: 403))
-                return forbidden(context, needs: .admin)
+            let principal = try Self.principal(context)
+            guard principal.may(.admin) else {
+                let entry = server.audit.entry(principal, source: context.remoteAddress, action: "GET /console/audit")
+                return await refuse(entry, context, needs: .admin)
             }
             let before = Int64(request.uri.queryParameters["before"] ?? "") ?? Int64.max
             let entries = try await server.store.read {

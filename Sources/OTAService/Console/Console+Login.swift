@@ -17,14 +17,16 @@ extension Console {
             let form = try FormData.urlEncoded(bytes)
             let next = Self.safeNext(form.value("next"))
             guard let expected = request.cookies[Self.loginCookieName]?.value, let presented = form.value("login"),
-                ConsoleSessions.same(expected, presented)
+                Secrets.equal(expected.utf8, presented.utf8)
             else {
                 return loginPage(next: next, message: "The sign-in form expired; try again.", status: .forbidden)
             }
-            let wrong = loginPage(next: next, message: "The name or the password is wrong.", status: .unauthorized)
+            func wrong() -> Response {
+                loginPage(next: next, message: "The name or the password is wrong.", status: .unauthorized)
+            }
             // A name no account can have is wrong without a hash, and never enters the throttle's table.
             let name = form.value("name") ?? ""
-            guard OperatorDirectory.isAccountName(name) else { return wrong }
+            guard OperatorDirectory.isAccountName(name) else { return wrong() }
             let time = server.configuration.now()
             let throttle = server.loginThrottle
             switch throttle.admit(address: context.remoteAddress, name: name, at: time) {
@@ -46,12 +48,11 @@ extension Console {
                 throw error
             }
             throttle.finished(address: context.remoteAddress, name: name, succeeded: principal != nil)
-            guard let principal else { return wrong }
+            guard let principal else { return wrong() }
             let cookie = try await server.sessions.open(for: principal)
             await server.audit.record(
-                AuditEntry(
-                    at: time, actor: principal.name, role: principal.role.rawValue, source: context.remoteAddress,
-                    action: "POST /console/login", status: 303))
+                server.audit.entry(
+                    principal, source: context.remoteAddress, action: "POST /console/login", status: 303))
             return HTML.redirect(
                 to: next,
                 headers: [
@@ -66,16 +67,15 @@ extension Console {
             }
             let principal = try Self.principal(context)
             await server.audit.record(
-                AuditEntry(
-                    at: server.configuration.now(), actor: principal.name, role: principal.role.rawValue,
-                    source: context.remoteAddress, action: "POST /console/logout", status: 303))
+                server.audit.entry(
+                    principal, source: context.remoteAddress, action: "POST /console/logout", status: 303))
             return HTML.redirect(
                 to: "/console/login", headers: [.setCookie: Self.cookie(ConsoleSessions.cookieName, "", maxAge: 0)])
         }
     }
 
     private func loginPage(next: String, message: String?, status: HTTPResponse.Status = .ok) -> Response {
-        let token = ConsoleSessions.random()
+        let token = Secrets.randomHex(bytes: 32)
         var response = HTML.page(
             "Sign in",
             body: (message.map { "<p class=\"notice error\" role=\"alert\">\(HTML.escape($0))</p>" } ?? "")

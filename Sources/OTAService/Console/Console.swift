@@ -50,7 +50,7 @@ struct Console: Sendable {
             form = try FormData.urlEncoded(bytes)
         }
         guard let expected = context.csrfToken, let presented = form.value("csrf"),
-            ConsoleSessions.same(expected, presented)
+            Secrets.equal(expected.utf8, presented.utf8)
         else {
             throw ProblemDetails(
                 status: .forbidden, kind: "forbidden", detail: "the form's CSRF token is missing or not this session's")
@@ -65,28 +65,25 @@ struct Console: Sendable {
         subject: AuditSubject?, _ body: () async throws -> Response
     ) async throws -> Response {
         let principal = try Self.principal(context)
-        var entry = AuditEntry(
-            at: server.configuration.now(), actor: principal.name, role: principal.role.rawValue,
-            source: context.remoteAddress, action: "\(request.method.rawValue) \(action)", target: subject?.label,
-            status: 403)
-        guard principal.may(role) else {
-            await server.audit.record(entry)
-            return forbidden(context, needs: role)
+        let entry = server.audit.entry(
+            principal, source: context.remoteAddress, action: "\(request.method.rawValue) \(action)", subject: subject)
+        guard principal.may(role) else { return await refuse(entry, context, needs: role) }
+        return await server.audit.change(entry, subject: subject) {
+            do { return try await body() } catch {
+                let problem = ProblemDetails(error, logger: logger)
+                return HTML.page(
+                    "Not done", body: "<p class=\"notice error\">\(HTML.escape(problem.detail))</p>",
+                    principal: principal, csrf: context.csrfToken, status: .init(code: problem.status))
+            }
         }
-        entry.before = await server.audit.snapshot(subject)
-        let response: Response
-        do {
-            response = try await body()
-        } catch {
-            let problem = ProblemDetails(error, logger: logger)
-            response = HTML.page(
-                "Not done", body: "<p class=\"notice error\">\(HTML.escape(problem.detail))</p>",
-                principal: principal, csrf: context.csrfToken, status: .init(code: problem.status))
-        }
-        entry.status = response.status.code
-        if response.status.code < 400 { entry.after = await server.audit.snapshot(subject) }
-        await server.audit.record(entry)
-        return response
+    }
+
+    /// A page or action the caller's role may not use: audited, answered with a 403 page.
+    func refuse(_ entry: AuditEntry, _ context: APIRequestContext, needs role: OperatorRole) async -> Response {
+        var refusal = entry
+        refusal.status = 403
+        await server.audit.record(refusal)
+        return forbidden(context, needs: role)
     }
 
     func forbidden(_ context: APIRequestContext, needs role: OperatorRole) -> Response {

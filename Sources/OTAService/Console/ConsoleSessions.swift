@@ -1,5 +1,3 @@
-import Crypto
-import ESP32Formats
 import Foundation
 
 // Console sign-in sessions, kept in the store so that any instance serves any session. The cookie's value is 32
@@ -16,10 +14,11 @@ struct ConsoleSessions: Sendable {
 
     /// A new session for a principal that just proved who it is; returns the cookie's value.
     func open(for principal: Principal) async throws -> String {
-        let cookie = Self.random()
+        let cookie = Secrets.randomHex(bytes: 32)
         let time = now()
         let session = ConsoleSession(
-            digest: Self.digest(cookie), operatorName: principal.name, csrfToken: Self.random(), createdAt: time,
+            digest: Secrets.digest(cookie), operatorName: principal.name, csrfToken: Secrets.randomHex(bytes: 32),
+            createdAt: time,
             lastSeenAt: time)
         try await store.write { writer in
             // Expired sessions go as new ones come: no sweeper needed.
@@ -33,7 +32,7 @@ struct ConsoleSessions: Sendable {
     /// its account is disabled or gone.
     func resume(_ cookie: String) async throws -> (principal: Principal, session: ConsoleSession)? {
         guard cookie.utf8.count == 64 else { return nil }
-        let digest = Self.digest(cookie)
+        let digest = Secrets.digest(cookie)
         let time = now()
         let found = try await store.read { reader -> (ConsoleSession, OperatorAccount)? in
             guard let session = try reader.consoleSession(digest: digest),
@@ -54,24 +53,11 @@ struct ConsoleSessions: Sendable {
     }
 
     func close(_ cookie: String) async throws {
-        let digest = Self.digest(cookie)
+        let digest = Secrets.digest(cookie)
         let time = now()
         try await store.write {
             try $0.deleteConsoleSessions(digest: digest, operatorName: nil, idleBefore: time - Self.idleTimeout)
         }
     }
 
-    static func digest(_ value: String) -> String { hexString(SHA256.hash(data: Array(value.utf8))) }
-
-    static func random() -> String { hexString((0..<32).map { _ in UInt8.random(in: 0...255) }) }
-
-    /// Constant-time equality of two CSRF tokens.
-    static func same(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8)
-        let y = Array(b.utf8)
-        guard x.count == y.count else { return false }
-        var difference: UInt8 = 0
-        for (p, q) in zip(x, y) { difference |= p ^ q }
-        return difference == 0
-    }
 }

@@ -34,11 +34,7 @@ struct AuditSubject: Sendable {
         self.kind = kind
         // The id comes from a client's path: kept printable and short, so that an entry cannot carry terminal
         // escapes or megabytes into `ota audit`.
-        let printable = String(
-            String.UnicodeScalarView(
-                id.unicodeScalars.filter { scalar in
-                    scalar.properties.generalCategory != .control && scalar.properties.generalCategory != .format
-                }))
+        let printable = Names.printable(id)
         self.id = printable.count > 200 ? String(printable.prefix(200)) + "…" : printable
     }
 

@@ -1,5 +1,3 @@
-import Crypto
-import ESP32Formats
 import Foundation
 import Synchronization
 
@@ -72,15 +70,15 @@ public struct OperatorDirectory: Sendable {
 
     /// A new token for `name`: the token itself is in the answer and nowhere else.
     public func issueToken(for name: String, label: String) async throws -> (token: String, record: APITokenRecord) {
-        guard (0...128).contains(label.utf8.count), Self.isPrintable(label) else {
+        guard (0...128).contains(label.utf8.count), label.unicodeScalars.allSatisfy(Names.isPrintable) else {
             throw OTAServiceError.invalidRequest("a token label is at most 128 printable characters")
         }
         // 64 bits: two tokens never share an id (a save is an upsert).
-        let id = hexString((0..<8).map { _ in UInt8.random(in: 0...255) })
-        let secret = hexString((0..<32).map { _ in UInt8.random(in: 0...255) })
+        let id = Secrets.randomHex(bytes: 8)
+        let secret = Secrets.randomHex(bytes: 32)
         let token = Self.tokenPrefix + id + "_" + secret
         let record = APITokenRecord(
-            id: id, operatorName: name, digest: Self.digest(token), label: label, createdAt: now())
+            id: id, operatorName: name, digest: Secrets.digest(token), label: label, createdAt: now())
         try await store.write { writer in
             guard let account = try writer.operatorAccount(named: name) else {
                 throw OTAServiceError.notFound("account \(name)")
@@ -108,7 +106,7 @@ public struct OperatorDirectory: Sendable {
     /// The principal a presented API token stands for; nil for an unknown or revoked token or a disabled account.
     public func principal(forToken token: Substring) async throws -> Principal? {
         guard token.hasPrefix(Self.tokenPrefix), token.utf8.count <= 128 else { return nil }
-        let digest = Self.digest(String(token))
+        let digest = Secrets.digest(String(token))
         return try await store.read { reader -> Principal? in
             guard let record = try reader.apiToken(digest: digest), record.revokedAt == nil,
                 let account = try reader.operatorAccount(named: record.operatorName), !account.disabled
@@ -138,15 +136,6 @@ public struct OperatorDirectory: Sendable {
                     || byte == 0x2E || byte == 0x5F || byte == 0x2D
             }
     }
-
-    /// No control or format characters (C0, C1, bidirectional overrides): what is printed stays what it says.
-    static func isPrintable(_ text: String) -> Bool {
-        text.unicodeScalars.allSatisfy { scalar in
-            scalar.properties.generalCategory != .control && scalar.properties.generalCategory != .format
-        }
-    }
-
-    static func digest(_ token: String) -> String { hexString(SHA256.hash(data: Array(token.utf8))) }
 
     private func hash(_ password: String) throws -> String {
         guard password.count >= PasswordHash.minimumLength, password.utf8.count <= PasswordHash.maximumLength else {

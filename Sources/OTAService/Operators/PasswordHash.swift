@@ -32,7 +32,7 @@ public enum PasswordHash {
     public static let maximumLength = 1024
 
     public static func make(_ password: String, parameters: Parameters = .standard) throws -> String {
-        let salt = (0..<16).map { _ in UInt8.random(in: 0...255) }
+        let salt = Secrets.randomBytes(16)
         let hash = try derive(password, salt: salt, parameters: parameters)
         return [
             "scrypt", String(parameters.rounds), String(parameters.blockSize), String(parameters.parallelism),
@@ -52,9 +52,7 @@ public enum PasswordHash {
         else { return false }
         let parameters = Parameters(rounds: rounds, blockSize: blockSize, parallelism: parallelism)
         guard let derived = try? derive(password, salt: Array(salt), parameters: parameters) else { return false }
-        var difference: UInt8 = 0
-        for (a, b) in zip(derived, expected) { difference |= a ^ b }
-        return difference == 0
+        return Secrets.equal(derived, expected)
     }
 
     private static func derive(_ password: String, salt: [UInt8], parameters: Parameters) throws -> [UInt8] {

@@ -17,7 +17,11 @@ struct ConnectionOptions: ParsableArguments {
         help: "Data directory of a local `ota serve`: its admin-token and pki/ca.pem are used (or OTA_DATA_DIR).")
     var dataDirOption: String?
 
-    @Option(name: .customLong("token-file"), help: "File holding the admin token, mode 0600 (or OTA_TOKEN_FILE).")
+    @Option(
+        name: .customLong("token-file"),
+        help: ArgumentHelp(
+            "File holding an API token, mode 0600: an account's (ota users token create --out) or the admin token "
+                + "(or OTA_TOKEN_FILE)."))
     var tokenFileOption: String?
 
     @Option(name: .customLong("ca"), help: "PEM CA certificate to trust for the server (or OTA_CA).")
@@ -31,7 +35,7 @@ struct ConnectionOptions: ParsableArguments {
     /// Opens a client, runs `body`, and always shuts the client down.
     func withClient<T>(_ body: (APIClient) async throws -> T) async throws -> T {
         guard let tokenPath = tokenFile ?? dataDir.map({ $0 + "/admin-token" }) else {
-            throw CLIError("say where the admin token is: --data-dir DIR (of `ota serve`) or --token-file FILE")
+            throw CLIError("say where the API token is: --data-dir DIR (of `ota serve`) or --token-file FILE")
         }
         let token = try TokenFile.read(tokenPath)
         var tls = TLSConfiguration.makeClientConfiguration()

@@ -8,13 +8,16 @@ import OTAService
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run the service: device gateway (MQTT over mutual TLS), management API (HTTPS), rollouts.",
+        abstract:
+            "Run the service: device gateway (MQTT over mutual TLS), management API and web console (HTTPS), "
+            + "Prometheus metrics, rollouts.",
         discussion: """
             The first start creates, in the data directory: the SQLite database, the file store (blobs/), a device CA and a \
-            server certificate (pki/), the admin API token (admin-token, mode 0600) and the key that signs data URLs \
-            (data-url.key, mode 0600). With --database, state and (by default) file contents live in PostgreSQL \
-            instead, shared by every instance: give each instance a copy of the first one's pki/, admin-token and \
-            data-url.key (docs/deploy.md).
+            server certificate (pki/), the admin API token (admin-token, mode 0600), the token that opens /metrics \
+            (metrics-token, mode 0600) and the key that signs data URLs (data-url.key, mode 0600). The web console is \
+            at /console on the API port; its accounts come from `ota users`. With --database, state and (by default) \
+            file contents live in PostgreSQL instead, shared by every instance: give each instance a copy of the \
+            first one's pki/, admin-token, metrics-token and data-url.key (docs/deploy.md).
             """)
 
     @Option(help: "Where the service keeps its state.") var dataDir: String

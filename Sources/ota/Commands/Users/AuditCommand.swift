@@ -2,19 +2,6 @@ import ArgumentParser
 import Foundation
 import OTAService
 
-/// What an entry recorded from a client (a path, a label) printed without control or format characters, so that
-/// no entry can move the cursor, recolour or hide lines of the terminal it is read in.
-func printable(_ text: String) -> String {
-    String(
-        String.UnicodeScalarView(
-            text.unicodeScalars.map { scalar in
-                scalar == "\n"
-                    || (scalar.properties.generalCategory != .control
-                        && scalar.properties.generalCategory != .format)
-                    ? scalar : "?"
-            }))
-}
-
 /// `ota audit` — the append-only trail of every change made through the management API, and every refusal.
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -33,14 +20,17 @@ struct AuditCommand: AsyncParsableCommand {
         try output.emit(entries) {
             guard !entries.isEmpty else { return "No audit entries after #\(after)" }
             return entries.map { entry in
-                var line =
+                var lines = [
                     "#\(entry.sequence ?? 0)  \(timestamp(entry.at))  \(entry.actor) (\(entry.role)) from \(entry.source)"
-                    + "  \(entry.action)" + (entry.target.map { "  [\($0)]" } ?? "") + "  → \(entry.status)"
+                        + "  \(entry.action)" + (entry.target.map { "  [\($0)]" } ?? "") + "  → \(entry.status)"
+                ]
                 if details {
-                    if let before = entry.before { line += "\n    before \(before)" }
-                    if let after = entry.after { line += "\n    after  \(after)" }
+                    if let before = entry.before { lines.append("    before \(before)") }
+                    if let after = entry.after { lines.append("    after  \(after)") }
                 }
-                return printable(line)
+                // What clients sent (a path, a label) is printed without control or format characters: no entry
+                // can move the cursor, recolour or hide lines of the terminal it is read in.
+                return lines.map { Names.printable($0, replacement: "?") }.joined(separator: "\n")
             }.joined(separator: "\n")
         }
     }
