@@ -44,10 +44,13 @@ public final class ScriptedDevice: Sendable {
         _ = try await client.subscribe([Subscription(filter: filter, qos: qos)])
     }
 
-    /// Waits until `count` messages on `topic` have arrived (and takes them), or fails after a few seconds.
-    public func take(_ topic: String, count: Int = 1, timeout: Duration = .seconds(10)) async throws -> [PublishPacket]
+    /// Waits until `count` messages on `topic` have arrived (and takes them), or fails after `timeout`. The default
+    /// is generous because it only bounds a failure: a clean clone's test run starts ~90 suites at once on 2 cores,
+    /// and a service starting then has answered a first `$next/get` only after more than 10 s (CI, stop 23).
+    public func take(_ topic: String, count: Int = 1, timeout: Duration = .seconds(45)) async throws -> [PublishPacket]
     {
-        let deadline = ContinuousClock.now + timeout
+        var deadline = ContinuousClock.now + timeout
+        var closed = false
         while ContinuousClock.now < deadline {
             let taken = log.messages.withLock { messages -> [PublishPacket]? in
                 let matching = messages.filter { $0.topic == topic }
@@ -62,9 +65,14 @@ public final class ScriptedDevice: Sendable {
                 return chosen
             }
             if let taken { return taken }
+            if !closed, !client.isConnected {
+                // Nothing more can come once the connection is gone, beyond what is still on its way to the log.
+                closed = true
+                deadline = min(deadline, ContinuousClock.now + .seconds(1))
+            }
             try await Task.sleep(for: .milliseconds(10))
         }
-        throw TestFailure("no \(count) message(s) on \(topic) within \(timeout)")
+        throw TestFailure("no \(count) message(s) on \(topic) within \(timeout)\(closed ? " (connection closed)" : "")")
     }
 
     public func takeText(_ topic: String) async throws -> String {

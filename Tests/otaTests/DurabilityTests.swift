@@ -93,7 +93,7 @@ import Testing
         func report(_ device: ScriptedDevice, jobID: String, _ json: String) async throws {
             let topic = "$aws/things/\(thing)/jobs/\(jobID)/update"
             try await device.publish(topic, json: json)
-            _ = try await device.take(topic + "/accepted", timeout: .seconds(5))
+            _ = try await device.take(topic + "/accepted")
         }
     }
 
