@@ -10,14 +10,6 @@ import OTAWire
 public enum OTADataProtocol: UInt8, Equatable, Sendable {
     case mqtt = 1
     case http = 2
-
-    /// The name in the job document's `protocols` array.
-    public var wireName: String {
-        switch self {
-        case .mqtt: return "MQTT"
-        case .http: return "HTTP"
-        }
-    }
 }
 
 /// The data protocols a host can carry (FreeRTOS `configENABLED_DATA_PROTOCOLS`).
@@ -30,17 +22,12 @@ public struct OTADataProtocols: OptionSet, Equatable, Sendable {
 
     public func contains(_ single: OTADataProtocol) -> Bool { rawValue & single.rawValue != 0 }
 
-    /// The protocol a document's `protocols` list leads to: `preferred` when it is listed and enabled, else the
-    /// first other enabled protocol the list names; nil when none fits.
-    public func choose(listed: [String], preferred: OTADataProtocol) -> OTADataProtocol? {
-        func fits(_ candidate: OTADataProtocol) -> Bool {
-            contains(candidate) && listed.contains { sameBytes($0, candidate.wireName) }
-        }
-        if fits(preferred) { return preferred }
-        for candidate in [OTADataProtocol.mqtt, .http] where candidate != preferred && fits(candidate) {
-            return candidate
-        }
-        return nil
+    /// The protocol a document's `protocols` list (`listed`: the names in it the agent knows) leads to: `preferred`
+    /// when it is listed and enabled, else the other protocol when it is listed and enabled; nil when none fits.
+    public func choose(listed: OTADataProtocols, preferred: OTADataProtocol) -> OTADataProtocol? {
+        let usable = rawValue & listed.rawValue
+        if usable & preferred.rawValue != 0 { return preferred }
+        return usable == 0 ? nil : OTADataProtocol(rawValue: usable)
     }
 }
 
@@ -48,19 +35,19 @@ public struct OTADataProtocols: OptionSet, Equatable, Sendable {
 /// `last - first + 1` bytes is data (§8).
 public struct HTTPRangeRequest: Equatable, Sendable {
     /// The job document's `update_data_url`, used as-is (scheme, host, port, path and query).
-    public let url: String
+    public let url: ByteString
     public let first: UInt32
     public let last: UInt32
 
-    public init(url: String, first: UInt32, last: UInt32) {
+    public init(url: ByteString, first: UInt32, last: UInt32) {
         self.url = url
         self.first = first
         self.last = last
     }
 
-    /// Byte equality of the URL: String's `==` would link Unicode normalisation into the firmware.
-    public static func == (lhs: HTTPRangeRequest, rhs: HTTPRangeRequest) -> Bool {
-        lhs.first == rhs.first && lhs.last == rhs.last && sameBytes(lhs.url, rhs.url)
+    /// For hosted code that has the URL as a String.
+    public init(url: String, first: UInt32, last: UInt32) {
+        self.init(url: ByteString(url), first: first, last: last)
     }
 
     /// The value of the `Range` header.

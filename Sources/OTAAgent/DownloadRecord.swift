@@ -12,11 +12,12 @@ public struct DownloadRecord: Equatable, Sendable {
     public static let magic: [UInt8] = [0x53, 0x4F, 0x54, 0x41]  // "SOTA"
     public static let formatVersion: UInt8 = 1
 
-    public var jobID: String
+    /// The job id's bytes, as the job message carried them.
+    public var jobID: [UInt8]
     public var fileSize: UInt32
     public var bitmap: BlockBitmap
 
-    public init(jobID: String, fileSize: UInt32, bitmap: BlockBitmap) {
+    public init(jobID: [UInt8], fileSize: UInt32, bitmap: BlockBitmap) {
         self.jobID = jobID
         self.fileSize = fileSize
         self.bitmap = bitmap
@@ -25,9 +26,8 @@ public struct DownloadRecord: Equatable, Sendable {
     public var encoded: [UInt8] {
         var out = Self.magic
         out.append(Self.formatVersion)
-        let id = Array(jobID.utf8)
-        out.append(UInt8(truncatingIfNeeded: id.count))
-        out += id
+        out.append(UInt8(truncatingIfNeeded: jobID.count))
+        out += jobID
         for shift in stride(from: 0, to: 32, by: 8) { out.append(UInt8(truncatingIfNeeded: fileSize >> UInt32(shift))) }
         out += bitmap.bytes
         out.append(Self.checksum(out))
@@ -46,10 +46,9 @@ public struct DownloadRecord: Equatable, Sendable {
         for index in 0..<4 { size |= UInt32(bytes[6 + idLength + index]) << UInt32(index * 8) }
         let bitmapStart = 6 + idLength + 4
         let blockCount = BlockBitmap.blockCount(fileSize: Int(size), blockSize: AgentLimits.blockSize)
-        guard let bitmap = BlockBitmap(bytes: Array(bytes[bitmapStart..<bytes.count - 1]), blockCount: blockCount),
-            let text = String(validating: id, as: UTF8.self)
+        guard let bitmap = BlockBitmap(bytes: Array(bytes[bitmapStart..<bytes.count - 1]), blockCount: blockCount)
         else { return nil }
-        jobID = text
+        jobID = id
         fileSize = size
         self.bitmap = bitmap
     }

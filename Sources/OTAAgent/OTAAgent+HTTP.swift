@@ -36,7 +36,7 @@ extension OTAAgent {
         return []
     }
 
-    mutating func requestRange(_ current: inout Download, url: String) {
+    mutating func requestRange(_ current: inout Download, url: ByteString) {
         guard let block = current.bitmap.firstNeeded else { return }
         let first = UInt32(block * AgentLimits.blockSize)
         let last = min(first + UInt32(AgentLimits.blockSize) - 1, current.fileSize - 1)

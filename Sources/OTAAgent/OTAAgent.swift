@@ -12,14 +12,14 @@ import OTAWire
 
 /// What the host must know or do.
 public enum AgentEvent: Equatable, Sendable {
-    case downloadStarted(jobID: String, fileSize: UInt32, resumedBlocks: Int)
+    case downloadStarted(jobID: ByteString, fileSize: UInt32, resumedBlocks: Int)
     /// The new image passed its version check after the reboot: run the self-test, then `acceptImage` or
     /// `rejectImage`.
-    case selfTestStarted(jobID: String)
+    case selfTestStarted(jobID: ByteString)
     /// The platform was told to activate the new image (it resets).
-    case activated(jobID: String)
-    case succeeded(jobID: String)
-    case failed(jobID: String, reason: String)
+    case activated(jobID: ByteString)
+    case succeeded(jobID: ByteString)
+    case failed(jobID: ByteString, reason: ByteString)
     /// The platform was told to reset (an unconfirmed image rolls back).
     case reset
 }
@@ -27,8 +27,8 @@ public enum AgentEvent: Equatable, Sendable {
 public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
     public var platform: Platform
     public var connection: Connection
-    public let thingName: String
-    let topics: ThingTopics
+    public let thingName: ByteString
+    let topics: AgentTopics
 
     enum Phase: Equatable {
         case idle
@@ -39,14 +39,14 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
 
     /// Where the blocks come from.
     enum DataSource {
-        case mqtt(streamName: String)
+        case mqtt(streamName: [UInt8])
         /// The document's `update_data_url`; swapped for a fresh one when the same job arrives again (§4.3).
-        case http(url: String)
+        case http(url: ByteString)
 
-        /// Byte equality (String's `==` would link Unicode normalisation into the firmware).
         func isSame(as other: DataSource) -> Bool {
             switch (self, other) {
-            case (.mqtt(let a), .mqtt(let b)), (.http(let a), .http(let b)): return sameBytes(a, b)
+            case (.mqtt(let a), .mqtt(let b)): return a == b
+            case (.http(let a), .http(let b)): return a == b
             default: return false
             }
         }
@@ -54,13 +54,13 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
 
     /// The file being downloaded and what it takes to finish it.
     struct Download {
-        var jobID: String
+        var jobID: [UInt8]
         var source: DataSource
         var fileID: UInt32
         var fileSize: UInt32
         var fileType: UInt32
         var signature: [UInt8]
-        var certificate: String
+        var certificate: ByteString
         var bitmap: BlockBitmap
         /// MQTT: blocks of the last request not yet received.
         var outstanding = 0
@@ -73,7 +73,7 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
 
     var phase = Phase.idle
     var download: Download?
-    var selfTestJobID: String?
+    var selfTestJobID: [UInt8]?
     var selfTestUpdatedBy = AppVersion32(rawValue: 0)
     var selfTestDeadline: UInt64?
     /// When to ask for the job again: an unconfirmed image was shown a job that is not its self-test.
@@ -104,13 +104,23 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
     }
 
     public init(
-        thingName: String, platform: Platform, connection: Connection, preferredDataProtocol: OTADataProtocol = .mqtt
+        thingName: ByteString, platform: Platform, connection: Connection,
+        preferredDataProtocol: OTADataProtocol = .mqtt
     ) {
         self.thingName = thingName
         self.platform = platform
         self.connection = connection
         self.preferredDataProtocol = preferredDataProtocol
-        topics = ThingTopics(thingName: thingName)
+        topics = AgentTopics(thingName: thingName.bytes)
+    }
+
+    /// For hosted code that has the thing name as a String.
+    public init(
+        thingName: String, platform: Platform, connection: Connection, preferredDataProtocol: OTADataProtocol = .mqtt
+    ) {
+        self.init(
+            thingName: ByteString(thingName), platform: platform, connection: connection,
+            preferredDataProtocol: preferredDataProtocol)
     }
 
     // MARK: Host inputs
@@ -137,16 +147,20 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
         return []
     }
 
-    public mutating func handle(topic: String, payload: [UInt8]) -> [AgentEvent] {
-        if sameBytes(topic, topics.notifyNext) || sameBytes(topic, topics.describeJob("$next") + "/accepted")
-            || sameBytes(topic, topics.startNext + "/accepted")
-        {
+    /// A message on a topic the agent subscribed to (or any other, which it ignores).
+    public mutating func handle(topic: [UInt8], payload: [UInt8]) -> [AgentEvent] {
+        if topic == topics.notifyNext || topic == topics.describeNextAccepted || topic == topics.startNextAccepted {
             return jobMessage(payload)
         }
-        if let download, let data = dataTopic(download), sameBytes(topic, data) {
+        if let download, let data = dataTopic(download), topic == data {
             return dataMessage(payload)
         }
         return []
+    }
+
+    /// For hosted code that has the topic as a String.
+    public mutating func handle(topic: String, payload: [UInt8]) -> [AgentEvent] {
+        handle(topic: Array(topic.utf8), payload: payload)
     }
 
     /// Timers: the block request timer and the self-test deadline.
@@ -171,7 +185,7 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
             now - current.lastActivity >= AgentLimits.requestWaitMilliseconds
         else { return [] }
         if current.momentum >= AgentLimits.maximumMomentum {
-            return fail(current.jobID, "aborted: " + hex8(OTAErrorCode.none), abortFile: true)
+            return fail(current.jobID, AgentReports.reason("aborted", OTAErrorCode.none), abortFile: true)
         }
         requestData(&current)
         download = current
@@ -186,18 +200,16 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
             _ = platform.setImageState(.rejected)
             return fail(jobID, AgentReports.ingestFailure(status), abortFile: false) + resetDevice()
         }
-        connection.publish(
-            topic: topics.updateJob(jobID),
-            payload: AgentReports.accepted(new: platform.runningVersion, old: selfTestUpdatedBy), qos: 1)
+        report(jobID, AgentReports.accepted(new: platform.runningVersion, old: selfTestUpdatedBy), qos: 1)
         endSelfTest()
-        return [.succeeded(jobID: jobID)]
+        return [.succeeded(jobID: ByteString(bytes: jobID))]
     }
 
     /// The self-test failed: reject the image, report FAILED, reset (the bootloader rolls back).
     public mutating func rejectImage() -> [AgentEvent] {
         guard phase == .selfTest, let jobID = selfTestJobID else { return [] }
         _ = platform.setImageState(.rejected)
-        let events = fail(jobID, "rejected: " + hex8(OTAErrorCode.none), abortFile: false)
+        let events = fail(jobID, AgentReports.reason("rejected", OTAErrorCode.none), abortFile: false)
         endSelfTest()
         return events + resetDevice()
     }
@@ -206,32 +218,29 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
 
     mutating func requestJob() {
         requestCounter += 1
-        let token = String(requestCounter) + ":" + thingName
-        let body = JSONValue.object(JSONObject([JSONMember("clientToken", .string(token))])).serialized
-        connection.publish(topic: topics.describeJob("$next"), payload: body, qos: 1)
+        var token: [UInt8] = []
+        token.appendDecimal(UInt32(truncatingIfNeeded: requestCounter))
+        token.append(0x3A)
+        token += thingName.bytes
+        var body = [UInt8](ascii: #"{"clientToken":"#)
+        body.appendJSONString(token)
+        body.append(0x7D)
+        connection.publish(topic: topics.describeNext, payload: body, qos: 1)
         jobRequestedAt = platform.nowMilliseconds
         if phase == .idle { phase = .waitingForJob }
     }
 
     private mutating func jobMessage(_ payload: [UInt8]) -> [AgentEvent] {
         jobRequestedAt = nil
-        guard let message = try? JSONParser.parse(payload), let execution = message["execution"]?.objectValue else {
-            return []  // timestamp-only: nothing pending; the current state stands
-        }
-        guard let jobID = execution["jobId"]?.stringValue, !jobID.isEmpty,
-            jobID.utf8.count <= AgentLimits.maximumJobIDBytes
-        else { return [] }
-        guard let documentValue = execution["jobDocument"], let document = try? OTAJobDocument(parsing: documentValue),
-            let file = document.files.first
-        else {
+        // Nothing pending (a timestamp-only answer) or unreadable: the current state stands.
+        guard case .job(let jobID, let offered, let selfTest) = JobMessage(parsing: payload) else { return [] }
+        guard let file = offered else {
             return fail(
-                jobID,
-                hex8(OTAErrorCode.jobParserError) + ": "
-                    + hex8(OTAErrorCode.nonConformingJobDocument), abortFile: false)
+                jobID, AgentReports.codes(OTAErrorCode.jobParserError, OTAErrorCode.nonConformingJobDocument),
+                abortFile: false)
         }
-        let details = execution["statusDetails"]?.objectValue
-        if let selfTest = details?["self_test"], file.fileID == 0, file.isFirmware {
-            return selfTestJob(jobID, phase: selfTest.stringValue, updatedBy: details?["updatedBy"])
+        if let selfTest, file.fileID == 0, file.isFirmware {
+            return selfTestJob(jobID, selfTest)
         }
         if platform.imageState() == .pendingCommit {
             // An unconfirmed image and a job that is not its self-test: it must not stay. Beyond the FreeRTOS agent,
@@ -244,8 +253,8 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
             jobRetryAt = platform.nowMilliseconds + AgentLimits.selfTestJobRetryMilliseconds
             return []
         }
-        if phase == .downloading, let current = download, sameBytes(current.jobID, jobID) {
-            return continueDownload(current, document: document, file: file)
+        if phase == .downloading, let current = download, current.jobID == jobID {
+            return continueDownload(current, file: file)
         }
         if let current = download {
             // A different job replaces the one in progress.
@@ -254,34 +263,31 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
             download = nil
             platform.saveState([])
         }
-        return startDownload(jobID, document: document, file: file)
+        return startDownload(jobID, file: file)
     }
 
-    private mutating func selfTestJob(_ jobID: String, phase reported: String?, updatedBy value: JSONValue?)
-        -> [AgentEvent]
-    {
-        let updatedBy = AppVersion32(rawValue: UInt32(value?.unsignedValue(maximum: UInt64(UInt32.max)) ?? 0))
+    private mutating func selfTestJob(_ jobID: [UInt8], _ details: SelfTestDetails) -> [AgentEvent] {
+        let updatedBy = details.updatedBy
         // The job this agent is self-testing, delivered again (a repeated $next answer when the service was slow, a
         // late notify-next), changes nothing: its statusDetails now carry the report this agent made, whose
         // updatedBy is the running version, and must not fail the self-test as a same-version update would.
-        if phase == .selfTest, let current = selfTestJobID, sameBytes(current, jobID) { return [] }
+        if phase == .selfTest, let current = selfTestJobID, current == jobID { return [] }
         let running = platform.runningVersion
-        if updatedBy == running, let reported, sameBytes(reported, "active"), platform.imageState() == .valid {
+        if updatedBy == running, details.phase?.equals("active") == true, platform.imageState() == .valid {
             // Only this image's own agent reports "active" with its version as updatedBy, and only a passed
             // self-test makes the image VALID: the self-test passed and its SUCCEEDED was lost (the connection
             // dropped while it was queued). Report it again; the version before the update is no longer known
             // here, so the report names the running one. Failing it as a same-version update (the FreeRTOS rule,
             // meant for a device that rolled back) would mark a good update FAILED.
-            connection.publish(
-                topic: topics.updateJob(jobID), payload: AgentReports.accepted(new: running, old: running), qos: 1)
-            return [.succeeded(jobID: jobID)]
+            report(jobID, AgentReports.accepted(new: running, old: running), qos: 1)
+            return [.succeeded(jobID: ByteString(bytes: jobID))]
         }
         if updatedBy == running {
-            return fail(jobID, "rejected: " + hex8(OTAErrorCode.sameFirmwareVersion), abortFile: false)
+            return fail(jobID, AgentReports.reason("rejected", OTAErrorCode.sameFirmwareVersion), abortFile: false)
                 + resetIfUnconfirmed()
         }
         if updatedBy > running {
-            return fail(jobID, "rejected: " + hex8(OTAErrorCode.downgradeNotAllowed), abortFile: false)
+            return fail(jobID, AgentReports.reason("rejected", OTAErrorCode.downgradeNotAllowed), abortFile: false)
                 + resetIfUnconfirmed()
         }
         if platform.imageState() == .valid {
@@ -289,14 +295,12 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
             // on an earlier boot and the power went off before SUCCEEDED left (the port erases the older images
             // right after the confirmation, which takes a while). Only a passed self-test makes an image VALID (the
             // platform says `.valid` only when the bootloader's record does; a factory or fallback boot is unknown).
-            connection.publish(
-                topic: topics.updateJob(jobID), payload: AgentReports.accepted(new: running, old: updatedBy), qos: 1)
-            return [.succeeded(jobID: jobID)]
+            report(jobID, AgentReports.accepted(new: running, old: updatedBy), qos: 1)
+            return [.succeeded(jobID: ByteString(bytes: jobID))]
         }
-        connection.publish(
-            topic: topics.updateJob(jobID), payload: AgentReports.selfTest("active", updatedBy: running), qos: 1)
+        report(jobID, AgentReports.selfTest("active", updatedBy: running), qos: 1)
         guard platform.imageState() == .pendingCommit else {
-            return fail(jobID, "rejected: " + hex8(OTAErrorCode.imageStateMismatch), abortFile: false)
+            return fail(jobID, AgentReports.reason("rejected", OTAErrorCode.imageStateMismatch), abortFile: false)
         }
         _ = platform.setImageState(.testing)
         jobRetryAt = nil
@@ -304,45 +308,46 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
         selfTestJobID = jobID
         selfTestUpdatedBy = updatedBy
         selfTestDeadline = nil
-        return [.selfTestStarted(jobID: jobID)]
+        return [.selfTestStarted(jobID: ByteString(bytes: jobID))]
     }
 
     // MARK: Download
 
-    private mutating func startDownload(_ jobID: String, document: OTAJobDocument, file: OTAFileEntry) -> [AgentEvent] {
+    private mutating func startDownload(_ jobID: [UInt8], file: OfferedFile) -> [AgentEvent] {
         let blocks = BlockBitmap.blockCount(fileSize: Int(file.fileSize), blockSize: AgentLimits.blockSize)
         // Jobs the agent cannot track are ignored without a status, as the FreeRTOS agent does (§4.1).
         guard file.fileSize > 0, blocks <= AgentLimits.maximumBlocks else { return [] }
-        guard let chosen = chooseProtocol(document) else {
-            return fail(jobID, "aborted: " + hex8(OTAErrorCode.invalidDataProtocol), abortFile: false)
+        guard let chosen = chooseProtocol(file) else {
+            return fail(jobID, AgentReports.reason("aborted", OTAErrorCode.invalidDataProtocol), abortFile: false)
         }
         // So are documents without the stream name or URL the chosen protocol needs.
-        guard let source = Self.dataSource(chosen, document: document, file: file) else { return [] }
+        guard let source = Self.dataSource(chosen, file: file) else { return [] }
         guard let signature = Base64.decode(file.signature), !signature.isEmpty else {
             return fail(jobID, AgentReports.ingestFailure(.signatureCheckFailed), abortFile: false)
         }
         var resumedBitmap: BlockBitmap?
-        if let saved = platform.loadState().flatMap(DownloadRecord.init(decoding:)), sameBytes(saved.jobID, jobID),
+        if let saved = platform.loadState().flatMap(DownloadRecord.init(decoding:)), saved.jobID == jobID,
             saved.fileSize == file.fileSize,
-            platform.reopenFile(size: file.fileSize, fileType: file.fileType ?? 0).isSuccess
+            platform.reopenFile(size: file.fileSize, fileType: file.fileType).isSuccess
         {
             resumedBitmap = saved.bitmap
         } else {
-            let status = platform.createFile(size: file.fileSize, fileType: file.fileType ?? 0)
+            let status = platform.createFile(size: file.fileSize, fileType: file.fileType)
             guard status.isSuccess else {
                 return fail(
-                    jobID, "aborted: " + hex8(UInt32(status.main) << 24 | status.sub), abortFile: false)
+                    jobID, AgentReports.reason("aborted", UInt32(status.main) << 24 | status.sub), abortFile: false)
             }
         }
         var current = Download(
-            jobID: jobID, source: source, fileID: file.fileID, fileSize: file.fileSize,
-            fileType: file.fileType ?? 0, signature: signature, certificate: file.certFile,
+            jobID: jobID, source: source, fileID: file.fileID, fileSize: file.fileSize, fileType: file.fileType,
+            signature: signature, certificate: ByteString(bytes: file.certificate),
             bitmap: resumedBitmap ?? BlockBitmap(blockCount: blocks))
         save(current)
         phase = .downloading
         if let topic = dataTopic(current) { connection.subscribe(topic, qos: 0) }
         let events: [AgentEvent] = [
-            .downloadStarted(jobID: jobID, fileSize: file.fileSize, resumedBlocks: current.bitmap.receivedCount)
+            .downloadStarted(
+                jobID: ByteString(bytes: jobID), fileSize: file.fileSize, resumedBlocks: current.bitmap.receivedCount)
         ]
         if current.bitmap.isComplete {
             download = current
@@ -355,15 +360,14 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
 
     /// The same job again while downloading (a reconnect, a notify-next, the refresh after an HTTP 4xx): the
     /// bitmap stays; the protocol is chosen again and the stream name or URL taken from this document (§4.3).
-    private mutating func continueDownload(_ current: Download, document: OTAJobDocument, file: OTAFileEntry)
-        -> [AgentEvent]
-    {
-        guard let chosen = chooseProtocol(document) else {
-            return fail(current.jobID, "aborted: " + hex8(OTAErrorCode.invalidDataProtocol), abortFile: true)
+    private mutating func continueDownload(_ current: Download, file: OfferedFile) -> [AgentEvent] {
+        guard let chosen = chooseProtocol(file) else {
+            return fail(
+                current.jobID, AgentReports.reason("aborted", OTAErrorCode.invalidDataProtocol), abortFile: true)
         }
         var resumed = current
         // A document without the stream name or URL leaves the current one in use.
-        if let source = Self.dataSource(chosen, document: document, file: file), !source.isSame(as: resumed.source) {
+        if let source = Self.dataSource(chosen, file: file), !source.isSame(as: resumed.source) {
             unsubscribeData(resumed)
             resumed.source = source
             if let topic = dataTopic(resumed) { connection.subscribe(topic, qos: 0) }
@@ -371,31 +375,26 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
         // Beyond the FreeRTOS agent, which loops without a pause on a URL the server keeps refusing (§8.1): the
         // refreshes count against the momentum limit like timer retries.
         if case .http = resumed.source, resumed.momentum >= AgentLimits.maximumMomentum {
-            return fail(current.jobID, "aborted: " + hex8(OTAErrorCode.none), abortFile: true)
+            return fail(current.jobID, AgentReports.reason("aborted", OTAErrorCode.none), abortFile: true)
         }
         requestData(&resumed)
         download = resumed
         return []
     }
 
-    private func chooseProtocol(_ document: OTAJobDocument) -> OTADataProtocol? {
-        connection.dataProtocols.choose(listed: document.protocols, preferred: preferredDataProtocol)
+    private func chooseProtocol(_ file: OfferedFile) -> OTADataProtocol? {
+        connection.dataProtocols.choose(listed: file.protocols, preferred: preferredDataProtocol)
     }
 
-    private static func dataSource(_ chosen: OTADataProtocol, document: OTAJobDocument, file: OTAFileEntry)
-        -> DataSource?
-    {
+    private static func dataSource(_ chosen: OTADataProtocol, file: OfferedFile) -> DataSource? {
         switch chosen {
         case .mqtt:
-            guard let stream = document.streamName, !stream.isEmpty,
-                stream.utf8.count <= AgentLimits.maximumStreamNameBytes
+            guard let stream = file.streamName, !stream.isEmpty, stream.count <= AgentLimits.maximumStreamNameBytes
             else { return nil }
             return .mqtt(streamName: stream)
         case .http:
-            guard let url = file.updateDataURL, !url.isEmpty, url.utf8.count <= AgentLimits.maximumURLBytes else {
-                return nil
-            }
-            return .http(url: url)
+            guard let url = file.url, !url.isEmpty, url.count <= AgentLimits.maximumURLBytes else { return nil }
+            return .http(url: ByteString(bytes: url))
         }
     }
 
@@ -407,12 +406,10 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
         }
     }
 
-    private mutating func requestBlocks(_ current: inout Download, stream: String) {
-        let request = StreamRequest(
-            clientToken: "rdy", fileID: UInt64(current.fileID), blockSize: UInt64(AgentLimits.blockSize),
-            blockOffset: 0, bitmap: current.bitmap.bytes, numberOfBlocks: UInt64(AgentLimits.blocksPerRequest))
+    private mutating func requestBlocks(_ current: inout Download, stream: [UInt8]) {
         connection.publish(
-            topic: topics.streamGet(stream, format: .cbor), payload: request.cborEncoded, qos: 0)
+            topic: topics.stream(stream, "/get/cbor"),
+            payload: StreamCodec.request(fileID: current.fileID, bitmap: current.bitmap.bytes), qos: 0)
         current.outstanding = min(AgentLimits.blocksPerRequest, current.bitmap.neededCount)
         current.momentum += 1
         current.lastActivity = platform.nowMilliseconds
@@ -422,11 +419,10 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
         guard phase == .downloading, var current = download else { return [] }
         current.lastActivity = platform.nowMilliseconds
         // Everything malformed or out of range in a data message is fatal (§5.2).
-        guard let block = StreamDataBlock.decodeCBOR(payload), block.blockIndex < UInt64(current.bitmap.blockCount)
-        else {
+        guard let block = StreamCodec.block(payload), block.index < UInt64(current.bitmap.blockCount) else {
             return fail(current.jobID, AgentReports.ingestFailure(.uninitialized), abortFile: true)
         }
-        let index = Int(block.blockIndex)
+        let index = Int(block.index)
         let last = current.bitmap.blockCount - 1
         let expected = index < last ? AgentLimits.blockSize : Int(current.fileSize) - last * AgentLimits.blockSize
         guard block.payload.count == expected else {
@@ -436,7 +432,7 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
             download = current
             return []  // a duplicate: only the timer asks again
         }
-        if let failure = receive(index, block.payload[...], into: &current) { return failure }
+        if let failure = receive(index, block.payload, into: &current) { return failure }
         current.outstanding -= 1
         download = current
         if current.bitmap.isComplete { return closeFile() }
@@ -457,9 +453,7 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
         current.unsaved += 1
         let received = current.bitmap.receivedCount
         if received == 1 || received % AgentLimits.statusFrequency == 0 {
-            connection.publish(
-                topic: topics.updateJob(current.jobID),
-                payload: AgentReports.progress(received: received, total: current.bitmap.blockCount), qos: 0)
+            report(current.jobID, AgentReports.progress(received: received, total: current.bitmap.blockCount), qos: 0)
         }
         if current.unsaved >= Self.saveEvery {
             save(current)
@@ -477,28 +471,26 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
         platform.saveState([])
         phase = .waitingForJob
         if current.fileType != 0 {
-            connection.publish(
-                topic: topics.updateJob(current.jobID),
-                payload: AgentReports.accepted(
-                    new: AppVersion32(rawValue: current.fileType), old: AppVersion32(rawValue: 0)), qos: 1)
-            return [.succeeded(jobID: current.jobID)]
+            report(
+                current.jobID,
+                AgentReports.accepted(new: AppVersion32(rawValue: current.fileType), old: AppVersion32(rawValue: 0)),
+                qos: 1)
+            return [.succeeded(jobID: ByteString(bytes: current.jobID))]
         }
-        connection.publish(
-            topic: topics.updateJob(current.jobID),
-            payload: AgentReports.selfTest("ready", updatedBy: platform.runningVersion), qos: 1)
+        report(current.jobID, AgentReports.selfTest("ready", updatedBy: platform.runningVersion), qos: 1)
         let activation = platform.activate()
         guard activation.isSuccess else {
             return fail(current.jobID, AgentReports.ingestFailure(activation), abortFile: false)
         }
-        return [.activated(jobID: current.jobID)]
+        return [.activated(jobID: ByteString(bytes: current.jobID))]
     }
 
     // MARK: Helpers
 
     /// The MQTT data topic (nil for an HTTP download, which subscribes to nothing).
-    private func dataTopic(_ current: Download) -> String? {
+    private func dataTopic(_ current: Download) -> [UInt8]? {
         guard case .mqtt(let stream) = current.source else { return nil }
-        return topics.streamData(stream, format: .cbor)
+        return topics.stream(stream, "/data/cbor")
     }
 
     private mutating func unsubscribeData(_ current: Download) {
@@ -510,10 +502,15 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
             DownloadRecord(jobID: current.jobID, fileSize: current.fileSize, bitmap: current.bitmap).encoded)
     }
 
+    /// Publishes an UpdateJobExecution for the job.
+    private mutating func report(_ jobID: [UInt8], _ payload: [UInt8], qos: UInt8) {
+        connection.publish(topic: topics.updateJob(jobID), payload: payload, qos: qos)
+    }
+
     /// Reports FAILED; with `abortFile` also drops the download (PAL abort, bitmap forgotten).
-    mutating func fail(_ jobID: String, _ reason: String, abortFile: Bool) -> [AgentEvent] {
-        connection.publish(topic: topics.updateJob(jobID), payload: AgentReports.failed(reason), qos: 1)
-        if abortFile, let current = download, sameBytes(current.jobID, jobID) {
+    mutating func fail(_ jobID: [UInt8], _ reason: [UInt8], abortFile: Bool) -> [AgentEvent] {
+        report(jobID, AgentReports.failed(reason), qos: 1)
+        if abortFile, let current = download, current.jobID == jobID {
             unsubscribeData(current)
             _ = platform.setImageState(.aborted)
             platform.abortFile()
@@ -521,7 +518,7 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
             download = nil
             phase = .waitingForJob
         }
-        return [.failed(jobID: jobID, reason: reason)]
+        return [.failed(jobID: ByteString(bytes: jobID), reason: ByteString(bytes: reason))]
     }
 
     private mutating func resetIfUnconfirmed() -> [AgentEvent] {

@@ -54,7 +54,7 @@ public protocol OTAPlatform {
     /// Writes a whole block at `offset`; out-of-order writes are fine.
     mutating func writeBlock(offset: UInt32, bytes: ArraySlice<UInt8>) -> PALStatus
     /// Authenticates the file (SHA-256 + ECDSA P-256 of the DER `signature`) and closes it.
-    mutating func closeFile(signature: [UInt8], certificate: String) -> PALStatus
+    mutating func closeFile(signature: [UInt8], certificate: ByteString) -> PALStatus
     /// Makes the new image boot and resets (or schedules the reset and returns success).
     mutating func activate() -> PALStatus
     /// Resets the device (after a rejected self-test the bootloader then rolls back).
@@ -73,9 +73,10 @@ public protocol OTAPlatform {
 
 /// The network the agent runs over: the MQTT session, and optionally HTTP for the data plane (§8).
 public protocol OTAConnection {
-    mutating func publish(topic: String, payload: [UInt8], qos: UInt8)
-    mutating func subscribe(_ filter: String, qos: UInt8)
-    mutating func unsubscribe(_ filter: String)
+    /// Topics are UTF-8 bytes, as MQTT carries them.
+    mutating func publish(topic: [UInt8], payload: [UInt8], qos: UInt8)
+    mutating func subscribe(_ filter: [UInt8], qos: UInt8)
+    mutating func unsubscribe(_ filter: [UInt8])
     /// What this host can download over; MQTT only unless it says otherwise (the default in DataProtocol.swift).
     var dataProtocols: OTADataProtocols { get }
     /// Starts `GET request.url` with `Range: request.rangeHeader` and later answers with

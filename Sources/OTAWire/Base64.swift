@@ -27,8 +27,10 @@ public enum Base64 {
     }
 
     /// nil when `text` is not canonical padded base64.
-    public static func decode(_ text: String) -> [UInt8]? {
-        let input = Array(text.utf8)
+    public static func decode(_ text: String) -> [UInt8]? { decode(Array(text.utf8)) }
+
+    /// The bytes the base64 text `input` (ASCII) encodes; nil when it is not canonical padded base64.
+    public static func decode(_ input: [UInt8]) -> [UInt8]? {
         guard input.count % 4 == 0 else { return nil }
         var output: [UInt8] = []
         output.reserveCapacity(input.count / 4 * 3)

@@ -260,7 +260,8 @@ public struct JSONParser {
     }
 }
 
-func appendUTF8(_ scalar: UInt32, to output: inout [UInt8]) {
+/// Appends the UTF-8 encoding of a Unicode scalar value (the caller has excluded surrogates).
+public func appendUTF8(_ scalar: UInt32, to output: inout [UInt8]) {
     switch scalar {
     case 0..<0x80:
         output.append(UInt8(scalar))

@@ -53,35 +53,39 @@ public indirect enum JSONValue: Equatable, Sendable {
         return value
     }
 
-    /// strtoul with base 0: `0x` prefix is hexadecimal, a leading `0` octal, anything else decimal.
-    static func parseUnsigned(_ text: String) -> UInt64? {
-        // Bytes, not Characters: String's Unicode machinery would cost a device tens of KiB of code.
-        var digits = Array(text.utf8)[...]
-        var radix: UInt64 = 10
-        if digits.count > 1, digits[digits.startIndex] == 0x30,
-            digits[digits.startIndex + 1] == 0x78 || digits[digits.startIndex + 1] == 0x58
-        {
-            radix = 16
-            digits = digits.dropFirst(2)
-        } else if digits.count > 1 && digits[digits.startIndex] == 0x30 {
-            radix = 8
-            digits = digits.dropFirst()
-        }
-        guard !digits.isEmpty else { return nil }
-        var value: UInt64 = 0
-        for byte in digits {
-            guard let digit = hexDigitValue(byte), UInt64(digit) < radix else { return nil }
-            let (shifted, overflow1) = value.multipliedReportingOverflow(by: radix)
-            let (sum, overflow2) = shifted.addingReportingOverflow(UInt64(digit))
-            guard !overflow1, !overflow2 else { return nil }
-            value = sum
-        }
-        return value
+    /// strtoul with base 0 (see `parseUnsignedInteger`).
+    static func parseUnsigned(_ text: String) -> UInt64? { parseUnsignedInteger(Array(text.utf8)) }
+}
+
+/// strtoul with base 0 over the bytes of a number: `0x` prefix is hexadecimal, a leading `0` octal, anything else
+/// decimal; the whole text must be digits of that base, no sign, fraction or exponent. Bytes, not Characters:
+/// String's Unicode machinery would cost a device tens of KiB of code.
+public func parseUnsignedInteger(_ text: [UInt8]) -> UInt64? {
+    var digits = text[...]
+    var radix: UInt64 = 10
+    if digits.count > 1, digits[digits.startIndex] == 0x30,
+        digits[digits.startIndex + 1] == 0x78 || digits[digits.startIndex + 1] == 0x58
+    {
+        radix = 16
+        digits = digits.dropFirst(2)
+    } else if digits.count > 1 && digits[digits.startIndex] == 0x30 {
+        radix = 8
+        digits = digits.dropFirst()
     }
+    guard !digits.isEmpty else { return nil }
+    var value: UInt64 = 0
+    for byte in digits {
+        guard let digit = hexDigitValue(byte), UInt64(digit) < radix else { return nil }
+        let (shifted, overflow1) = value.multipliedReportingOverflow(by: radix)
+        let (sum, overflow2) = shifted.addingReportingOverflow(UInt64(digit))
+        guard !overflow1, !overflow2 else { return nil }
+        value = sum
+    }
+    return value
 }
 
 /// The value of an ASCII hexadecimal digit, nil for any other byte.
-func hexDigitValue(_ byte: UInt8) -> UInt8? {
+public func hexDigitValue(_ byte: UInt8) -> UInt8? {
     switch byte {
     case 0x30...0x39: return byte - 0x30
     case 0x41...0x46: return byte - 0x41 + 10

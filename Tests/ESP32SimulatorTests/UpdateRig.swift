@@ -8,9 +8,11 @@ import OTAWire
 /// The agent's connection in the rig: publishes and subscriptions are queued for the rig to answer.
 struct QueuedConnection: OTAConnection {
     var outbox: [(topic: String, payload: [UInt8])] = []
-    mutating func publish(topic: String, payload: [UInt8], qos: UInt8) { outbox.append((topic, payload)) }
-    mutating func subscribe(_ filter: String, qos: UInt8) {}
-    mutating func unsubscribe(_ filter: String) {}
+    mutating func publish(topic: [UInt8], payload: [UInt8], qos: UInt8) {
+        outbox.append((String(decoding: topic, as: UTF8.self), payload))
+    }
+    mutating func subscribe(_ filter: [UInt8], qos: UInt8) {}
+    mutating func unsubscribe(_ filter: [UInt8]) {}
 }
 
 /// One device, one job, and the service's side of the protocol played in process (no sockets): it answers

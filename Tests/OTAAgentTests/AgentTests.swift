@@ -100,7 +100,7 @@ import Testing
             _ = other.start()
             let result = other.handle(
                 topic: Self.jobs + "notify-next", payload: Service.job(size: 10_000, statusDetails: details))
-            #expect(result == [.failed(jobID: "AFR_OTA-u1", reason: "rejected: \(code)")])
+            #expect(result == [.failed(jobID: "AFR_OTA-u1", reason: ByteString("rejected: \(code)"))])
         }
     }
 

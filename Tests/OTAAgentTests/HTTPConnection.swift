@@ -8,11 +8,11 @@ struct HTTPConnection: OTAConnection {
     var dataProtocols: OTADataProtocols = [.mqtt, .http]
     var requests: [HTTPRangeRequest] = []
 
-    mutating func publish(topic: String, payload: [UInt8], qos: UInt8) {
+    mutating func publish(topic: [UInt8], payload: [UInt8], qos: UInt8) {
         mqtt.publish(topic: topic, payload: payload, qos: qos)
     }
-    mutating func subscribe(_ filter: String, qos: UInt8) { mqtt.subscribe(filter, qos: qos) }
-    mutating func unsubscribe(_ filter: String) { mqtt.unsubscribe(filter) }
+    mutating func subscribe(_ filter: [UInt8], qos: UInt8) { mqtt.subscribe(filter, qos: qos) }
+    mutating func unsubscribe(_ filter: [UInt8]) { mqtt.unsubscribe(filter) }
     mutating func getRange(_ request: HTTPRangeRequest) { requests.append(request) }
 }
 

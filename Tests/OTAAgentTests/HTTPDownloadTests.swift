@@ -119,7 +119,7 @@ import Testing
         #expect(agent.handleHTTPResponse(to: refused, status: 206, body: Array(repeating: 0, count: 4096)).isEmpty)
         #expect(Self.serve(&agent, file: Self.big) == [.activated(jobID: "AFR_OTA-u1")])
         #expect(agent.platform.file == Self.big)
-        #expect(agent.connection.requests.dropFirst(4).allSatisfy { $0.url == fresh })
+        #expect(agent.connection.requests.dropFirst(4).allSatisfy { $0.url.description == fresh })
     }
 
     @Test(arguments: [0, 4095, 4097])

@@ -27,7 +27,7 @@ struct RecordingPlatform: OTAPlatform {
         file.replaceSubrange(Int(offset)..<Int(offset) + bytes.count, with: bytes)
         return .success
     }
-    mutating func closeFile(signature: [UInt8], certificate: String) -> PALStatus {
+    mutating func closeFile(signature: [UInt8], certificate: ByteString) -> PALStatus {
         calls.append("close")
         signatureSeen = signature
         return closeResult
@@ -52,11 +52,13 @@ struct RecordingConnection: OTAConnection {
     var published: [(topic: String, bytes: [UInt8], qos: UInt8)] = []
     var subscriptions: Set<String> = []
 
-    mutating func publish(topic: String, payload: [UInt8], qos: UInt8) {
-        published.append((topic, payload, qos))
+    mutating func publish(topic: [UInt8], payload: [UInt8], qos: UInt8) {
+        published.append((String(decoding: topic, as: UTF8.self), payload, qos))
     }
-    mutating func subscribe(_ filter: String, qos: UInt8) { subscriptions.insert(filter) }
-    mutating func unsubscribe(_ filter: String) { subscriptions.remove(filter) }
+    mutating func subscribe(_ filter: [UInt8], qos: UInt8) {
+        subscriptions.insert(String(decoding: filter, as: UTF8.self))
+    }
+    mutating func unsubscribe(_ filter: [UInt8]) { subscriptions.remove(String(decoding: filter, as: UTF8.self)) }
 
     func payloads(on topic: String) -> [String] {
         published.filter { $0.topic == topic }.map { String(decoding: $0.bytes, as: UTF8.self) }

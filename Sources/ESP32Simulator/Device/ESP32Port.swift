@@ -74,7 +74,7 @@ public final class ESP32Port: OTAPlatform {
         return flash({ try operations.write(slot, offset: Int(offset), Array(bytes)) }) ? .success : .uninitialized
     }
 
-    public func closeFile(signature: [UInt8], certificate: String) -> PALStatus {
+    public func closeFile(signature: [UInt8], certificate: ByteString) -> PALStatus {
         guard let slot = receiveSlot, poweredOff == nil else { return .uninitialized }
         guard let file = try? chip.flash.read(Int(slot.offset), count: receiveSize),
             let decoded = try? CodeSignature(der: signature),

@@ -91,7 +91,7 @@ public struct DeviceStatus: Sendable {
         case .succeeded: phase = .succeeded
         case .failed(_, let reason):
             phase = .failed
-            lastFailure = reason
+            lastFailure = reason.description
         }
     }
 }
@@ -107,9 +107,13 @@ struct DeviceConnection: OTAConnection {
     var queued: [Operation] = []
     /// Every simulated device can download over both; its preference picks when a document offers both.
     var dataProtocols: OTADataProtocols { [.mqtt, .http] }
-    mutating func publish(topic: String, payload: [UInt8], qos: UInt8) { queued.append(.publish(topic, payload, qos)) }
-    mutating func subscribe(_ filter: String, qos: UInt8) { queued.append(.subscribe(filter, qos)) }
-    mutating func unsubscribe(_ filter: String) { queued.append(.unsubscribe(filter)) }
+    mutating func publish(topic: [UInt8], payload: [UInt8], qos: UInt8) {
+        queued.append(.publish(String(decoding: topic, as: UTF8.self), payload, qos))
+    }
+    mutating func subscribe(_ filter: [UInt8], qos: UInt8) {
+        queued.append(.subscribe(String(decoding: filter, as: UTF8.self), qos))
+    }
+    mutating func unsubscribe(_ filter: [UInt8]) { queued.append(.unsubscribe(String(decoding: filter, as: UTF8.self))) }
     mutating func getRange(_ request: HTTPRangeRequest) { queued.append(.getRange(request)) }
 }
 

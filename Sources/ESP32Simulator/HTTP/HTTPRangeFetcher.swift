@@ -54,7 +54,7 @@ public final class HTTPRangeFetcher: Sendable {
     /// TLS connection takes the whole timeout (AsyncHTTPClient tries to connect again until the deadline) and then
     /// reports the TLS error in `failure`.
     public func fetch(_ request: HTTPRangeRequest) async -> Response {
-        var http = HTTPClientRequest(url: request.url)
+        var http = HTTPClientRequest(url: request.url.description)
         http.headers.add(name: "Range", value: request.rangeHeader)
         do {
             let response = try await client.execute(http, deadline: .now() + Self.timeAmount(timeout))

@@ -1,0 +1,105 @@
+// The agent works on UTF-8 bytes: topics, job ids, stream names and reports are `[UInt8]` built from `StaticString`
+// pieces, numbers are written digit by digit, and comparisons are byte by byte. String's formatting,
+// concatenation and Unicode-aware comparison would link tens of KiB of standard library code into the firmware
+// (scripts/check-embedded measures what the agent costs a device). Hosted code converts at its edges (ByteString).
+import OTAWire
+
+extension Array where Element == UInt8 {
+    init(ascii literal: StaticString) {
+        self.init(UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+    }
+
+    mutating func append(ascii literal: StaticString) {
+        append(contentsOf: UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+    }
+
+    func equals(_ literal: StaticString) -> Bool {
+        guard count == literal.utf8CodeUnitCount else { return false }
+        let start = literal.utf8Start
+        for index in 0..<count where self[index] != start[index] { return false }
+        return true
+    }
+
+    /// The value in decimal, as `%u` prints it.
+    mutating func appendDecimal(_ value: UInt32) {
+        var divisor: UInt32 = 1
+        while value / divisor >= 10 { divisor *= 10 }
+        while divisor > 0 {
+            append(0x30 + UInt8(value / divisor % 10))
+            divisor /= 10
+        }
+    }
+
+    /// `0x` and eight lowercase hex digits, as the FreeRTOS agent prints versions and error codes (`0x%08x`).
+    mutating func appendHex8(_ value: UInt32) {
+        append(ascii: "0x")
+        for shift in stride(from: 28, through: 0, by: -4) {
+            let digit = UInt8(truncatingIfNeeded: value >> UInt32(shift)) & 0xF
+            append(digit < 10 ? 0x30 + digit : 0x57 + digit)
+        }
+    }
+
+    /// "X.Y.Z", as the FreeRTOS agent prints an AppVersion32 (`%u.%u.%u`).
+    mutating func appendVersion(_ version: AppVersion32) {
+        appendDecimal(UInt32(version.major))
+        append(0x2E)
+        appendDecimal(UInt32(version.minor))
+        append(0x2E)
+        appendDecimal(UInt32(version.build))
+    }
+
+    /// A JSON string: quotes around the bytes, with the quote, the backslash and control characters escaped.
+    mutating func appendJSONString(_ text: [UInt8]) {
+        append(0x22)
+        for byte in text {
+            switch byte {
+            case 0x22, 0x5C:
+                append(0x5C)
+                append(byte)
+            case 0x00..<0x20:
+                append(ascii: "\\u00")
+                append(byte < 0x10 ? 0x30 : 0x31)
+                let low = byte & 0xF
+                append(low < 10 ? 0x30 + low : 0x57 + low)
+            default: append(byte)
+            }
+        }
+        append(0x22)
+    }
+}
+
+/// Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF, no truncated sequence.
+func isValidUTF8(_ bytes: [UInt8]) -> Bool {
+    var index = 0
+    while index < bytes.count {
+        let lead = bytes[index]
+        let length: Int
+        var low: UInt8 = 0x80
+        var high: UInt8 = 0xBF
+        switch lead {
+        case 0x00..<0x80:
+            index += 1
+            continue
+        case 0xC2...0xDF: length = 2
+        case 0xE0:
+            length = 3
+            low = 0xA0
+        case 0xED:
+            length = 3
+            high = 0x9F
+        case 0xE1...0xEF: length = 3
+        case 0xF0:
+            length = 4
+            low = 0x90
+        case 0xF4:
+            length = 4
+            high = 0x8F
+        case 0xF1...0xF3: length = 4
+        default: return false
+        }
+        guard index + length <= bytes.count, bytes[index + 1] >= low, bytes[index + 1] <= high else { return false }
+        for offset in 2..<max(length, 2) where bytes[index + offset] & 0xC0 != 0x80 { return false }
+        index += length
+    }
+    return true
+}
