@@ -113,7 +113,9 @@ struct DeviceConnection: OTAConnection {
     mutating func subscribe(_ filter: [UInt8], qos: UInt8) {
         queued.append(.subscribe(String(decoding: filter, as: UTF8.self), qos))
     }
-    mutating func unsubscribe(_ filter: [UInt8]) { queued.append(.unsubscribe(String(decoding: filter, as: UTF8.self))) }
+    mutating func unsubscribe(_ filter: [UInt8]) {
+        queued.append(.unsubscribe(String(decoding: filter, as: UTF8.self)))
+    }
     mutating func getRange(_ request: HTTPRangeRequest) { queued.append(.getRange(request)) }
 }
 
