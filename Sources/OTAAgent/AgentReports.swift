@@ -37,6 +37,7 @@ enum AgentReports {
     }
 
     /// `rejected: 0x<code>` or `aborted: 0x<code>`.
+    @inline(never)
     static func reason(_ prefix: StaticString, _ code: UInt32) -> [UInt8] {
         var reason = [UInt8](ascii: prefix)
         reason.append(ascii: ": ")
@@ -49,6 +50,7 @@ enum AgentReports {
     }
 
     /// `0x<first>: 0x<second>`.
+    @inline(never)
     static func codes(_ first: UInt32, _ second: UInt32) -> [UInt8] {
         var reason: [UInt8] = []
         reason.appendHex8(first)
@@ -58,6 +60,7 @@ enum AgentReports {
     }
 
     /// `{"status":"<status>","statusDetails":{"<key>":"<value>"` — the caller adds members and closes.
+    @inline(never)
     private static func status(_ status: StaticString, firstKey: StaticString, _ value: [UInt8]) -> [UInt8] {
         var report = [UInt8](ascii: #"{"status":""#)
         report.append(ascii: status)
@@ -71,6 +74,7 @@ enum AgentReports {
         member(&report, key, value)
     }
 
+    @inline(never)
     private static func member(_ report: inout [UInt8], _ key: StaticString, _ value: [UInt8]) {
         report.append(0x22)
         report.append(ascii: key)

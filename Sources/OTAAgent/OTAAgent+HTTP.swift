@@ -12,7 +12,7 @@ extension OTAAgent {
     public mutating func handleHTTPResponse(to request: HTTPRangeRequest, status: Int, body: [UInt8])
         -> [AgentEvent]
     {
-        guard phase == .downloading, var current = download, current.httpRequest == request else { return [] }
+        guard phase == .downloading, let current = download, current.httpRequest == request else { return [] }
         current.httpRequest = nil
         switch status {
         case 206:
@@ -21,22 +21,19 @@ extension OTAAgent {
             }
             let index = Int(request.first) / AgentLimits.blockSize
             if current.bitmap.isNeeded(index) {
-                if let failure = receive(index, body[...], into: &current) { return failure }
+                if let failure = receive(index, body[...], into: current) { return failure }
             }
-            download = current
             if current.bitmap.isComplete { return closeFile() }
-            requestData(&current)
-            download = current
+            requestData(current)
         case 400, 403, 404:
-            download = current
             requestJob()
         default:
-            download = current  // the request timer asks again
+            break  // the request timer asks again
         }
         return []
     }
 
-    mutating func requestRange(_ current: inout Download, url: ByteString) {
+    mutating func requestRange(_ current: Download, url: ByteString) {
         guard let block = current.bitmap.firstNeeded else { return }
         let first = UInt32(block * AgentLimits.blockSize)
         let last = min(first + UInt32(AgentLimits.blockSize) - 1, current.fileSize - 1)

@@ -27,7 +27,8 @@ public enum AgentEvent: Equatable, Sendable {
 public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
     public var platform: Platform
     public var connection: Connection
-    public let thingName: ByteString
+    /// The thing name, kept once: inside the topic prefix `$aws/things/<thing>/`.
+    public var thingName: ByteString { ByteString(bytes: Array(topics.thingName)) }
     let topics: AgentTopics
 
     enum Phase: Equatable {
@@ -53,14 +54,17 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
     }
 
     /// The file being downloaded and what it takes to finish it.
-    struct Download {
-        var jobID: [UInt8]
+    ///
+    /// A class: the agent hands it around and changes it in place, and one reference costs a device far less code
+    /// than copying a struct of a dozen fields (each copy retains every array in it).
+    final class Download {
+        let jobID: [UInt8]
         var source: DataSource
-        var fileID: UInt32
-        var fileSize: UInt32
-        var fileType: UInt32
-        var signature: [UInt8]
-        var certificate: ByteString
+        let fileID: UInt32
+        let fileSize: UInt32
+        let fileType: UInt32
+        let signature: [UInt8]
+        let certificate: ByteString
         var bitmap: BlockBitmap
         /// MQTT: blocks of the last request not yet received.
         var outstanding = 0
@@ -69,6 +73,20 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
         var momentum = 0
         var lastActivity: UInt64 = 0
         var unsaved = 0
+
+        init(
+            jobID: [UInt8], source: DataSource, fileID: UInt32, fileSize: UInt32, fileType: UInt32,
+            signature: [UInt8], certificate: ByteString, bitmap: BlockBitmap
+        ) {
+            self.jobID = jobID
+            self.source = source
+            self.fileID = fileID
+            self.fileSize = fileSize
+            self.fileType = fileType
+            self.signature = signature
+            self.certificate = certificate
+            self.bitmap = bitmap
+        }
     }
 
     var phase = Phase.idle
@@ -107,7 +125,6 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
         thingName: ByteString, platform: Platform, connection: Connection,
         preferredDataProtocol: OTADataProtocol = .mqtt
     ) {
-        self.thingName = thingName
         self.platform = platform
         self.connection = connection
         self.preferredDataProtocol = preferredDataProtocol
@@ -128,7 +145,7 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
     /// After boot and connect: subscribe to notify-next, arm the self-test timer when the image is unconfirmed,
     /// and ask for the job.
     public mutating func start() -> [AgentEvent] {
-        connection.subscribe(topics.notifyNext, qos: 1)
+        connection.subscribe(topics.jobs("notify-next"), qos: 1)
         if platform.imageState() == .pendingCommit {
             selfTestDeadline = platform.nowMilliseconds + AgentLimits.selfTestWaitMilliseconds
         }
@@ -139,7 +156,7 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
     /// After a reconnect: the session may be new, so subscribe again and ask for the job; a download of the same
     /// job continues with its bitmap.
     public mutating func reconnected() -> [AgentEvent] {
-        connection.subscribe(topics.notifyNext, qos: 1)
+        connection.subscribe(topics.jobs("notify-next"), qos: 1)
         if phase == .downloading, let download, let topic = dataTopic(download) {
             connection.subscribe(topic, qos: 0)
         }
@@ -149,7 +166,9 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
 
     /// A message on a topic the agent subscribed to (or any other, which it ignores).
     public mutating func handle(topic: [UInt8], payload: [UInt8]) -> [AgentEvent] {
-        if topic == topics.notifyNext || topic == topics.describeNextAccepted || topic == topics.startNextAccepted {
+        if topics.isJobs(topic, "notify-next") || topics.isJobs(topic, "$next/get/accepted")
+            || topics.isJobs(topic, "start-next/accepted")
+        {
             return jobMessage(payload)
         }
         if let download, let data = dataTopic(download), topic == data {
@@ -181,14 +200,13 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
             requestJob()
             return []
         }
-        guard phase == .downloading, var current = download,
+        guard phase == .downloading, let current = download,
             now - current.lastActivity >= AgentLimits.requestWaitMilliseconds
         else { return [] }
         if current.momentum >= AgentLimits.maximumMomentum {
             return fail(current.jobID, AgentReports.reason("aborted", OTAErrorCode.none), abortFile: true)
         }
-        requestData(&current)
-        download = current
+        requestData(current)
         return []
     }
 
@@ -221,11 +239,11 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
         var token: [UInt8] = []
         token.appendDecimal(UInt32(truncatingIfNeeded: requestCounter))
         token.append(0x3A)
-        token += thingName.bytes
+        token += topics.thingName
         var body = [UInt8](ascii: #"{"clientToken":"#)
         body.appendJSONString(token)
         body.append(0x7D)
-        connection.publish(topic: topics.describeNext, payload: body, qos: 1)
+        connection.publish(topic: topics.jobs("$next/get"), payload: body, qos: 1)
         jobRequestedAt = platform.nowMilliseconds
         if phase == .idle { phase = .waitingForJob }
     }
@@ -338,7 +356,7 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
                     jobID, AgentReports.reason("aborted", UInt32(status.main) << 24 | status.sub), abortFile: false)
             }
         }
-        var current = Download(
+        let current = Download(
             jobID: jobID, source: source, fileID: file.fileID, fileSize: file.fileSize, fileType: file.fileType,
             signature: signature, certificate: ByteString(bytes: file.certificate),
             bitmap: resumedBitmap ?? BlockBitmap(blockCount: blocks))
@@ -349,12 +367,9 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
             .downloadStarted(
                 jobID: ByteString(bytes: jobID), fileSize: file.fileSize, resumedBlocks: current.bitmap.receivedCount)
         ]
-        if current.bitmap.isComplete {
-            download = current
-            return events + closeFile()
-        }
-        requestData(&current)
         download = current
+        if current.bitmap.isComplete { return events + closeFile() }
+        requestData(current)
         return events
     }
 
@@ -365,20 +380,18 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
             return fail(
                 current.jobID, AgentReports.reason("aborted", OTAErrorCode.invalidDataProtocol), abortFile: true)
         }
-        var resumed = current
         // A document without the stream name or URL leaves the current one in use.
-        if let source = Self.dataSource(chosen, file: file), !source.isSame(as: resumed.source) {
-            unsubscribeData(resumed)
-            resumed.source = source
-            if let topic = dataTopic(resumed) { connection.subscribe(topic, qos: 0) }
+        if let source = Self.dataSource(chosen, file: file), !source.isSame(as: current.source) {
+            unsubscribeData(current)
+            current.source = source
+            if let topic = dataTopic(current) { connection.subscribe(topic, qos: 0) }
         }
         // Beyond the FreeRTOS agent, which loops without a pause on a URL the server keeps refusing (§8.1): the
         // refreshes count against the momentum limit like timer retries.
-        if case .http = resumed.source, resumed.momentum >= AgentLimits.maximumMomentum {
+        if case .http = current.source, current.momentum >= AgentLimits.maximumMomentum {
             return fail(current.jobID, AgentReports.reason("aborted", OTAErrorCode.none), abortFile: true)
         }
-        requestData(&resumed)
-        download = resumed
+        requestData(current)
         return []
     }
 
@@ -399,14 +412,14 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
     }
 
     /// Asks for the next blocks over the download's protocol, and restarts the request timer.
-    mutating func requestData(_ current: inout Download) {
+    mutating func requestData(_ current: Download) {
         switch current.source {
-        case .mqtt(let stream): requestBlocks(&current, stream: stream)
-        case .http(let url): requestRange(&current, url: url)
+        case .mqtt(let stream): requestBlocks(current, stream: stream)
+        case .http(let url): requestRange(current, url: url)
         }
     }
 
-    private mutating func requestBlocks(_ current: inout Download, stream: [UInt8]) {
+    private mutating func requestBlocks(_ current: Download, stream: [UInt8]) {
         connection.publish(
             topic: topics.stream(stream, "/get/cbor"),
             payload: StreamCodec.request(fileID: current.fileID, bitmap: current.bitmap.bytes), qos: 0)
@@ -416,7 +429,7 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
     }
 
     private mutating func dataMessage(_ payload: [UInt8]) -> [AgentEvent] {
-        guard phase == .downloading, var current = download else { return [] }
+        guard phase == .downloading, let current = download else { return [] }
         current.lastActivity = platform.nowMilliseconds
         // Everything malformed or out of range in a data message is fatal (§5.2).
         guard let block = StreamCodec.block(payload), block.index < UInt64(current.bitmap.blockCount) else {
@@ -428,24 +441,17 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
         guard block.payload.count == expected else {
             return fail(current.jobID, AgentReports.ingestFailure(.uninitialized), abortFile: true)
         }
-        guard current.bitmap.isNeeded(index) else {
-            download = current
-            return []  // a duplicate: only the timer asks again
-        }
-        if let failure = receive(index, block.payload, into: &current) { return failure }
+        guard current.bitmap.isNeeded(index) else { return [] }  // a duplicate: only the timer asks again
+        if let failure = receive(index, block.payload, into: current) { return failure }
         current.outstanding -= 1
-        download = current
         if current.bitmap.isComplete { return closeFile() }
-        if current.outstanding <= 0 {
-            requestData(&current)
-            download = current
-        }
+        if current.outstanding <= 0 { requestData(current) }
         return []
     }
 
     /// Writes a block the download needs, marks it received, reports progress when due and saves the bitmap every
     /// `saveEvery` blocks; returns the failure's events when the platform could not write it.
-    mutating func receive(_ index: Int, _ bytes: ArraySlice<UInt8>, into current: inout Download) -> [AgentEvent]? {
+    mutating func receive(_ index: Int, _ bytes: ArraySlice<UInt8>, into current: Download) -> [AgentEvent]? {
         let status = platform.writeBlock(offset: UInt32(index * AgentLimits.blockSize), bytes: bytes)
         guard status.isSuccess else { return fail(current.jobID, AgentReports.ingestFailure(status), abortFile: true) }
         current.bitmap.markReceived(index)
@@ -534,5 +540,26 @@ public struct OTAAgent<Platform: OTAPlatform, Connection: OTAConnection> {
         phase = .waitingForJob
         selfTestJobID = nil
         selfTestDeadline = nil
+    }
+}
+
+extension OTAAgent {
+    /// The bytes of heap storage the agent's state holds now (array contents, not allocator or object headers): the topics,
+    /// and during a download the job id, the bitmap, the signature, the certificate name and the stream name or
+    /// URL. With the block payload read in place from the host's message buffer, this plus the transient copy of a
+    /// job message's strings while it is read is all the memory the agent adds to the host's buffers.
+    var heapBytes: Int {
+        var total = topics.prefix.count + (selfTestJobID?.count ?? 0)
+        if let download {
+            // The request in flight shares its URL's storage with the source.
+            total +=
+                download.jobID.count + download.signature.count + download.certificate.bytes.count
+                + download.bitmap.bytes.count
+            switch download.source {
+            case .mqtt(let stream): total += stream.count
+            case .http(let url): total += url.bytes.count
+            }
+        }
+        return total
     }
 }

@@ -61,21 +61,17 @@ public indirect enum JSONValue: Equatable, Sendable {
 /// decimal; the whole text must be digits of that base, no sign, fraction or exponent. Bytes, not Characters:
 /// String's Unicode machinery would cost a device tens of KiB of code.
 public func parseUnsignedInteger(_ text: [UInt8]) -> UInt64? {
-    var digits = text[...]
+    var start = 0
     var radix: UInt64 = 10
-    if digits.count > 1, digits[digits.startIndex] == 0x30,
-        digits[digits.startIndex + 1] == 0x78 || digits[digits.startIndex + 1] == 0x58
-    {
-        radix = 16
-        digits = digits.dropFirst(2)
-    } else if digits.count > 1 && digits[digits.startIndex] == 0x30 {
-        radix = 8
-        digits = digits.dropFirst()
+    if text.count > 1 && text[0] == 0x30 {
+        let hex = text[1] == 0x78 || text[1] == 0x58
+        radix = hex ? 16 : 8
+        start = hex ? 2 : 1
     }
-    guard !digits.isEmpty else { return nil }
+    guard start < text.count else { return nil }
     var value: UInt64 = 0
-    for byte in digits {
-        guard let digit = hexDigitValue(byte), UInt64(digit) < radix else { return nil }
+    for index in start..<text.count {
+        guard let digit = hexDigitValue(text[index]), UInt64(digit) < radix else { return nil }
         let (shifted, overflow1) = value.multipliedReportingOverflow(by: radix)
         let (sum, overflow2) = shifted.addingReportingOverflow(UInt64(digit))
         guard !overflow1, !overflow2 else { return nil }

@@ -3,7 +3,9 @@
 // too; a String here would link String's Unicode machinery (indices, breadcrumbs, normalisation) into the
 // firmware. Hosted code reads one through `description`, and tests write them as string literals.
 
-public struct ByteString: Equatable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+public struct ByteString: Equatable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible,
+    CustomDebugStringConvertible
+{
     public let bytes: [UInt8]
 
     public init(bytes: [UInt8]) { self.bytes = bytes }
@@ -14,4 +16,7 @@ public struct ByteString: Equatable, Sendable, ExpressibleByStringLiteral, Custo
     public init(_ text: String) { bytes = Array(text.utf8) }
 
     public var description: String { String(decoding: bytes, as: UTF8.self) }
+
+    /// Quoted, as a String prints inside an event: `succeeded(jobID: "AFR_OTA-u1")`.
+    public var debugDescription: String { description.debugDescription }
 }

@@ -5,10 +5,12 @@
 import OTAWire
 
 extension Array where Element == UInt8 {
+    @inline(never)
     init(ascii literal: StaticString) {
         self.init(UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
     }
 
+    @inline(never)
     mutating func append(ascii literal: StaticString) {
         append(contentsOf: UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
     }
@@ -31,10 +33,13 @@ extension Array where Element == UInt8 {
     }
 
     /// `0x` and eight lowercase hex digits, as the FreeRTOS agent prints versions and error codes (`0x%08x`).
+    @inline(never)
     mutating func appendHex8(_ value: UInt32) {
         append(ascii: "0x")
-        for shift in stride(from: 28, through: 0, by: -4) {
-            let digit = UInt8(truncatingIfNeeded: value >> UInt32(shift)) & 0xF
+        var shift: UInt32 = 32
+        while shift > 0 {
+            shift -= 4
+            let digit = UInt8(truncatingIfNeeded: value >> shift) & 0xF
             append(digit < 10 ? 0x30 + digit : 0x57 + digit)
         }
     }
@@ -69,9 +74,9 @@ extension Array where Element == UInt8 {
 }
 
 /// Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF, no truncated sequence.
-func isValidUTF8(_ bytes: [UInt8]) -> Bool {
-    var index = 0
-    while index < bytes.count {
+func isValidUTF8(_ bytes: ArraySlice<UInt8>) -> Bool {
+    var index = bytes.startIndex
+    while index < bytes.endIndex {
         let lead = bytes[index]
         let length: Int
         var low: UInt8 = 0x80
@@ -97,7 +102,7 @@ func isValidUTF8(_ bytes: [UInt8]) -> Bool {
         case 0xF1...0xF3: length = 4
         default: return false
         }
-        guard index + length <= bytes.count, bytes[index + 1] >= low, bytes[index + 1] <= high else { return false }
+        guard index + length <= bytes.endIndex, bytes[index + 1] >= low, bytes[index + 1] <= high else { return false }
         for offset in 2..<max(length, 2) where bytes[index + offset] & 0xC0 != 0x80 { return false }
         index += length
     }

@@ -65,8 +65,8 @@ enum JobMessage {
             guard let type = number(message[.fileType]) else { return nil }
             fileType = type
         }
-        for field in [JobField.streamName, .filePath, .certFile, .signature, .updateDataURL, .authScheme] {
-            let kind = message[field].kind
+        for field in JobField.streamName.rawValue...JobField.authScheme.rawValue {
+            let kind = message.fields[field].kind
             guard kind == .absent || kind == .string else { return nil }
         }
         return OfferedFile(

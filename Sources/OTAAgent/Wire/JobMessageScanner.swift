@@ -23,15 +23,16 @@ enum JobField: Int {
     case protocols
     /// An element of `protocols`.
     case protocolName
-    case streamName
     case files
     case firstFile
-    case filePath
     case fileSize
     case fileID
+    case fileType
+    // The optional string fields of the document, together: `JobMessage` checks their type as a range.
+    case streamName
+    case filePath
     case certFile
     case signature
-    case fileType
     case updateDataURL
     case authScheme
 
@@ -284,7 +285,7 @@ struct JobMessageScanner {
             let byte = bytes[position]
             position += 1
             switch byte {
-            case 0x22: return isValidUTF8(text) ? text : nil
+            case 0x22: return isValidUTF8(text[...]) ? text : nil
             case 0x5C: guard escape(into: &text) else { return nil }
             case 0x00..<0x20: return nil
             default: text.append(byte)

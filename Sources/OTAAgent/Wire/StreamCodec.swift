@@ -12,19 +12,28 @@ enum StreamCodec {
     static func request(fileID: UInt32, bitmap: [UInt8]) -> [UInt8] {
         var request: [UInt8] = [0xA6, 0x61, 0x63, 0x63]
         request.append(ascii: "rdy")
-        pair(&request, key: 0x66, major: 0, UInt64(fileID))
-        pair(&request, key: 0x6C, major: 0, UInt64(AgentLimits.blockSize))
+        pair(&request, key: 0x66, major: 0, fileID)
+        pair(&request, key: 0x6C, major: 0, UInt32(AgentLimits.blockSize))
         pair(&request, key: 0x6F, major: 0, 0)
-        pair(&request, key: 0x62, major: 2, UInt64(bitmap.count))
+        pair(&request, key: 0x62, major: 2, UInt32(bitmap.count))
         request += bitmap
-        pair(&request, key: 0x6E, major: 0, UInt64(AgentLimits.blocksPerRequest))
+        pair(&request, key: 0x6E, major: 0, UInt32(AgentLimits.blocksPerRequest))
         return request
     }
 
-    private static func pair(_ output: inout [UInt8], key: UInt8, major: UInt8, _ argument: UInt64) {
+    /// A one-letter text key and the head of its value, with the shortest argument (RFC 8949 preferred
+    /// serialization; every argument here fits 32 bits).
+    private static func pair(_ output: inout [UInt8], key: UInt8, major: UInt8, _ argument: UInt32) {
         output.append(0x61)
         output.append(key)
-        CBORHead.write(major: major, argument: argument, into: &output)
+        let type = major << 5
+        let length: UInt8 = argument < 24 ? 0 : argument <= 0xFF ? 1 : argument <= 0xFFFF ? 2 : 4
+        output.append(length == 0 ? type | UInt8(argument) : type | (length == 4 ? 26 : 23 + length))
+        var shift = UInt32(length) * 8
+        while shift > 0 {
+            shift -= 8
+            output.append(UInt8(truncatingIfNeeded: argument >> shift))
+        }
     }
 
     /// The block of a data message: a map with unsigned `f`, `i` and `l` and a byte string `p` of `l` bytes (§5.2);
@@ -32,27 +41,30 @@ enum StreamCodec {
     static func block(_ message: [UInt8]) -> (index: UInt64, payload: ArraySlice<UInt8>)? {
         var reader = CBORReader(message)
         guard let head = reader.head(), head.major == 5 else { return nil }
-        var found: [UInt64?] = [nil, nil, nil]  // f, i, l
+        var fileID: UInt64?
+        var index: UInt64?
+        var length: UInt64?
         var payload: ArraySlice<UInt8>?
-        var remaining = head.argument
-        while remaining.map({ $0 > 0 }) ?? !reader.atBreak() {
-            remaining = remaining.map { $0 - 1 }
+        var remaining = head.argument ?? UInt64.max  // indefinite: until the break
+        while remaining > 0, head.argument != nil || !reader.atBreak() {
+            remaining -= 1
             guard let key = reader.key() else { return nil }
-            switch key {
-            case 0x66, 0x69, 0x6C:
-                let slot = key == 0x66 ? 0 : key == 0x69 ? 1 : 2
-                guard found[slot] == nil, let value = reader.head(), value.major == 0, let number = value.argument
-                else { return nil }
-                found[slot] = number
-            case 0x70:
+            if key == 0x70 {
                 guard payload == nil, let bytes = reader.string(major: 2) else { return nil }
                 payload = bytes
-            default:
-                guard reader.skipItem(depth: 1) else { return nil }
+            } else if key == 0x66 || key == 0x69 || key == 0x6C {
+                guard let value = reader.head(), value.major == 0, let number = value.argument else { return nil }
+                switch key {
+                case 0x66 where fileID == nil: fileID = number
+                case 0x69 where index == nil: index = number
+                case 0x6C where length == nil: length = number
+                default: return nil  // a repeated key
+                }
+            } else if !reader.skipItem(depth: 1) {
+                return nil
             }
         }
-        guard reader.isAtEnd, found[0] != nil, let index = found[1], let length = found[2], let payload,
-            UInt64(payload.count) == length
+        guard reader.isAtEnd, fileID != nil, let index, let length, let payload, UInt64(payload.count) == length
         else { return nil }
         return (index, payload)
     }
@@ -139,7 +151,7 @@ struct CBORReader {
             }
             result = joined[...]
         }
-        return major == 2 || isValidUTF8(Array(result)) ? result : nil
+        return major == 2 || isValidUTF8(result) ? result : nil
     }
 
     private mutating func take(_ length: UInt64) -> ArraySlice<UInt8>? {
