@@ -6,8 +6,6 @@ public struct ClientIdentity: Sendable, Equatable {
     public let commonName: String?
     /// The certificate's serial number, big-endian as in the DER INTEGER.
     public let serialNumber: [UInt8]
-    /// The whole certificate, for callers that bind certificates to things by fingerprint.
-    public let certificateDER: [UInt8]
     /// The thing a registration binds this certificate to (set from the server's `ClientCertificateTrust`
     /// verdict). It outranks the CN: a certificate brought from a factory names whatever its maker chose.
     public var boundName: String?
@@ -15,14 +13,15 @@ public struct ClientIdentity: Sendable, Equatable {
     /// The thing this client is: the registration's name when there is one, else the certificate's CN.
     public var thingName: String? { boundName ?? commonName }
 
-    public init(commonName: String?, serialNumber: [UInt8], certificateDER: [UInt8], boundName: String? = nil) {
+    public init(commonName: String?, serialNumber: [UInt8], boundName: String? = nil) {
         self.commonName = commonName
         self.serialNumber = serialNumber
-        self.certificateDER = certificateDER
         self.boundName = boundName
     }
 
-    /// Reads the subject CN and serial from a DER certificate; nil when the structure is not a certificate.
+    /// Reads the subject CN and serial from a DER certificate; nil when the structure is not a certificate. The
+    /// certificate itself is not kept: every connection would hold its ~450 bytes for as long as it lasts, and the
+    /// verdict that binds it to a thing (`ClientCertificateTrust`) is reached during the handshake.
     public init?(certificateDER der: [UInt8]) {
         var outer = DERCursor(der[...])
         guard let certificate = outer.next(tag: 0x30) else { return nil }
@@ -33,7 +32,7 @@ public struct ClientIdentity: Sendable, Equatable {
             tbs.next(tag: 0x30) != nil, tbs.next(tag: 0x30) != nil,  // issuer, validity
             let subject = tbs.next(tag: 0x30)
         else { return nil }
-        self.init(commonName: Self.commonName(inName: subject), serialNumber: Array(serial), certificateDER: der)
+        self.init(commonName: Self.commonName(inName: subject), serialNumber: Array(serial))
     }
 
     /// The last commonName (OID 2.5.4.3) in a Name, as TLS libraries pick it.
