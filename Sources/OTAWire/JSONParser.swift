@@ -221,42 +221,7 @@ public struct JSONParser {
     }
 
     private mutating func parseEscape(into output: inout [UInt8]) throws(JSONError) {
-        guard let escaped = current else { throw error("unterminated escape") }
-        position += 1
-        switch escaped {
-        case 0x22, 0x5C, 0x2F: output.append(escaped)
-        case 0x62: output.append(0x08)
-        case 0x66: output.append(0x0C)
-        case 0x6E: output.append(0x0A)
-        case 0x72: output.append(0x0D)
-        case 0x74: output.append(0x09)
-        case 0x75:
-            var scalar = UInt32(try parseHex4())
-            if scalar >= 0xD800 && scalar < 0xDC00 {
-                guard current == 0x5C, position + 1 < bytes.count, bytes[position + 1] == 0x75 else {
-                    throw error("unpaired surrogate")
-                }
-                position += 2
-                let low = UInt32(try parseHex4())
-                guard low >= 0xDC00 && low < 0xE000 else { throw error("unpaired surrogate") }
-                scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-            } else if scalar >= 0xDC00 && scalar < 0xE000 {
-                throw error("unpaired surrogate")
-            }
-            appendUTF8(scalar, to: &output)
-        default: throw error("unknown escape")
-        }
-    }
-
-    private mutating func parseHex4() throws(JSONError) -> UInt16 {
-        guard position + 4 <= bytes.count else { throw error("truncated \\u escape") }
-        var value: UInt16 = 0
-        for _ in 0..<4 {
-            guard let digit = hexDigitValue(bytes[position]) else { throw error("bad hex digit in \\u escape") }
-            value = value << 4 | UInt16(digit)
-            position += 1
-        }
-        return value
+        if let failure = readJSONEscape(bytes, at: &position, into: &output) { throw error(failure.reason) }
     }
 }
 

@@ -18,6 +18,21 @@ struct WireReaderTests {
             state ^= state >> 27
             return Int((state &* 0x2545_F491_4F6C_DD1D) >> 33) % bound
         }
+
+        /// `message` with one to `edits` bytes replaced, removed or inserted (new bytes drawn from `alphabet`).
+        mutating func corrupt(_ message: [UInt8], edits: Int, alphabet: [UInt8]) -> [UInt8] {
+            var bytes = message
+            for _ in 0..<1 + next(edits) {
+                let at = next(bytes.count)
+                switch next(3) {
+                case 0: bytes[at] = alphabet[next(alphabet.count)]
+                case 1: bytes.remove(at: at)
+                default: bytes.insert(alphabet[next(alphabet.count)], at: at)
+                }
+                if bytes.isEmpty { bytes = [message[0]] }
+            }
+            return bytes
+        }
     }
 
     /// What the agent read, in a form both readers can produce.
@@ -136,16 +151,7 @@ struct WireReaderTests {
         var accepted = 0
         for message in Self.messages {
             for _ in 0..<400 {
-                var bytes = message
-                for _ in 0...random.next(3) {
-                    let at = random.next(bytes.count)
-                    switch random.next(3) {
-                    case 0: bytes[at] = alphabet[random.next(alphabet.count)]
-                    case 1: bytes.remove(at: at)
-                    default: bytes.insert(alphabet[random.next(alphabet.count)], at: at)
-                    }
-                    if bytes.isEmpty { bytes = [0x7B] }
-                }
+                let bytes = random.corrupt(message, edits: 4, alphabet: alphabet)
                 guard case .reading(let expected) = Self.oracleReading(bytes) else { continue }
                 let reading = Self.agentReading(bytes)
                 #expect(reading == expected, "\(bytes)")
@@ -209,20 +215,12 @@ struct WireReaderTests {
 
     @Test func randomCorruptionsOfDataBlocksAreReadAlikeOrRefusedAlike() {
         var random = Random(state: 0xD1B5_4A32_D192_ED03)
+        let anyByte = (0...255).map { UInt8($0) }
         var compared = 0
         var accepted = 0
         for message in Self.blockMessages {
             for _ in 0..<3_000 {
-                var bytes = message
-                for _ in 0...random.next(2) {
-                    let at = random.next(bytes.count)
-                    switch random.next(3) {
-                    case 0: bytes[at] = UInt8(random.next(256))
-                    case 1: bytes.remove(at: at)
-                    default: bytes.insert(UInt8(random.next(256)), at: at)
-                    }
-                    if bytes.isEmpty { bytes = [0xA0] }
-                }
+                let bytes = random.corrupt(message, edits: 3, alphabet: anyByte)
                 guard let expected = Self.oracleBlock(bytes) else { continue }
                 let reading = Self.agentBlock(bytes)
                 #expect(reading?.0 == expected?.0 && reading?.1 == expected?.1, "\(bytes)")

@@ -140,10 +140,10 @@ struct JobMessageScanner {
         var found = JobFieldValue()
         switch current {
         case 0x7B:
-            guard object(field) else { return false }
+            guard container(field, closing: 0x7D) else { return false }
             found.kind = .object
         case 0x5B:
-            guard array(field) else { return false }
+            guard container(field, closing: 0x5D) else { return false }
             found.kind = .array
         case 0x22:
             guard let text = string() else { return false }
@@ -184,62 +184,38 @@ struct JobMessageScanner {
         }
     }
 
-    private mutating func enter() -> Bool {
+    /// The members of an object (`closing` is `}`) or the elements of an array (`]`), up to the closing byte.
+    /// One function for both: the agent's code size counts (scripts/check-embedded).
+    private mutating func container(_ field: JobField, closing: UInt8) -> Bool {
         depth += 1
         position += 1
         skipWhitespace()
-        return depth <= Self.maximumDepth
-    }
-
-    private mutating func object(_ field: JobField) -> Bool {
-        guard enter() else { return false }
-        if current == 0x7D {
-            position += 1
-            depth -= 1
-            return true
-        }
-        while true {
-            skipWhitespace()
-            guard current == 0x22, let key = string() else { return false }
-            skipWhitespace()
-            guard current == 0x3A else { return false }
-            position += 1
-            skipWhitespace()
-            guard value(field.member(key)) else { return false }
-            skipWhitespace()
-            if current == 0x2C {
-                position += 1
-                continue
-            }
-            guard current == 0x7D else { return false }
-            position += 1
-            depth -= 1
-            return true
-        }
-    }
-
-    private mutating func array(_ field: JobField) -> Bool {
-        guard enter() else { return false }
-        if current == 0x5D {
-            position += 1
-            depth -= 1
-            return true
-        }
+        guard depth <= Self.maximumDepth else { return false }
         var index = 0
-        while true {
-            skipWhitespace()
-            guard value(field.element(index)) else { return false }
-            index += 1
-            skipWhitespace()
-            if current == 0x2C {
+        if current != closing {
+            while true {
+                skipWhitespace()
+                guard closing == 0x7D ? member(of: field) : value(field.element(index)) else { return false }
+                index += 1
+                skipWhitespace()
+                guard current == 0x2C else { break }
                 position += 1
-                continue
             }
-            guard current == 0x5D else { return false }
-            position += 1
-            depth -= 1
-            return true
+            guard current == closing else { return false }
         }
+        position += 1
+        depth -= 1
+        return true
+    }
+
+    /// `"key": value` of an object whose field is `field`.
+    private mutating func member(of field: JobField) -> Bool {
+        guard current == 0x22, let key = string() else { return false }
+        skipWhitespace()
+        guard current == 0x3A else { return false }
+        position += 1
+        skipWhitespace()
+        return value(field.member(key))
     }
 
     private mutating func literal(_ word: StaticString) -> Bool {
@@ -286,49 +262,11 @@ struct JobMessageScanner {
             position += 1
             switch byte {
             case 0x22: return isValidUTF8(text[...]) ? text : nil
-            case 0x5C: guard escape(into: &text) else { return nil }
+            case 0x5C: guard readJSONEscape(bytes, at: &position, into: &text) == nil else { return nil }
             case 0x00..<0x20: return nil
             default: text.append(byte)
             }
         }
         return nil
-    }
-
-    private mutating func escape(into text: inout [UInt8]) -> Bool {
-        guard position < bytes.count else { return false }
-        let escaped = bytes[position]
-        position += 1
-        switch escaped {
-        case 0x22, 0x5C, 0x2F: text.append(escaped)
-        case 0x62: text.append(0x08)
-        case 0x66: text.append(0x0C)
-        case 0x6E: text.append(0x0A)
-        case 0x72: text.append(0x0D)
-        case 0x74: text.append(0x09)
-        case 0x75:
-            guard var scalar = hex4() else { return false }
-            if scalar >= 0xD800 && scalar < 0xDC00 {
-                guard current == 0x5C, position + 1 < bytes.count, bytes[position + 1] == 0x75 else { return false }
-                position += 2
-                guard let low = hex4(), low >= 0xDC00 && low < 0xE000 else { return false }
-                scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-            } else if scalar >= 0xDC00 && scalar < 0xE000 {
-                return false
-            }
-            appendUTF8(scalar, to: &text)
-        default: return false
-        }
-        return true
-    }
-
-    private mutating func hex4() -> UInt32? {
-        guard position + 4 <= bytes.count else { return nil }
-        var value: UInt32 = 0
-        for _ in 0..<4 {
-            guard let digit = hexDigitValue(bytes[position]) else { return nil }
-            value = value << 4 | UInt32(digit)
-            position += 1
-        }
-        return value
     }
 }
