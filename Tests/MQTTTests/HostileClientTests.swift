@@ -77,16 +77,16 @@ import Testing
         let device = try await broker.connected("steady")
         let inbox = Inbox(device)
         _ = try await device.subscribe([Subscription(filter: "$aws/things/steady/notify", qos: .atLeastOnce)])
-        for index in 0..<300 {
-            broker.server.publish(
-                PublishPacket(topic: "$aws/things/steady/notify", payload: [UInt8(index % 256)], qos: .atLeastOnce))
+        let sent: [UInt8] = (0..<300).map { (index: Int) -> UInt8 in UInt8(truncatingIfNeeded: index) }
+        for byte in sent {
+            broker.server.publish(PublishPacket(topic: "$aws/things/steady/notify", payload: [byte], qos: .atLeastOnce))
         }
         var payloads: [UInt8] = []
         for _ in 0..<300 {
             guard let message = await inbox.next() else { break }
             payloads += message.payload
         }
-        #expect(payloads == (0..<300).map { UInt8($0 % 256) }, "all 300, in order, 64 at a time")
+        #expect(payloads == sent, "all 300, in order, 64 at a time")
         #expect(broker.server.queueOverflowCount == 0)
     }
 

@@ -7,6 +7,8 @@ import Testing
     static let jobs = "$aws/things/dev/jobs/"
     static let update = jobs + "AFR_OTA-u1/update"
     static let url = "https://ota.example:8443/data/u1?token=1"
+    /// The first byte of a block: the offsets the range requests name (typed, so the checks below type-check fast).
+    static func block(_ index: UInt32) -> UInt32 { index * 4096 }
     static let file = (0..<10_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
     static let big = (0..<40_000).map { UInt8(truncatingIfNeeded: $0 &* 13) }
 
@@ -100,7 +102,7 @@ import Testing
         _ = agent.handle(topic: Self.jobs + "notify-next", payload: Service.httpJob(size: Self.big.count))
         #expect(Self.serve(&agent, file: Self.big, count: 3).isEmpty)
         let refused = try #require(agent.connection.requests.last)
-        #expect(refused == HTTPRangeRequest(url: Self.url, first: 3 * 4096, last: 4 * 4096 - 1))
+        #expect(refused == HTTPRangeRequest(url: Self.url, first: Self.block(3), last: Self.block(4) - 1))
 
         // The URL expired: 403. The agent asks for its job document again and waits.
         #expect(agent.handleHTTPResponse(to: refused, status: 403, body: []).isEmpty)
@@ -112,7 +114,9 @@ import Testing
         let again = agent.handle(
             topic: Self.jobs + "$next/get/accepted", payload: Service.httpJob(size: Self.big.count, url: fresh))
         #expect(again.isEmpty)
-        #expect(agent.connection.requests.last == HTTPRangeRequest(url: fresh, first: 3 * 4096, last: 4 * 4096 - 1))
+        #expect(
+            agent.connection.requests.last
+                == HTTPRangeRequest(url: fresh, first: Self.block(3), last: Self.block(4) - 1))
         #expect(agent.platform.calls == ["create 40000"])
 
         // A late answer to the refused request is stale: ignored.
@@ -192,9 +196,11 @@ import Testing
             topic: Self.jobs + "$next/get/accepted", payload: Service.httpJob(size: Self.big.count, url: fresh))
         #expect(events == [.downloadStarted(jobID: "AFR_OTA-u1", fileSize: 40_000, resumedBlocks: 8)])
         #expect(rebooted.platform.calls == ["reopen 40000"], "no erase: the blocks on flash are kept")
-        #expect(rebooted.connection.requests.first == HTTPRangeRequest(url: fresh, first: 8 * 4096, last: 9 * 4096 - 1))
+        #expect(
+            rebooted.connection.requests.first
+                == HTTPRangeRequest(url: fresh, first: Self.block(8), last: Self.block(9) - 1))
         #expect(Self.serve(&rebooted, file: Self.big) == [.activated(jobID: "AFR_OTA-u1")])
-        #expect(rebooted.connection.requests.map(\.first) == [8 * 4096, 9 * 4096], "only the missing blocks")
+        #expect(rebooted.connection.requests.map(\.first) == [Self.block(8), Self.block(9)], "only the missing blocks")
         #expect(rebooted.platform.file == Self.big)
     }
 
@@ -232,7 +238,8 @@ import Testing
             topic: Self.jobs + "$next/get/accepted",
             payload: Service.httpJob(size: Self.big.count, protocols: #"["MQTT","HTTP"]"#))
         #expect(
-            rebooted.connection.requests.first == HTTPRangeRequest(url: Self.url, first: 8 * 4096, last: 9 * 4096 - 1))
+            rebooted.connection.requests.first
+                == HTTPRangeRequest(url: Self.url, first: Self.block(8), last: Self.block(9) - 1))
         #expect(Self.serve(&rebooted, file: Self.big) == [.activated(jobID: "AFR_OTA-u1")])
         #expect(rebooted.platform.file == Self.big)
     }
