@@ -20,8 +20,6 @@ public struct OTADataProtocols: OptionSet, Equatable, Sendable {
     public static let mqtt = OTADataProtocols(rawValue: OTADataProtocol.mqtt.rawValue)
     public static let http = OTADataProtocols(rawValue: OTADataProtocol.http.rawValue)
 
-    public func contains(_ single: OTADataProtocol) -> Bool { rawValue & single.rawValue != 0 }
-
     /// The protocol a document's `protocols` list (`listed`: the names in it the agent knows) leads to: `preferred`
     /// when it is listed and enabled, else the other protocol when it is listed and enabled; nil when none fits.
     public func choose(listed: OTADataProtocols, preferred: OTADataProtocol) -> OTADataProtocol? {

@@ -79,7 +79,7 @@ struct CBORReader {
 
     init(_ bytes: [UInt8]) { self.bytes = bytes }
 
-    /// After the last pair of an indefinite map; a break is consumed.
+    /// Whether every byte of the message has been read (nothing may follow the map).
     var isAtEnd: Bool { position == bytes.count }
 
     /// An initial byte and its argument (nil: indefinite length); nil when truncated or reserved.
