@@ -10,8 +10,8 @@ import NIOTLS
 final class AuthenticationDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = MQTTPacket
     typealias InboundOut = MQTTPacket
-    typealias OutboundIn = MQTTPacket
-    typealias OutboundOut = MQTTPacket
+    typealias OutboundIn = MQTTOutboundFrame
+    typealias OutboundOut = MQTTOutboundFrame
 
     private enum Phase {
         case tlsHandshake
@@ -59,8 +59,13 @@ final class AuthenticationDeadlineHandler: ChannelDuplexHandler, RemovableChanne
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .connack(_, .accepted) = unwrapOutboundIn(data) { finish() }
+        guard case .packet(.connack(_, .accepted)) = unwrapOutboundIn(data) else {
+            return context.write(data, promise: promise)
+        }
+        finish()
         context.write(data, promise: promise)
+        // Authenticated: nothing is left to watch, and every packet of the connection's life would pass through.
+        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
     }
 
     /// Before authentication, errors are what anyone can cause at will (a socket closed mid-handshake, bytes that

@@ -9,6 +9,7 @@ import NIOCore
 /// What the broker needs from a live connection: a way to send it packets and to close it.
 protocol MQTTConnectionEndpoint: AnyObject, Sendable {
     func send(_ packets: [MQTTPacket])
+    func send(_ batch: PublishBatch)
     func close(reason: String)
 }
 

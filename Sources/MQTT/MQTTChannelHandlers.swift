@@ -1,4 +1,4 @@
-// Frames MQTT packets on a NIO channel: bytes in → MQTTPacket, MQTTPacket out → bytes; each counted in `metrics`.
+// Frames MQTT packets on a NIO channel: bytes in → MQTTPacket (counted in `metrics`), MQTTPacket out → bytes.
 import NIOCore
 
 final class MQTTPacketDecoderHandler: ByteToMessageDecoder {
@@ -25,18 +25,11 @@ final class MQTTPacketDecoderHandler: ByteToMessageDecoder {
     }
 }
 
+/// The client's outbound framing (the server's is `MQTTFrameEncoder`, which also passes encoded batches through).
 final class MQTTPacketEncoderHandler: MessageToByteEncoder {
     typealias OutboundIn = MQTTPacket
-    let metrics: MQTTTrafficMetrics
-
-    init(metrics: MQTTTrafficMetrics = MQTTTrafficMetrics()) {
-        self.metrics = metrics
-    }
 
     func encode(data: MQTTPacket, out: inout ByteBuffer) throws {
-        let start = out.writerIndex
         data.write(to: &out)
-        metrics.packetsSent.increment()
-        metrics.bytesSent.increment(by: out.writerIndex - start)
     }
 }

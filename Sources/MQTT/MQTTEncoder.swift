@@ -11,8 +11,14 @@ extension MQTTPacket {
         writeBody(to: &buffer)
     }
 
+    /// The bytes `write(to:)` appends.
+    var encodedSize: Int {
+        let length = bodyLength
+        return 1 + MQTTEncoding.remainingLengthSize(length) + length
+    }
+
     public var encoded: [UInt8] {
-        var buffer = ByteBufferAllocator().buffer(capacity: bodyLength + 5)
+        var buffer = ByteBufferAllocator().buffer(capacity: encodedSize)
         write(to: &buffer)
         return Array(buffer.readableBytesView)
     }
@@ -105,6 +111,16 @@ enum MQTTEncoding {
             if value > 0 { byte |= 0x80 }
             buffer.writeInteger(byte)
         } while value > 0
+    }
+
+    /// The bytes `writeRemainingLength` takes for `length`.
+    static func remainingLengthSize(_ length: Int) -> Int {
+        switch length {
+        case ..<128: 1
+        case ..<16_384: 2
+        case ..<2_097_152: 3
+        default: 4
+        }
     }
 
     static func writeString(_ text: String, to buffer: inout ByteBuffer) {

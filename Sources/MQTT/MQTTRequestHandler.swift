@@ -19,6 +19,11 @@ public struct MQTTSessionContext: Sendable {
         endpoint.send(payloads.map { .publish(PublishPacket(topic: topic, payload: $0)) })
     }
 
+    /// Publishes encoded already, in one write (see `PublishBatch`).
+    public func deliver(_ batch: PublishBatch) {
+        endpoint.send(batch)
+    }
+
     /// Closes this session's connection (for example after a protocol abuse the service detects).
     public func disconnect(reason: String) {
         endpoint.close(reason: reason)

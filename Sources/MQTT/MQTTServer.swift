@@ -211,8 +211,7 @@ public final class MQTTServer: Sendable {
                             MQTTPacketDecoderHandler(
                                 maximumPacketSize: core.configuration.maximumPacketSize,
                                 metrics: core.configuration.metrics)))
-                    try sync.addHandler(
-                        MessageToByteHandler(MQTTPacketEncoderHandler(metrics: core.configuration.metrics)))
+                    try sync.addHandler(MQTTFrameEncoder(metrics: core.configuration.metrics))
                     try sync.addHandler(
                         AuthenticationDeadlineHandler(
                             admission: core.admission, limits: core.configuration.admission, address: address,

@@ -6,7 +6,7 @@ import NIOSSL
 
 final class MQTTServerConnection: ChannelInboundHandler, MQTTConnectionEndpoint, @unchecked Sendable {
     typealias InboundIn = MQTTPacket
-    typealias OutboundOut = MQTTPacket
+    typealias OutboundOut = MQTTOutboundFrame
 
     private let server: MQTTServerCore
     private let channel: Channel
@@ -44,6 +44,19 @@ final class MQTTServerConnection: ChannelInboundHandler, MQTTConnectionEndpoint,
 
     func send(_ packets: [MQTTPacket]) {
         guard !packets.isEmpty else { return }
+        onLoopUnlessBehind { channel in
+            for packet in packets { channel.write(MQTTOutboundFrame.packet(packet), promise: nil) }
+        }
+    }
+
+    func send(_ batch: PublishBatch) {
+        guard !batch.isEmpty else { return }
+        onLoopUnlessBehind { channel in channel.write(MQTTOutboundFrame.publishes(batch), promise: nil) }
+    }
+
+    /// Runs `write` on the event loop, in the order of the calls, unless the client has stopped reading what it is
+    /// sent; then schedules one flush for everything written on the loop meanwhile.
+    private func onLoopUnlessBehind(_ write: @escaping @Sendable (Channel) -> Void) {
         channel.eventLoop.execute { [self] in
             guard channel.isActive else { return }
             guard !closingSlowConsumer else { return }
@@ -59,7 +72,7 @@ final class MQTTServerConnection: ChannelInboundHandler, MQTTConnectionEndpoint,
                 channel.close(promise: nil)
                 return
             }
-            for packet in packets { channel.write(packet, promise: nil) }
+            write(channel)
             // One flush for everything queued on this loop meanwhile: fewer TLS records and syscalls under load.
             if !flushScheduled {
                 flushScheduled = true
@@ -141,10 +154,10 @@ final class MQTTServerConnection: ChannelInboundHandler, MQTTConnectionEndpoint,
             send(broker.acknowledge(clientID: clientID, puback: id))
         case .pubrec(let id):
             broker.acknowledge(clientID: clientID, pubrec: id)
-            context.write(wrapOutboundOut(.pubrel(packetID: id)), promise: nil)
+            writePacket(.pubrel(packetID: id), context)
         case .pubrel(let id):
             broker.release(clientID: clientID, id: id)
-            context.write(wrapOutboundOut(.pubcomp(packetID: id)), promise: nil)
+            writePacket(.pubcomp(packetID: id), context)
         case .pubcomp(let id):
             send(broker.acknowledge(clientID: clientID, pubcomp: id))
         case .subscribe(let id, let subscriptions):
@@ -169,14 +182,14 @@ final class MQTTServerConnection: ChannelInboundHandler, MQTTConnectionEndpoint,
                     "granted": "\(codes.map { "\($0)" }.joined(separator: " "))",
                 ])
             let retained = broker.subscribe(clientID: clientID, accepted)
-            context.write(wrapOutboundOut(.suback(packetID: id, returnCodes: codes)), promise: nil)
-            for packet in retained { context.write(wrapOutboundOut(packet), promise: nil) }
+            writePacket(.suback(packetID: id, returnCodes: codes), context)
+            for packet in retained { writePacket(packet, context) }
         case .unsubscribe(let id, let filters):
             logger.debug("unsubscribe", metadata: ["filters": "\(filters.joined(separator: " "))"])
             broker.unsubscribe(clientID: clientID, filters)
-            context.write(wrapOutboundOut(.unsuback(packetID: id)), promise: nil)
+            writePacket(.unsuback(packetID: id), context)
         case .pingreq:
-            context.write(wrapOutboundOut(.pingresp), promise: nil)
+            writePacket(.pingresp, context)
         case .disconnect:
             // §3.14.4: the will is discarded; the session is detached when the channel is inactive, as for any end.
             will = nil
@@ -235,8 +248,8 @@ final class MQTTServerConnection: ChannelInboundHandler, MQTTConnectionEndpoint,
         if let replaced {
             replaced.close(reason: "session taken over by a new connection with the same client id")
         }
-        context.write(wrapOutboundOut(.connack(sessionPresent: sessionPresent, returnCode: .accepted)), promise: nil)
-        for packet in resend { context.write(wrapOutboundOut(packet), promise: nil) }
+        writePacket(.connack(sessionPresent: sessionPresent, returnCode: .accepted), context)
+        for packet in resend { writePacket(packet, context) }
         context.flush()
         let session = MQTTSessionContext(clientID: clientID, identity: identity, endpoint: self)
         self.session = session
@@ -259,10 +272,10 @@ final class MQTTServerConnection: ChannelInboundHandler, MQTTConnectionEndpoint,
         switch publish.qos {
         case .atMostOnce: break
         case .atLeastOnce:
-            context.write(wrapOutboundOut(.puback(packetID: publish.packetID!)), promise: nil)
+            writePacket(.puback(packetID: publish.packetID!), context)
         case .exactlyOnce:
             deliver = server.broker.receiveQoS2(clientID: clientID, id: publish.packetID!)
-            context.write(wrapOutboundOut(.pubrec(packetID: publish.packetID!)), promise: nil)
+            writePacket(.pubrec(packetID: publish.packetID!), context)
         }
         guard deliver else { return }
         if let session, server.requestHandler?.handle(publish, from: session) == true { return }
@@ -314,12 +327,17 @@ final class MQTTServerConnection: ChannelInboundHandler, MQTTConnectionEndpoint,
 
     // MARK: Helpers
 
+    private func writePacket(_ packet: MQTTPacket, _ context: ChannelHandlerContext) {
+        context.write(wrapOutboundOut(.packet(packet)), promise: nil)
+    }
+
     /// Answers CONNECT with a refusal code, then closes (§3.2.2.3).
     private func reject(_ context: ChannelHandlerContext, _ code: ConnectReturnCode, _ reason: String) {
         logger.warning("connection refused", metadata: ["code": "\(code)", "reason": "\(reason)"])
         lifecycle.refused()
         let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        context.writeAndFlush(wrapOutboundOut(.connack(sessionPresent: false, returnCode: code))).whenComplete { _ in
+        context.writeAndFlush(wrapOutboundOut(.packet(.connack(sessionPresent: false, returnCode: code)))).whenComplete
+        { _ in
             bound.value.close(promise: nil)
         }
     }

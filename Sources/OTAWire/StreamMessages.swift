@@ -210,22 +210,32 @@ public struct StreamDataBlock: Equatable, Sendable {
 
     /// The CBOR data message straight from a slice of the file, without an intermediate copy of the block.
     public static func encodeCBOR(fileID: UInt64, blockIndex: UInt64, payload: ArraySlice<UInt8>) -> [UInt8] {
+        var output = cborHead(
+            fileID: fileID, blockIndex: blockIndex, payloadSize: payload.count, reserving: payload.count)
+        output.append(contentsOf: payload)
+        return output
+    }
+
+    /// The CBOR data message up to its payload's bytes, `{"f":…,"l":…,"i":…,"p":` and the byte string's head: the
+    /// payload follows it as it is (the service writes the two straight into the outgoing packet).
+    public static func cborHead(fileID: UInt64, blockIndex: UInt64, payloadSize: Int, reserving extra: Int = 0)
+        -> [UInt8]
+    {
         var output: [UInt8] = []
-        output.reserveCapacity(payload.count + 26)
+        output.reserveCapacity(extra + 26)
         CBORHead.write(major: 5, argument: 4, into: &output)
         output.append(0x61)
         output.append(0x66)
         CBORHead.write(major: 0, argument: fileID, into: &output)
         output.append(0x61)
         output.append(0x6C)
-        CBORHead.write(major: 0, argument: UInt64(payload.count), into: &output)
+        CBORHead.write(major: 0, argument: UInt64(payloadSize), into: &output)
         output.append(0x61)
         output.append(0x69)
         CBORHead.write(major: 0, argument: blockIndex, into: &output)
         output.append(0x61)
         output.append(0x70)
-        CBORHead.write(major: 2, argument: UInt64(payload.count), into: &output)
-        output.append(contentsOf: payload)
+        CBORHead.write(major: 2, argument: UInt64(payloadSize), into: &output)
         return output
     }
 

@@ -36,6 +36,36 @@ import Testing
         }
     }
 
+    /// A batch is what the packets encoded one by one would be, back to back, sized as `encodedSize` says —
+    /// across the remaining-length boundaries (127/128, 16,383/16,384 bytes of body).
+    @Test func aPublishBatchIsItsPacketsEncodedOneByOne() throws {
+        let topic = "$aws/things/t/streams/s/data/cbor"
+        let file = (0..<20_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        let cases: [(prefix: [UInt8], payload: ArraySlice<UInt8>)] = [
+            ([], file[0..<0]), ([0xA4, 0x61], file[0..<3]), ([], file[7..<(7 + 125 - topic.utf8.count - 2)]),
+            ([9], file[100..<(100 + 125 - topic.utf8.count - 2)]), ([1, 2, 3], file[5..<4101]),
+            ([], file[0..<(16_383 - topic.utf8.count - 2)]), ([0xFF], file[0..<(16_383 - topic.utf8.count - 2)]),
+        ]
+        var batch = PublishBatch(capacity: 16)
+        var expected: [UInt8] = []
+        for (prefix, payload) in cases {
+            let packet = MQTTPacket.publish(PublishPacket(topic: topic, payload: prefix + payload))
+            #expect(
+                PublishBatch.encodedSize(topic: topic, payloadSize: prefix.count + payload.count)
+                    == packet.encoded.count)
+            batch.append(topic: topic, prefix: prefix, payload: payload)
+            expected += packet.encoded
+        }
+        #expect(batch.count == cases.count)
+        #expect(Array(batch.buffer.readableBytesView) == expected)
+        var buffer = batch.buffer
+        let decoder = MQTTDecoder()
+        for (prefix, payload) in cases {
+            #expect(try decoder.decode(&buffer) == .publish(PublishPacket(topic: topic, payload: prefix + payload)))
+        }
+        #expect(buffer.readableBytes == 0)
+    }
+
     @Test func knownEncodings() {
         #expect(MQTTPacket.pingreq.encoded == [0xC0, 0x00])
         #expect(MQTTPacket.disconnect.encoded == [0xE0, 0x00])

@@ -76,4 +76,24 @@ import Testing
         #expect(refilled.allSatisfy { $0 == .zero })
         #expect(pacer.take(now: later) > .zero)
     }
+
+    /// The gateway answers a stream request on the event loop only when a token is there; otherwise the request
+    /// queues and nothing is taken (the queue's task charges it then).
+    @Test func takingIfAvailableNeverGoesIntoDebt() {
+        let start = ContinuousClock.now
+        var pacer = TokenBucket(rate: 10, burst: 3, now: start)
+        let burst = (0..<3).map { _ in pacer.takeIfAvailable(now: start) }
+        #expect(burst == [true, true, true])
+        let empty = pacer.takeIfAvailable(now: start)
+        let half = pacer.takeIfAvailable(now: start + .milliseconds(50))
+        let one = pacer.takeIfAvailable(now: start + .milliseconds(100))
+        #expect(!empty)
+        #expect(!half, "half a token is not one")
+        #expect(one)
+        // The refusals took nothing: a tenth of a second later exactly one more is there.
+        let due = pacer.take(now: start + .milliseconds(200))
+        let past = pacer.take(now: start + .milliseconds(200))
+        #expect(due == .zero)
+        #expect(past > .zero)
+    }
 }

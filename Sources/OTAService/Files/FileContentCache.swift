@@ -22,6 +22,15 @@ public final class FileContentCache: Sendable {
         var loading: [String: Loading] = [:]
         var failures: [String: Failure] = [:]
         var storeReads = 0
+
+        /// The bytes of file `id` when held, marked as just used.
+        mutating func use(_ id: String) -> [UInt8]? {
+            guard var entry = entries[id] else { return nil }
+            clock += 1
+            entry.lastUse = clock
+            entries[id] = entry
+            return entry.bytes
+        }
     }
 
     struct Entry {
@@ -55,16 +64,16 @@ public final class FileContentCache: Sendable {
     /// How many times the store was read (the benchmark's "store reads per image").
     public var storeReads: Int { state.withLock { $0.storeReads } }
 
+    /// The file's bytes when they are held already (no store read, no suspension), else nil.
+    public func cachedContents(of fileID: String) -> [UInt8]? {
+        state.withLock { $0.use(fileID) }
+    }
+
     public func contents(of file: StoredFile) async throws -> [UInt8] {
         let store = store
         let now = ContinuousClock.now
         let lookup = state.withLock { state -> Lookup in
-            if var entry = state.entries[file.id] {
-                state.clock += 1
-                entry.lastUse = state.clock
-                state.entries[file.id] = entry
-                return .cached(entry.bytes)
-            }
+            if let bytes = state.use(file.id) { return .cached(bytes) }
             if let failure = state.failures[file.id], now < failure.until { return .failed(failure.error) }
             if let loading = state.loading[file.id] { return .loading(loading) }
             state.storeReads += 1

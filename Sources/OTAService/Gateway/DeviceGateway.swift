@@ -21,22 +21,8 @@ public final class DeviceGateway: MQTTRequestHandler {
     private let streams: StreamServer
     private let store: any OTAStore
     private let logger: Logger
-    /// Each connected thing has two inboxes, each answered in order: Jobs requests, at a higher priority, and
-    /// Streams requests. Block traffic must not delay control traffic: after a reboot into a new image the agent
-    /// has 16 s to get its job and confirm the self-test, while thousands of other devices may be downloading.
-    typealias InboxItem = (request: DeviceRequest, publish: PublishPacket, session: MQTTSessionContext)
-    struct Inboxes {
-        /// The connection they belong to: only its end may remove them.
-        let session: MQTTSessionContext
-        let jobs: AsyncStream<InboxItem>.Continuation
-        let streams: AsyncStream<InboxItem>.Continuation
-
-        func finish() {
-            jobs.finish()
-            streams.finish()
-        }
-    }
-    private let inboxes = Mutex<[String: Inboxes]>([:])
+    /// Each connected thing's inboxes (DeviceInbox.swift).
+    private let inboxes = Mutex<[String: DeviceInbox]>([:])
     /// Each thing's newest Jobs inbox task. A new connection's Jobs requests are answered only after the previous
     /// connection's: the agent reports "ready" and reboots at once, and the new boot's `$next/get`, answered before
     /// that report was recorded, shows the new image a job that is not its self-test, so it resets into the old one.
@@ -73,24 +59,41 @@ public final class DeviceGateway: MQTTRequestHandler {
     public func handle(_ publish: PublishPacket, from session: MQTTSessionContext) -> Bool {
         let request = DeviceRequest(topic: publish.topic, thing: session.clientID)
         guard request != .other else { return false }
-        if let inbox = inboxes.withLock({ $0[session.clientID] }) {
-            switch request {
-            case .streamGet, .streamDescribe: inbox.streams.yield((request, publish, session))
-            default: inbox.jobs.yield((request, publish, session))
-            }
-        } else {
+        guard let inbox = inboxes.withLock({ $0[session.clientID] }) else {
             logger.warning("request from a session without an inbox", metadata: ["thing": "\(session.clientID)"])
+            return true
+        }
+        var item = DeviceInbox.Item(request: request, publish: publish, session: session)
+        switch request {
+        case .streamGet, .streamDescribe:
+            // Called on the connection's event loop: a block request is answered here when it may go ahead of the
+            // queue and needs nothing read from the store (StreamServer.blocksAtOnce).
+            guard inbox.takeStreamTurn() else {
+                inbox.queueStream(item)
+                return true
+            }
+            if case .streamGet(let streamID, let format) = request,
+                answerStreamGetAtOnce(publish.payload, streamID: streamID, format: format, session: session)
+            {
+                return true
+            }
+            item.charged = true
+            inbox.queueStream(item)
+        default:
+            inbox.jobs.yield(item)
         }
         return true
     }
 
     public func sessionConnected(_ session: MQTTSessionContext) {
-        let jobs = AsyncStream<InboxItem>.makeStream(bufferingPolicy: .bufferingNewest(256))
-        let streams = AsyncStream<InboxItem>.makeStream(bufferingPolicy: .bufferingNewest(256))
+        let jobs = AsyncStream<DeviceInbox.Item>.makeStream(bufferingPolicy: .bufferingNewest(256))
+        let streams = AsyncStream<DeviceInbox.Item>.makeStream(bufferingPolicy: .bufferingNewest(256))
+        let inbox = DeviceInbox(
+            session: session, jobs: jobs.continuation, streams: streams.continuation, rate: Self.streamRequestRate,
+            burst: Self.streamRequestBurst)
         let previous = inboxes.withLock { inboxes in
             defer {
-                inboxes[session.clientID] = Inboxes(
-                    session: session, jobs: jobs.continuation, streams: streams.continuation)
+                inboxes[session.clientID] = inbox
                 // Chained in the same critical section: two connections of one client id arriving together are
                 // answered in the order their inboxes were installed.
                 answerInOrder(jobs.stream, thing: session.clientID)
@@ -100,11 +103,11 @@ public final class DeviceGateway: MQTTRequestHandler {
         previous?.finish()
         connectionObserver.withLock({ $0 })?(session.clientID)
         Task(priority: .low) {
-            var pacer = TokenBucket(rate: Self.streamRequestRate, burst: Self.streamRequestBurst)
             for await item in streams.stream {
-                let wait = pacer.take()
+                let wait = inbox.chargeQueued(item)
                 if wait > .zero { try? await Task.sleep(for: wait) }
                 await self.process(item.request, item.publish, from: item.session)
+                inbox.streamAnswered()
             }
         }
         let thing = session.clientID
@@ -129,7 +132,7 @@ public final class DeviceGateway: MQTTRequestHandler {
     public func sessionDisconnected(_ session: MQTTSessionContext) {
         // A device that reconnected over a half-open link has a new session already; the old socket's close must
         // not take the new session's inboxes (its requests would go unanswered while PINGREQ still works).
-        let ended = inboxes.withLock { inboxes -> Inboxes? in
+        let ended = inboxes.withLock { inboxes -> DeviceInbox? in
             guard let current = inboxes[session.clientID], current.session.isSameConnection(as: session) else {
                 return nil
             }
@@ -139,7 +142,7 @@ public final class DeviceGateway: MQTTRequestHandler {
     }
 
     /// Answers a connection's Jobs requests in order, once every earlier connection of the thing has had its own.
-    private func answerInOrder(_ requests: AsyncStream<InboxItem>, thing: String) {
+    private func answerInOrder(_ requests: AsyncStream<DeviceInbox.Item>, thing: String) {
         let number = jobQueueNumbers.add(1, ordering: .relaxed).newValue
         jobQueues.withLock { queues in
             let earlier = queues[thing]?.task
@@ -297,30 +300,67 @@ public final class DeviceGateway: MQTTRequestHandler {
         session: MQTTSessionContext
     ) async {
         do {
-            let request =
-                format == .cbor ? try StreamRequest.decodeCBOR(payload) : try StreamRequest.decodeJSON(payload)
+            let request = try Self.streamRequest(payload, format: format)
             let blocks = try await streams.blocks(thing: topics.thingName, streamID: streamID, request: request)
-            logger.debug(
-                "stream request answered",
-                metadata: [
-                    "thing": "\(topics.thingName)", "stream": "\(streamID)", "file": "\(request.fileID)",
-                    "blockSize": "\(request.blockSize)", "firstBlock": "\(request.blockOffset)",
-                    "blocksAsked": "\(request.numberOfBlocks.map { "\($0)" } ?? "1")",
-                    "bitmapBytes": "\(request.bitmap?.count ?? 0)",
-                    "sent":
-                        "\(blocks.count) [\(blocks.first.map { "\($0.index)" } ?? "-")…\(blocks.last.map { "\($0.index)" } ?? "-")]",
-                ])
-            let topic = topics.streamData(streamID, format: format)
-            let payloads = blocks.map { block in
-                format == .cbor
-                    ? StreamDataBlock.encodeCBOR(fileID: request.fileID, blockIndex: block.index, payload: block.bytes)
-                    : StreamDataBlock(fileID: request.fileID, blockIndex: block.index, payload: Array(block.bytes))
-                        .jsonEncoded
-            }
-            session.deliver(topic: topic, payloads: payloads)
+            send(blocks, for: request, streamID: streamID, format: format, topics: topics, session: session)
         } catch {
             rejectStream(error, streamID: streamID, format: format, topics: topics, session: session)
         }
+    }
+
+    /// Answers without suspending when the blocks are at hand (true); false when the store must be asked first.
+    private func answerStreamGetAtOnce(
+        _ payload: [UInt8], streamID: String, format: StreamPayloadFormat, session: MQTTSessionContext
+    ) -> Bool {
+        let topics = ThingTopics(thingName: session.clientID)
+        do {
+            let request = try Self.streamRequest(payload, format: format)
+            guard let blocks = try streams.blocksAtOnce(thing: session.clientID, streamID: streamID, request: request)
+            else { return false }
+            send(blocks, for: request, streamID: streamID, format: format, topics: topics, session: session)
+        } catch {
+            rejectStream(error, streamID: streamID, format: format, topics: topics, session: session)
+        }
+        return true
+    }
+
+    private static func streamRequest(_ payload: [UInt8], format: StreamPayloadFormat) throws -> StreamRequest {
+        format == .cbor ? try StreamRequest.decodeCBOR(payload) : try StreamRequest.decodeJSON(payload)
+    }
+
+    /// The blocks as one batch of data messages, each encoded straight from the file's bytes into the outgoing
+    /// buffer (one copy; NIOSSL seals the batch in records of up to 16 KiB rather than one per block).
+    private func send(
+        _ blocks: [StreamBlock], for request: StreamRequest, streamID: String, format: StreamPayloadFormat,
+        topics: ThingTopics, session: MQTTSessionContext
+    ) {
+        logger.debug(
+            "stream request answered",
+            metadata: [
+                "thing": "\(topics.thingName)", "stream": "\(streamID)", "file": "\(request.fileID)",
+                "blockSize": "\(request.blockSize)", "firstBlock": "\(request.blockOffset)",
+                "blocksAsked": "\(request.numberOfBlocks.map { "\($0)" } ?? "1")",
+                "bitmapBytes": "\(request.bitmap?.count ?? 0)",
+                "sent":
+                    "\(blocks.count) [\(blocks.first.map { "\($0.index)" } ?? "-")…\(blocks.last.map { "\($0.index)" } ?? "-")]",
+            ])
+        let topic = topics.streamData(streamID, format: format)
+        let largest = blocks.reduce(0) { max($0, $1.bytes.count) }
+        var batch = PublishBatch(
+            capacity: blocks.count * PublishBatch.encodedSize(topic: topic, payloadSize: largest + 32))
+        for block in blocks {
+            switch format {
+            case .cbor:
+                let head = StreamDataBlock.cborHead(
+                    fileID: request.fileID, blockIndex: block.index, payloadSize: block.bytes.count)
+                batch.append(topic: topic, prefix: head, payload: block.bytes)
+            case .json:
+                let message = StreamDataBlock(
+                    fileID: request.fileID, blockIndex: block.index, payload: Array(block.bytes))
+                batch.append(topic: topic, payload: message.jsonEncoded[...])
+            }
+        }
+        session.deliver(batch)
     }
 
     private func answerStreamDescribe(

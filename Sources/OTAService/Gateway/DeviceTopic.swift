@@ -17,19 +17,29 @@ public enum DeviceRequest: Equatable, Sendable {
     /// Not a reserved topic: routed like any other publish.
     case other
 
+    /// Read on the connection's event loop for every publish a device sends: compared byte by byte, with no
+    /// string built but the ids it names.
     public init(topic: String, thing: String) {
-        let prefix = "$aws/things/" + thing + "/"
-        guard topic.hasPrefix(prefix) else {
+        var rest = topic.utf8[...]
+        guard Self.dropPrefix("$aws/things/".utf8, from: &rest), Self.dropPrefix(thing.utf8, from: &rest),
+            Self.dropPrefix("/".utf8, from: &rest)
+        else {
             self = .other
             return
         }
-        let levels = topic.dropFirst(prefix.count).split(separator: "/", omittingEmptySubsequences: false).map(
-            String.init)
-        switch levels.first {
-        case "jobs": self = Self.jobs(Array(levels.dropFirst()))
-        case "streams": self = Self.streams(Array(levels.dropFirst()))
+        let levels = rest.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+        let words = levels.dropFirst().map { String(Substring($0)) }
+        switch levels.first.map(Substring.init) {
+        case "jobs": self = Self.jobs(words)
+        case "streams": self = Self.streams(words)
         default: self = .other
         }
+    }
+
+    private static func dropPrefix(_ prefix: String.UTF8View, from rest: inout Substring.UTF8View) -> Bool {
+        guard rest.starts(with: prefix) else { return false }
+        rest = rest.dropFirst(prefix.count)
+        return true
     }
 
     private static func jobs(_ levels: [String]) -> DeviceRequest {

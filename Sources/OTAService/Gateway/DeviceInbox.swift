@@ -1,0 +1,80 @@
+import MQTT
+import Synchronization
+
+// One connection's requests as the gateway queues them: two inboxes, each answered in order by one task — Jobs
+// requests, at a higher priority, and Streams requests — and the pacing of the stream requests. Block traffic must
+// not delay control traffic: after a reboot into a new image the agent has 16 s to get its job and confirm the
+// self-test, while thousands of other devices may be downloading.
+//
+// A stream request that finds nothing waiting before it and the rate not exceeded may be answered at once on the
+// connection's event loop (`takeStreamTurn`), when what it needs is in memory: most requests of a download then
+// cost no hop to another thread and back, and stay in order, since nothing is queued before them.
+
+final class DeviceInbox: Sendable {
+    struct Item: Sendable {
+        let request: DeviceRequest
+        let publish: PublishPacket
+        let session: MQTTSessionContext
+        /// The request was charged to the rate already (it was to be answered at once but needed the store).
+        var charged = false
+    }
+
+    /// The connection they belong to: only its end may remove them.
+    let session: MQTTSessionContext
+    let jobs: AsyncStream<Item>.Continuation
+    private let streams: AsyncStream<Item>.Continuation
+    private let pacing: Mutex<StreamPacing>
+
+    private struct StreamPacing {
+        var bucket: TokenBucket
+        /// Stream requests queued and not answered yet.
+        var waiting = 0
+    }
+
+    /// `jobs` and `streams` are the streams' continuations; `rate` and `burst` pace the stream requests.
+    init(
+        session: MQTTSessionContext, jobs: AsyncStream<Item>.Continuation, streams: AsyncStream<Item>.Continuation,
+        rate: Double, burst: Double
+    ) {
+        self.session = session
+        self.jobs = jobs
+        self.streams = streams
+        pacing = Mutex(StreamPacing(bucket: TokenBucket(rate: rate, burst: burst)))
+    }
+
+    /// Whether a stream request may be answered now, ahead of the queue: nothing waits before it and it is within
+    /// the rate (charged). Otherwise it is counted as waiting and must be queued with `queueStream`.
+    func takeStreamTurn() -> Bool {
+        pacing.withLock { pacing in
+            if pacing.waiting == 0, pacing.bucket.takeIfAvailable() { return true }
+            pacing.waiting += 1
+            return false
+        }
+    }
+
+    /// Queues a stream request that was refused a turn, or that was given one but needs the store (`charged`).
+    func queueStream(_ item: Item) {
+        if item.charged { pacing.withLock { $0.waiting += 1 } }
+        switch streams.yield(item) {
+        case .enqueued: break
+        // The oldest request made room for this one (the inbox keeps the newest), or the connection ended.
+        case .dropped, .terminated: streamAnswered()
+        @unknown default: break
+        }
+    }
+
+    /// How long the next queued request waits for the rate (it is charged now; zero when already charged).
+    func chargeQueued(_ item: Item) -> Duration {
+        item.charged ? .zero : pacing.withLock { $0.bucket.take() }
+    }
+
+    /// A queued stream request was answered.
+    func streamAnswered() {
+        pacing.withLock { $0.waiting -= 1 }
+    }
+
+    func finish() {
+        jobs.finish()
+        streams.finish()
+    }
+}
