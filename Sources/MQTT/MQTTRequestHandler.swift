@@ -14,12 +14,8 @@ public struct MQTTSessionContext: Sendable {
         endpoint.send([.publish(PublishPacket(topic: topic, payload: payload))])
     }
 
-    /// Several messages on one topic in one hop to the connection's event loop (a stream response's blocks).
-    public func deliver(topic: String, payloads: [[UInt8]]) {
-        endpoint.send(payloads.map { .publish(PublishPacket(topic: topic, payload: $0)) })
-    }
-
-    /// Publishes encoded already, in one write (see `PublishBatch`).
+    /// Several messages encoded already, in one hop to the connection's event loop and one write (a stream
+    /// response's blocks; see `PublishBatch`).
     public func deliver(_ batch: PublishBatch) {
         endpoint.send(batch)
     }

@@ -6,8 +6,9 @@ import Synchronization
 
 // The device-facing front end: answers the Jobs and Streams MQTT APIs for each connected thing and delivers the
 // responses to the requesting session without a subscription, as AWS IoT Core does (aws-ota-wire.md §2).
-// Each session's requests are handled in arrival order by one task (a progress report must never overtake the
-// report before it); sessions run concurrently.
+// Each session's Jobs requests are handled in arrival order by one task (a progress report must never overtake the
+// report before it), its Streams requests by another, or at once on its event loop when nothing waits before them
+// (DeviceInbox.swift); sessions run concurrently.
 
 public final class DeviceGateway: MQTTRequestHandler {
     /// A thing's stream requests are paced to this many a second, sustained: a well-behaved agent asks a few times
