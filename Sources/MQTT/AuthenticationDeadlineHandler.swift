@@ -3,7 +3,7 @@
 // sends nothing, half a TLS record, a handshake and then silence, half a CONNECT), the connection is closed and
 // counted; errors before authentication are logged at a limited rate too. It sits just before
 // `MQTTServerConnection` and reads the CONNACK that connection writes: an accepted CONNECT is what "authenticated"
-// means here, so the connection itself needs no hook.
+// means here, so the connection itself needs no hook. Once that CONNACK has passed, it leaves the pipeline.
 import NIOCore
 import NIOTLS
 
@@ -16,7 +16,7 @@ final class AuthenticationDeadlineHandler: ChannelDuplexHandler, RemovableChanne
     private enum Phase {
         case tlsHandshake
         case connect
-        /// CONNECT accepted, or the channel closed: no deadline, no longer counted.
+        /// CONNECT accepted (the handler is then removed), or the channel closed: no deadline, no longer counted.
         case done
     }
 

@@ -1,5 +1,5 @@
 // Several QoS 0 PUBLISH packets to one session, encoded once, straight into the buffer the connection writes: a
-// stream response's blocks go from the file's bytes to the TLS layer with one copy and as one write, which NIOSSL
+// stream response's CBOR blocks go from the file's bytes to the TLS layer with one copy and as one write, which NIOSSL
 // seals into records of up to 16 KiB instead of one record (and one trip through the pipeline) per block.
 import NIOCore
 
@@ -23,7 +23,8 @@ public struct PublishBatch: Sendable {
     }
 
     /// Appends a QoS 0 PUBLISH of `topic` whose payload is `prefix` followed by `payload` (a small header and a
-    /// slice of a larger buffer, each copied once, here). The topic is the process's own, so it is not checked.
+    /// slice of a larger buffer, each copied once, here). The topic is not checked: the caller builds it, and it
+    /// must fit MQTT's 65,535 bytes (a stream's data topic does: its stream id was granted by the service).
     public mutating func append(topic: String, prefix: [UInt8] = [], payload: ArraySlice<UInt8>) {
         let body = 2 + topic.utf8.count + prefix.count + payload.count
         buffer.reserveCapacity(minimumWritableBytes: body + 5)

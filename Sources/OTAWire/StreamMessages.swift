@@ -208,7 +208,8 @@ public struct StreamDataBlock: Equatable, Sendable {
         Self.encodeCBOR(fileID: fileID, blockIndex: blockIndex, payload: payload[...])
     }
 
-    /// The CBOR data message straight from a slice of the file, without an intermediate copy of the block.
+    /// The whole CBOR data message as one array (the service writes `cborHead` and the file's slice straight into
+    /// its outgoing buffer instead).
     public static func encodeCBOR(fileID: UInt64, blockIndex: UInt64, payload: ArraySlice<UInt8>) -> [UInt8] {
         var output = cborHead(
             fileID: fileID, blockIndex: blockIndex, payloadSize: payload.count, reserving: payload.count)

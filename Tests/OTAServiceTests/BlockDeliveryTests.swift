@@ -1,8 +1,9 @@
 import Foundation
 import MQTT
-import OTAService
 import OTAWire
 import Testing
+
+@testable import OTAService
 
 // Stream requests are answered on the connection's event loop when the thing's grant and the file's bytes are held,
 // and through the stream inbox's task otherwise (the first request of a download reads the store). Over real
@@ -38,5 +39,22 @@ import Testing
             #expect(bytes == decoded[index]?.payload)
         }
         await p.close()
+    }
+
+    /// The console's per-device progress: a block served twice counts once, another stream or size starts over.
+    @Test func progressCountsEachBlockOnceAndStartsOverForAnotherStream() {
+        let progress = DeliveryProgress()
+        #expect(progress.percent(thing: "a", stream: "s1") == nil)
+        progress.served(thing: "a", stream: "s1", blocks: [0, 1, 2], of: 10)
+        progress.served(thing: "a", stream: "s1", blocks: [2, 3, 99], of: 10)
+        #expect(progress.percent(thing: "a", stream: "s1") == 40)
+        #expect(progress.percent(thing: "a", stream: "s2") == nil)
+        progress.served(thing: "a", stream: "s2", blocks: [0], of: 4)
+        #expect(progress.percent(thing: "a", stream: "s2") == 25)
+        #expect(progress.percent(thing: "a", stream: "s1") == nil)
+        progress.served(thing: "a", stream: "s2", blocks: [0], of: 2)
+        #expect(progress.percent(thing: "a", stream: "s2") == 50, "another size starts over")
+        progress.forget(thing: "a")
+        #expect(progress.percent(thing: "a", stream: "s2") == nil)
     }
 }

@@ -6,10 +6,26 @@ import Synchronization
 
 final class DeliveryProgress: Sendable {
     private struct Download {
-        var stream: String
-        var total: Int
+        let stream: String
+        let total: Int
         var served: [UInt64]
         var count = 0
+
+        init(stream: String, total: Int) {
+            self.stream = stream
+            self.total = total
+            served = Array(repeating: 0, count: (total + 63) / 64)
+        }
+
+        mutating func record(_ indices: [UInt64]) {
+            for index in indices.map({ Int(clamping: $0) }) where index < total {
+                let bit: UInt64 = 1 << UInt64(index % 64)
+                if served[index / 64] & bit == 0 {
+                    served[index / 64] |= bit
+                    count += 1
+                }
+            }
+        }
     }
 
     /// Larger files are tracked up to this many blocks (and shown as the share of those).
@@ -20,19 +36,12 @@ final class DeliveryProgress: Sendable {
     func served(thing: String, stream: String, blocks indices: [UInt64], of total: Int) {
         let total = min(max(total, 1), Self.maximumBlocks)
         downloads.withLock { downloads in
-            var download = downloads[thing] ?? Download(stream: stream, total: total, served: [])
-            if download.stream != stream || download.total != total {
-                download = Download(stream: stream, total: total, served: [])
+            // Changed in place: a copy taken out and stored back would copy the whole bitmap on every request
+            // (the dictionary and the copy would share it), under a lock every connection takes.
+            if let known = downloads[thing], known.stream != stream || known.total != total {
+                downloads[thing] = nil
             }
-            if download.served.isEmpty { download.served = Array(repeating: 0, count: (total + 63) / 64) }
-            for index in indices.map({ Int(clamping: $0) }) where index < total {
-                let bit: UInt64 = 1 << UInt64(index % 64)
-                if download.served[index / 64] & bit == 0 {
-                    download.served[index / 64] |= bit
-                    download.count += 1
-                }
-            }
-            downloads[thing] = download
+            downloads[thing, default: Download(stream: stream, total: total)].record(indices)
         }
     }
 

@@ -11,7 +11,7 @@ import Synchronization
 // (DeviceInbox.swift); sessions run concurrently.
 
 public final class DeviceGateway: MQTTRequestHandler {
-    /// A thing's stream requests are paced to this many a second, sustained: a well-behaved agent asks a few times
+    /// A connection's stream requests are paced to this many a second, sustained: a well-behaved agent asks a few times
     /// a second (8 blocks, or 1, per request). A device asking faster is served at the rate, not refused — the
     /// FreeRTOS agent treats a refusal as silence and waits for its request timer — and its inbox keeps only its
     /// newest requests meanwhile, so a device that floods GetStream takes no more of the service than this.
@@ -69,7 +69,7 @@ public final class DeviceGateway: MQTTRequestHandler {
         case .streamGet, .streamDescribe:
             // Called on the connection's event loop: a block request is answered here when it may go ahead of the
             // queue and needs nothing read from the store (StreamServer.blocksAtOnce).
-            guard inbox.takeStreamTurn() else {
+            guard inbox.takeStreamTurn(for: session) else {
                 inbox.queueStream(item)
                 return true
             }
@@ -329,8 +329,9 @@ public final class DeviceGateway: MQTTRequestHandler {
         format == .cbor ? try StreamRequest.decodeCBOR(payload) : try StreamRequest.decodeJSON(payload)
     }
 
-    /// The blocks as one batch of data messages, each encoded straight from the file's bytes into the outgoing
-    /// buffer (one copy; NIOSSL seals the batch in records of up to 16 KiB rather than one per block).
+    /// The blocks as one batch of data messages, CBOR ones encoded straight from the file's bytes into the outgoing
+    /// buffer (one copy; NIOSSL seals the batch in records of up to 16 KiB rather than one per block). JSON ones
+    /// (generation C, rare) carry the block in base64 and are built as before.
     private func send(
         _ blocks: [StreamBlock], for request: StreamRequest, streamID: String, format: StreamPayloadFormat,
         topics: ThingTopics, session: MQTTSessionContext
@@ -347,8 +348,10 @@ public final class DeviceGateway: MQTTRequestHandler {
             ])
         let topic = topics.streamData(streamID, format: format)
         let largest = blocks.reduce(0) { max($0, $1.bytes.count) }
+        // The data message around the block: a CBOR head of at most 32 bytes, or base64 and JSON keys.
+        let message = format == .cbor ? largest + 32 : (largest + 2) / 3 * 4 + 64
         var batch = PublishBatch(
-            capacity: blocks.count * PublishBatch.encodedSize(topic: topic, payloadSize: largest + 32))
+            capacity: blocks.count * PublishBatch.encodedSize(topic: topic, payloadSize: message))
         for block in blocks {
             switch format {
             case .cbor:

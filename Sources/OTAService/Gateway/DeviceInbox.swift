@@ -2,9 +2,9 @@ import MQTT
 import Synchronization
 
 // One connection's requests as the gateway queues them: two inboxes, each answered in order by one task — Jobs
-// requests, at a higher priority, and Streams requests — and the pacing of the stream requests. Block traffic must
-// not delay control traffic: after a reboot into a new image the agent has 16 s to get its job and confirm the
-// self-test, while thousands of other devices may be downloading.
+// requests, at a higher priority, and Streams requests — and the pacing of the stream requests (per connection: a
+// reconnect starts with a full burst). Block traffic must not hold up control traffic: after a reboot into a new
+// image the agent has 16 s to get its job and confirm the self-test, while thousands of other devices download.
 //
 // A stream request that finds nothing waiting before it and the rate not exceeded may be answered at once on the
 // connection's event loop (`takeStreamTurn`), when what it needs is in memory: most requests of a download then
@@ -42,11 +42,13 @@ final class DeviceInbox: Sendable {
         pacing = Mutex(StreamPacing(bucket: TokenBucket(rate: rate, burst: burst)))
     }
 
-    /// Whether a stream request may be answered now, ahead of the queue: nothing waits before it and it is within
-    /// the rate (charged). Otherwise it is counted as waiting and must be queued with `queueStream`.
-    func takeStreamTurn() -> Bool {
-        pacing.withLock { pacing in
-            if pacing.waiting == 0, pacing.bucket.takeIfAvailable() { return true }
+    /// Whether a stream request of `sender` may be answered now, ahead of the queue: nothing waits before it and it
+    /// is within the rate (charged). Otherwise it is counted as waiting and must be queued with `queueStream`. A
+    /// connection being closed for a takeover finds its successor's inbox: its requests only queue there.
+    func takeStreamTurn(for sender: MQTTSessionContext) -> Bool {
+        let ownInbox = session.isSameConnection(as: sender)
+        return pacing.withLock { pacing in
+            if ownInbox, pacing.waiting == 0, pacing.bucket.takeIfAvailable() { return true }
             pacing.waiting += 1
             return false
         }

@@ -17,8 +17,8 @@ public enum DeviceRequest: Equatable, Sendable {
     /// Not a reserved topic: routed like any other publish.
     case other
 
-    /// Read on the connection's event loop for every publish a device sends: compared byte by byte, with no
-    /// string built but the ids it names.
+    /// Read on the connection's event loop for every publish a device sends: compared byte by byte; strings are
+    /// built only for the levels of a `jobs` or `streams` topic.
     public init(topic: String, thing: String) {
         var rest = topic.utf8[...]
         guard Self.dropPrefix("$aws/things/".utf8, from: &rest), Self.dropPrefix(thing.utf8, from: &rest),
@@ -28,10 +28,10 @@ public enum DeviceRequest: Equatable, Sendable {
             return
         }
         let levels = rest.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
-        let words = levels.dropFirst().map { String(Substring($0)) }
+        let words = { levels.dropFirst().map { String(Substring($0)) } }
         switch levels.first.map(Substring.init) {
-        case "jobs": self = Self.jobs(words)
-        case "streams": self = Self.streams(words)
+        case "jobs": self = Self.jobs(words())
+        case "streams": self = Self.streams(words())
         default: self = .other
         }
     }
