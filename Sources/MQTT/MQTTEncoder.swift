@@ -12,10 +12,7 @@ extension MQTTPacket {
     }
 
     /// The bytes `write(to:)` appends.
-    var encodedSize: Int {
-        let length = bodyLength
-        return 1 + MQTTEncoding.remainingLengthSize(length) + length
-    }
+    var encodedSize: Int { MQTTEncoding.packetSize(bodyLength: bodyLength) }
 
     public var encoded: [UInt8] {
         var buffer = ByteBufferAllocator().buffer(capacity: encodedSize)
@@ -113,14 +110,16 @@ enum MQTTEncoding {
         } while value > 0
     }
 
-    /// The bytes `writeRemainingLength` takes for `length`.
-    static func remainingLengthSize(_ length: Int) -> Int {
-        switch length {
-        case ..<128: 1
-        case ..<16_384: 2
-        case ..<2_097_152: 3
-        default: 4
-        }
+    /// A whole packet's bytes for a body of `bodyLength`: the type byte, the remaining length, the body.
+    static func packetSize(bodyLength: Int) -> Int {
+        let lengthBytes =
+            switch bodyLength {
+            case ..<128: 1
+            case ..<16_384: 2
+            case ..<2_097_152: 3
+            default: 4
+            }
+        return 1 + lengthBytes + bodyLength
     }
 
     static func writeString(_ text: String, to buffer: inout ByteBuffer) {

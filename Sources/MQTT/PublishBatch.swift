@@ -18,8 +18,7 @@ public struct PublishBatch: Sendable {
 
     /// The bytes one PUBLISH with this topic and payload size takes on the wire (to size a batch).
     public static func encodedSize(topic: String, payloadSize: Int) -> Int {
-        let body = 2 + topic.utf8.count + payloadSize
-        return 1 + MQTTEncoding.remainingLengthSize(body) + body
+        MQTTEncoding.packetSize(bodyLength: 2 + topic.utf8.count + payloadSize)
     }
 
     /// Appends a QoS 0 PUBLISH of `topic` whose payload is `prefix` followed by `payload` (a small header and a

@@ -205,16 +205,10 @@ public struct StreamDataBlock: Equatable, Sendable {
     /// Minimal definite map `{f, l, i, p}`. No client token: the device does not read it, and every byte of
     /// overhead lowers the longest thing name whose data topic still fits the agent's 4224-byte buffer (§5.7).
     public var cborEncoded: [UInt8] {
-        Self.encodeCBOR(fileID: fileID, blockIndex: blockIndex, payload: payload[...])
-    }
-
-    /// The whole CBOR data message as one array (the service writes `cborHead` and the file's slice straight into
-    /// its outgoing buffer instead).
-    public static func encodeCBOR(fileID: UInt64, blockIndex: UInt64, payload: ArraySlice<UInt8>) -> [UInt8] {
-        var output = cborHead(
+        var message = Self.cborHead(
             fileID: fileID, blockIndex: blockIndex, payloadSize: payload.count, reserving: payload.count)
-        output.append(contentsOf: payload)
-        return output
+        message.append(contentsOf: payload)
+        return message
     }
 
     /// The CBOR data message up to its payload's bytes, `{"f":…,"l":…,"i":…,"p":` and the byte string's head: the

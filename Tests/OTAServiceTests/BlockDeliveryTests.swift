@@ -41,6 +41,30 @@ import Testing
         await p.close()
     }
 
+    /// Once the grant and the file are held, requests are judged on the event loop: each bad one gets the same
+    /// typed rejection the queued path gives, and the next good one is still served.
+    @Test func badRequestsAnsweredAtOnceAreRejectedAsWhenQueued() async throws {
+        let p = try await DeviceBadInputTests.prepare()
+        let good = StreamRequest(fileID: 0, blockSize: 4096, numberOfBlocks: 1)
+        try await p.device.publish(p.stream + "get/cbor", good.cborEncoded)
+        _ = try await p.device.take(p.stream + "data/cbor")
+        let rejected = p.stream + "rejected/cbor"
+        let cases: [(request: [UInt8], code: String)] = [
+            (StreamRequest(streamVersion: 99, fileID: 0, blockSize: 4096).cborEncoded, "VersionMismatch"),
+            (StreamRequest(fileID: 7, blockSize: 4096).cborEncoded, "ResourceNotFound"),
+            (StreamRequest(fileID: 0, blockSize: 4096, blockOffset: 1_000).cborEncoded, "OffsetOutOfBounds"),
+            ([0xA2, 0x61, 0x66], "InvalidCbor"),
+        ]
+        for (request, code) in cases {
+            let answer = try await p.rejection(p.stream + "get/cbor", request, on: rejected)
+            #expect(DeviceBadInputTests.code(answer, "o") == code)
+        }
+        #expect(p.device.pending(p.stream + "data/cbor") == 0)
+        try await p.device.publish(p.stream + "get/cbor", good.cborEncoded)
+        #expect(StreamDataBlock.decodeCBOR(try await p.device.take(p.stream + "data/cbor")[0].payload) != nil)
+        await p.close()
+    }
+
     /// The console's per-device progress: a block served twice counts once, another stream or size starts over.
     @Test func progressCountsEachBlockOnceAndStartsOverForAnotherStream() {
         let progress = DeliveryProgress()

@@ -27,7 +27,7 @@ final class DeviceInbox: Sendable {
 
     private struct StreamPacing {
         var bucket: TokenBucket
-        /// Stream requests queued and not answered yet.
+        /// Stream requests queued and neither answered nor dropped yet.
         var waiting = 0
     }
 
@@ -43,20 +43,17 @@ final class DeviceInbox: Sendable {
     }
 
     /// Whether a stream request of `sender` may be answered now, ahead of the queue: nothing waits before it and it
-    /// is within the rate (charged). Otherwise it is counted as waiting and must be queued with `queueStream`. A
-    /// connection being closed for a takeover finds its successor's inbox: its requests only queue there.
+    /// is within the rate (charged). Otherwise it must be queued with `queueStream`. Called on the connection's event
+    /// loop, so no request of the connection slips in between a refusal and its queueing. A connection being closed
+    /// for a takeover finds its successor's inbox: its requests only queue there.
     func takeStreamTurn(for sender: MQTTSessionContext) -> Bool {
         let ownInbox = session.isSameConnection(as: sender)
-        return pacing.withLock { pacing in
-            if ownInbox, pacing.waiting == 0, pacing.bucket.takeIfAvailable() { return true }
-            pacing.waiting += 1
-            return false
-        }
+        return pacing.withLock { ownInbox && $0.waiting == 0 && $0.bucket.takeIfAvailable() }
     }
 
     /// Queues a stream request that was refused a turn, or that was given one but needs the store (`charged`).
     func queueStream(_ item: Item) {
-        if item.charged { pacing.withLock { $0.waiting += 1 } }
+        pacing.withLock { $0.waiting += 1 }
         switch streams.yield(item) {
         case .enqueued: break
         // The oldest request made room for this one (the inbox keeps the newest), or the connection ended.

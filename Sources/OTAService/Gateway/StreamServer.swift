@@ -65,9 +65,7 @@ public final class StreamServer: Sendable {
     public func blocksAtOnce(thing: String, streamID: String, request: StreamRequest) throws(StreamRequestError)
         -> [StreamBlock]?
     {
-        guard let stream = streamRecords.withLock({ $0[streamID] }),
-            grants.isGranted(thing: thing, stream: streamID, at: .now)
-        else { return nil }
+        guard let stream = grantedStream(thing: thing, streamID: streamID) else { return nil }
         let file = try self.file(of: stream, for: request)
         guard let bytes = files.cachedContents(of: file.storedFileID) else { return nil }
         return try select(request, from: file, bytes, thing: thing, streamID: streamID)
@@ -112,15 +110,19 @@ public final class StreamServer: Sendable {
         try await authorizedStream(thing: thing, streamID: streamID, clientToken: clientToken)
     }
 
+    /// The stream's record when the thing holds a grant to it and the record was read already (no store read).
+    private func grantedStream(thing: String, streamID: String) -> StreamRecord? {
+        guard let record = streamRecords.withLock({ $0[streamID] }),
+            grants.isGranted(thing: thing, stream: streamID, at: .now)
+        else { return nil }
+        return record
+    }
+
     private func authorizedStream(thing: String, streamID: String, clientToken: String?)
         async
         throws(StreamRequestError) -> StreamRecord
     {
-        if let record = streamRecords.withLock({ $0[streamID] }),
-            grants.isGranted(thing: thing, stream: streamID, at: .now)
-        {
-            return record
-        }
+        if let record = grantedStream(thing: thing, streamID: streamID) { return record }
         do {
             let ticket = grants.ticket(for: thing)
             let known = streamsOfJobs.withLock { $0 }
