@@ -101,6 +101,47 @@ import Testing
         await second.close()
     }
 
+    /// BEGIN and the locks are held back and sent with the body's first statement: whatever that statement is, it
+    /// runs inside the transaction and under its locks; a body that sends nothing opens nothing; notifications run
+    /// each on its own.
+    @Test func transactionsOpenWithTheirFirstStatement() async throws {
+        let url = try await PostgresTestDatabase.create()
+        let store = try PostgresStore(url: url, maximumConnections: 1, logger: Logger(label: "test"))
+        try await store.prepare()
+        struct Undo: Error {}
+        let advisoryLocksHeld =
+            #"SELECT count(*)::int8 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"#
+        // A write first: it is inside the transaction (rolled back with it) and under the thing's locks.
+        let locksSeen = Mutex<Int64?>(nil)
+        await #expect(throws: Undo.self) {
+            try await store.transaction(.thingWrite("t")) { transaction in
+                try transaction.save(Thing(name: "t", createdAt: 1))
+                let held = try transaction.run(advisoryLocksHeld).rows.first?.decode(Int64.self)
+                locksSeen.withLock { $0 = held }
+                throw Undo()
+            }
+        }
+        #expect(locksSeen.withLock { $0 } == 2)  // the write lock shared and the thing's own
+        #expect(try await store.read { try $0.thing(named: "t") } == nil)
+        // A body that sends nothing leaves no transaction open on the (only) connection.
+        #expect(try await store.transaction(.serializedWrite) { _ in 7 } == 7)
+        let (first, second) = try await store.transaction(.independentWrite) { transaction in
+            (
+                try transaction.run("SELECT txid_current()").rows.first?.decode(Int64.self),
+                try transaction.run("SELECT txid_current()").rows.first?.decode(Int64.self)
+            )
+        }
+        #expect(first != nil && first == second)
+        let (alone, next) = try await store.transaction(.autocommit) { transaction in
+            (
+                try transaction.run("SELECT txid_current()").rows.first?.decode(Int64.self),
+                try transaction.run("SELECT txid_current()").rows.first?.decode(Int64.self)
+            )
+        }
+        #expect(alone != nil && next != nil && alone != next)
+        await store.close()
+    }
+
     @Test func oneInstanceLeadsTheSchedulerAndAnotherTakesOverWhenItGoes() async throws {
         let url = try await PostgresTestDatabase.create()
         let stores = try (0..<3).map { _ in try Self.instance(url) }

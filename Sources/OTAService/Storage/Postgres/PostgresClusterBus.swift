@@ -36,7 +36,7 @@ public final class PostgresClusterBus: ClusterBus {
     public func announce(_ event: ClusterEvent) async {
         do {
             let payloads = try Self.payloads(for: event, from: instanceID)
-            _ = try await store.transaction(.independentWrite) { transaction in
+            _ = try await store.transaction(.autocommit) { transaction in
                 for payload in payloads {
                     try transaction.run("SELECT pg_notify($1, $2)", [.text(Self.channel), .text(payload)])
                 }

@@ -7,7 +7,9 @@ import Synchronization
 // PostgreSQL through PostgresNIO, for several `ota serve` instances sharing one database.
 //
 // The storage contract takes synchronous closures (OTAStore.swift). Each transaction borrows a pooled connection
-// and runs its closure on a dispatch thread (BlockingWork.swift), where each statement waits for its answer.
+// and runs its closure on a dispatch thread (BlockingWork.swift), where each statement waits for its answer. BEGIN
+// and the locks go out with the body's first read, so that thread wakes once for the three (a device's report was
+// five wake-ups: BEGIN, locks, read, write, COMMIT).
 //
 // Isolation: a read is one REPEATABLE READ snapshot, as a SQLite read is. A write first takes a transaction-level
 // advisory lock that every writer of every instance shares, so writes are serialized exactly as SQLite serializes
@@ -66,10 +68,41 @@ public final class PostgresStore: OTAStore {
         case thingWrite(String)
         /// A write that touches no engine state (file contents): it does not hold up the writers.
         case independentWrite
+        /// Statements each on its own, with no transaction around them (cluster notifications: nothing to keep
+        /// together, and BEGIN and COMMIT would triple their round trips).
+        case autocommit
 
-        var isSnapshot: Bool {
-            if case .snapshot = self { return true }
-            return false
+        /// What the transaction opens with, sent with its first statement (PostgresTransaction.run).
+        var opening: [PostgresQuery] {
+            // Writes say READ COMMITTED rather than trust the server's default: their locks come first, and a
+            // snapshot taken before the wait (REPEATABLE READ) would not see what the lock holder committed.
+            let beginWrite = PostgresTransaction.query("BEGIN ISOLATION LEVEL READ COMMITTED")
+            switch self {
+            case .snapshot:
+                return [PostgresTransaction.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")]
+            case .serializedWrite:
+                return [
+                    beginWrite,
+                    PostgresTransaction.query(
+                        "SELECT pg_advisory_xact_lock($1)", [.integer(PostgresSchema.writeLockKey)]),
+                ]
+            case .thingWrite(let thing):
+                // The write lock shared (serialized writers wait for these and these for them), and the thing's own
+                // lock alone (two-key form: a key space apart from the one-key locks).
+                return [
+                    beginWrite,
+                    PostgresTransaction.query(
+                        "SELECT pg_advisory_xact_lock_shared($1), pg_advisory_xact_lock($2::int4, $3::int4)",
+                        [
+                            .integer(PostgresSchema.writeLockKey), .integer(PostgresSchema.thingLockClass),
+                            .integer(PostgresSchema.thingLockKey(thing)),
+                        ]),
+                ]
+            case .independentWrite:
+                return [beginWrite]
+            case .autocommit:
+                return []
+            }
         }
     }
 
@@ -80,34 +113,16 @@ public final class PostgresStore: OTAStore {
         transactions.add(1, ordering: .relaxed)
         return try await pool.withConnection { connection in
             try await BlockingWork.run {
-                let transaction = PostgresTransaction(connection: connection, logger: logger)
-                // Writes say READ COMMITTED rather than trust the server's default: their locks come first, and a
-                // snapshot taken before the wait (REPEATABLE READ) would not see what the lock holder committed.
-                try transaction.run(
-                    kind.isSnapshot
-                        ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN ISOLATION LEVEL READ COMMITTED")
+                let opening = kind.opening
+                let transaction = PostgresTransaction(connection: connection, logger: logger, opening: opening)
                 do {
-                    switch kind {
-                    case .serializedWrite:
-                        try transaction.run("SELECT pg_advisory_xact_lock($1)", [.integer(PostgresSchema.writeLockKey)])
-                    case .thingWrite(let thing):
-                        // The write lock shared (serialized writers wait for these and these for them), and the
-                        // thing's own lock alone (two-key form: a key space apart from the one-key locks).
-                        try transaction.run(
-                            "SELECT pg_advisory_xact_lock_shared($1), pg_advisory_xact_lock($2::int4, $3::int4)",
-                            [
-                                .integer(PostgresSchema.writeLockKey), .integer(PostgresSchema.thingLockClass),
-                                .integer(PostgresSchema.thingLockKey(thing)),
-                            ])
-                    case .snapshot, .independentWrite:
-                        break
-                    }
                     let result = try body(transaction)
-                    try transaction.run("COMMIT")
+                    // A body that sent nothing never opened the transaction.
+                    if !opening.isEmpty && transaction.opening.sent { try transaction.run("COMMIT") }
                     return result
                 } catch {
                     // A broken connection cannot roll back; the server already has, and the pool drops it.
-                    _ = try? transaction.run("ROLLBACK")
+                    if !opening.isEmpty && transaction.opening.sent { _ = try? transaction.run("ROLLBACK") }
                     throw error
                 }
             }

@@ -8,18 +8,69 @@ import PostgresNIO
 struct PostgresTransaction: StoreWriter {
     let connection: PostgresConnection
     let logger: Logger
+    /// The statements the transaction opens with (BEGIN, its locks), sent with its first statement; see `run`.
+    let opening: OpeningStatements
+
+    init(connection: PostgresConnection, logger: Logger, opening: [PostgresQuery] = []) {
+        self.connection = connection
+        self.logger = logger
+        self.opening = OpeningStatements(opening)
+    }
+
+    /// Statements held back until the transaction's first statement of its own. Every statement is a round trip to
+    /// the server, and this thread sleeps through each one; statements handed to the connection together follow one
+    /// another on its event loop while this thread waits once. A transaction whose body sends nothing (its answer
+    /// was cached) never opens at all.
+    final class OpeningStatements {
+        private var held: [PostgresQuery]
+        /// Whether the opening statements went out: the transaction is open and ends with COMMIT or ROLLBACK.
+        private(set) var sent = false
+
+        init(_ held: [PostgresQuery]) { self.held = held }
+
+        func take() -> [PostgresQuery] {
+            defer {
+                held = []
+                sent = true
+            }
+            return held
+        }
+    }
 
     // MARK: Statements
 
     @discardableResult
     func run(_ sql: String, _ values: [PostgresColumnValue] = []) throws -> PostgresQueryResult {
+        let query = Self.query(sql, values)
+        guard !opening.sent else { return try send([query])[0] }
+        let held = opening.take()
+        // A read rides with the opening statements. A write waits until they succeeded: were BEGIN refused, the
+        // write would run on its own, outside the transaction and its locks.
+        if sql.hasPrefix("SELECT ") { return try send(held + [query]).last! }
+        if !held.isEmpty { try send(held) }
+        return try send([query])[0]
+    }
+
+    /// Hands every query to the connection before waiting for the first answer; throws the first failure, after
+    /// every answer came (a statement after a failed one fails too, or runs harmlessly: see `run`).
+    @discardableResult
+    private func send(_ queries: [PostgresQuery]) throws -> [PostgresQueryResult] {
+        let answers = queries.map { connection.query($0, logger: logger) }
+        // The connection answers in order: once the last answer is in, every one is, and this thread woke once.
+        _ = try? answers.last?.wait()
+        var results: [PostgresQueryResult] = []
+        var failure: (any Error)?
+        for answer in answers {
+            do { results.append(try answer.wait()) } catch { failure = failure ?? error }
+        }
+        if let failure { throw PostgresErrors.translate(failure, context: "PostgreSQL") }
+        return results
+    }
+
+    static func query(_ sql: String, _ values: [PostgresColumnValue] = []) -> PostgresQuery {
         var binds = PostgresBindings(capacity: values.count)
         for value in values { value.append(to: &binds) }
-        do {
-            return try connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).wait()
-        } catch {
-            throw PostgresErrors.translate(error, context: "PostgreSQL")
-        }
+        return PostgresQuery(unsafeSQL: sql, binds: binds)
     }
 
     func records<Record: Decodable>(
