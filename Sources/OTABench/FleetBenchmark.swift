@@ -93,6 +93,8 @@ public struct FleetBenchmark: Sendable {
         let devicesProcessPeakMiB: Double
         /// PostgreSQL transactions of every instance during the update, per block delivered (nil with SQLite).
         let databaseTransactionsPerBlock: Double?
+        /// Devices' reports committed during the update, and the transactions they took (group commit).
+        let reportCommits: ReportCommitCounts
         /// Whole-file reads of the file store during the run (the content cache makes it one per image).
         let fileStoreReads: Int
         /// What each instance's limits shed or refused during the run.
@@ -212,6 +214,12 @@ public struct FleetBenchmark: Sendable {
         let transactions = zip(statusBefore, statusAfter).reduce(0) {
             $0 + ($1.1.databaseTransactions ?? 0) - ($1.0.databaseTransactions ?? 0)
         }
+        let reportCommits = zip(statusBefore, statusAfter).reduce(ReportCommitCounts()) { sum, pair in
+            let (before, after) = (pair.0.reportCommits ?? .init(), pair.1.reportCommits ?? .init())
+            return ReportCommitCounts(
+                batches: sum.batches + after.batches - before.batches,
+                reports: sum.reports + after.reports - before.reports)
+        }
         let times = world.fleet.successTimes.values.map { Timing.milliseconds($0 - start) / 1000 }.sorted()
         let selfTestWaits = world.fleet.snapshot.compactMap { $0.status.selfTestWait }
             .map { Timing.milliseconds($0) / 1000 }.sorted()
@@ -241,6 +249,7 @@ public struct FleetBenchmark: Sendable {
             servicePeakMiB: peaks.max() ?? 0, servicePeakMiBPerInstance: peaks,
             devicesProcessPeakMiB: Double(try processMemory("VmHWM")) / 1_048_576,
             databaseTransactionsPerBlock: databaseURL == nil ? nil : Double(transactions) / Double(max(blocks, 1)),
+            reportCommits: reportCommits,
             fileStoreReads: storeReads, protection: statusAfter.map(\.protection), disturbance: disturbed)
     }
 
@@ -390,6 +399,12 @@ public struct FleetBenchmark: Sendable {
             (
                 "database transactions per block",
                 r.databaseTransactionsPerBlock.map { "\(String(format: "%.4f", $0)) (target ≈ 0)" } ?? "— (SQLite)"
+            ),
+            (
+                "devices' reports committed",
+                "\(r.reportCommits.reports) in \(r.reportCommits.batches) transactions ("
+                    + String(format: "%.1f", Double(r.reportCommits.reports) / Double(max(r.reportCommits.batches, 1)))
+                    + " a commit)"
             ),
             ("devices' process peak memory", "\(f(r.devicesProcessPeakMiB)) MiB"),
             ("file store reads", "\(r.fileStoreReads) (whole image; target 1, not one per device)"),

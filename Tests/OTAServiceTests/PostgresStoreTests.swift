@@ -114,7 +114,7 @@ import Testing
         // A write first: it is inside the transaction (rolled back with it) and under the thing's locks.
         let locksSeen = Mutex<Int64?>(nil)
         await #expect(throws: Undo.self) {
-            try await store.transaction(.thingWrite("t")) { transaction in
+            try await store.transaction(.thingWrites(["t"])) { transaction in
                 try transaction.save(Thing(name: "t", createdAt: 1))
                 let held = try transaction.run(advisoryLocksHeld).rows.first?.decode(Int64.self)
                 locksSeen.withLock { $0 = held }

@@ -53,7 +53,7 @@ public struct ManagementAPI: Sendable {
                     fileStore: server.files.store.summary, fileStoreReads: server.files.storeReads,
                     dataURLBase: server.dataURLs.baseURL, dataURLExpirySeconds: server.dataURLs.expirySeconds,
                     database: server.configuration.database.map(String.init(describing:)) ?? "sqlite",
-                    databaseTransactions: server.store.databaseTransactions,
+                    databaseTransactions: server.store.databaseTransactions, reportCommits: server.store.reportCommits,
                     protection: server.protectionCounts))
         }
         addRegistryRoutes(to: api)

@@ -28,6 +28,9 @@ final class MetricsSampler: Sendable {
         if let transactions = server.store.databaseTransactions {
             mirror("swiftota_database_transactions_total", [], transactions)
         }
+        let reports = server.store.reportCommits
+        mirror("swiftota_device_reports_committed_total", [], reports.reports)
+        mirror("swiftota_device_report_commits_total", [], reports.batches)
         do {
             let rollouts = try await server.store.read { reader in
                 try reader.activeJobs().map { job in

@@ -17,11 +17,26 @@ public protocol OTAStore: Sendable {
     func read<T: Sendable>(_ body: @Sendable (any StoreReader) throws -> T) async throws -> T
     func write<T: Sendable>(_ body: @Sendable (any StoreWriter) throws -> T) async throws -> T
     /// A write that changes only `thing`'s own records (its executions, its last-seen time: a device's report).
-    /// A backend may run such writes for different things at once; it still runs them one at a time per thing and
-    /// never beside a `write`, which may touch everything.
+    /// A backend may run such writes for different things at once, and commit several in one transaction (group
+    /// commit, GroupCommit.swift: each body in a savepoint of its own, so a body that throws undoes only its own
+    /// changes). It still runs them one at a time per thing, in the order they came, and never beside a `write`,
+    /// which may touch everything. It returns once the change is committed.
     func write<T: Sendable>(thing: String, _ body: @Sendable (any StoreWriter) throws -> T) async throws -> T
     /// Transactions run since start, where the backend counts them (PostgreSQL: each is round trips); nil otherwise.
     var databaseTransactions: Int? { get }
+    /// The `write(thing:)` calls committed since start, and in how many transactions (group commit).
+    var reportCommits: ReportCommitCounts { get }
+}
+
+/// How well group commit gathers devices' reports: `reports` committed in `batches` transactions.
+public struct ReportCommitCounts: Sendable, Equatable, Codable {
+    public var batches = 0
+    public var reports = 0
+
+    public init(batches: Int = 0, reports: Int = 0) {
+        self.batches = batches
+        self.reports = reports
+    }
 }
 
 extension OTAStore {
@@ -30,10 +45,6 @@ extension OTAStore {
     /// SQLite's file closes with the store.
     public func close() async {}
     public var databaseTransactions: Int? { nil }
-    /// SQLite has one writer at a time anyway.
-    public func write<T: Sendable>(thing: String, _ body: @Sendable (any StoreWriter) throws -> T) async throws -> T {
-        try await write(body)
-    }
 }
 
 public protocol StoreReader {

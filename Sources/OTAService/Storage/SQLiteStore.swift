@@ -7,6 +7,7 @@ import OTAWire
 
 public final class SQLiteStore: OTAStore {
     private let pool: DatabasePool
+    let reports: GroupCommit<any StoreWriter>
 
     public convenience init(path: String) throws {
         try self.init(path: path, migratingUpTo: nil)
@@ -17,7 +18,9 @@ public final class SQLiteStore: OTAStore {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(10)
-        pool = try DatabasePool(path: path, configuration: configuration)
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        self.pool = pool
+        reports = Self.groupCommit(pool)
         if let lastMigration {
             try Self.migrator.migrate(pool, upTo: lastMigration)
         } else {
@@ -36,6 +39,33 @@ public final class SQLiteStore: OTAStore {
 
     public func write<T: Sendable>(_ body: @Sendable (any StoreWriter) throws -> T) async throws -> T {
         try await pool.write { db in try body(SQLiteTransaction(db: db)) }
+    }
+
+    public func write<T: Sendable>(thing: String, _ body: @Sendable (any StoreWriter) throws -> T) async throws -> T {
+        try await reports.write(thing: thing, body)
+    }
+
+    public var reportCommits: ReportCommitCounts { reports.committed }
+
+    /// Reports that arrive together commit together (GroupCommit.swift): one transaction and one WAL commit, with
+    /// its fsync, for the lot; each report in a savepoint. One batch at a time: SQLite has one writer.
+    private static func groupCommit(_ pool: DatabasePool) -> GroupCommit<any StoreWriter> {
+        GroupCommit(lanes: 1, maximumBatch: 64) { _, entries in
+            try await pool.write { db in
+                for entry in entries {
+                    do {
+                        try db.inSavepoint {
+                            try entry.run(SQLiteTransaction(db: db))
+                            return .commit
+                        }
+                    } catch {
+                        // Some failures (a full disk, an I/O error) make SQLite roll back the whole transaction:
+                        // then nothing of the batch stands, and every entry fails.
+                        guard db.isInsideTransaction else { throw error }
+                    }
+                }
+            }
+        }
     }
 
     private static var migrator: DatabaseMigrator {

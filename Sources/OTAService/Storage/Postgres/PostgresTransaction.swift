@@ -8,33 +8,44 @@ import PostgresNIO
 struct PostgresTransaction: StoreWriter {
     let connection: PostgresConnection
     let logger: Logger
-    /// The statements the transaction opens with (BEGIN, its locks), sent with its first statement; see `run`.
-    let opening: OpeningStatements
+    /// Statements held back until the transaction's next statement of its own (its opening, savepoint commands).
+    let held: HeldStatements
 
     init(connection: PostgresConnection, logger: Logger, opening: [PostgresQuery] = []) {
         self.connection = connection
         self.logger = logger
-        self.opening = OpeningStatements(opening)
+        self.held = HeldStatements(opening)
     }
 
-    /// Statements held back until the transaction's first statement of its own. Every statement is a round trip to
-    /// the server, and this thread sleeps through each one; statements handed to the connection together follow one
-    /// another on its event loop while this thread waits once. A transaction whose body sends nothing (its answer
-    /// was cached) never opens at all.
-    final class OpeningStatements {
+    /// Statements held back and handed to the connection together with the transaction's next statement. Every
+    /// statement is a round trip to the server, and this thread sleeps through each one; statements handed over
+    /// together follow one another on the connection's event loop while this thread waits once. First the opening
+    /// (BEGIN, the locks): a transaction whose body sends nothing never opens at all. Later the savepoint commands
+    /// around the entries of a group commit (`inSavepoint`), which cost no round trip of their own.
+    final class HeldStatements {
         private var held: [PostgresQuery]
         /// Whether the opening statements went out: the transaction is open and ends with COMMIT or ROLLBACK.
-        private(set) var sent = false
+        private(set) var opened = false
+        /// How many times held statements were handed over: unchanged across a body, the body sent nothing.
+        private(set) var handovers = 0
 
-        init(_ held: [PostgresQuery]) { self.held = held }
+        init(_ opening: [PostgresQuery]) { held = opening }
 
-        func take() -> [PostgresQuery] {
+        /// The held statements, and whether they open the transaction.
+        func take() -> (statements: [PostgresQuery], opening: Bool) {
             defer {
                 held = []
-                sent = true
+                opened = true
+                handovers += 1
             }
-            return held
+            return (held, !opened)
         }
+
+        func hold(_ statement: PostgresQuery) { held.append(statement) }
+        /// Takes back the last statement held (a savepoint around a body that sent nothing).
+        func withdrawLast() { held.removeLast() }
+        /// Forgets what is held (the transaction is being rolled back whole).
+        func discard() { held = [] }
     }
 
     // MARK: Statements
@@ -42,13 +53,35 @@ struct PostgresTransaction: StoreWriter {
     @discardableResult
     func run(_ sql: String, _ values: [PostgresColumnValue] = []) throws -> PostgresQueryResult {
         let query = Self.query(sql, values)
-        guard !opening.sent else { return try send([query])[0] }
-        let held = opening.take()
-        // A read rides with the opening statements. A write waits until they succeeded: were BEGIN refused, the
-        // write would run on its own, outside the transaction and its locks.
-        if sql.hasPrefix("SELECT ") { return try send(held + [query]).last! }
-        if !held.isEmpty { try send(held) }
-        return try send([query])[0]
+        let (leading, opening) = held.take()
+        guard !leading.isEmpty else { return try send([query])[0] }
+        // A write that opens the transaction waits until BEGIN succeeded: were it refused, the write would run on
+        // its own, outside the transaction and its locks. Anything else rides with what is held: inside an open
+        // transaction a failed statement fails every later one (the transaction is aborted until it rolls back).
+        if opening && !sql.hasPrefix("SELECT ") {
+            try send(leading)
+            return try send([query])[0]
+        }
+        return try send(leading + [query]).last!
+    }
+
+    /// Runs `body` inside a savepoint: a throw undoes the body's statements alone and leaves the transaction usable
+    /// (the error is rethrown). The savepoint's commands are held and ride with the statements around them.
+    func inSavepoint(_ body: () throws -> Void) throws {
+        held.hold(Self.query("SAVEPOINT entry"))
+        let handovers = held.handovers
+        do {
+            try body()
+        } catch {
+            if held.handovers == handovers {
+                held.withdrawLast()
+            } else {
+                held.hold(Self.query("ROLLBACK TO SAVEPOINT entry"))
+                held.hold(Self.query("RELEASE SAVEPOINT entry"))
+            }
+            throw error
+        }
+        if held.handovers == handovers { held.withdrawLast() } else { held.hold(Self.query("RELEASE SAVEPOINT entry")) }
     }
 
     /// Hands every query to the connection before waiting for the first answer; throws the first failure, after
