@@ -26,7 +26,8 @@ public struct FleetBenchmark: Sendable {
     public var database: String?
     /// `ota serve` processes on that database, each with its own ports; device k connects to instance k mod N.
     public var instances = 1
-    /// Devices connect through HAProxy (docs/deploy.md's configuration), which spreads them over the instances.
+    /// Devices connect through HAProxy (docs/deploy.md's configuration), which spreads them over the instances; more
+    /// devices than one HAProxy process can hold open go through several, device k to balancer k mod M.
     public var throughHAProxy = false
     /// Load run beside the update (`ota bench abuse`'s attacks); nil: the fleet alone.
     public var disturbance: (any FleetDisturbance)?
@@ -112,14 +113,15 @@ public struct FleetBenchmark: Sendable {
         if keep { progress("keeping the services' data and logs in \(directory.path)") }
         defer { if !keep { try? FileManager.default.removeItem(at: directory) } }
         let ports = try (0..<instances).map { _ in (mqtt: try freePort(), api: try freePort()) }
-        let balancerPort = throughHAProxy ? try freePort() : nil
+        let balancerPorts =
+            throughHAProxy ? try (0..<HAProxyBalancer.processes(for: devices)).map { _ in try freePort() } : []
         // A scratch database of this run's own on the server given, dropped at the end.
         guard let server = try database.map(PostgresDatabaseURL.init) else {
-            return try await run(in: directory, ports: ports, balancerPort: balancerPort, database: nil)
+            return try await run(in: directory, ports: ports, balancerPorts: balancerPorts, database: nil)
         }
         let scratch = try await PostgresScratchDatabase.create(on: server, prefix: "ota_bench_")
         do {
-            let result = try await run(in: directory, ports: ports, balancerPort: balancerPort, database: scratch)
+            let result = try await run(in: directory, ports: ports, balancerPorts: balancerPorts, database: scratch)
             try await PostgresScratchDatabase.drop(scratch, from: server)
             return result
         } catch {
@@ -129,7 +131,7 @@ public struct FleetBenchmark: Sendable {
     }
 
     private func run(
-        in directory: URL, ports: [(mqtt: Int, api: Int)], balancerPort: Int?,
+        in directory: URL, ports: [(mqtt: Int, api: Int)], balancerPorts: [Int],
         database databaseURL: PostgresDatabaseURL?
     ) async throws -> Result {
 
@@ -149,7 +151,8 @@ public struct FleetBenchmark: Sendable {
             fleet.append(
                 try await world.makeDevice(
                     String(format: "dev-%05d", index), factory: factory, table: Self.table,
-                    port: balancerPort ?? ports[(index - 1) % instances].mqtt))
+                    port: balancerPorts.isEmpty
+                        ? ports[(index - 1) % instances].mqtt : balancerPorts[(index - 1) % balancerPorts.count]))
             if index % 1000 == 0 { progress("  \(index) provisioned") }
         }
         let image = try world.firmware("1.1.0", signed: false, payloadSize: imageSize - 600)
@@ -162,11 +165,13 @@ public struct FleetBenchmark: Sendable {
         try await BenchDevice.waitUntil(timeout: .seconds(60), polling: .milliseconds(50)) {
             ports.allSatisfy { canConnect($0.api) && canConnect($0.mqtt) }
         }
-        let balancer = try balancerPort.map {
-            try HAProxyBalancer(port: $0, instances: ports, connections: devices, directory: directory.path)
+        let balancers = try balancerPorts.enumerated().map { index, port in
+            try HAProxyBalancer(
+                port: port, instances: ports, connections: devices / balancerPorts.count + 1,
+                directory: directory.path, name: "haproxy-\(index + 1)")
         }
-        defer { balancer?.kill() }
-        try await balancer?.waitUntilReady()
+        defer { balancers.forEach { $0.kill() } }
+        for balancer in balancers { try await balancer.waitUntilReady() }
         progress("\(instances) × ota serve up; connecting \(devices) devices")
         for device in fleet { world.fleet.launch(device) }
         fleet = []
@@ -188,7 +193,7 @@ public struct FleetBenchmark: Sendable {
         let statusBefore = try await Self.status(of: connections)
         let serviceCPUBefore = try services.reduce(0) { $0 + (try $1.cpuSeconds()) }
         let devicesCPUBefore = try processCPUSeconds()
-        let balancerCPUBefore = try balancer?.cpuSeconds()
+        let balancerCPUBefore = try balancers.reduce(0) { $0 + (try $1.cpuSeconds()) }
         world.fleet.resetBlockLatencies()
         let start = ContinuousClock.now
         var update: [String: Any] = [
@@ -206,7 +211,8 @@ public struct FleetBenchmark: Sendable {
         // After the figures: closing the attack's thousands of sockets costs the service too, but not the update.
         let disturbed = await disturbance?.stop() ?? []
         let devicesCPU = try processCPUSeconds() - devicesCPUBefore
-        let balancerCPU = try balancerCPUBefore.map { try balancer!.cpuSeconds() - $0 }
+        let balancerCPU =
+            balancers.isEmpty ? nil : try balancers.reduce(0) { $0 + (try $1.cpuSeconds()) } - balancerCPUBefore
         let (succeeded, reasons) = try await outcomes(connection)
         let statusAfter = try await Self.status(of: connections)
         let storeReads = statusAfter.reduce(0) { $0 + $1.fileStoreReads }
@@ -231,7 +237,8 @@ public struct FleetBenchmark: Sendable {
         return Result(
             build: Timing.buildConfiguration, delivery: protocols.joined(separator: "+"),
             database: databaseURL.map(String.init(describing:)) ?? "sqlite", instances: instances,
-            balancer: balancer == nil ? nil : "HAProxy", balancerCPUSeconds: balancerCPU, devices: devices,
+            balancer: balancers.isEmpty ? nil : balancers.count == 1 ? "HAProxy" : "\(balancers.count) × HAProxy",
+            balancerCPUSeconds: balancerCPU, devices: devices,
             maxPerMinute: maxPerMinute, imageBytes: image.count,
             succeeded: succeeded, notSucceeded: reasons,
             endToEndSeconds: seconds, perDeviceSecondsP50: percentile(times, 0.5),

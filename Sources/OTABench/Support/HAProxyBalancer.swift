@@ -14,9 +14,16 @@ public struct HAProxyBalancer {
         return Int(min(limit.rlim_max, 1 << 24)) / 2 - 100
     }
 
+    /// How many HAProxy processes carry `devices` connections: one per `connectionCapacity` (a site with more devices
+    /// than one process may hold open runs several, each with this configuration, and gives devices their addresses
+    /// in turn).
+    public static func processes(for devices: Int) -> Int {
+        max(1, (devices + connectionCapacity - 1) / max(connectionCapacity, 1))
+    }
+
     /// Starts `haproxy` (Debian's) on `port` for `instances` and up to `connections` devices, its configuration and
-    /// log in `directory`.
-    init(port: Int, instances: [(mqtt: Int, api: Int)], connections: Int, directory: String) throws {
+    /// log in `directory`, named `name`.
+    init(port: Int, instances: [(mqtt: Int, api: Int)], connections: Int, directory: String, name: String) throws {
         self.port = port
         let servers = instances.enumerated().map { index, ports in
             "    server node\(index + 1) 127.0.0.1:\(ports.mqtt) port \(ports.api)"
@@ -40,11 +47,11 @@ public struct HAProxyBalancer {
                 default-server inter 1s fall 2 rise 2 check check-ssl verify none
 
             """ + servers.joined(separator: "\n") + "\n"
-        let path = directory + "/haproxy.cfg"
+        let path = directory + "/\(name).cfg"
         try configuration.write(toFile: path, atomically: true, encoding: .utf8)
         process = try BenchProcess(
             path: try Timing.locate("haproxy", extraDirectories: ["/usr/sbin"]), arguments: ["-f", path, "-db"],
-            log: directory + "/haproxy.log")
+            log: directory + "/\(name).log")
     }
 
     /// Waits until it listens and has seen every instance healthy (two checks a second apart).

@@ -54,11 +54,6 @@ struct BenchFleetCommand: AsyncParsableCommand {
         if throughHAProxy && database == nil {
             throw ValidationError("--through-haproxy needs --database postgres://…")
         }
-        if throughHAProxy && devices > HAProxyBalancer.connectionCapacity {
-            throw ValidationError(
-                "HAProxy needs two open files per device: at most \(HAProxyBalancer.connectionCapacity) devices "
-                    + "within this machine's hard limit on open files (ulimit -Hn)")
-        }
         if database != nil && `protocol` == .http {
             throw ValidationError("--database compares instances over MQTT; leave --protocol out")
         }
