@@ -11,7 +11,7 @@ import X509
             commonName: "Test Device CA", key: P256.Signing.PrivateKey(), validity: Validity(days: 365))
     }
 
-    @Test func opensslVerifiesDeviceAndServerChains() throws {
+    @Test func opensslVerifiesDeviceAndServerChains() async throws {
         let directory = try TemporaryDirectory()
         let ca = try Self.authority()
         let device = try ca.issue(
@@ -24,21 +24,23 @@ import X509
         try directory.write("device.pem", text: try CertificateCoding.encode(device))
         try directory.write("server.pem", text: try CertificateCoding.encode(server))
         for (name, purpose) in [("device.pem", "sslclient"), ("server.pem", "sslserver")] {
-            let result = try ExternalTools.run(
+            let result = try await ExternalTools.run(
                 "openssl", ["verify", "-CAfile", directory.path("ca.pem"), "-purpose", purpose, directory.path(name)])
             #expect(result.status == 0 && result.stdout.contains("OK"), "\(name): \(result.stdout)\(result.stderr)")
         }
-        let text = try ExternalTools.check("openssl", ["x509", "-in", directory.path("server.pem"), "-noout", "-text"])
-            .stdout
+        let text = try await ExternalTools.check(
+            "openssl", ["x509", "-in", directory.path("server.pem"), "-noout", "-text"]
+        )
+        .stdout
         #expect(
             text.contains("DNS:ota.example.test") && text.contains("IP Address:127.0.0.1")
                 && text.contains("TLS Web Server Authentication"))
-        let deviceText = try ExternalTools.check(
+        let deviceText = try await ExternalTools.check(
             "openssl", ["x509", "-in", directory.path("device.pem"), "-noout", "-subject", "-ext", "extendedKeyUsage"]
         ).stdout
         #expect(deviceText.contains("CN = esp32-0001") && deviceText.contains("TLS Web Client Authentication"))
         // A device certificate is not a server certificate.
-        let wrongPurpose = try ExternalTools.run(
+        let wrongPurpose = try await ExternalTools.run(
             "openssl",
             ["verify", "-CAfile", directory.path("ca.pem"), "-purpose", "sslserver", directory.path("device.pem")])
         #expect(wrongPurpose.status != 0)
@@ -58,12 +60,12 @@ import X509
         #expect(seen.count == 20)
     }
 
-    @Test func devicesWithTheirOwnKeySendCSRsFromOpenSSL() throws {
+    @Test func devicesWithTheirOwnKeySendCSRsFromOpenSSL() async throws {
         let directory = try TemporaryDirectory()
         let ca = try Self.authority()
-        try ExternalTools.check(
+        try await ExternalTools.check(
             "openssl", ["ecparam", "-name", "prime256v1", "-genkey", "-out", directory.path("k.pem")])
-        try ExternalTools.check(
+        try await ExternalTools.check(
             "openssl",
             [
                 "req", "-new", "-key", directory.path("k.pem"), "-subj", "/CN=esp32-0042", "-out",
@@ -82,7 +84,7 @@ import X509
             Issue.record("CSR for another thing name signed"); return
         }
         // A CSR whose subject was changed after signing no longer verifies.
-        let der = try ExternalTools.check(
+        let der = try await ExternalTools.check(
             "openssl", ["req", "-in", directory.path("req.pem"), "-outform", "DER", "-out", directory.path("req.der")])
         #expect(der.status == 0)
         var tampered = try directory.read("req.der")
@@ -94,9 +96,9 @@ import X509
         }
     }
 
-    @Test func opensslCertificatesParseAndForeignKeyTypesAreNamed() throws {
+    @Test func opensslCertificatesParseAndForeignKeyTypesAreNamed() async throws {
         let directory = try TemporaryDirectory()
-        try ExternalTools.check(
+        try await ExternalTools.check(
             "openssl",
             [
                 "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
@@ -106,7 +108,7 @@ import X509
         let certificate = try CertificateCoding.decode(try directory.read("ec.pem"))
         #expect(certificate.commonName == "openssl signer")
         try certificate.checkMatches(try PrivateKeyCoding.decode(try directory.read("ec.key")).publicKey)
-        try ExternalTools.check(
+        try await ExternalTools.check(
             "openssl",
             [
                 "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", directory.path("rsa.key"), "-subj",
@@ -124,7 +126,7 @@ import X509
         else {
             Issue.record("truncated PEM certificate accepted"); return
         }
-        try ExternalTools.check(
+        try await ExternalTools.check(
             "openssl", ["x509", "-in", directory.path("ec.pem"), "-outform", "DER", "-out", directory.path("ec.der")])
         guard
             case .malformedCertificate? = thrown({

@@ -6,7 +6,7 @@ import Testing
 
 @Suite struct KeyCodingTests {
     @Test(arguments: PrivateKeyFormat.allCases)
-    func privateKeysRoundTripAndAreWrittenOwnerOnly(format: PrivateKeyFormat) throws {
+    func privateKeysRoundTripAndAreWrittenOwnerOnly(format: PrivateKeyFormat) async throws {
         let directory = try TemporaryDirectory()
         let key = P256.Signing.PrivateKey()
         let path = directory.path("key")
@@ -15,7 +15,7 @@ import Testing
         #expect(mode?.intValue == 0o600)
         #expect(try KeyFiles.readPrivateKey(at: path).rawRepresentation == key.rawRepresentation)
         // openssl reads what we wrote and derives the same public key.
-        let opensslPublic = try ExternalTools.check(
+        let opensslPublic = try await ExternalTools.check(
             "openssl",
             [
                 "pkey", "-in", path, "-inform", format == .der ? "DER" : "PEM", "-pubout", "-outform", "DER",
@@ -37,19 +37,20 @@ import Testing
     }
 
     /// Keys as openssl and espsecure write them: SEC1 with an EC PARAMETERS block, PKCS#8, DER.
-    @Test func keysFromOpenSSLAndEspsecureAreRead() throws {
+    @Test func keysFromOpenSSLAndEspsecureAreRead() async throws {
         let directory = try TemporaryDirectory()
-        try ExternalTools.check(
+        try await ExternalTools.check(
             "openssl", ["ecparam", "-name", "prime256v1", "-genkey", "-out", directory.path("sec1.pem")])
-        try ExternalTools.check(
+        try await ExternalTools.check(
             "openssl",
             ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", directory.path("p8.pem")])
-        try ExternalTools.check(
+        try await ExternalTools.check(
             "openssl", ["pkey", "-in", directory.path("p8.pem"), "-outform", "DER", "-out", directory.path("p8.der")])
-        try ExternalTools.check("espsecure", ["generate-signing-key", "--version", "1", directory.path("esp.pem")])
+        try await ExternalTools.check(
+            "espsecure", ["generate-signing-key", "--version", "1", directory.path("esp.pem")])
         for name in ["sec1.pem", "p8.pem", "p8.der", "esp.pem"] {
             let key = try PrivateKeyCoding.decode(try directory.read(name))
-            try ExternalTools.check(
+            try await ExternalTools.check(
                 "openssl",
                 [
                     "pkey", "-in", directory.path(name), "-inform", name.hasSuffix("der") ? "DER" : "PEM",
@@ -61,7 +62,7 @@ import Testing
                     == key.publicKey.rawRepresentation)
         }
         // espsecure's raw public key is our X‖Y form.
-        try ExternalTools.check(
+        try await ExternalTools.check(
             "espsecure",
             ["extract-public-key", "--version", "1", "--keyfile", directory.path("esp.pem"), directory.path("raw.bin")])
         let espKey = try PrivateKeyCoding.decode(try directory.read("esp.pem"))
@@ -71,7 +72,7 @@ import Testing
                 == espKey.publicKey.rawRepresentation)
     }
 
-    @Test func otherKeyTypesAreUnsupportedAndSaySo() throws {
+    @Test func otherKeyTypesAreUnsupportedAndSaySo() async throws {
         let directory = try TemporaryDirectory()
         // "@" stands for the output path; genrsa wants the key size last.
         let makers: [(String, [String], String)] = [
@@ -85,13 +86,13 @@ import Testing
             ("p384sec1.pem", ["ecparam", "-name", "secp384r1", "-genkey", "-out", "@"], "ECDSA P-384 (secp384r1)"),
         ]
         for (name, arguments, found) in makers {
-            try ExternalTools.check("openssl", arguments.map { $0 == "@" ? directory.path(name) : $0 })
+            try await ExternalTools.check("openssl", arguments.map { $0 == "@" ? directory.path(name) : $0 })
             #expect(throws: CodeSigningError.unsupportedKeyType(found: found), "\(name)") {
                 try PrivateKeyCoding.decode(try directory.read(name))
             }
             #expect(CodeSigningError.unsupportedKeyType(found: found).description.contains("P-256"))
             if name != "rsa1.pem" && name != "p384sec1.pem" {
-                try ExternalTools.check(
+                try await ExternalTools.check(
                     "openssl", ["pkey", "-in", directory.path(name), "-pubout", "-out", directory.path(name + ".pub")])
                 #expect(throws: CodeSigningError.unsupportedKeyType(found: found), "\(name) public") {
                     try PublicKeyCoding.decode(try directory.read(name + ".pub"))

@@ -13,13 +13,13 @@ import Testing
             secureBootV1Padding: true)
     }
 
-    @Test func espsecureAcceptsOurSecureBootV1Images() throws {
+    @Test func espsecureAcceptsOurSecureBootV1Images() async throws {
         let directory = try TemporaryDirectory()
         let key = P256.Signing.PrivateKey()
         let signed = try SecureBootV1Signing.sign(image: try Self.image(), with: SoftwareSigningKey(key))
         try directory.write("signed.bin", signed)
         try directory.write("pub.bin", PublicKeyCoding.encode(key.publicKey, format: .raw))
-        let result = try ExternalTools.run(
+        let result = try await ExternalTools.run(
             "espsecure",
             [
                 "verify-signature", "--version", "1", "--keyfile", directory.path("pub.bin"),
@@ -31,7 +31,7 @@ import Testing
         var tampered = signed
         tampered[0x400] ^= 1
         try directory.write("tampered.bin", tampered)
-        let refused = try ExternalTools.run(
+        let refused = try await ExternalTools.run(
             "espsecure",
             [
                 "verify-signature", "--version", "1", "--keyfile", directory.path("pub.bin"),
@@ -43,11 +43,11 @@ import Testing
         }
     }
 
-    @Test func weAcceptEspsecureSignedImages() throws {
+    @Test func weAcceptEspsecureSignedImages() async throws {
         let directory = try TemporaryDirectory()
         try directory.write("app.bin", try Self.image())
-        try ExternalTools.check("espsecure", ["generate-signing-key", "--version", "1", directory.path("k.pem")])
-        try ExternalTools.check(
+        try await ExternalTools.check("espsecure", ["generate-signing-key", "--version", "1", directory.path("k.pem")])
+        try await ExternalTools.check(
             "espsecure",
             [
                 "sign-data", "--version", "1", "--keyfile", directory.path("k.pem"), "--output",

@@ -15,7 +15,7 @@ import X509
         return (key, certificate)
     }
 
-    @Test func opensslVerifiesOurSignatures() throws {
+    @Test func opensslVerifiesOurSignatures() async throws {
         let directory = try TemporaryDirectory()
         let (key, certificate) = try Self.codeSigningPair()
         let file = (0..<70_000).map { UInt8(truncatingIfNeeded: $0 &* 13) }
@@ -23,7 +23,7 @@ import X509
         try directory.write("fw.bin", file)
         try directory.write("sig.der", signature.der)
         try directory.write("pub.pem", PublicKeyCoding.encode(key.publicKey, format: .pem))
-        let result = try ExternalTools.run(
+        let result = try await ExternalTools.run(
             "openssl",
             [
                 "dgst", "-sha256", "-verify", directory.path("pub.pem"), "-signature", directory.path("sig.der"),
@@ -34,12 +34,12 @@ import X509
         #expect(try CodeSignature(encoded: Array(signature.base64.utf8)) == signature)
     }
 
-    @Test func weVerifyOpenSSLSignatures() throws {
+    @Test func weVerifyOpenSSLSignatures() async throws {
         let directory = try TemporaryDirectory()
-        try ExternalTools.check(
+        try await ExternalTools.check(
             "openssl", ["ecparam", "-name", "prime256v1", "-genkey", "-out", directory.path("k.pem")])
         try directory.write("fw.bin", (0..<5000).map { UInt8(truncatingIfNeeded: $0) })
-        try ExternalTools.check(
+        try await ExternalTools.check(
             "openssl",
             [
                 "dgst", "-sha256", "-sign", directory.path("k.pem"), "-out", directory.path("sig.der"),

@@ -22,13 +22,13 @@ import Testing
         time: "10:11:12", date: "Nov 25 2026", idfVersion: "v5.5")
 
     @Test(arguments: [false, true])
-    func esptoolImagesParseAndMatchOurBuilderByteForByte(securePad: Bool) throws {
+    func esptoolImagesParseAndMatchOurBuilderByteForByte(securePad: Bool) async throws {
         let directory = try TemporaryDirectory()
         let rodata = (0..<3000).map { UInt8(truncatingIfNeeded: $0 * 7) }
         let elf = try Self.makeELF(descriptor: Self.descriptor, rodata: rodata)
         let elfPath = try directory.write("app.elf", elf)
         let out = directory.path("app.bin")
-        try ExternalTools.check(
+        try await ExternalTools.check(
             "esptool",
             [
                 "--chip", "esp32", "elf2image", "--flash-mode", "dio", "--flash-freq", "40m", "--flash-size", "4MB",
@@ -51,12 +51,12 @@ import Testing
         #expect(built == esptoolBytes, "our builder must write exactly what esptool writes")
     }
 
-    @Test func esptoolImageInfoAcceptsOurImagesAndSeesOurCorruption() throws {
+    @Test func esptoolImageInfoAcceptsOurImagesAndSeesOurCorruption() async throws {
         let directory = try TemporaryDirectory()
         let bytes = try AppImageBuilder.application(
             descriptor: Self.descriptor, payload: Array(repeating: 0x5A, count: 5000))
         let good = try directory.write("good.bin", bytes)
-        let info = try ExternalTools.check("esptool", ["--chip", "esp32", "image-info", good]).stdout
+        let info = try await ExternalTools.check("esptool", ["--chip", "esp32", "image-info", good]).stdout
         // image-info exits 0 even for bad images: the verdict is in its text.
         #expect(info.contains("(valid)"), "\(info)")
         #expect(!info.contains("(invalid"), "\(info)")
@@ -65,19 +65,19 @@ import Testing
         var corrupt = bytes
         corrupt[0x300] ^= 0xFF
         let bad = try directory.write("bad.bin", corrupt)
-        let badInfo = try ExternalTools.check("esptool", ["--chip", "esp32", "image-info", bad]).stdout
+        let badInfo = try await ExternalTools.check("esptool", ["--chip", "esp32", "image-info", bad]).stdout
         #expect(badInfo.contains("(invalid"), "\(badInfo)")
         #expect(throws: ImageFormatError.self) { try AppImage(bytes: corrupt).validate() }
     }
 
-    @Test func espsecureV1BlockIsLocatedAfterTheImage() throws {
+    @Test func espsecureV1BlockIsLocatedAfterTheImage() async throws {
         let directory = try TemporaryDirectory()
         let bytes = try AppImageBuilder.application(
             descriptor: Self.descriptor, payload: Array(repeating: 1, count: 100))
         let input = try directory.write("app.bin", bytes)
         let key = directory.path("key.pem")
-        try ExternalTools.check("espsecure", ["generate-signing-key", "--version", "1", key])
-        try ExternalTools.check(
+        try await ExternalTools.check("espsecure", ["generate-signing-key", "--version", "1", key])
+        try await ExternalTools.check(
             "espsecure",
             ["sign-data", "--version", "1", "--keyfile", key, "--output", directory.path("signed.bin"), input])
         let signed = try AppImage(bytes: try directory.read("signed.bin"))

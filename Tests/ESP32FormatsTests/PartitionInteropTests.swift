@@ -7,11 +7,11 @@ import Testing
 /// is byte-identical to gen_esp32part's (esp32-formats.md §7), and against Python's binascii for the otadata CRC.
 @Suite struct PartitionInteropTests {
     /// Runs esp-idf-defs over every CSV in one Python process: for each, the binary or the refusal.
-    static func generatorVerdicts(_ csvs: [String]) throws -> [(accepted: Bool, binary: [UInt8], error: String)] {
+    static func generatorVerdicts(_ csvs: [String]) async throws -> [(accepted: Bool, binary: [UInt8], error: String)] {
         let directory = try TemporaryDirectory()
         let input = try directory.write("cases.json", Array(try JSONEncoder().encode(csvs)))
         let output = directory.path("verdicts.json")
-        try ExternalTools.python(
+        try await ExternalTools.python(
             """
             import json, sys
             from esp_idf_defs import PartitionTable
@@ -46,18 +46,18 @@ import Testing
         return out
     }
 
-    @Test func twoOTATableIsByteIdenticalToTheGenerator() throws {
-        let verdict = try Self.generatorVerdicts([PartitionTable.twoOTACSV])[0]
+    @Test func twoOTATableIsByteIdenticalToTheGenerator() async throws {
+        let verdict = try await Self.generatorVerdicts([PartitionTable.twoOTACSV])[0]
         #expect(verdict.accepted)
         #expect(try PartitionTable.twoOTA.binary() == verdict.binary)
     }
 
     /// Random tables, valid and invalid, in the CSV dialect's many spellings: the generator and we must agree on
     /// acceptance, and on every byte when both accept.
-    @Test func randomTablesAgreeWithTheGenerator() throws {
+    @Test func randomTablesAgreeWithTheGenerator() async throws {
         var random = SeededGenerator(seed: 0x5EED_0001)
         let csvs = (0..<300).map { _ in Self.randomCSV(using: &random) }
-        let verdicts = try Self.generatorVerdicts(csvs)
+        let verdicts = try await Self.generatorVerdicts(csvs)
         var accepted = 0
         for (csv, verdict) in zip(csvs, verdicts) {
             let ours: [UInt8]?
@@ -79,20 +79,20 @@ import Testing
         #expect(accepted > 100 && accepted < 280, "\(accepted) of 300 random tables were accepted")
     }
 
-    @Test func generatorBinariesParseBackToTheSameTables() throws {
+    @Test func generatorBinariesParseBackToTheSameTables() async throws {
         var random = SeededGenerator(seed: 0x5EED_0002)
         let csvs = (0..<60).map { _ in Self.randomCSV(using: &random, allowMistakes: false) }
-        for (csv, verdict) in zip(csvs, try Self.generatorVerdicts(csvs)) where verdict.accepted {
+        for (csv, verdict) in await zip(csvs, try Self.generatorVerdicts(csvs)) where verdict.accepted {
             #expect(try PartitionTable(binary: verdict.binary) == PartitionTable(csv: csv))
         }
     }
 
-    @Test func otadataCRCMatchesPythonBinascii() throws {
+    @Test func otadataCRCMatchesPythonBinascii() async throws {
         var random = SeededGenerator(seed: 7)
         let sequences: [UInt32] =
             [0, 1, 2, 3, 4, 0xFFFF_FFFE, 0xFFFF_FFFF]
             + (0..<200).map { _ in UInt32.random(in: 0...UInt32.max, using: &random) }
-        let result = try ExternalTools.python(
+        let result = try await ExternalTools.python(
             """
             import binascii, struct, sys
             for seq in sys.argv[1:]:

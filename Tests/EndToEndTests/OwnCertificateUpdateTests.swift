@@ -10,8 +10,8 @@ import Testing
         let setup = try await DeviceUpdateTests.Setup()
         defer { Task { await setup.server.stop() } }
         let pki = try OpenSSLPKI(directory: setup.directory.path("factory-pki"))
-        let factory = try pki.make("factory", commonName: "Factory CA", profile: .authority)
-        let issued = try pki.make("sn-77", commonName: "SN-77", profile: .clientDevice, signedBy: factory)
+        let factory = try await pki.make("factory", commonName: "Factory CA", profile: .authority)
+        let issued = try await pki.make("sn-77", commonName: "SN-77", profile: .clientDevice, signedBy: factory)
         _ = try await setup.server.registry.registerCA(certificatePEM: factory.pem)
         _ = try await setup.server.registry.createThing("esp-byo")
         _ = try await setup.server.registry.register(certificatePEM: issued.pem, to: "esp-byo")

@@ -27,10 +27,10 @@ import Testing
             "mosquitto_sub did not connect: \(subscriber.text)")
         try await Task.sleep(for: .milliseconds(200))  // let its SUBSCRIBE land
         let publisher = try pki.device("pub")
-        try ExternalTools.check(
+        try await ExternalTools.check(
             "mosquitto_pub",
             Self.tlsArguments(pki, publisher, port: broker.port) + ["-i", "pub", "-t", "interop/q0", "-m", "zero"])
-        try ExternalTools.check(
+        try await ExternalTools.check(
             "mosquitto_pub",
             Self.tlsArguments(pki, publisher, port: broker.port) + [
                 "-i", "pub", "-t", "interop/q1", "-m", "one", "-q", "1",
@@ -41,12 +41,12 @@ import Testing
             "\(subscriber.text)")
 
         // Retained: a later mosquitto_sub receives it at once.
-        try ExternalTools.check(
+        try await ExternalTools.check(
             "mosquitto_pub",
             Self.tlsArguments(pki, publisher, port: broker.port) + [
                 "-i", "pub", "-t", "interop/retained", "-m", "kept", "-r", "-q", "1",
             ])
-        let late = try ExternalTools.check(
+        let late = try await ExternalTools.check(
             "mosquitto_sub",
             Self.tlsArguments(pki, try pki.device("late"), port: broker.port) + [
                 "-i", "late", "-t", "interop/retained", "-C", "1", "-W", "5",
@@ -54,7 +54,7 @@ import Testing
         #expect(late.stdout.contains("kept"))
 
         // A mosquitto client without a certificate is refused at the TLS handshake.
-        let anonymous = try ExternalTools.run(
+        let anonymous = try await ExternalTools.run(
             "mosquitto_pub",
             [
                 "-h", "127.0.0.1", "-p", "\(broker.port)", "--cafile", pki.caPath, "-i", "anon", "-t", "interop/x",
@@ -123,7 +123,7 @@ import Testing
         first.kill()
         #expect(await eventually { broker.server.connectedClientCount == 1 })
         try await watcher.publish(topic: "queue/durable", payload: Array("while-away".utf8), qos: .atLeastOnce)
-        let second = try ExternalTools.check(
+        let second = try await ExternalTools.check(
             "mosquitto_sub",
             Self.tlsArguments(pki, files, port: broker.port) + [
                 "-i", "durable", "-c", "-q", "1", "-t", "queue/durable", "-C", "1", "-W", "5",

@@ -34,8 +34,8 @@ import Testing
         }
 
         /// mosquitto_pub publishing one QoS 1 message on the device's own jobs topic: true when it was accepted.
-        func connects(_ device: OpenSSLPKI.Issued, as clientID: String) throws -> Bool {
-            let result = try ExternalTools.run(
+        func connects(_ device: OpenSSLPKI.Issued, as clientID: String) async throws -> Bool {
+            let result = try await ExternalTools.run(
                 "mosquitto_pub",
                 [
                     "-h", "127.0.0.1", "-p", "\(service.port)", "--cafile", service.server.pki.caCertificatePath,
@@ -52,10 +52,10 @@ import Testing
     @Test func deactivatingACAReachesDevicesThatLeaveTheirIntermediateOut() async throws {
         let setup = try await Setup()
         defer { Task { await setup.shutdown() } }
-        let factory = try setup.pki.make("factory", commonName: "Factory CA", profile: .authority)
-        let line = try setup.pki.make("line", commonName: "Line 2 CA", profile: .authority, signedBy: factory)
-        let bundled = try setup.pki.make("sn-1", commonName: "SN-1", profile: .clientDevice, signedBy: line)
-        let early = try setup.pki.make("sn-2", commonName: "SN-2", profile: .clientDevice, signedBy: factory)
+        let factory = try await setup.pki.make("factory", commonName: "Factory CA", profile: .authority)
+        let line = try await setup.pki.make("line", commonName: "Line 2 CA", profile: .authority, signedBy: factory)
+        let bundled = try await setup.pki.make("sn-1", commonName: "SN-1", profile: .clientDevice, signedBy: line)
+        let early = try await setup.pki.make("sn-2", commonName: "SN-2", profile: .clientDevice, signedBy: factory)
         let registry = setup.service.server.registry
         for thing in ["thermostat-1", "thermostat-2"] { _ = try await registry.createThing(thing) }
         // Registered before its CA: linked when the CA is registered.
@@ -68,34 +68,36 @@ import Testing
         let stored = try await setup.service.server.store.read { try $0.certificate(fingerprint: early.fingerprint) }
         #expect(stored?.issuerCA == factory.fingerprint)
 
-        #expect(try setup.connects(bundled, as: "thermostat-1") && setup.connects(early, as: "thermostat-2"))
+        #expect(try await setup.connects(bundled, as: "thermostat-1"))
+        #expect(try await setup.connects(early, as: "thermostat-2"))
         let deactivated = try await setup.post("/api/v1/ca-certificates/\(factory.fingerprint)/deactivate")
         #expect(deactivated.status == 200, "\(deactivated.text)")
-        #expect(try !setup.connects(bundled, as: "thermostat-1"), "the leaf alone, its CA inactive")
-        #expect(try !setup.connects(early, as: "thermostat-2"))
+        #expect(try await !setup.connects(bundled, as: "thermostat-1"), "the leaf alone, its CA inactive")
+        #expect(try await !setup.connects(early, as: "thermostat-2"))
     }
 
     @Test func aFactoryCAsDevicesConnectOnceRegisteredAndStopWhenDeactivatedOrRevoked() async throws {
         let setup = try await Setup()
         defer { Task { await setup.shutdown() } }
-        let factory = try setup.pki.make("factory", commonName: "Factory CA", profile: .authority)
-        let device = try setup.pki.make("sn-0001", commonName: "SN-0001", profile: .clientDevice, signedBy: factory)
+        let factory = try await setup.pki.make("factory", commonName: "Factory CA", profile: .authority)
+        let device = try await setup.pki.make(
+            "sn-0001", commonName: "SN-0001", profile: .clientDevice, signedBy: factory)
         _ = try await setup.service.server.registry.createThing("thermostat-1")
         _ = try await setup.service.server.registry.createThing("thermostat-2")
-        #expect(try !setup.connects(device, as: "thermostat-1"), "nothing registered yet")
+        #expect(try await !setup.connects(device, as: "thermostat-1"), "nothing registered yet")
 
         let registered = try await setup.post("/api/v1/ca-certificates", ["certificatePEM": factory.pem])
         #expect(registered.status == 201, "\(registered.text)")
         #expect(try registered.object()["fingerprint"] as? String == factory.fingerprint)
-        #expect(try !setup.connects(device, as: "thermostat-1"), "the CA is registered, the certificate is not")
+        #expect(try await !setup.connects(device, as: "thermostat-1"), "the CA is registered, the certificate is not")
 
         let bound = try await setup.post(
             "/api/v1/things/thermostat-1/certificates/register", ["certificatePEM": device.pem])
         #expect(bound.status == 201, "\(bound.text)")
-        #expect(try setup.connects(device, as: "thermostat-1"))
+        #expect(try await setup.connects(device, as: "thermostat-1"))
         // The registration names the thing: not the CN, not another thing.
-        #expect(try !setup.connects(device, as: "SN-0001"))
-        #expect(try !setup.connects(device, as: "thermostat-2"))
+        #expect(try await !setup.connects(device, as: "SN-0001"))
+        #expect(try await !setup.connects(device, as: "thermostat-2"))
         let elsewhere = try await setup.post(
             "/api/v1/things/thermostat-2/certificates/register", ["certificatePEM": device.pem])
         #expect(elsewhere.status == 409, "one certificate, one thing: \(elsewhere.text)")
@@ -104,44 +106,45 @@ import Testing
         #expect(listed?.map { $0["status"] as? String } == ["ACTIVE"])
         let deactivated = try await setup.post("/api/v1/ca-certificates/\(factory.fingerprint)/deactivate")
         #expect(try deactivated.object()["status"] as? String == "INACTIVE")
-        #expect(try !setup.connects(device, as: "thermostat-1"), "its CA is inactive")
+        #expect(try await !setup.connects(device, as: "thermostat-1"), "its CA is inactive")
         #expect(try await setup.post("/api/v1/ca-certificates/\(factory.fingerprint)/activate").status == 200)
-        #expect(try setup.connects(device, as: "thermostat-1"))
+        #expect(try await setup.connects(device, as: "thermostat-1"))
 
         #expect(try await setup.post("/api/v1/certificates/\(device.fingerprint)/revoke").status == 200)
-        #expect(try !setup.connects(device, as: "thermostat-1"), "revoked")
+        #expect(try await !setup.connects(device, as: "thermostat-1"), "revoked")
         let again = try await setup.post(
             "/api/v1/things/thermostat-1/certificates/register", ["certificatePEM": device.pem])
         #expect(again.status == 409, "a revocation is final: \(again.text)")
-        #expect(try !setup.connects(device, as: "thermostat-1"))
+        #expect(try await !setup.connects(device, as: "thermostat-1"))
     }
 
     @Test func aSelfSignedCertificateRegisteredWithoutCAConnectsUntilRevoked() async throws {
         let setup = try await Setup()
         defer { Task { await setup.shutdown() } }
-        let device = try setup.pki.make("selfie", commonName: "not-a-thing-name", profile: .clientDevice)
+        let device = try await setup.pki.make("selfie", commonName: "not-a-thing-name", profile: .clientDevice)
         _ = try await setup.service.server.registry.createThing("selfie-1")
-        #expect(try !setup.connects(device, as: "selfie-1"))
+        #expect(try await !setup.connects(device, as: "selfie-1"))
         let bound = try await setup.post(
             "/api/v1/things/selfie-1/certificates/register", ["certificatePEM": device.pem])
         #expect(bound.status == 201, "\(bound.text)")
-        #expect(try setup.connects(device, as: "selfie-1"))
-        #expect(try !setup.connects(device, as: "not-a-thing-name"))
+        #expect(try await setup.connects(device, as: "selfie-1"))
+        #expect(try await !setup.connects(device, as: "not-a-thing-name"))
         _ = try await setup.service.server.registry.revoke(fingerprint: device.fingerprint)
-        #expect(try !setup.connects(device, as: "selfie-1"))
+        #expect(try await !setup.connects(device, as: "selfie-1"))
     }
 
     @Test func anUnregisteredForeignCAIsRefusedAndServiceDevicesStillConnect() async throws {
         let setup = try await Setup()
         defer { Task { await setup.shutdown() } }
-        let registeredCA = try setup.pki.make("factory", commonName: "Factory CA", profile: .authority)
+        let registeredCA = try await setup.pki.make("factory", commonName: "Factory CA", profile: .authority)
         #expect(try await setup.post("/api/v1/ca-certificates", ["certificatePEM": registeredCA.pem]).status == 201)
-        let stranger = try setup.pki.make("stranger", commonName: "Stranger CA", profile: .authority)
+        let stranger = try await setup.pki.make("stranger", commonName: "Stranger CA", profile: .authority)
         // Its CN names an existing thing, which earns it nothing.
-        let intruder = try setup.pki.make("intruder", commonName: "esp-1", profile: .clientDevice, signedBy: stranger)
+        let intruder = try await setup.pki.make(
+            "intruder", commonName: "esp-1", profile: .clientDevice, signedBy: stranger)
         let device = try await setup.service.device("esp-1")
         defer { Task { await device.close() } }
-        #expect(try !setup.connects(intruder, as: "esp-1"))
+        #expect(try await !setup.connects(intruder, as: "esp-1"))
 
         let notACA = try await setup.post("/api/v1/ca-certificates", ["certificatePEM": intruder.pem])
         #expect(notACA.status == 400, "\(notACA.text)")

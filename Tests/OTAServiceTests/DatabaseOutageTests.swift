@@ -11,9 +11,18 @@ import Testing
 
     @Test func anOutageIsReportedAndTheInstanceResumesByItself() async throws {
         let cluster = "/tmp/ota-outage-\(UUID().uuidString.prefix(8))"
-        let started = try ExternalTools.check(Self.script, ["start", cluster])
-        defer { _ = try? ExternalTools.run(Self.script, ["stop", cluster]) }
+        let started = try await ExternalTools.check(Self.script, ["start", cluster])
         let database = try PostgresDatabaseURL(started.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        do {
+            try await Self.outage(of: cluster, at: database)
+        } catch {
+            _ = try? await ExternalTools.run(Self.script, ["stop", cluster])
+            throw error
+        }
+        _ = try? await ExternalTools.run(Self.script, ["stop", cluster])
+    }
+
+    static func outage(of cluster: String, at database: PostgresDatabaseURL) async throws {
         let service = try await ServiceHarness { $0.database = database }
         defer { Task { await service.shutdown() } }
         let api = try APICaller(service, token: try ManagementAPITests.token(service))
@@ -23,7 +32,7 @@ import Testing
         #expect(
             await eventually { (try? await api.call(.GET, "/healthz").object()["scheduler"] as? String) == "leader" })
 
-        try ExternalTools.check(Self.script, ["pause", cluster])
+        try await ExternalTools.check(Self.script, ["pause", cluster])
         let health = try await api.call(.GET, "/healthz")
         #expect(health.status == 503)
         #expect(try health.object()["database"] as? String == "unavailable")
@@ -32,7 +41,7 @@ import Testing
         #expect(refused.text.contains("database-unavailable"), "\(refused.text)")
         #expect(device.client.isConnected, "devices stay connected through the outage")
 
-        try ExternalTools.check(Self.script, ["resume", cluster])
+        try await ExternalTools.check(Self.script, ["resume", cluster])
         #expect(await eventually(within: 15) { (try? await api.call(.GET, "/healthz").status) == 200 })
         let created = try await api.call(.POST, "/api/v1/things", json: #"{"name":"after"}"#)
         #expect(created.status == 201, "\(created.text)")

@@ -14,20 +14,23 @@ import Testing
         let factory, factoryDevice, intermediate, intermediateDevice: OpenSSLPKI.Issued
         let stranger, strangerDevice, selfSigned, serverOnly: OpenSSLPKI.Issued
 
-        init() throws {
+        init() async throws {
             directory = try TemporaryDirectory("trust-policy")
             let pki = try OpenSSLPKI(directory: directory.path("pki"))
-            service = try pki.make("service", commonName: "Service CA", profile: .authority)
-            serviceDevice = try pki.make("svc-dev", commonName: "thing-s", profile: .clientDevice, signedBy: service)
-            factory = try pki.make("factory", commonName: "Factory CA", profile: .authority)
-            factoryDevice = try pki.make("f-dev", commonName: "SN-0001", profile: .clientDevice, signedBy: factory)
-            intermediate = try pki.make("int", commonName: "Line 2 CA", profile: .authority, signedBy: factory)
-            intermediateDevice = try pki.make(
+            service = try await pki.make("service", commonName: "Service CA", profile: .authority)
+            serviceDevice = try await pki.make(
+                "svc-dev", commonName: "thing-s", profile: .clientDevice, signedBy: service)
+            factory = try await pki.make("factory", commonName: "Factory CA", profile: .authority)
+            factoryDevice = try await pki.make(
+                "f-dev", commonName: "SN-0001", profile: .clientDevice, signedBy: factory)
+            intermediate = try await pki.make("int", commonName: "Line 2 CA", profile: .authority, signedBy: factory)
+            intermediateDevice = try await pki.make(
                 "i-dev", commonName: "SN-0002", profile: .clientDevice, signedBy: intermediate)
-            stranger = try pki.make("stranger", commonName: "Stranger CA", profile: .authority)
-            strangerDevice = try pki.make("s-dev", commonName: "thing-a", profile: .clientDevice, signedBy: stranger)
-            selfSigned = try pki.make("self", commonName: "whatever", profile: .clientDevice)
-            serverOnly = try pki.make("srv", commonName: "thing-a", profile: .serverOnly, signedBy: service)
+            stranger = try await pki.make("stranger", commonName: "Stranger CA", profile: .authority)
+            strangerDevice = try await pki.make(
+                "s-dev", commonName: "thing-a", profile: .clientDevice, signedBy: stranger)
+            selfSigned = try await pki.make("self", commonName: "whatever", profile: .clientDevice)
+            serverOnly = try await pki.make("srv", commonName: "thing-a", profile: .serverOnly, signedBy: service)
         }
 
         func snapshot(
@@ -64,7 +67,7 @@ import Testing
     }
 
     @Test func serviceCACertificatesNeedNoRegistrationButARegistrationNamesTheThing() async throws {
-        let world = try World()
+        let world = try await World()
         #expect(
             await Self.decide([world.serviceDevice], try world.snapshot()) == .accepted(thing: nil, via: .serviceCA))
         let registered = try world.snapshot(registered: [(world.serviceDevice, "thing-s")])
@@ -72,7 +75,7 @@ import Testing
     }
 
     @Test func aRegisteredCAsDeviceMustBeRegisteredToAThing() async throws {
-        let world = try World()
+        let world = try await World()
         let caOnly = try world.snapshot(authorities: [(world.factory, .active)])
         #expect(Self.refusal(await Self.decide([world.factoryDevice], caOnly)).contains("not registered to a thing"))
 
@@ -84,7 +87,7 @@ import Testing
     }
 
     @Test func anIntermediateTheDevicePresentsLeadsToTheRegisteredRoot() async throws {
-        let world = try World()
+        let world = try await World()
         let snapshot = try world.snapshot(
             registered: [(world.intermediateDevice, "thermostat-2")], authorities: [(world.factory, .active)])
         #expect(
@@ -93,7 +96,7 @@ import Testing
     }
 
     @Test func anInactiveCATurnsAwayItsDevicesEvenRegisteredOnes() async throws {
-        let world = try World()
+        let world = try await World()
         let snapshot = try world.snapshot(
             registered: [(world.factoryDevice, "thermostat-1")], authorities: [(world.factory, .inactive)])
         #expect(Self.refusal(await Self.decide([world.factoryDevice], snapshot)).contains("inactive"))
@@ -102,7 +105,7 @@ import Testing
     /// A registration linked to a registered CA follows that CA, even when the device leaves its intermediate out
     /// (or resumes a TLS session, which remembers only the leaf): it is not a "registered without CA" certificate.
     @Test func aLinkedRegistrationFollowsItsCAWhateverChainTheDevicePresents() async throws {
-        let world = try World()
+        let world = try await World()
         var linked = world.record(world.intermediateDevice, thing: "thermostat-2", status: .active)
         linked.issuerCA = world.factory.fingerprint
         func snapshot(_ status: CACertificateStatus) throws -> DeviceTrustSnapshot {
@@ -126,7 +129,7 @@ import Testing
     }
 
     @Test func aRegisteredCertificateWithoutCAIsTrustedAsItIs() async throws {
-        let world = try World()
+        let world = try await World()
         #expect(Self.refusal(await Self.decide([world.selfSigned], try world.snapshot())).contains("is not registered"))
         let snapshot = try world.snapshot(registered: [(world.selfSigned, "selfie")])
         #expect(
@@ -134,7 +137,7 @@ import Testing
     }
 
     @Test func anUnregisteredForeignCAIsRefusedWhateverTheCNSays() async throws {
-        let world = try World()
+        let world = try await World()
         let snapshot = try world.snapshot(authorities: [(world.factory, .active)])
         #expect(
             Self.refusal(await Self.decide([world.strangerDevice, world.stranger], snapshot))
@@ -142,7 +145,7 @@ import Testing
     }
 
     @Test func revocationAppliesOnEveryPath() async throws {
-        let world = try World()
+        let world = try await World()
         let snapshot = try world.snapshot(
             revoked: [world.serviceDevice, world.factoryDevice, world.selfSigned],
             authorities: [(world.factory, .active)])
@@ -152,7 +155,7 @@ import Testing
     }
 
     @Test func validityPeriodAndClientUsageAreChecked() async throws {
-        let world = try World()
+        let world = try await World()
         let snapshot = try world.snapshot(registered: [(world.selfSigned, "selfie")])
         let later = Date().addingTimeInterval(60 * 86_400)
         #expect(Self.refusal(await Self.decide([world.selfSigned], snapshot, at: later)).contains("expired"))
@@ -163,7 +166,7 @@ import Testing
     }
 
     @Test func nothingOrGarbageIsRefused() async throws {
-        let world = try World()
+        let world = try await World()
         let snapshot = try world.snapshot()
         #expect(Self.refusal(await DeviceTrustPolicy.evaluate(chain: [], snapshot: snapshot, at: Date())) != "")
         let garbage = await DeviceTrustPolicy.evaluate(chain: [[0x30, 0x03, 1, 2, 3]], snapshot: snapshot, at: Date())

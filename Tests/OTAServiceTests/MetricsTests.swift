@@ -139,11 +139,11 @@ import Testing
         let service = try await ServiceHarness()
         defer { Task { await service.shutdown() } }
         let pki = try OpenSSLPKI(directory: service.directory.path("stranger-pki"))
-        let authority = try pki.make("stranger-ca", commonName: "Stranger CA", profile: .authority)
-        let device = try pki.make("stranger", commonName: "stranger", profile: .clientDevice, signedBy: authority)
+        let authority = try await pki.make("stranger-ca", commonName: "Stranger CA", profile: .authority)
+        let device = try await pki.make("stranger", commonName: "stranger", profile: .clientDevice, signedBy: authority)
         let before = try await Self.scrape(service)
         #expect(before["swiftota_mqtt_tls_handshake_failures_total"] == 0)
-        let result = try ExternalTools.run(
+        let result = try await ExternalTools.run(
             "mosquitto_pub",
             [
                 "-h", "127.0.0.1", "-p", "\(service.port)", "--cafile", service.server.pki.caCertificatePath,

@@ -61,7 +61,7 @@ import Testing
     static func connect(
         _ setup: BringYourOwnCertificateTests.Setup, _ device: OpenSSLPKI.Issued, as clientID: String,
         _ resumption: Resumption, sessionIn: String? = nil, sessionOut: String
-    ) throws -> Connection {
+    ) async throws -> Connection {
         try? FileManager.default.removeItem(atPath: sessionOut)
         var arguments = [
             "20", "openssl", "s_client", "-connect", "127.0.0.1:\(setup.service.port)",
@@ -70,7 +70,7 @@ import Testing
         ]
         arguments += resumption.options
         if let sessionIn { arguments += ["-sess_in", sessionIn] }
-        let result = try ExternalTools.run("timeout", arguments, stdin: Data(connectThenDisconnect(clientID)))
+        let result = try await ExternalTools.run("timeout", arguments, stdin: Data(connectThenDisconnect(clientID)))
         #expect(result.status != 124, "s_client was still connected after 20 s:\n\(result.stdout)")
         return Connection(result: result, output: Array(result.stdout.utf8))
     }
@@ -79,8 +79,8 @@ import Testing
     static func firstConnection(
         _ setup: BringYourOwnCertificateTests.Setup, _ device: OpenSSLPKI.Issued, as clientID: String,
         _ resumption: Resumption, session: String
-    ) throws {
-        let first = try connect(setup, device, as: clientID, resumption, sessionOut: session)
+    ) async throws {
+        let first = try await connect(setup, device, as: clientID, resumption, sessionOut: session)
         #expect(first.isNew, "a full handshake first\n\(first.transcript)")
         #expect(first.handshake?.contains(resumption.version) == true, "\(first.transcript)")
         #expect(first.accepted, "\(clientID) connects with its certificate\n\(first.transcript)")
@@ -93,8 +93,8 @@ import Testing
     static func resume(
         _ setup: BringYourOwnCertificateTests.Setup, _ device: OpenSSLPKI.Issued, as clientID: String,
         _ resumption: Resumption, session: String
-    ) throws -> Connection {
-        let resumed = try connect(
+    ) async throws -> Connection {
+        let resumed = try await connect(
             setup, device, as: clientID, resumption, sessionIn: session, sessionOut: session + ".next")
         try #require(
             resumed.resumed,
@@ -111,10 +111,11 @@ import Testing
     func aResumedSessionIsJudgedAgainstTheCurrentTrust(_ resumption: Resumption) async throws {
         let setup = try await BringYourOwnCertificateTests.Setup()
         defer { Task { await setup.shutdown() } }
-        let factory = try setup.pki.make("factory", commonName: "Factory CA", profile: .authority)
-        let revoked = try setup.pki.make("sn-0001", commonName: "SN-0001", profile: .clientDevice, signedBy: factory)
-        let kept = try setup.pki.make("sn-0002", commonName: "SN-0002", profile: .clientDevice, signedBy: factory)
-        let selfSigned = try setup.pki.make("selfie", commonName: "selfie", profile: .clientDevice)
+        let factory = try await setup.pki.make("factory", commonName: "Factory CA", profile: .authority)
+        let revoked = try await setup.pki.make(
+            "sn-0001", commonName: "SN-0001", profile: .clientDevice, signedBy: factory)
+        let kept = try await setup.pki.make("sn-0002", commonName: "SN-0002", profile: .clientDevice, signedBy: factory)
+        let selfSigned = try await setup.pki.make("selfie", commonName: "selfie", profile: .clientDevice)
         #expect(try await setup.post("/api/v1/ca-certificates", ["certificatePEM": factory.pem]).status == 201)
         let devices = [("thermostat-1", revoked), ("thermostat-2", kept), ("selfie-1", selfSigned)]
         for (thing, device) in devices {
@@ -125,27 +126,28 @@ import Testing
         }
         let sessions = setup.pki.directory
         for (thing, device) in devices {
-            try Self.firstConnection(setup, device, as: thing, resumption, session: "\(sessions)/\(thing).session")
+            try await Self.firstConnection(
+                setup, device, as: thing, resumption, session: "\(sessions)/\(thing).session")
         }
 
         // Revoked since the first handshake: the gate refuses the resumed session before MQTT sees the CONNECT.
         #expect(try await setup.post("/api/v1/certificates/\(revoked.fingerprint)/revoke").status == 200)
-        let afterRevocation = try Self.resume(
+        let afterRevocation = try await Self.resume(
             setup, revoked, as: "thermostat-1", resumption, session: "\(sessions)/thermostat-1.session")
         #expect(!afterRevocation.accepted, "a revoked certificate connects\n\(afterRevocation.transcript)")
         #expect(!afterRevocation.answered, "the gate closes before any CONNACK\n\(afterRevocation.transcript)")
-        let stillTrusted = try Self.resume(
+        let stillTrusted = try await Self.resume(
             setup, kept, as: "thermostat-2", resumption, session: "\(sessions)/thermostat-2.session")
         #expect(stillTrusted.accepted, "a trusted certificate's resumed session connects\n\(stillTrusted.transcript)")
 
         // Its CA deactivated since: refused too, while a certificate registered without a CA still resumes.
         let deactivated = try await setup.post("/api/v1/ca-certificates/\(factory.fingerprint)/deactivate")
         #expect(deactivated.status == 200, "\(deactivated.text)")
-        let afterDeactivation = try Self.resume(
+        let afterDeactivation = try await Self.resume(
             setup, kept, as: "thermostat-2", resumption, session: "\(sessions)/thermostat-2.session")
         #expect(!afterDeactivation.accepted, "an inactive CA's device connects\n\(afterDeactivation.transcript)")
         #expect(!afterDeactivation.answered, "the gate closes before any CONNACK\n\(afterDeactivation.transcript)")
-        let withoutCA = try Self.resume(
+        let withoutCA = try await Self.resume(
             setup, selfSigned, as: "selfie-1", resumption, session: "\(sessions)/selfie-1.session")
         #expect(withoutCA.accepted, "\(withoutCA.transcript)")
     }

@@ -1,9 +1,19 @@
-/// Waits until `condition` holds, polling, for at most `seconds`.
+/// Waits until `condition` holds, polling every 20 ms, for at most `seconds`, and at least as many polls as that
+/// many seconds hold.
+///
+/// The poll count is the floor because the whole suite runs at once on two cores: CPU-bound tests can keep every
+/// thread of Swift concurrency busy for seconds, and then the task this waits for gets no thread either. Counting
+/// polls, each of which needed a thread as that task does, measures the time it was given rather than the time that
+/// passed; on an idle machine the two are the same.
 public func eventually(within seconds: Double = 5, _ condition: () async -> Bool) async -> Bool {
+    let interval = Duration.milliseconds(20)
     let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
-    while ContinuousClock.now < deadline {
+    let minimumPolls = Int(seconds * 1000 / 20)
+    var polls = 0
+    while ContinuousClock.now < deadline || polls < minimumPolls {
         if await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(20))
+        polls += 1
+        try? await Task.sleep(for: interval)
     }
     return await condition()
 }

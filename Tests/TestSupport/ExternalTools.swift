@@ -56,25 +56,30 @@ public enum ExternalTools {
 
     /// Runs `name args`, returning its status and output; throws only when the program cannot be found or started.
     /// `environment`, when given, replaces this process's environment for the tool.
+    ///
+    /// Async, the child waited for on a thread of its own (offThePool): the whole suite runs at once, and a test
+    /// that held one of Swift concurrency's threads (two on a 2-core machine) through a minute-long tool run would
+    /// stop every other test for that minute.
     @discardableResult
     public static func run(
         _ name: String, _ arguments: [String], stdin: Data? = nil, environment: [String: String]? = nil
-    ) throws -> Result {
-        let child = try SpawnedChild(
-            try locate(name), arguments, stdin: stdin, mergeError: false, environment: environment)
-        let (output, error) = child.readAll()
-        let status = child.wait()
-        return Result(
-            status: status, stdout: String(decoding: output, as: UTF8.self),
-            stderr: String(decoding: error, as: UTF8.self))
+    ) async throws -> Result {
+        let path = try locate(name)
+        return try await offThePool {
+            let child = try SpawnedChild(path, arguments, stdin: stdin, mergeError: false, environment: environment)
+            let (output, error) = child.readAll()
+            return Result(
+                status: child.wait(), stdout: String(decoding: output, as: UTF8.self),
+                stderr: String(decoding: error, as: UTF8.self))
+        }
     }
 
     /// Runs and requires exit status 0.
     @discardableResult
     public static func check(
         _ name: String, _ arguments: [String], stdin: Data? = nil, environment: [String: String]? = nil
-    ) throws -> Result {
-        let result = try run(name, arguments, stdin: stdin, environment: environment)
+    ) async throws -> Result {
+        let result = try await run(name, arguments, stdin: stdin, environment: environment)
         guard result.status == 0 else {
             throw Failed(command: ([name] + arguments).joined(separator: " "), result: result)
         }
@@ -83,11 +88,11 @@ public enum ExternalTools {
 
     /// Runs a Python snippet with the tools venv's interpreter (where esp-idf-defs lives), requiring success.
     @discardableResult
-    public static func python(_ script: String, _ arguments: [String] = []) throws -> Result {
+    public static func python(_ script: String, _ arguments: [String] = []) async throws -> Result {
         let interpreter = venv.appendingPathComponent("bin/python").path
         guard FileManager.default.isExecutableFile(atPath: interpreter) else {
             throw Missing(tool: "the Python tools venv (\(venv.path))")
         }
-        return try check(interpreter, ["-c", script] + arguments)
+        return try await check(interpreter, ["-c", script] + arguments)
     }
 }

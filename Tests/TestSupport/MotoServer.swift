@@ -73,7 +73,7 @@ public final class MotoServer: @unchecked Sendable {
             var keys = ("moto-test-access-key", "moto-test-secret-key")
             if authenticating {
                 do {
-                    keys = try await offThePool { try createIAMUser(port: port) }
+                    keys = try await createIAMUser(port: port)
                 } catch {
                     process.terminate()
                     throw StartFailed(reason: "setting up its IAM user failed: \(error)", output: process.text)
@@ -107,7 +107,7 @@ public final class MotoServer: @unchecked Sendable {
         guard FileManager.default.isExecutableFile(atPath: program) else { throw Missing(path: program) }
         let full = ["--endpoint-url", endpointURL] + arguments
         let finished = environment
-        return try await offThePool { try ExternalTools.run(program, full, environment: finished) }
+        return try await ExternalTools.run(program, full, environment: finished)
     }
 
     deinit { process.terminate() }
@@ -148,7 +148,7 @@ public final class MotoServer: @unchecked Sendable {
 
     /// Through moto's IAM API (boto3, from the tools venv): a user, an inline policy allowing s3:*, an access key;
     /// then authentication on. Returns the key pair.
-    private static func createIAMUser(port: Int) throws -> (String, String) {
+    private static func createIAMUser(port: Int) async throws -> (String, String) {
         let script = """
             import json, sys, urllib.request
             import boto3
@@ -164,19 +164,11 @@ public final class MotoServer: @unchecked Sendable {
             urllib.request.urlopen(request).read()
             print(key["AccessKeyId"], key["SecretAccessKey"])
             """
-        let result = try ExternalTools.python(script, ["http://127.0.0.1:\(port)"])
+        let result = try await ExternalTools.python(script, ["http://127.0.0.1:\(port)"])
         let words = result.stdout.split(whereSeparator: \.isWhitespace)
         guard words.count == 2 else {
             throw StartFailed(reason: "the IAM setup printed no key pair", output: result.stdout + result.stderr)
         }
         return (String(words[0]), String(words[1]))
-    }
-}
-
-/// Runs blocking work (a child process, a polling loop) on its own thread, so that tests waiting for tools do not
-/// hold the few threads Swift's cooperative pool has on a small machine.
-public func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread { continuation.resume(with: Result { try work() }) }.start()
     }
 }

@@ -16,10 +16,10 @@ public enum OTACLI {
     }
 
     @discardableResult
-    public static func run(_ arguments: [String], in directory: TemporaryDirectory? = nil) throws
+    public static func run(_ arguments: [String], in directory: TemporaryDirectory? = nil) async throws
         -> ExternalTools.Result
     {
-        try ExternalTools.run(try executable, arguments.map { directory?.resolve($0) ?? $0 })
+        try await ExternalTools.run(try executable, arguments.map { directory?.resolve($0) ?? $0 })
     }
 }
 

@@ -53,18 +53,18 @@ public struct OpenSSLPKI: Sendable {
     /// `name`.pem and `name`.key: signed by `issuer`, or self-signed when it is nil.
     public func make(
         _ name: String, commonName: String, profile: Profile, signedBy issuer: Issued? = nil, days: Int = 30
-    ) throws -> Issued {
+    ) async throws -> Issued {
         let key = directory + "/\(name).key"
         let certificate = directory + "/\(name).pem"
-        try ExternalTools.check(
+        try await ExternalTools.check(
             "openssl", ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key])
         let subject = ["-subj", "/O=Test Factory/CN=\(commonName)", "-days", "\(days)"]
         if let issuer {
             let request = directory + "/\(name).csr"
-            try ExternalTools.check(
+            try await ExternalTools.check(
                 "openssl", ["req", "-new", "-config", configurationPath, "-key", key, "-out", request] + subject)
             let serial = "0x" + (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...127)) }.joined()
-            try ExternalTools.check(
+            try await ExternalTools.check(
                 "openssl",
                 [
                     "x509", "-req", "-in", request, "-CA", issuer.certificatePath, "-CAkey", issuer.keyPath,
@@ -72,7 +72,7 @@ public struct OpenSSLPKI: Sendable {
                     certificate,
                 ] + subject.suffix(2))
         } else {
-            try ExternalTools.check(
+            try await ExternalTools.check(
                 "openssl",
                 [
                     "req", "-x509", "-new", "-config", configurationPath, "-extensions", profile.rawValue, "-key", key,
@@ -80,7 +80,7 @@ public struct OpenSSLPKI: Sendable {
                 ] + subject)
         }
         let der = try NIOSSLCertificate.fromPEMFile(certificate)[0].toDERBytes()
-        let digest = try ExternalTools.check("openssl", ["dgst", "-sha256", "-r"], stdin: Data(der))
+        let digest = try await ExternalTools.check("openssl", ["dgst", "-sha256", "-r"], stdin: Data(der))
         return Issued(
             certificatePath: certificate, keyPath: key, der: der,
             fingerprint: String(digest.stdout.prefix { !$0.isWhitespace }))

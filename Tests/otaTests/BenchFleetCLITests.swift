@@ -5,8 +5,8 @@ import Testing
 // `ota bench fleet` runs end to end on a small fleet (with `ota serve` as a child) and reports figures that add
 // up (the benchmark itself is a release-build command; this only checks that it measures what it says).
 @Suite(.serialized) struct BenchFleetCLITests {
-    @Test func aSmallFleetBenchCompletesAndReportsConsistentFigures() throws {
-        let result = try OTACLI.run(["bench", "fleet", "--devices", "6", "--image-size", "128KiB", "--json"])
+    @Test func aSmallFleetBenchCompletesAndReportsConsistentFigures() async throws {
+        let result = try await OTACLI.run(["bench", "fleet", "--devices", "6", "--image-size", "128KiB", "--json"])
         #expect(result.status == 0, "\(result.stderr)")
         let figures = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         #expect(figures["succeeded"] as? Int == 6)
@@ -30,8 +30,8 @@ import Testing
         (["--devices", "0"], "--devices must be at least 1"),
         (["--image-size", "3MiB"], "the image size must be 64 KiB … 1400 KiB"),
     ])
-    func badOptionsAreRefusedBeforeAnyWork(arguments: [String], message: String) throws {
-        let result = try OTACLI.run(["bench", "fleet"] + arguments)
+    func badOptionsAreRefusedBeforeAnyWork(arguments: [String], message: String) async throws {
+        let result = try await OTACLI.run(["bench", "fleet"] + arguments)
         #expect(result.status != 0)
         #expect(result.stderr.contains(message), "\(result.stderr)")
     }

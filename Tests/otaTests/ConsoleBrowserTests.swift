@@ -9,17 +9,18 @@ import Testing
 @Suite(.serialized) struct ConsoleBrowserTests {
     static let password = "console test passphrase"
 
-    @Test func anOperatorRollsOutAndCancelsAndAViewerCannotCreate() throws {
-        let bench = try SimulateCLITests.Workbench()
+    @Test func anOperatorRollsOutAndCancelsAndAViewerCannotCreate() async throws {
+        let bench = try await SimulateCLITests.Workbench()
         defer { bench.service.stop() }
         let service = bench.service
         for thing in ["sim-001", "sim-002", "sim-003"] {
-            try service.cli(["things", "create", thing])
-            try service.cli(["things", "issue-certificate", thing, "--out", bench.work.path("creds")])
+            try await service.cli(["things", "create", thing])
+            try await service.cli(["things", "issue-certificate", thing, "--out", bench.work.path("creds")])
         }
-        let file = try #require(try service.json(["files", "upload", bench.work.path("update.bin")]) as? [String: Any])
+        let file = try await #require(
+            try service.json(["files", "upload", bench.work.path("update.bin")]) as? [String: Any])
         for (name, role) in [("olga", "operator"), ("vic", "viewer")] {
-            let created = try ExternalTools.run(
+            let created = try await ExternalTools.run(
                 try OTACLI.executable,
                 [
                     "users", "create", name, "--role", role, "--password-stdin", "--data-dir", service.dataDir,
@@ -44,7 +45,7 @@ import Testing
             "file": try #require(file["id"] as? String), "things": "sim-001 sim-002", "waiting": "sim-003",
         ]
         let script = ExternalTools.packageRoot.appendingPathComponent("Tests/console/console_browser.py").path
-        let result = try ExternalTools.run(
+        let result = try await ExternalTools.run(
             "python",
             [script, String(decoding: try JSONSerialization.data(withJSONObject: configuration), as: UTF8.self)])
         #expect(
@@ -52,15 +53,15 @@ import Testing
             "console_browser.py:\n\(result.stdout)\n\(result.stderr)\nfleet:\n\(fleet.text.suffix(3000))")
         #expect(result.stdout.contains("console browser test passed"))
 
-        let executions = try #require(
+        let executions = try await #require(
             try service.json(["jobs", "executions", "AFR_OTA-console-u1"]) as? [[String: Any]])
         #expect(Set(executions.compactMap { $0["status"] as? String }) == ["SUCCEEDED"] && executions.count == 2)
-        let cancelled = try #require(try service.json(["jobs", "show", "AFR_OTA-console-u2"]) as? [String: Any])
+        let cancelled = try await #require(try service.json(["jobs", "show", "AFR_OTA-console-u2"]) as? [String: Any])
         #expect((cancelled["job"] as? [String: Any])?["status"] as? String == "CANCELED")
         for page in ["login", "create-update", "rollout-succeeded", "cancel-confirm", "fleet", "viewer-refused"] {
             #expect(FileManager.default.fileExists(atPath: screenshots + "/\(page).png"), "\(page).png")
         }
-        let trail = try service.cli(["audit"])
+        let trail = try await service.cli(["audit"])
         #expect(trail.contains("olga (operator)") && trail.contains("POST /console/updates"))
         #expect(trail.contains("POST /console/updates/{id}/cancel") && trail.contains("POST /console/login"))
     }

@@ -4,8 +4,8 @@ import Testing
 
 // `ota demo`, the README's main command, as a user runs it: every step must report its expected outcome.
 @Suite(.serialized) struct DemoCLITests {
-    @Test func theDemoShowsEveryOutcomeAndExitsZero() throws {
-        let result = try OTACLI.run(["demo", "--devices", "6", "--json"])
+    @Test func theDemoShowsEveryOutcomeAndExitsZero() async throws {
+        let result = try await OTACLI.run(["demo", "--devices", "6", "--json"])
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         let summary = try #require(
             try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
@@ -31,8 +31,8 @@ import Testing
         }
     }
 
-    @Test func theHumanOutputEndsWithTheSummaryTable() throws {
-        let result = try OTACLI.run(["demo", "--devices", "4"])
+    @Test func theHumanOutputEndsWithTheSummaryTable() async throws {
+        let result = try await OTACLI.run(["demo", "--devices", "4"])
         #expect(result.status == 0)
         #expect(result.stdout.contains("Summary (5 devices)") && result.stdout.contains("All outcomes as expected."))
         #expect(result.stdout.contains("Rolling out firmware 1.1.0"))
@@ -40,13 +40,13 @@ import Testing
 
     /// Three instances on one PostgreSQL database, the devices spread over them, the demo driving the first: every
     /// outcome needs the updates created there to reach the other two instances' devices.
-    @Test func theDemoRunsAcrossThreeInstancesSharingPostgreSQL() throws {
+    @Test func theDemoRunsAcrossThreeInstancesSharingPostgreSQL() async throws {
         guard let database = ProcessInfo.processInfo.environment["OTA_TEST_DATABASE_URL"], !database.isEmpty else {
             let how = "run `scripts/postgres-cluster start DIR` and export the OTA_TEST_DATABASE_URL it prints"
             Issue.record("this test needs PostgreSQL: \(how) (scripts/test does both)")
             return
         }
-        let result = try OTACLI.run(["demo", "--devices", "6", "--database", database, "--instances", "3"])
+        let result = try await OTACLI.run(["demo", "--devices", "6", "--database", database, "--instances", "3"])
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         let line = result.stdout.split(separator: "\n").first { $0.hasPrefix("3 instance(s) on postgres://") }
         let ports = line?.split(separator: "device ports ").last?.split(separator: ", ").compactMap { Int($0) }

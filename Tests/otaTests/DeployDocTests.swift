@@ -6,7 +6,7 @@ import Testing
 // PostgreSQL behind a real HAProxy, six simulated ESP32s updated through the balancer while the first instance is
 // killed with SIGKILL mid-rollout. Every execution must end SUCCEEDED exactly once.
 @Suite(.serialized) struct DeployDocTests {
-    @Test func threeInstancesBehindHAProxyFinishARolloutWhenOneIsKilled() throws {
+    @Test func threeInstancesBehindHAProxyFinishARolloutWhenOneIsKilled() async throws {
         let blocks = try DocumentedCommands.blocks(in: "docs/deploy.md", marker: "deploy-test")
         #expect(blocks.count >= 4, "docs/deploy.md marks its tested blocks")
         let directory = try DocumentedCommands.workspace("deploy")
@@ -18,7 +18,7 @@ import Testing
             blocks, in: directory,
             trap: "kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; "
                 + "[ -z \"${pg:-}\" ] || \"\(directory.path("work"))/scripts/postgres-cluster\" stop \"$pg\"")
-        let result = try ExternalTools.run("bash", ["-c", script])
+        let result = try await ExternalTools.run("bash", ["-c", script])
         let logs = ["node1", "node2", "node3", "haproxy"].map { name in
             "--- \(name).log\n"
                 + ((try? String(contentsOfFile: directory.path("work/cluster/\(name).log"), encoding: .utf8)) ?? "")

@@ -98,27 +98,28 @@ import Testing
     }
 
     @Test func aServiceKilledMidRolloutLosesNothingAndDevicesFinish() async throws {
-        let service = try ServiceProcess()
+        let service = try await ServiceProcess()
         defer { service.stop() }
-        try service.cli(["groups", "create", "fleet"])
+        try await service.cli(["groups", "create", "fleet"])
         let things = (1...6).map { "node-\($0)" }
         let credentials = service.directory.path("credentials")
         for thing in things {
-            try service.cli(["things", "create", thing])
-            try service.cli(["groups", "add", "fleet", thing])
-            try service.cli(["things", "issue-certificate", thing, "--out", credentials])
+            try await service.cli(["things", "create", thing])
+            try await service.cli(["groups", "add", "fleet", thing])
+            try await service.cli(["things", "issue-certificate", thing, "--out", credentials])
         }
-        try service.cli(["files", "create-profile", "demo", "--generate-key"])
+        try await service.cli(["files", "create-profile", "demo", "--generate-key"])
         let path = try ServeCLITests.firmware("5.0.0", size: 40_000, in: service.directory)
         let original = try Array(Data(contentsOf: URL(fileURLWithPath: path)))
-        let file = try #require(try service.json(["files", "upload", path]) as? [String: Any])
+        let file = try await #require(try service.json(["files", "upload", path]) as? [String: Any])
         let fileID = try #require(file["id"] as? String)
         // Four of six now; the other two wait for the next minute of the rollout.
-        try service.cli([
+        try await service.cli([
             "updates", "create", "durable", "--file", fileID, "--profile", "demo", "--group", "fleet",
             "--max-per-minute", "4",
         ])
-        let executions = try #require(try service.json(["jobs", "executions", "AFR_OTA-durable"]) as? [[String: Any]])
+        let executions = try await #require(
+            try service.json(["jobs", "executions", "AFR_OTA-durable"]) as? [[String: Any]])
         let released = executions.compactMap { $0["thingName"] as? String }.sorted()
         #expect(released.count == 4)
 
@@ -145,13 +146,14 @@ import Testing
         for session in sessions { await session.close() }
 
         // Phase 2: restart; every execution, its status and details, and the file are still there.
-        try service.restart()
-        let after = try #require(try service.json(["jobs", "show", "AFR_OTA-durable"]) as? [String: Any])
+        try await service.restart()
+        let after = try await #require(try service.json(["jobs", "show", "AFR_OTA-durable"]) as? [String: Any])
         let progress = try #require(after["progress"] as? [String: Any])
         // The other two wait for the rollout's next minute, or got it already on a slow run: never lost.
         let waiting = (progress["pending"] as? Int ?? 0) + (progress["queued"] as? Int ?? 0)
         #expect(progress["inProgress"] as? Int == 4 && waiting == 2, "\(progress)")
-        #expect((try service.json(["files", "show", fileID]) as? [String: Any])?["size"] as? Int == original.count)
+        await #expect(
+            (try service.json(["files", "show", fileID]) as? [String: Any])?["size"] as? Int == original.count)
 
         for device in devices {
             let session = try await device.connect(port: service.mqttPort)
@@ -169,9 +171,9 @@ import Testing
                 #"{"status":"SUCCEEDED","statusDetails":{"reason":"accepted  v5.0.0"}}"#)
             await session.close()
         }
-        let final = try #require(try service.json(["jobs", "executions", "AFR_OTA-durable"]) as? [[String: Any]])
+        let final = try await #require(try service.json(["jobs", "executions", "AFR_OTA-durable"]) as? [[String: Any]])
         #expect(final.filter { $0["status"] as? String == "SUCCEEDED" }.count == 4)
-        let finalJob = try #require(try service.json(["jobs", "show", "AFR_OTA-durable"]) as? [String: Any])
+        let finalJob = try await #require(try service.json(["jobs", "show", "AFR_OTA-durable"]) as? [String: Any])
         let finalProgress = try #require(finalJob["progress"] as? [String: Any])
         let stillWaiting = (finalProgress["pending"] as? Int ?? 0) + (finalProgress["queued"] as? Int ?? 0)
         #expect(stillWaiting == 2, "the two devices that never connected still wait: \(finalProgress)")

@@ -13,13 +13,13 @@ import Testing
         return try #require(blocks.first, "docs/monitoring.md marks its \(marker) block")
     }
 
-    @Test func theAlertRulesFireOnAFailingRolloutAndOnDevicesDroppingOffAndNotOtherwise() throws {
+    @Test func theAlertRulesFireOnAFailingRolloutAndOnDevicesDroppingOffAndNotOtherwise() async throws {
         let directory = try TemporaryDirectory("monitoring-rules")
         try Self.documented("alert-rules").write(
             toFile: directory.path("swiftota-alerts.yml"), atomically: true, encoding: .utf8)
-        try ExternalTools.check("promtool", ["check", "rules", directory.path("swiftota-alerts.yml")])
+        try await ExternalTools.check("promtool", ["check", "rules", directory.path("swiftota-alerts.yml")])
         try Self.ruleTests.write(toFile: directory.path("tests.yml"), atomically: true, encoding: .utf8)
-        let result = try ExternalTools.run("promtool", ["test", "rules", directory.path("tests.yml")])
+        let result = try await ExternalTools.run("promtool", ["test", "rules", directory.path("tests.yml")])
         #expect(result.status == 0, "promtool test rules:\n\(result.stdout)\n\(result.stderr)")
     }
 
@@ -79,11 +79,11 @@ import Testing
         """
 
     @Test func aRealPrometheusScrapesTheConnectedDeviceCountTheServiceReports() async throws {
-        let service = try ServiceProcess()
+        let service = try await ServiceProcess()
         defer { service.stop() }
-        try service.cli(["things", "create", "watched"])
+        try await service.cli(["things", "create", "watched"])
         let credentials = service.directory.path("watched")
-        try service.cli(["things", "issue-certificate", "watched", "--out", credentials])
+        try await service.cli(["things", "issue-certificate", "watched", "--out", credentials])
         let device = try await ScriptedDevice(
             thing: "watched", port: service.mqttPort,
             certificatePEM: try String(contentsOfFile: credentials + "/watched.pem", encoding: .utf8),
@@ -99,7 +99,7 @@ import Testing
         try configuration.write(toFile: directory.path("prometheus.yml"), atomically: true, encoding: .utf8)
         try Self.documented("alert-rules").write(
             toFile: directory.path("swiftota-alerts.yml"), atomically: true, encoding: .utf8)
-        try ExternalTools.check("promtool", ["check", "config", directory.path("prometheus.yml")])
+        try await ExternalTools.check("promtool", ["check", "config", directory.path("prometheus.yml")])
         let port = try freeLoopbackPort()
         let prometheus = try BackgroundProcess(
             "prometheus",
@@ -110,7 +110,7 @@ import Testing
         defer { prometheus.kill() }
 
         let health =
-            try JSONSerialization.jsonObject(
+            try await JSONSerialization.jsonObject(
                 with: Data(
                     try ExternalTools.check(
                         "curl",
@@ -124,8 +124,8 @@ import Testing
         var scraped: String?
         let deadline = Date().addingTimeInterval(90)
         while Date() < deadline, prometheus.isRunning {
-            let up = try Self.query("up{job=\"swiftota\"}", port: port)
-            scraped = try Self.query("swiftota_mqtt_connected_clients", port: port)
+            let up = try await Self.query("up{job=\"swiftota\"}", port: port)
+            scraped = try await Self.query("swiftota_mqtt_connected_clients", port: port)
             if up == "1", scraped != nil { break }
             try await Task.sleep(for: .milliseconds(500))
         }
@@ -133,8 +133,8 @@ import Testing
     }
 
     /// The value of an instant query's first series, as Prometheus' HTTP API returns it; nil while there is none.
-    static func query(_ expression: String, port: Int) throws -> String? {
-        let answer = try ExternalTools.run(
+    static func query(_ expression: String, port: Int) async throws -> String? {
+        let answer = try await ExternalTools.run(
             "curl", ["-s", "--get", "--data-urlencode", "query=" + expression, "http://127.0.0.1:\(port)/api/v1/query"])
         guard answer.status == 0,
             let object = try? JSONSerialization.jsonObject(with: Data(answer.stdout.utf8)) as? [String: Any],

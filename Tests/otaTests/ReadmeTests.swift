@@ -5,13 +5,13 @@ import Testing
 // The README's command blocks marked `<!-- readme-test -->` are run as written, in order, in one empty directory,
 // with `swift run ota` standing for the built `ota`: the README cannot drift from the code there.
 @Suite(.serialized) struct ReadmeTests {
-    @Test func theMarkedREADMEBlocksRunAsWritten() throws {
+    @Test func theMarkedREADMEBlocksRunAsWritten() async throws {
         let blocks = try DocumentedCommands.blocks(in: "README.md", marker: "readme-test")
         #expect(blocks.count >= 2, "the README marks its tested blocks")
         let directory = try DocumentedCommands.workspace("readme")
         let script = DocumentedCommands.script(
             blocks, in: directory, trap: "kill $(jobs -p) 2>/dev/null; wait 2>/dev/null || true")
-        let result = try ExternalTools.run("bash", ["-c", script])
+        let result = try await ExternalTools.run("bash", ["-c", script])
         #expect(result.status == 0, "README commands failed:\n\(result.stdout)\n\(result.stderr)")
         #expect(result.stdout.contains("Loaded app thermostat 1.1.0"), "the simulated device took the update")
         #expect(result.stdout.contains("esp32-0001  #1  SUCCEEDED"))

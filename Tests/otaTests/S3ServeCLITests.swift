@@ -18,8 +18,8 @@ import Testing
     }
 
     /// A local command (no service), requiring success.
-    static func build(_ arguments: [String]) throws {
-        let result = try OTACLI.run(arguments)
+    static func build(_ arguments: [String]) async throws {
+        let result = try await OTACLI.run(arguments)
         #expect(result.status == 0, "\(result.stderr)")
     }
 
@@ -27,17 +27,18 @@ import Testing
         let moto = try await MotoServer.start()
         defer { moto.stop() }
         #expect(try await moto.aws(["s3", "mb", "s3://ota-files"]).status == 0)
-        let service = try ServiceProcess(
+        let service = try await ServiceProcess(
             options: ["--file-store", "s3://ota-files/fw", "--s3-endpoint", moto.endpointURL],
             environment: Self.environment(moto))
         defer { service.stop() }
         let work = try TemporaryDirectory("s3-cli")
         try Data(repeating: 7, count: 5000).write(to: URL(fileURLWithPath: work.path("fw.bin")))
-        try Self.build([
+        try await Self.build([
             "image", "build", "--project", "ci", "--version", "4.2.0", "--payload", work.path("fw.bin"),
             "-o", work.path("app.bin"),
         ])
-        let uploaded = try #require(try service.json(["files", "upload", work.path("app.bin")]) as? [String: Any])
+        let uploaded = try await #require(
+            try service.json(["files", "upload", work.path("app.bin")]) as? [String: Any])
         let location = try #require(uploaded["location"] as? String)
         #expect(location.hasPrefix("s3://ota-files/fw/"))
         #expect(try await moto.aws(["s3", "cp", location, work.path("back.bin")]).status == 0)
@@ -46,24 +47,24 @@ import Testing
                 == FileManager.default.contents(
                     atPath: work.path("app.bin")))
 
-        try Self.build([
+        try await Self.build([
             "image", "build", "--project", "ci", "--version", "4.3.0", "--payload", work.path("fw.bin"),
             "-o", work.path("next.bin"),
         ])
         #expect(try await moto.aws(["s3", "cp", work.path("next.bin"), "s3://ota-files/ci/next.bin"]).status == 0)
-        let imported = try #require(
+        let imported = try await #require(
             try service.json(["files", "import", "s3://ota-files/ci/next.bin"]) as? [String: Any])
         #expect(
             imported["version"] as? String == "4.3.0"
                 && (imported["location"] as? String)?.hasPrefix("s3://ota-files/fw/") == true
         )
-        let missing = try OTACLI.run(
+        let missing = try await OTACLI.run(
             [
                 "files", "import", "s3://ota-files/ci/none.bin", "--server", "https://localhost:\(service.apiPort)",
                 "--data-dir", service.dataDir,
             ])
         #expect(missing.status != 0 && missing.stderr.contains("does not exist"), "\(missing.stderr)")
-        let status = try #require(try service.json(["files", "list"]) as? [[String: Any]])
+        let status = try await #require(try service.json(["files", "list"]) as? [[String: Any]])
         #expect(status.count == 2)
     }
 
@@ -75,7 +76,7 @@ import Testing
         for (bucket, secret, says) in [
             ("not-made", moto.secretAccessKey, "does not exist"), ("ota-files", "wrong", "SignatureDoesNotMatch"),
         ] {
-            let result = try ExternalTools.run(
+            let result = try await ExternalTools.run(
                 try OTACLI.executable,
                 [
                     "serve", "--data-dir", directory.path("data-\(bucket)"), "--host", "127.0.0.1", "--mqtt-port", "0",
@@ -85,7 +86,7 @@ import Testing
             #expect(result.status != 0 && result.stderr.contains(says), "\(result.stderr)")
             #expect(!result.stderr.contains(moto.secretAccessKey))
         }
-        let noCredentials = try ExternalTools.run(
+        let noCredentials = try await ExternalTools.run(
             try OTACLI.executable,
             ["serve", "--data-dir", directory.path("data-none"), "--file-store", "s3://ota-files"],
             environment: ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("AWS_") }.merging(

@@ -21,8 +21,8 @@ import Testing
         (["bench", "abuse", "--build-up", "601"], "--build-up"),
         (["bench", "abuse", "--attack-addresses", "0"], "--attack-addresses"),
     ])
-    func aBadFlagIsAUsageError(arguments: [String], message: String) throws {
-        let result = try OTACLI.run(arguments)
+    func aBadFlagIsAUsageError(arguments: [String], message: String) async throws {
+        let result = try await OTACLI.run(arguments)
         #expect(result.status == 64, "\(arguments): \(result.stdout)\(result.stderr)")
         #expect(result.stderr.contains(message), "\(arguments): \(result.stderr)")
     }

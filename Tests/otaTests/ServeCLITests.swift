@@ -14,7 +14,7 @@ import Testing
     }
 
     @Test func theFirstStartCreatesThePKIAndTokenAndTheCommandsDriveAnUpdate() async throws {
-        let service = try ServiceProcess()
+        let service = try await ServiceProcess()
         defer { service.stop() }
         let banner = service.process.text
         #expect(banner.contains("First start: created") && banner.contains("admin-token (mode 0600)"))
@@ -23,68 +23,69 @@ import Testing
             #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == mode, "\(file)")
         }
 
-        try service.cli(["things", "create", "dev-1", "--attribute", "ring=beta"])
-        try service.cli(["groups", "create", "beta", "--query", "ring=beta"])
-        let group = try #require(try service.json(["groups", "show", "beta"]) as? [String: Any])
+        try await service.cli(["things", "create", "dev-1", "--attribute", "ring=beta"])
+        try await service.cli(["groups", "create", "beta", "--query", "ring=beta"])
+        let group = try await #require(try service.json(["groups", "show", "beta"]) as? [String: Any])
         #expect(group["members"] as? [String] == ["dev-1"])
         let credentials = service.directory.path("dev-1")
-        try service.cli(["things", "issue-certificate", "dev-1", "--out", credentials])
+        try await service.cli(["things", "issue-certificate", "dev-1", "--out", credentials])
         let keyMode = try FileManager.default.attributesOfItem(atPath: credentials + "/dev-1.key")[.posixPermissions]
         #expect((keyMode as? NSNumber)?.intValue == 0o600)
 
-        try service.cli(["files", "create-profile", "demo", "--generate-key"])
+        try await service.cli(["files", "create-profile", "demo", "--generate-key"])
         let path = try Self.firmware("2.0.0", size: 6000, in: service.directory)
-        let file = try #require(try service.json(["files", "upload", path]) as? [String: Any])
+        let file = try await #require(try service.json(["files", "upload", path]) as? [String: Any])
         #expect(file["version"] as? String == "2.0.0" && file["kind"] as? String == "app")
         let fileID = try #require(file["id"] as? String)
 
-        let created = try #require(
+        let created = try await #require(
             try service.json([
                 "updates", "create", "cli1", "--file", fileID, "--profile", "demo", "--group", "beta", "--continuous",
                 "--max-per-minute", "100", "--abort", "FAILED:50:5", "--timeout-minutes", "30",
             ]) as? [String: Any])
         #expect((created["job"] as? [String: Any])?["id"] as? String == "AFR_OTA-cli1")
-        let executions = try #require(try service.json(["jobs", "executions", "AFR_OTA-cli1"]) as? [[String: Any]])
+        let executions = try await #require(
+            try service.json(["jobs", "executions", "AFR_OTA-cli1"]) as? [[String: Any]])
         #expect(executions.map { $0["thingName"] as? String } == ["dev-1"])
         #expect(executions.first?["status"] as? String == "QUEUED")
 
         // A thing that joins the dynamic group later gets the continuous update.
-        try service.cli(["things", "create", "dev-2"])
-        try service.cli(["things", "set-attributes", "dev-2", "ring=beta"])
-        let later = try #require(try service.json(["jobs", "show", "AFR_OTA-cli1"]) as? [String: Any])
+        try await service.cli(["things", "create", "dev-2"])
+        try await service.cli(["things", "set-attributes", "dev-2", "ring=beta"])
+        let later = try await #require(try service.json(["jobs", "show", "AFR_OTA-cli1"]) as? [String: Any])
         #expect((later["progress"] as? [String: Any])?["queued"] as? Int == 2)
 
         // The job document says where the device keeps the file and the certificate: by default the uploaded
         // file's name and the ESP32 port's label; --file-path and --certificate-path-on-device set them.
-        let defaults = try Self.jobDocument(service, "AFR_OTA-cli1")
+        let defaults = try await Self.jobDocument(service, "AFR_OTA-cli1")
         #expect(defaults.contains(#""filepath":"fw-2.0.0.bin""#) && defaults.contains(#""certfile":"Code Verify Key""#))
-        try service.cli([
+        try await service.cli([
             "files", "create-profile", "posix", "--generate-key", "--certificate-path-on-device", "/etc/ota/signer.pem",
         ])
-        try service.cli([
+        try await service.cli([
             "updates", "create", "cli2", "--file", path, "--profile", "posix", "--thing", "dev-1", "--file-path",
             "/var/ota/fw-2.0.0.bin",
         ])
-        let chosen = try Self.jobDocument(service, "AFR_OTA-cli2")
+        let chosen = try await Self.jobDocument(service, "AFR_OTA-cli2")
         #expect(
             chosen.contains(#""filepath":"/var/ota/fw-2.0.0.bin""#)
                 && chosen.contains(#""certfile":"/etc/ota/signer.pem""#), "\(chosen)")
-        let nul = try OTACLI.run(
+        let nul = try await OTACLI.run(
             [
                 "updates", "create", "cli3", "--file", path, "--profile", "posix", "--thing", "dev-1", "--file-path",
                 "fw\u{1}.bin", "--data-dir", service.dataDir, "--server", "https://localhost:\(service.apiPort)",
             ])
         #expect(nul.status != 0 && nul.stderr.contains("without control characters"), "\(nul.stderr)")
 
-        let text = try service.cli(["updates", "show", "cli1"])
+        let text = try await service.cli(["updates", "show", "cli1"])
         #expect(text.contains("queued 2"))
-        try service.cli(["updates", "cancel", "cli1"])
-        let canceled = try #require(try service.json(["jobs", "show", "AFR_OTA-cli1"]) as? [String: Any])
+        try await service.cli(["updates", "cancel", "cli1"])
+        let canceled = try await #require(try service.json(["jobs", "show", "AFR_OTA-cli1"]) as? [String: Any])
         #expect((canceled["job"] as? [String: Any])?["status"] as? String == "CANCELED")
     }
 
-    static func jobDocument(_ service: ServiceProcess, _ jobID: String) throws -> String {
-        let view = try #require(try service.json(["jobs", "show", jobID]) as? [String: Any])
+    static func jobDocument(_ service: ServiceProcess, _ jobID: String) async throws -> String {
+        let view = try #require(try await service.json(["jobs", "show", jobID]) as? [String: Any])
         return try #require((view["job"] as? [String: Any])?["document"] as? String)
     }
 
@@ -104,30 +105,31 @@ import Testing
         (["--data-url-base", "https://user@ota.example.com"], "--data-url-base must be https://"),
         (["--file-cache-mib", "1"], "--file-cache-mib must be 4–65536"),
     ])
-    func badDatabaseFileStoreAndDataURLOptionsStopTheStartAndCreateNothing(options: [String], says: String) throws {
+    func badDatabaseFileStoreAndDataURLOptionsStopTheStartAndCreateNothing(options: [String], says: String) async throws
+    {
         let directory = try TemporaryDirectory("serve-options")
-        let result = try OTACLI.run(["serve", "--data-dir", directory.path("data")] + options)
+        let result = try await OTACLI.run(["serve", "--data-dir", directory.path("data")] + options)
         #expect(result.status != 0 && result.stderr.contains(says), "\(result.stderr)")
         #expect(!FileManager.default.fileExists(atPath: directory.path("data")))
     }
 
     @Test func errorsAreReadableAndExitNonZero() async throws {
-        let service = try ServiceProcess()
+        let service = try await ServiceProcess()
         defer { service.stop() }
         let server = ["--server", "https://localhost:\(service.apiPort)"]
-        let missing = try OTACLI.run(["things", "show", "ghost", "--data-dir", service.dataDir] + server)
+        let missing = try await OTACLI.run(["things", "show", "ghost", "--data-dir", service.dataDir] + server)
         #expect(missing.status != 0 && missing.stderr.contains("404 Not Found: not found: thing ghost"))
-        let noToken = try OTACLI.run(["things", "list"] + server)
+        let noToken = try await OTACLI.run(["things", "list"] + server)
         #expect(noToken.status != 0 && noToken.stderr.contains("--data-dir"))
         let wrongToken = try service.directory.write("wrong-token", text: String(repeating: "ab", count: 32))
         chmod(wrongToken, 0o600)
-        let refused = try OTACLI.run(
+        let refused = try await OTACLI.run(
             ["things", "list", "--token-file", wrongToken, "--ca", service.dataDir + "/pki/ca.pem"] + server)
         #expect(refused.status != 0 && refused.stderr.contains("401"))
         let notAnImage = try service.directory.write("notes.txt", text: "hello")
-        let upload = try OTACLI.run(["files", "upload", notAnImage, "--data-dir", service.dataDir] + server)
+        let upload = try await OTACLI.run(["files", "upload", notAnImage, "--data-dir", service.dataDir] + server)
         #expect(upload.status != 0 && upload.stderr.contains("not a valid ESP32 app image"))
-        #expect(try service.json(["files", "list"]) as? [Any] != nil)
-        #expect((try service.json(["files", "list"]) as? [Any])?.isEmpty == true)
+        await #expect(try service.json(["files", "list"]) as? [Any] != nil)
+        await #expect((try service.json(["files", "list"]) as? [Any])?.isEmpty == true)
     }
 }

@@ -14,20 +14,20 @@ final class ServiceProcess: @unchecked Sendable {
     let environment: [String: String]?
     private(set) var process: BackgroundProcess
 
-    init(options: [String] = [], environment: [String: String]? = nil) throws {
+    init(options: [String] = [], environment: [String: String]? = nil) async throws {
         directory = try TemporaryDirectory("ota-serve")
         dataDir = directory.path("data")
         mqttPort = try freeLoopbackPort()
         apiPort = try freeLoopbackPort()
         self.options = options
         self.environment = environment
-        process = try Self.launch(
+        process = try await Self.launch(
             dataDir: dataDir, mqttPort: mqttPort, apiPort: apiPort, options: options, environment: environment)
     }
 
     private static func launch(
         dataDir: String, mqttPort: Int, apiPort: Int, options: [String], environment: [String: String]?
-    ) throws -> BackgroundProcess {
+    ) async throws -> BackgroundProcess {
         let process = try BackgroundProcess(
             try OTACLI.executable,
             [
@@ -41,7 +41,7 @@ final class ServiceProcess: @unchecked Sendable {
             guard process.isRunning, Date() < deadline else {
                 throw ServiceProcessError(description: "ota serve did not start:\n\(process.text)")
             }
-            usleep(20_000)
+            try await Task.sleep(for: .milliseconds(20))  // not usleep: a start takes seconds, the thread is shared
         }
         return process
     }
@@ -50,15 +50,16 @@ final class ServiceProcess: @unchecked Sendable {
     func kill() { process.kill() }
 
     /// Starts the service again on the same data directory and ports.
-    func restart() throws {
-        process = try Self.launch(
+    func restart() async throws {
+        process = try await Self.launch(
             dataDir: dataDir, mqttPort: mqttPort, apiPort: apiPort, options: options, environment: environment)
     }
 
     /// `ota <arguments> --server … --data-dir …`, requiring success.
     @discardableResult
-    func cli(_ arguments: [String]) throws -> String {
-        let result = try OTACLI.run(arguments + ["--server", "https://localhost:\(apiPort)", "--data-dir", dataDir])
+    func cli(_ arguments: [String]) async throws -> String {
+        let result = try await OTACLI.run(
+            arguments + ["--server", "https://localhost:\(apiPort)", "--data-dir", dataDir])
         guard result.status == 0 else {
             throw ServiceProcessError(description: "ota \(arguments.joined(separator: " ")) failed: \(result.stderr)")
         }
@@ -66,8 +67,8 @@ final class ServiceProcess: @unchecked Sendable {
     }
 
     /// The same with `--json`, parsed.
-    func json(_ arguments: [String]) throws -> Any {
-        try JSONSerialization.jsonObject(with: Data(try cli(arguments + ["--json"]).utf8))
+    func json(_ arguments: [String]) async throws -> Any {
+        try await JSONSerialization.jsonObject(with: Data(try cli(arguments + ["--json"]).utf8))
     }
 
     func stop() { process.kill() }

@@ -11,21 +11,21 @@ import Testing
         var work: TemporaryDirectory { service.directory }
         var mqtt: String { "127.0.0.1:\(service.mqttPort)" }
 
-        init(serveOptions: [String] = []) throws {
-            service = try ServiceProcess(options: serveOptions)
+        init(serveOptions: [String] = []) async throws {
+            service = try await ServiceProcess(options: serveOptions)
             let work = service.directory
-            try Self.ota(["keys", "generate", "-o", work.path("signer.key")])
-            try Self.ota([
+            try await Self.ota(["keys", "generate", "-o", work.path("signer.key")])
+            try await Self.ota([
                 "cert", "self-signed", "--key", work.path("signer.key"), "--days", "30", "-o", work.path("signer.pem"),
             ])
             try work.write("payload.bin", (0..<30_000).map { UInt8(truncatingIfNeeded: $0 &* 31) })
             for (version, name) in [("1.0.0", "factory.bin"), ("1.1.0", "update.bin")] {
-                try Self.ota([
+                try await Self.ota([
                     "image", "build", "--project", "thermostat", "--version", version, "--payload",
                     work.path("payload.bin"), "--secure-boot-v1-padding", "-o", work.path(name),
                 ])
             }
-            try Self.ota([
+            try await Self.ota([
                 "sign", work.path("factory.bin"), "--key", work.path("signer.key"), "--cert", work.path("signer.pem"),
                 "-o", work.path("factory.sig"), "--secure-boot-v1", work.path("factory-signed.bin"),
             ])
@@ -33,14 +33,14 @@ import Testing
             let stored = service.dataDir + "/signing/signer.key"
             try FileManager.default.copyItem(atPath: work.path("signer.key"), toPath: stored)
             chmod(stored, 0o600)
-            try service.cli([
+            try await service.cli([
                 "files", "create-profile", "demo", "--certificate", work.path("signer.pem"), "--key-path", stored,
             ])
         }
 
         @discardableResult
-        static func ota(_ arguments: [String]) throws -> String {
-            let result = try OTACLI.run(arguments)
+        static func ota(_ arguments: [String]) async throws -> String {
+            let result = try await OTACLI.run(arguments)
             guard result.status == 0 else {
                 throw ServiceProcessError(description: "ota \(arguments.joined(separator: " ")): \(result.stderr)")
             }
@@ -48,13 +48,14 @@ import Testing
         }
 
         /// Things with certificates in work/creds, and update `id` (1.1.0) for them.
-        func provision(_ things: [String], update id: String) throws {
+        func provision(_ things: [String], update id: String) async throws {
             for thing in things {
-                try service.cli(["things", "create", thing])
-                try service.cli(["things", "issue-certificate", thing, "--out", work.path("creds")])
+                try await service.cli(["things", "create", thing])
+                try await service.cli(["things", "issue-certificate", thing, "--out", work.path("creds")])
             }
-            let file = try #require(try service.json(["files", "upload", work.path("update.bin")]) as? [String: Any])
-            try service.cli(
+            let file = try await #require(
+                try service.json(["files", "upload", work.path("update.bin")]) as? [String: Any])
+            try await service.cli(
                 ["updates", "create", id, "--file", try #require(file["id"] as? String), "--profile", "demo"]
                     + things.flatMap { ["--thing", $0] })
         }
@@ -67,19 +68,20 @@ import Testing
         }
     }
 
-    @Test func aSimulatedDeviceUpdatesFromTheServiceAndKeepsItsStateAcrossRestarts() throws {
-        let bench = try Workbench()
+    @Test func aSimulatedDeviceUpdatesFromTheServiceAndKeepsItsStateAcrossRestarts() async throws {
+        let bench = try await Workbench()
         defer { bench.service.stop() }
-        try bench.provision(["sim-1"], update: "u1")
+        try await bench.provision(["sim-1"], update: "u1")
         let device = bench.work.path("device")
         // The first endpoint listed is down (another instance, say): the device goes on to the next.
         let servers = "127.0.0.1:\(try freeLoopbackPort()),\(bench.mqtt)"
-        let first = try Workbench.ota(
+        let first = try await Workbench.ota(
             ["simulate", "device", "--dir", device, "--server", servers, "--thing", "sim-1"] + bench.firstRun
                 + ["--exit-after-job", "--seconds", "60"])
         #expect(first.contains("Loaded app thermostat 1.0.0") && first.contains("Loaded app thermostat 1.1.0"))
         #expect(first.contains("succeeded(jobID: \"AFR_OTA-u1\")"))
-        let executions = try #require(try bench.service.json(["jobs", "executions", "AFR_OTA-u1"]) as? [[String: Any]])
+        let executions = try await #require(
+            try bench.service.json(["jobs", "executions", "AFR_OTA-u1"]) as? [[String: Any]])
         #expect(executions.first?["status"] as? String == "SUCCEEDED")
         // Without --verbose the service logs one line per execution state change, and no device traffic.
         let log = bench.service.process.text
@@ -89,13 +91,13 @@ import Testing
         #expect(!log.contains("stream request answered") && !log.contains("jobs request accepted"))
 
         // Power cycle: the saved flash boots the confirmed image.
-        let second = try Workbench.ota([
+        let second = try await Workbench.ota([
             "simulate", "device", "--dir", device, "--server", bench.mqtt, "--seconds", "2",
         ])
         #expect(second.contains("Loaded app thermostat 1.1.0") && !second.contains("1.0.0"))
 
         // --json reports the slots: 1.1.0 running and confirmed, the factory app 1.0.0 erased after it.
-        let report = try Workbench.ota([
+        let report = try await Workbench.ota([
             "simulate", "device", "--dir", device, "--server", bench.mqtt, "--seconds", "2", "--json",
         ])
         let json = try #require(try JSONSerialization.jsonObject(with: Data(report.utf8)) as? [String: Any])
@@ -109,36 +111,36 @@ import Testing
 
     /// `--data-protocol` is stored with the device; a job that offers only MQTT is downloaded over MQTT even by a
     /// device that prefers HTTP.
-    @Test func aDevicePreferringHTTPKeepsTheSettingAndTakesAnMQTTOnlyJobOverMQTT() throws {
-        let bench = try Workbench()
+    @Test func aDevicePreferringHTTPKeepsTheSettingAndTakesAnMQTTOnlyJobOverMQTT() async throws {
+        let bench = try await Workbench()
         defer { bench.service.stop() }
-        try bench.provision(["sim-h"], update: "h1")
+        try await bench.provision(["sim-h"], update: "h1")
         let device = bench.work.path("device-h")
-        let output = try Workbench.ota(
+        let output = try await Workbench.ota(
             [
                 "simulate", "device", "--dir", device, "--server", bench.mqtt, "--thing", "sim-h", "--data-protocol",
                 "http",
             ]
                 + bench.firstRun + ["--exit-after-job", "--seconds", "60"])
         #expect(output.contains("succeeded(jobID: \"AFR_OTA-h1\")"))
-        func stored() throws -> String? {
+        func stored() async throws -> String? {
             let manifest = try JSONSerialization.jsonObject(with: Data(try bench.work.read("device-h/device.json")))
             return (manifest as? [String: Any])?["dataProtocol"] as? String
         }
-        #expect(try stored() == "http")
+        await #expect(try stored() == "http")
         // Given again for an existing device, the option replaces the stored preference.
-        try Workbench.ota([
+        try await Workbench.ota([
             "simulate", "device", "--dir", device, "--server", bench.mqtt, "--seconds", "2", "--data-protocol", "mqtt",
         ])
-        #expect(try stored() == "mqtt")
+        await #expect(try stored() == "mqtt")
     }
 
     /// `ota serve --verbose`: an operator follows one device with grep.
-    @Test func theVerboseServiceLogLetsAnOperatorFollowOneDevice() throws {
-        let bench = try Workbench(serveOptions: ["--verbose"])
+    @Test func theVerboseServiceLogLetsAnOperatorFollowOneDevice() async throws {
+        let bench = try await Workbench(serveOptions: ["--verbose"])
         defer { bench.service.stop() }
-        try bench.provision(["traced", "other"], update: "v1")
-        try Workbench.ota(
+        try await bench.provision(["traced", "other"], update: "v1")
+        try await Workbench.ota(
             ["simulate", "device", "--dir", bench.work.path("traced"), "--server", bench.mqtt, "--thing", "traced"]
                 + bench.firstRun + ["--exit-after-job", "--seconds", "60"])
         let lines = bench.service.process.text.split(separator: "\n").filter { $0.contains("traced") }
@@ -153,12 +155,12 @@ import Testing
         #expect(!lines.contains { $0.contains("thing=other") }, "grep for one thing shows only that thing")
     }
 
-    @Test func aFleetWithPowerCutsAndAFlakyNetworkStillUpdates() throws {
-        let bench = try Workbench()
+    @Test func aFleetWithPowerCutsAndAFlakyNetworkStillUpdates() async throws {
+        let bench = try await Workbench()
         defer { bench.service.stop() }
         let things = (1...4).map { String(format: "fl-%03d", $0) }
-        try bench.provision(things, update: "fleet1")
-        let output = try Workbench.ota(
+        try await bench.provision(things, update: "fleet1")
+        let output = try await Workbench.ota(
             [
                 "simulate", "fleet", "--count", "4", "--prefix", "fl", "--dir", bench.work.path("fleet"), "--server",
                 bench.mqtt,
@@ -175,7 +177,7 @@ import Testing
         #expect(slots.allSatisfy { $0.sorted() == ["erased", "erased", "image"] }, "only 1.1.0 is left: \(slots)")
         let boots = devices.compactMap { $0["boots"] as? Int }.reduce(0, +)
         #expect(boots > 2 * 4, "power cuts forced extra boots (\(boots) boots for 4 devices)")
-        let executions = try #require(
+        let executions = try await #require(
             try bench.service.json(["jobs", "executions", "AFR_OTA-fleet1"]) as? [[String: Any]])
         #expect(executions.count == 4 && executions.allSatisfy { $0["status"] as? String == "SUCCEEDED" })
         #expect(FileManager.default.fileExists(atPath: bench.work.path("fleet/fl-001/flash.bin")))
