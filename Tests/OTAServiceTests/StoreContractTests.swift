@@ -106,6 +106,60 @@ import Testing
         #expect(try await store.read { try $0.execution(jobID: "J", thing: "t") } == moved)
     }
 
+    /// What a device's progress report stores (PostgreSQL in one statement, SQLite by read and replace) is what the
+    /// state machine makes of it; anything but the latest execution in progress is left alone.
+    @Test(arguments: backends) func progressIsStoredAsTheStateMachineMakesIt(_ backend: Backend) async throws {
+        let directory = try TemporaryDirectory("store")
+        let store = try await backend.make(directory)
+        let queued = try await store.write { writer in
+            try Self.seed(writer, jobs: ["J"], things: ["t"])
+            return try writer.insert(Self.execution("J", "t"))
+        }
+        let progress = { (details: JSONObject?, time: Int64, minutes: Int?) in
+            try await store.write { writer in
+                try writer.recordProgress(
+                    jobID: "J", thing: "t", statusDetails: details, at: time, inProgressTimeoutMinutes: minutes)
+            }
+        }
+        let receive = { (text: String) in JSONObject([JSONMember("receive", .string(text))]) }
+        #expect(try await progress(receive("1/2"), 150, nil) == nil, "QUEUED is not in progress")
+        #expect(try await store.read { try $0.execution(jobID: "J", thing: "t") } == queued)
+
+        var running = queued
+        running.status = .inProgress
+        running.startedAt = 200
+        running.versionNumber = 2
+        let started = running
+        #expect(try await store.write { try $0.replace(started, expectedVersion: 1) })
+        var expected = started
+        for (details, time, minutes) in [
+            (receive("25/256") as JSONObject?, Int64(300), 10 as Int?),  // arms the in-progress bound
+            (nil, 400, nil),  // keeps the details and the timer
+            (JSONObject([JSONMember("receive", .string("50/256")), JSONMember("note", .number("1"))]), 500, 10),
+        ] {
+            expected = ExecutionTransitions.applyDeviceUpdate(
+                expected, status: .inProgress, statusDetails: details, now: time, inProgressTimeoutMinutes: minutes,
+                stepTimeoutMinutes: nil)
+            #expect(try await progress(details, time, minutes) == expected)
+            #expect(try await store.read { try $0.execution(jobID: "J", thing: "t") } == expected)
+        }
+        #expect(expected.versionNumber == 5 && expected.timeoutAt == 800)
+
+        // A later execution of the same job (QUEUED) is the latest: the older one in progress is not touched.
+        let later = try await store.write { try $0.insert(Self.execution("J", "t", number: 2)) }
+        #expect(try await progress(receive("9/9"), 600, nil) == nil)
+        #expect(try await store.read { try $0.execution(jobID: "J", thing: "t") } == later)
+        var older = expected
+        older.status = .failed
+        let failed = older
+        #expect(try await store.write { try $0.replace(failed, expectedVersion: 5) }, "the older one kept version 5")
+        #expect(
+            try await store.write {
+                try $0.recordProgress(
+                    jobID: "J", thing: "nobody", statusDetails: nil, at: 700, inProgressTimeoutMinutes: nil)
+            } == nil)
+    }
+
     @Test(arguments: backends) func executionsComeInQueueOrderAndLatestNumber(_ backend: Backend) async throws {
         let directory = try TemporaryDirectory("store")
         let store = try await backend.make(directory)

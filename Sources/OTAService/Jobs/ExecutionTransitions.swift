@@ -69,3 +69,12 @@ public enum ExecutionTransitions {
         return min(step, bound)
     }
 }
+
+extension UpdateJobExecutionRequest {
+    /// IN_PROGRESS with new details and nothing to check or arm (no expected version, execution number or step
+    /// timer): on an execution already in progress, `applyDeviceUpdate` only stores the details and bumps the
+    /// version, which `StoreWriter.recordProgress` does in one call.
+    var isPlainProgressReport: Bool {
+        status == .inProgress && expectedVersion == nil && executionNumber == nil && stepTimeoutInMinutes == nil
+    }
+}

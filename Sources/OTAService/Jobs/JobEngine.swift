@@ -135,6 +135,15 @@ public final class JobEngine: Sendable {
     public func update(thing: String, jobID: String, request: UpdateJobExecutionRequest) async throws -> UpdateOutcome {
         let time = now()
         let (updated, nextChanges) = try await write(thing: thing) { writer, changes -> (JobExecution, [NextChange]) in
+            // A plain progress report (most of what devices send) on an execution in progress: one store call. Any
+            // other case, or an execution not in progress, takes the checked path below, which says why it refuses.
+            if request.isPlainProgressReport,
+                let updated = try writer.recordProgress(
+                    jobID: jobID, thing: thing, statusDetails: request.statusDetails, at: time,
+                    inProgressTimeoutMinutes: try self.inProgressTimeout(of: jobID, in: writer))
+            {
+                return (updated, [])
+            }
             guard let current = try writer.execution(jobID: jobID, thing: thing),
                 request.executionNumber == nil || request.executionNumber == current.executionNumber
             else { throw JobsRequestError(.resourceNotFound, "no execution of job \(jobID) for thing \(thing)") }

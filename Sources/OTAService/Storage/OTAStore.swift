@@ -122,6 +122,13 @@ public protocol StoreWriter: StoreReader {
     /// Replaces the execution with the same job, thing and execution number, only if its stored version is
     /// `expectedVersion`; returns false (and changes nothing) otherwise.
     func replace(_ execution: JobExecution, expectedVersion: Int64) throws -> Bool
+    /// A device's progress report (IN_PROGRESS again, new details) on the latest execution of `jobID` for `thing`:
+    /// when that execution is IN_PROGRESS it is stored as `ExecutionTransitions.applyDeviceUpdate` would make it
+    /// and returned; nil, changing nothing, otherwise. The default reads and replaces; a store where each statement
+    /// is a round trip does it in one.
+    func recordProgress(
+        jobID: String, thing: String, statusDetails: JSONObject?, at time: Int64, inProgressTimeoutMinutes: Int?
+    ) throws -> JobExecution?
     func addPendingTargets(jobID: String, things: [String]) throws
     func removePendingTarget(jobID: String, thing: String) throws
     func removeAllPendingTargets(jobID: String) throws

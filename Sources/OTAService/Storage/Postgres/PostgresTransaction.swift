@@ -67,6 +67,11 @@ struct PostgresTransaction: StoreWriter {
 
     /// Runs `body` inside a savepoint: a throw undoes the body's statements alone and leaves the transaction usable
     /// (the error is rethrown). The savepoint's commands are held and ride with the statements around them.
+    ///
+    /// Savepoints are not released: each entry's SAVEPOINT nests in the one before, and ROLLBACK TO goes back to the
+    /// newest of the name, this entry's, so what earlier entries did stands. COMMIT keeps them all. A RELEASE would be
+    /// one more statement, parsed and answered, per entry; a batch (at most GroupCommit's 32 entries) stays within
+    /// the 64 subtransactions a PostgreSQL backend tracks in shared memory.
     func inSavepoint(_ body: () throws -> Void) throws {
         held.hold(Self.query("SAVEPOINT entry"))
         let handovers = held.handovers
@@ -77,11 +82,10 @@ struct PostgresTransaction: StoreWriter {
                 held.withdrawLast()
             } else {
                 held.hold(Self.query("ROLLBACK TO SAVEPOINT entry"))
-                held.hold(Self.query("RELEASE SAVEPOINT entry"))
             }
             throw error
         }
-        if held.handovers == handovers { held.withdrawLast() } else { held.hold(Self.query("RELEASE SAVEPOINT entry")) }
+        if held.handovers == handovers { held.withdrawLast() }
     }
 
     /// Hands every query to the connection before waiting for the first answer; throws the first failure, after
@@ -356,6 +360,27 @@ struct PostgresTransaction: StoreWriter {
                 .integer(expectedVersion),
             ])
         return result.metadata.rows == 1
+    }
+
+    /// One statement rather than a read and a replace (StoreWriter+Progress.swift): two thirds of a device's reports
+    /// are progress. Every SET expression sees the row as it was, so the timeout starts from the stored start.
+    func recordProgress(
+        jobID: String, thing: String, statusDetails: JSONObject?, at time: Int64, inProgressTimeoutMinutes: Int?
+    ) throws -> JobExecution? {
+        try record(
+            JobExecution.self,
+            """
+            UPDATE "jobExecution" SET "statusDetails" = COALESCE($1, "statusDetails"),
+              "versionNumber" = "versionNumber" + 1, "lastUpdatedAt" = $2, "startedAt" = COALESCE("startedAt", $2),
+              "timeoutAt" = COALESCE("timeoutAt", COALESCE("startedAt", $2) + $3 * 60)
+            WHERE "jobID" = $4 AND "thingName" = $5 AND "status" = 'IN_PROGRESS' AND "executionNumber" = (
+              SELECT MAX("executionNumber") FROM "jobExecution" WHERE "jobID" = $4 AND "thingName" = $5)
+            RETURNING *
+            """,
+            [
+                statusDetails.map { .text(JSONValue.object($0).serializedText) } ?? .null, .integer(time),
+                inProgressTimeoutMinutes.map { .integer(Int64($0)) } ?? .null, .text(jobID), .text(thing),
+            ])
     }
 
     func addPendingTargets(jobID: String, things: [String]) throws {
