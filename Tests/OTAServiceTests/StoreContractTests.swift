@@ -25,6 +25,18 @@ import Testing
             startedAt: nil, lastUpdatedAt: 100, versionNumber: 1, timeoutAt: nil, sequence: 0)
     }
 
+    /// A fresh store with job J, thing t and J's first execution for t, QUEUED.
+    static func oneQueuedExecution(
+        _ backend: Backend, in directory: TemporaryDirectory
+    ) async throws -> (any OTAStore, JobExecution) {
+        let store = try await backend.make(directory)
+        let inserted = try await store.write { writer in
+            try Self.seed(writer, jobs: ["J"], things: ["t"])
+            return try writer.insert(Self.execution("J", "t"))
+        }
+        return (store, inserted)
+    }
+
     /// Executions and pending targets reference their job and thing; the store keeps that integrity.
     static func seed(_ writer: any StoreWriter, jobs: [String], things: [String]) throws {
         for name in things { try writer.save(Thing(name: name, createdAt: 1)) }
@@ -86,11 +98,7 @@ import Testing
 
     @Test(arguments: backends) func replaceIsACompareAndSetOnTheVersion(_ backend: Backend) async throws {
         let directory = try TemporaryDirectory("store")
-        let store = try await backend.make(directory)
-        let inserted = try await store.write { writer in
-            try Self.seed(writer, jobs: ["J"], things: ["t"])
-            return try writer.insert(Self.execution("J", "t"))
-        }
+        let (store, inserted) = try await Self.oneQueuedExecution(backend, in: directory)
         #expect(inserted.sequence > 0)
         var changed = inserted
         changed.status = .inProgress
@@ -110,11 +118,7 @@ import Testing
     /// state machine makes of it; anything but the latest execution in progress is left alone.
     @Test(arguments: backends) func progressIsStoredAsTheStateMachineMakesIt(_ backend: Backend) async throws {
         let directory = try TemporaryDirectory("store")
-        let store = try await backend.make(directory)
-        let queued = try await store.write { writer in
-            try Self.seed(writer, jobs: ["J"], things: ["t"])
-            return try writer.insert(Self.execution("J", "t"))
-        }
+        let (store, queued) = try await Self.oneQueuedExecution(backend, in: directory)
         let progress = { (details: JSONObject?, time: Int64, minutes: Int?) in
             try await store.write { writer in
                 try writer.recordProgress(
