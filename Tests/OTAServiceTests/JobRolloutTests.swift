@@ -139,6 +139,12 @@ import Testing
         defer { Task { await service.shutdown() } }
         let device = try await service.device("slow")
         try await device.subscribe("$aws/things/slow/jobs/notify-next", qos: .atLeastOnce)
+        // A progress report for the job before it exists is refused, and leaves nothing behind: the job's timeout,
+        // once it is created, still applies (the engine remembers only the timeouts of jobs it found).
+        try await device.publish(
+            "$aws/things/slow/jobs/AFR_OTA-slow/update", json: #"{"status":"IN_PROGRESS","statusDetails":{"r":"1"}}"#)
+        let early = try await device.takeText("$aws/things/slow/jobs/AFR_OTA-slow/update/rejected")
+        #expect(early.contains(#""code":"ResourceNotFound""#), "\(early)")
         let (file, _) = try await service.uploadFirmware(version: "1.3.0", payloadSize: 1000)
         _ = try await service.createUpdate("slow", file: file, things: ["slow"]) { $0.inProgressTimeoutMinutes = 5 }
         _ = try await device.take("$aws/things/slow/jobs/notify-next")

@@ -187,12 +187,13 @@ public final class JobEngine: Sendable {
         return next
     }
 
-    /// A job's in-progress timeout, set when the job is created and never changed: read once per job.
+    /// A job's in-progress timeout, set when the job is created and never changed: read once per job. Only a job
+    /// that exists is remembered: a device may name any job in a topic, even one an operator creates later.
     private func inProgressTimeout(of jobID: String, in reader: any StoreReader) throws -> Int? {
         if let known = inProgressTimeouts.withLock({ $0[jobID] }) { return known }
-        let timeout = try reader.job(id: jobID)?.inProgressTimeoutMinutes
-        inProgressTimeouts.withLock { $0[jobID] = timeout }
-        return timeout
+        guard let job = try reader.job(id: jobID) else { return nil }
+        inProgressTimeouts.withLock { $0[jobID] = job.inProgressTimeoutMinutes }
+        return job.inProgressTimeoutMinutes
     }
 
     // MARK: Shared helpers
