@@ -12,8 +12,8 @@ import Testing
     @Test func anOutageIsReportedAndTheInstanceResumesByItself() async throws {
         let cluster = "/tmp/ota-outage-\(UUID().uuidString.prefix(8))"
         let started = try await ExternalTools.check(Self.script, ["start", cluster])
-        let database = try PostgresDatabaseURL(started.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
         do {
+            let database = try PostgresDatabaseURL(started.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
             try await Self.outage(of: cluster, at: database)
         } catch {
             _ = try? await ExternalTools.run(Self.script, ["stop", cluster])
