@@ -191,9 +191,12 @@ public struct FleetBenchmark: Sendable {
         }
         progress("updating \(devices) devices to 1.1.0 (\(image.count) bytes each)")
         let statusBefore = try await Self.status(of: connections)
-        let serviceCPUBefore = try services.reduce(0) { $0 + (try $1.cpuSeconds()) }
+        // CPU seconds the instances, and the balancers, have used so far, together.
+        let serviceCPUSeconds = { try services.reduce(0) { $0 + (try $1.cpuSeconds()) } }
+        let balancerCPUSeconds = { try balancers.reduce(0) { $0 + (try $1.cpuSeconds()) } }
+        let serviceCPUBefore = try serviceCPUSeconds()
         let devicesCPUBefore = try processCPUSeconds()
-        let balancerCPUBefore = try balancers.reduce(0) { $0 + (try $1.cpuSeconds()) }
+        let balancerCPUBefore = try balancerCPUSeconds()
         world.fleet.resetBlockLatencies()
         let start = ContinuousClock.now
         var update: [String: Any] = [
@@ -207,12 +210,12 @@ public struct FleetBenchmark: Sendable {
         let end = ContinuousClock.now
         let blockLatencies = world.fleet.blockLatencies.map(Double.init).sorted()
         let peaks = try services.map { Double(try $0.peakResidentBytes()) / 1_048_576 }
-        let serviceCPU = try services.reduce(0) { $0 + (try $1.cpuSeconds()) } - serviceCPUBefore
+        let serviceCPU = try serviceCPUSeconds() - serviceCPUBefore
         // After the figures: closing the attack's thousands of sockets costs the service too, but not the update.
         let disturbed = await disturbance?.stop() ?? []
         let devicesCPU = try processCPUSeconds() - devicesCPUBefore
         let balancerCPU =
-            balancers.isEmpty ? nil : try balancers.reduce(0) { $0 + (try $1.cpuSeconds()) } - balancerCPUBefore
+            balancers.isEmpty ? nil : try balancerCPUSeconds() - balancerCPUBefore
         let (succeeded, reasons) = try await outcomes(connection)
         let statusAfter = try await Self.status(of: connections)
         let storeReads = statusAfter.reduce(0) { $0 + $1.fileStoreReads }

@@ -18,7 +18,8 @@ public struct HAProxyBalancer {
     /// than one process may hold open runs several, each with this configuration, and gives devices their addresses
     /// in turn).
     public static func processes(for devices: Int) -> Int {
-        max(1, (devices + connectionCapacity - 1) / max(connectionCapacity, 1))
+        let capacity = max(connectionCapacity, 1)
+        return max(1, (devices + capacity - 1) / capacity)
     }
 
     /// Starts `haproxy` (Debian's) on `port` for `instances` and up to `connections` devices, its configuration and
