@@ -142,6 +142,83 @@ import Testing
         await store.close()
     }
 
+    /// A read of one statement runs alone (the server's default isolation, no BEGIN); a read of more runs again
+    /// from the start in one REPEATABLE READ snapshot, also when its body caught the refusal of its second statement.
+    @Test func readsOfOneStatementRunAloneAndLongerOnesInOneSnapshot() async throws {
+        let url = try await PostgresTestDatabase.create()
+        let store = try PostgresStore(url: url, maximumConnections: 1, logger: Logger(label: "test"))
+        try await store.prepare()
+        @Sendable func isolation(_ reader: any StoreReader) throws -> String? {
+            let transaction = try #require(reader as? PostgresTransaction)
+            return try transaction.strings("SELECT current_setting('transaction_isolation')").first
+        }
+        let runs = Mutex(0)
+        let alone = try await store.read { reader in
+            runs.withLock { $0 += 1 }
+            return try isolation(reader)
+        }
+        #expect(alone == "read committed" && runs.withLock { $0 } == 1)
+        runs.withLock { $0 = 0 }
+        let two = try await store.read { reader in
+            runs.withLock { $0 += 1 }
+            return [try isolation(reader), try isolation(reader)]
+        }
+        #expect(two == ["repeatable read", "repeatable read"] && runs.withLock { $0 } == 2)
+        let caught = try await store.read { reader in [try isolation(reader), (try? isolation(reader)) ?? "refused"] }
+        #expect(caught == ["repeatable read", "repeatable read"])
+        await store.close()
+    }
+
+    /// A device's report is first committed without a savepoint; only a report that threw after it may have changed
+    /// something, or whose statement failed, makes its batch run again with savepoints (one more transaction), and
+    /// then nothing of it stays.
+    @Test func aBatchRunsAgainWithSavepointsOnlyWhenAReportLeftSomethingToUndo() async throws {
+        struct Refused: Error {}
+        let url = try await PostgresTestDatabase.create()
+        let store = try PostgresStore(url: url, maximumConnections: 4, logger: Logger(label: "test"))
+        try await store.prepare()
+        @Sendable func report(_ thing: String, _ body: @escaping @Sendable (any StoreWriter) throws -> Void)
+            async -> (transactions: Int, refused: Bool)
+        {
+            let before = store.transactionCount
+            let refused: Bool
+            do {
+                try await store.write(thing: thing, body)
+                refused = false
+            } catch {
+                refused = true
+            }
+            return (store.transactionCount - before, refused)
+        }
+        let stored = Thing(name: "t", attributes: ["n": "1"], createdAt: 1)
+        #expect(await report("t") { try $0.save(stored) } == (1, false))
+        #expect(await report("t") { _ in throw Refused() } == (1, true))
+        #expect(
+            await report("t") { writer in
+                _ = try writer.thing(named: "t"); throw Refused()
+            } == (1, true))
+        // A replace of an execution that is not there touches no row: nothing to undo either.
+        let absent = JobExecution(
+            jobID: "j", thingName: "t", executionNumber: 1, status: .queued, statusDetails: nil, queuedAt: 1,
+            startedAt: nil, lastUpdatedAt: 1, versionNumber: 1, timeoutAt: nil, sequence: 0)
+        #expect(
+            await report("t") { writer in
+                guard try writer.replace(absent, expectedVersion: 1) else { throw Refused() }
+            } == (1, true))
+        let changed = Thing(name: "t", attributes: ["n": "2"], createdAt: 1)
+        #expect(
+            await report("t") { writer in
+                try writer.save(changed); throw Refused()
+            } == (2, true))
+        #expect(
+            await report("t") { writer in
+                try writer.save(changed)
+                _ = try #require(writer as? PostgresTransaction).run("SELECT 1 / 0")
+            } == (2, true))
+        #expect(try await store.read { try $0.thing(named: "t") } == stored)
+        await store.close()
+    }
+
     @Test func oneInstanceLeadsTheSchedulerAndAnotherTakesOverWhenItGoes() async throws {
         let url = try await PostgresTestDatabase.create()
         let stores = try (0..<3).map { _ in try Self.instance(url) }

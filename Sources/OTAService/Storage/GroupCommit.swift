@@ -27,8 +27,11 @@ final class GroupCommit<Writer>: Sendable {
         }
 
         /// Runs the caller's body against the batch's transaction. A throw means the backend must undo this entry's
-        /// changes (roll back to its savepoint) and go on with the next; the caller gets the error.
+        /// changes (roll back to its savepoint) and go on with the next; the caller gets the error. A backend may run
+        /// a batch again after rolling back a try of it (PostgresStore runs it first without savepoints): the last
+        /// run's outcome is the one the caller gets.
         func run(_ writer: Writer) throws {
+            failure = nil
             do {
                 try body!(writer)
             } catch {

@@ -14,13 +14,16 @@ public protocol OTAStore: Sendable {
     func prepare() async throws
     /// Lets go of connections; the store is not used afterwards.
     func close() async
+    /// A consistent view. A backend may run `body` more than once (PostgreSQL first tries it as a single statement)
+    /// and keeps the last run's result, so a body only reads.
     func read<T: Sendable>(_ body: @Sendable (any StoreReader) throws -> T) async throws -> T
     func write<T: Sendable>(_ body: @Sendable (any StoreWriter) throws -> T) async throws -> T
     /// A write that changes only `thing`'s own records (its executions, its last-seen time: a device's report).
     /// A backend may run such writes for different things at once, and commit several in one transaction (group
     /// commit, GroupCommit.swift: each body in a savepoint of its own, so a body that throws undoes only its own
     /// changes). It still runs them one at a time per thing, in the order they came, and never beside a `write`,
-    /// which may touch everything. It returns once the change is committed.
+    /// which may touch everything. It returns once the change is committed. A backend may roll back a try of a
+    /// batch and run its bodies again, so a body changes nothing but the store.
     func write<T: Sendable>(thing: String, _ body: @Sendable (any StoreWriter) throws -> T) async throws -> T
     /// Transactions run since start, where the backend counts them (PostgreSQL: each is round trips); nil otherwise.
     var databaseTransactions: Int? { get }

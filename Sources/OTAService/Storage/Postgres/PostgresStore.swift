@@ -57,8 +57,16 @@ public final class PostgresStore: OTAStore {
         await pool.close()
     }
 
+    /// Most reads are one lookup, and PostgreSQL runs each statement on a snapshot of its own: a read is first tried
+    /// as that one statement, without BEGIN and COMMIT (two round trips of three). A body that asks for a second
+    /// statement is stopped and runs again, from the start, in a REPEATABLE READ transaction; what it did in the
+    /// first try is thrown away, even if it caught the refusal.
     public func read<T: Sendable>(_ body: @Sendable (any StoreReader) throws -> T) async throws -> T {
-        try await transaction(.snapshot) { try body($0) }
+        do {
+            return try await transaction(.singleStatement) { try body($0) }
+        } catch is PostgresTransaction.SingleStatementOutgrown {
+            return try await transaction(.snapshot) { try body($0) }
+        }
     }
 
     public func write<T: Sendable>(_ body: @Sendable (any StoreWriter) throws -> T) async throws -> T {
@@ -72,18 +80,44 @@ public final class PostgresStore: OTAStore {
     public var reportCommits: ReportCommitCounts { reports.committed }
 
     /// Reports that arrive together commit together (GroupCommit.swift): one transaction, the locks of all their
-    /// things in one statement, each report in a savepoint whose commands ride with its statements. Four batches at
-    /// once at most, half the pool: the rest serves reads and the writes of everything. At most 32 reports a batch:
-    /// PostgreSQL tracks 64 subtransactions per transaction in shared memory and beyond that slows every snapshot.
+    /// things in one statement. Four batches at once at most, half the pool: the rest serves reads and the writes of
+    /// everything.
+    ///
+    /// A batch is first run without savepoints: a SAVEPOINT is a round trip of its own, as many as the reports, and
+    /// almost every report either succeeds or is refused by the engine's checks before it changed anything — either
+    /// way there is nothing of its own to undo. Only when an entry threw after it may have changed something, or a
+    /// statement failed (which aborts the whole transaction), is that try rolled back and the batch run again with
+    /// each entry in a savepoint, so that the entry's failure undoes only its own changes. At most 32 reports a
+    /// batch: PostgreSQL tracks 64 subtransactions per transaction in shared memory and beyond that slows every
+    /// snapshot.
     private static func groupCommit(for store: @escaping @Sendable () -> PostgresStore?) -> GroupCommit<any StoreWriter>
     {
         GroupCommit(lanes: 4, maximumBatch: 32) { things, entries in
             guard let store = store() else { throw StoreError.unavailable("the store is closed") }
-            try await store.transaction(.thingWrites(things)) { transaction in
-                for entry in entries { try? transaction.inSavepoint { try entry.run(transaction) } }
+            do {
+                try await store.transaction(.thingWrites(things)) { transaction in
+                    for entry in entries {
+                        let changesBefore = transaction.effects.changes
+                        do {
+                            try entry.run(transaction)
+                        } catch {
+                            let effects = transaction.effects
+                            guard !effects.anyFailed && effects.changes == changesBefore else {
+                                throw NeedsSavepoints()
+                            }
+                        }
+                    }
+                }
+            } catch is NeedsSavepoints {
+                try await store.transaction(.thingWrites(things)) { transaction in
+                    for entry in entries { try? transaction.inSavepoint { try entry.run(transaction) } }
+                }
             }
         }
     }
+
+    /// A batch's entry threw with changes of its own to undo: the batch runs again with savepoints.
+    private struct NeedsSavepoints: Error {}
 
     enum TransactionKind {
         /// A consistent read-only view.
@@ -97,6 +131,8 @@ public final class PostgresStore: OTAStore {
         /// Statements each on its own, with no transaction around them (cluster notifications: nothing to keep
         /// together, and BEGIN and COMMIT would triple their round trips).
         case autocommit
+        /// One statement on its own, a consistent snapshot by itself; a second is refused (`read`).
+        case singleStatement
 
         /// What the transaction opens with, sent with its first statement (PostgresTransaction.run).
         var opening: [PostgresQuery] {
@@ -128,9 +164,14 @@ public final class PostgresStore: OTAStore {
                 ]
             case .independentWrite:
                 return [beginWrite]
-            case .autocommit:
+            case .autocommit, .singleStatement:
                 return []
             }
+        }
+
+        var isSingleStatement: Bool {
+            if case .singleStatement = self { return true }
+            return false
         }
     }
 
@@ -142,9 +183,14 @@ public final class PostgresStore: OTAStore {
         return try await pool.withConnection { connection in
             try await BlockingWork.run {
                 let opening = kind.opening
-                let transaction = PostgresTransaction(connection: connection, logger: logger, opening: opening)
+                let transaction = PostgresTransaction(
+                    connection: connection, logger: logger, opening: opening, singleStatement: kind.isSingleStatement)
                 do {
                     let result = try body(transaction)
+                    // A body that caught the refusal of its second statement went on without it: its result is void.
+                    if transaction.effects.outgrewSingleStatement {
+                        throw PostgresTransaction.SingleStatementOutgrown()
+                    }
                     // A body that sent nothing never opened the transaction.
                     if !opening.isEmpty && transaction.held.opened {
                         // COMMIT of a transaction that failed along the way answers ROLLBACK, not an error.
@@ -159,6 +205,9 @@ public final class PostgresStore: OTAStore {
                     if !opening.isEmpty && transaction.held.opened {
                         transaction.held.discard()
                         _ = try? transaction.run("ROLLBACK")
+                    }
+                    if transaction.effects.outgrewSingleStatement {
+                        throw PostgresTransaction.SingleStatementOutgrown()
                     }
                     throw error
                 }

@@ -10,11 +10,16 @@ struct PostgresTransaction: StoreWriter {
     let logger: Logger
     /// Statements held back until the transaction's next statement of its own (its opening, savepoint commands).
     let held: HeldStatements
+    /// What the statements sent so far did.
+    let effects = Effects()
+    /// A body that may send one statement only (PostgresStore.read's first try): a second one is refused.
+    let singleStatement: Bool
 
-    init(connection: PostgresConnection, logger: Logger, opening: [PostgresQuery] = []) {
+    init(connection: PostgresConnection, logger: Logger, opening: [PostgresQuery] = [], singleStatement: Bool = false) {
         self.connection = connection
         self.logger = logger
         self.held = HeldStatements(opening)
+        self.singleStatement = singleStatement
     }
 
     /// Statements held back and handed to the connection together with the transaction's next statement. Every
@@ -48,17 +53,60 @@ struct PostgresTransaction: StoreWriter {
         func discard() { held = [] }
     }
 
+    /// What a transaction's statements did so far: whether one failed (which aborts the transaction) and how many may
+    /// have changed something. Group commit asks it whether an entry that threw left anything to
+    /// undo (PostgresStore.groupCommit).
+    final class Effects {
+        private(set) var statements = 0
+        /// Statements that may have changed a row: anything but a SELECT (the store's SELECTs read, or take locks)
+        /// and an UPDATE, INSERT or DELETE that touched no row.
+        private(set) var changes = 0
+        /// A statement failed: the transaction is aborted until it rolls back (or the connection is gone).
+        private(set) var anyFailed = false
+        /// A body of one statement asked for a second, and was refused.
+        fileprivate(set) var outgrewSingleStatement = false
+
+        fileprivate func record(_ sql: String, _ result: PostgresQueryResult) {
+            statements += 1
+            let touchedNoRow =
+                ["UPDATE", "INSERT", "DELETE"].contains(result.metadata.command) && result.metadata.rows == 0
+            if !sql.hasPrefix("SELECT ") && !touchedNoRow { changes += 1 }
+        }
+
+        fileprivate func recordFailure() {
+            statements += 1
+            anyFailed = true
+        }
+    }
+
+    /// A second statement in a body that may send one (`singleStatement`).
+    struct SingleStatementOutgrown: Error {}
+
     // MARK: Statements
 
     @discardableResult
     func run(_ sql: String, _ values: [PostgresColumnValue] = []) throws -> PostgresQueryResult {
-        let query = Self.query(sql, values)
+        if singleStatement && effects.statements > 0 {
+            effects.outgrewSingleStatement = true
+            throw SingleStatementOutgrown()
+        }
+        do {
+            let result = try runAfterHeld(Self.query(sql, values), isSelect: sql.hasPrefix("SELECT "))
+            effects.record(sql, result)
+            return result
+        } catch {
+            effects.recordFailure()
+            throw error
+        }
+    }
+
+    private func runAfterHeld(_ query: PostgresQuery, isSelect: Bool) throws -> PostgresQueryResult {
         let (leading, opening) = held.take()
         guard !leading.isEmpty else { return try send([query])[0] }
         // A write that opens the transaction waits until BEGIN succeeded: were it refused, the write would run on
         // its own, outside the transaction and its locks. Anything else rides with what is held: inside an open
         // transaction a failed statement fails every later one (the transaction is aborted until it rolls back).
-        if opening && !sql.hasPrefix("SELECT ") {
+        if opening && !isSelect {
             try send(leading)
             return try send([query])[0]
         }
