@@ -264,6 +264,44 @@ import Testing
         await storeB.close()
     }
 
+    /// Announcements made while one is being sent wait and go out together, in one statement; every one arrives.
+    @Test func announcementsMadeTogetherGoOutTogether() async throws {
+        let url = try await PostgresTestDatabase.create()
+        let listening = try Self.instance(url)
+        try await listening.prepare()
+        let sending = try PostgresStore(url: url, maximumConnections: 1, logger: Logger(label: "test"))
+        let (listener, sender) = (
+            PostgresClusterBus(store: listening, logger: Logger(label: "listener")),
+            PostgresClusterBus(store: sending, logger: Logger(label: "sender"))
+        )
+        let heard = Mutex<[ClusterEvent]>([])
+        try await listener.start(events: { event in heard.withLock { $0.append(event) } }, missed: {})
+        // The sender's only connection is busy, so the first announcement waits for it and the others queue.
+        let release = DispatchSemaphore(value: 0)
+        let holding = Mutex(false)
+        let before = sending.transactionCount
+        let busy = Task {
+            try await sending.transaction(.autocommit) { _ in
+                holding.withLock { $0 = true }
+                release.wait()
+            }
+        }
+        #expect(await eventually { holding.withLock { $0 } })
+        let events = (0..<120).map { ClusterEvent.deviceConnected(thing: "d\($0)", milliseconds: Int64($0)) }
+        let announcing = events.map { event in Task { await sender.announce(event) } }
+        #expect(await eventually { sender.unsentAnnouncements == events.count })
+        release.signal()
+        try await busy.value
+        for announcement in announcing { await announcement.value }
+        #expect(await eventually { heard.withLock { $0.count } >= events.count })
+        #expect(heard.withLock { heard in heard.count == events.count && events.allSatisfy(heard.contains) })
+        // The sender took the first announcement (or the first few) before the others came: two statements at most.
+        #expect(sending.transactionCount - before - 1 <= 2)
+        await listener.stop()
+        await listening.close()
+        await sending.close()
+    }
+
     @Test func longThingListsAreCutToFitNotifications() throws {
         let changes = (0..<2000).map {
             ClusterEvent.NextExecution(
