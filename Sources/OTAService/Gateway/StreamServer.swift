@@ -16,9 +16,10 @@ public final class StreamServer: Sendable {
     private let store: any OTAStore
     private let files: FileContentCache
     private let fileRecords: FileRecordCache
-    private let streamsOfJobs = Mutex<[String: String]>([:])
-    /// Stream records are written once, when their update is created: kept after the first read.
-    private let streamRecords = Mutex<[String: StreamRecord]>([:])
+    /// A job's stream and a stream's record are written once, when their update is created: kept after the first
+    /// read.
+    private let streamsOfJobs = ReadOnceCache<String>()
+    private let streamRecords = ReadOnceCache<StreamRecord>()
     private let grants: StreamGrants
     private let metrics: ServiceMetrics
     /// Blocks served per downloading thing (the console's progress bars).
@@ -112,7 +113,7 @@ public final class StreamServer: Sendable {
 
     /// The stream's record when the thing holds a grant to it and the record was read already (no store read).
     private func grantedStream(thing: String, streamID: String) -> StreamRecord? {
-        guard let record = streamRecords.withLock({ $0[streamID] }),
+        guard let record = streamRecords.cached(streamID),
             grants.isGranted(thing: thing, stream: streamID, at: .now)
         else { return nil }
         return record
@@ -125,20 +126,11 @@ public final class StreamServer: Sendable {
         if let record = grantedStream(thing: thing, streamID: streamID) { return record }
         do {
             let ticket = grants.ticket(for: thing)
-            let known = streamsOfJobs.withLock { $0 }
-            let knownRecord = streamRecords.withLock { $0[streamID] }
-            // The stream record when the thing may read it, and the stream of its next job if learned now.
-            let (allowed, learned) = try await store.read { reader -> (StreamRecord?, (job: String, stream: String)?) in
-                guard let next = try JobEngine.next(for: thing, in: reader) else { return (nil, nil) }
-                var learned: (job: String, stream: String)?
-                if known[next.jobID] == nil, let job = try reader.job(id: next.jobID) {
-                    learned = (job.id, job.streamID)
-                }
-                guard (known[next.jobID] ?? learned?.stream) == streamID else { return (nil, learned) }
-                return (try knownRecord ?? reader.stream(id: streamID), learned)
-            }
-            if let learned { streamsOfJobs.withLock { $0[learned.job] = learned.stream } }
-            if knownRecord == nil, let record = allowed { streamRecords.withLock { $0[streamID] = record } }
+            // The thing's next execution alone is read each time (one statement); its job's stream and the stream's
+            // record never change and are read once for all devices.
+            let next = try await store.read { reader in try JobEngine.next(for: thing, in: reader) }
+            var allowed: StreamRecord?
+            if let next, try await stream(ofJob: next.jobID) == streamID { allowed = try await record(of: streamID) }
             guard let stream = allowed else {
                 throw StreamRequestError(
                     .unauthorized, "stream \(streamID) is not the one of the job thing \(thing) works on",
@@ -151,6 +143,14 @@ public final class StreamServer: Sendable {
         } catch {
             throw StreamRequestError(.internalError, "storage failed", clientToken: clientToken)
         }
+    }
+
+    private func stream(ofJob jobID: String) async throws -> String? {
+        try await streamsOfJobs.value(of: jobID) { [store] in try await store.read { try $0.job(id: jobID)?.streamID } }
+    }
+
+    private func record(of streamID: String) async throws -> StreamRecord? {
+        try await streamRecords.value(of: streamID) { [store] in try await store.read { try $0.stream(id: streamID) } }
     }
 
     private func content(of fileID: String) async throws -> [UInt8] {

@@ -144,14 +144,19 @@ public final class JobEngine: Sendable {
             {
                 return (updated, [])
             }
-            guard let current = try writer.execution(jobID: jobID, thing: thing),
+            // The thing's latest execution of each job, read once: the one reported on is among them, and so is
+            // what decides the thing's next execution before and after the update, which changes that one alone.
+            let latest = try writer.executions(thing: thing)
+            guard let current = latest.first(where: { $0.jobID == jobID }),
                 request.executionNumber == nil || request.executionNumber == current.executionNumber
             else { throw JobsRequestError(.resourceNotFound, "no execution of job \(jobID) for thing \(thing)") }
-            let apply = { try self.apply(request, to: current, at: time, in: writer, changes: changes) }
-            // Which execution is a thing's next depends only on statuses (IN_PROGRESS first, then QUEUED): a
-            // progress report, which keeps its status, skips the before/after lookups.
-            guard current.status != request.status else { return (try apply(), []) }
-            return try Self.trackingNext(of: [thing], in: writer, apply)
+            let updated = try self.apply(request, to: current, at: time, in: writer, changes: changes)
+            let before = Self.next(among: latest)
+            let after = Self.next(among: latest.map { $0.jobID == jobID ? updated : $0 })
+            guard before?.jobID != after?.jobID || before?.executionNumber != after?.executionNumber else {
+                return (updated, [])
+            }
+            return (updated, [NextChange(thing: thing, next: after)])
         }
         await deliver(nextChanges)
         return UpdateOutcome(
@@ -200,7 +205,12 @@ public final class JobEngine: Sendable {
 
     /// The execution a device works on next: IN_PROGRESS first, then QUEUED, each in queue order.
     static func next(for thing: String, in reader: any StoreReader) throws -> JobExecution? {
-        let open = try reader.executions(thing: thing).filter { !$0.status.isTerminal }
+        next(among: try reader.executions(thing: thing))
+    }
+
+    /// The next of a thing's latest executions (one per job, in queue order).
+    static func next(among executions: [JobExecution]) -> JobExecution? {
+        let open = executions.filter { !$0.status.isTerminal }
         return open.first { $0.status == .inProgress } ?? open.first
     }
 

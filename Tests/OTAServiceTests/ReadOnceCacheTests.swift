@@ -4,8 +4,9 @@ import Testing
 
 @testable import OTAService
 
-// The file record cache reads a record once: when a rollout's devices all ask for it at the same moment too.
-struct FileRecordCacheTests {
+// Records that never change are read once (ReadOnceCache, here behind the file record cache): when a rollout's
+// devices all ask for one at the same moment too.
+struct ReadOnceCacheTests {
     /// A store whose reads are counted and slow, so that callers arriving together overlap.
     struct SlowReads: OTAStore {
         let base: SQLiteStore
