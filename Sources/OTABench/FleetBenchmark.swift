@@ -94,6 +94,8 @@ public struct FleetBenchmark: Sendable {
         let devicesProcessPeakMiB: Double
         /// PostgreSQL transactions of every instance during the update, per block delivered (nil with SQLite).
         let databaseTransactionsPerBlock: Double?
+        /// Their statements, each a round trip (BEGIN and COMMIT included), per block delivered (nil with SQLite).
+        let databaseStatementsPerBlock: Double?
         /// Devices' reports committed during the update, and the transactions they took (group commit).
         let reportCommits: ReportCommitCounts
         /// Whole-file reads of the file store during the run (the content cache makes it one per image).
@@ -220,9 +222,11 @@ public struct FleetBenchmark: Sendable {
         let statusAfter = try await Self.status(of: connections)
         let storeReads = statusAfter.reduce(0) { $0 + $1.fileStoreReads }
         let blocks = succeeded * ((image.count + AgentLimits.blockSize - 1) / AgentLimits.blockSize)
-        let transactions = zip(statusBefore, statusAfter).reduce(0) {
-            $0 + ($1.1.databaseTransactions ?? 0) - ($1.0.databaseTransactions ?? 0)
+        let growth = { (count: (ServiceStatusView) -> Int?) in
+            zip(statusBefore, statusAfter).reduce(0) { $0 + (count($1.1) ?? 0) - (count($1.0) ?? 0) }
         }
+        let (transactions, statements) = (growth(\.databaseTransactions), growth(\.databaseStatements))
+        let perBlock = { (count: Int) in databaseURL == nil ? nil : Double(count) / Double(max(blocks, 1)) }
         let reportCommits = zip(statusBefore, statusAfter).reduce(ReportCommitCounts()) { sum, pair in
             let (before, after) = (pair.0.reportCommits ?? .init(), pair.1.reportCommits ?? .init())
             return ReportCommitCounts(
@@ -258,7 +262,7 @@ public struct FleetBenchmark: Sendable {
             rawTLSCPUMillisecondsPerMiB: rawCPU * 1000 / (Double(imageSize * devices) / 1_048_576),
             servicePeakMiB: peaks.max() ?? 0, servicePeakMiBPerInstance: peaks,
             devicesProcessPeakMiB: Double(try processMemory("VmHWM")) / 1_048_576,
-            databaseTransactionsPerBlock: databaseURL == nil ? nil : Double(transactions) / Double(max(blocks, 1)),
+            databaseTransactionsPerBlock: perBlock(transactions), databaseStatementsPerBlock: perBlock(statements),
             reportCommits: reportCommits,
             fileStoreReads: storeReads, protection: statusAfter.map(\.protection), disturbance: disturbed)
     }
@@ -409,6 +413,10 @@ public struct FleetBenchmark: Sendable {
             (
                 "database transactions per block",
                 r.databaseTransactionsPerBlock.map { "\(String(format: "%.4f", $0)) (target ≈ 0)" } ?? "— (SQLite)"
+            ),
+            (
+                "database statements per block",
+                r.databaseStatementsPerBlock.map { "\(String(format: "%.4f", $0)) (round trips)" } ?? "— (SQLite)"
             ),
             (
                 "devices' reports committed",

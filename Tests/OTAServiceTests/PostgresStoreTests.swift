@@ -153,17 +153,22 @@ import Testing
             return try transaction.strings("SELECT current_setting('transaction_isolation')").first
         }
         let runs = Mutex(0)
+        var statements = try #require(store.databaseStatements)
         let alone = try await store.read { reader in
             runs.withLock { $0 += 1 }
             return try isolation(reader)
         }
         #expect(alone == "read committed" && runs.withLock { $0 } == 1)
+        #expect(try #require(store.databaseStatements) - statements == 1)
         runs.withLock { $0 = 0 }
+        statements = try #require(store.databaseStatements)
         let two = try await store.read { reader in
             runs.withLock { $0 += 1 }
             return [try isolation(reader), try isolation(reader)]
         }
         #expect(two == ["repeatable read", "repeatable read"] && runs.withLock { $0 } == 2)
+        // The first try's statement, then BEGIN, the two, COMMIT.
+        #expect(try #require(store.databaseStatements) - statements == 5)
         let caught = try await store.read { reader in [try isolation(reader), (try? isolation(reader)) ?? "refused"] }
         #expect(caught == ["repeatable read", "repeatable read"])
         await store.close()

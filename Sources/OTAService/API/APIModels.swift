@@ -175,6 +175,8 @@ public struct ServiceStatusView: Codable, Sendable {
     public var database: String
     /// PostgreSQL transactions this instance has run since it started (nil with SQLite).
     public var databaseTransactions: Int?
+    /// PostgreSQL statements (round trips) this instance has sent since it started (nil with SQLite).
+    public var databaseStatements: Int?
     /// Devices' reports this instance committed since it started, and in how many transactions (group commit).
     public var reportCommits: ReportCommitCounts?
     /// What this instance has shed or refused to protect itself since it started.

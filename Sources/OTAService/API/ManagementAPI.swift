@@ -53,7 +53,8 @@ public struct ManagementAPI: Sendable {
                     fileStore: server.files.store.summary, fileStoreReads: server.files.storeReads,
                     dataURLBase: server.dataURLs.baseURL, dataURLExpirySeconds: server.dataURLs.expirySeconds,
                     database: server.configuration.database.map(String.init(describing:)) ?? "sqlite",
-                    databaseTransactions: server.store.databaseTransactions, reportCommits: server.store.reportCommits,
+                    databaseTransactions: server.store.databaseTransactions,
+                    databaseStatements: server.store.databaseStatements, reportCommits: server.store.reportCommits,
                     protection: server.protectionCounts))
         }
         addRegistryRoutes(to: api)

@@ -28,6 +28,9 @@ final class MetricsSampler: Sendable {
         if let transactions = server.store.databaseTransactions {
             mirror("swiftota_database_transactions_total", [], transactions)
         }
+        if let statements = server.store.databaseStatements {
+            mirror("swiftota_database_statements_total", [], statements)
+        }
         let reports = server.store.reportCommits
         mirror("swiftota_device_reports_committed_total", [], reports.reports)
         mirror("swiftota_device_report_commits_total", [], reports.batches)

@@ -8,6 +8,7 @@ struct TimedStore: OTAStore {
     func prepare() async throws { try await base.prepare() }
     func close() async { await base.close() }
     var databaseTransactions: Int? { base.databaseTransactions }
+    var databaseStatements: Int? { base.databaseStatements }
     var reportCommits: ReportCommitCounts { base.reportCommits }
 
     func read<T: Sendable>(_ body: @Sendable (any StoreReader) throws -> T) async throws -> T {

@@ -27,6 +27,9 @@ public protocol OTAStore: Sendable {
     func write<T: Sendable>(thing: String, _ body: @Sendable (any StoreWriter) throws -> T) async throws -> T
     /// Transactions run since start, where the backend counts them (PostgreSQL: each is round trips); nil otherwise.
     var databaseTransactions: Int? { get }
+    /// Statements sent since start, where the backend counts them (PostgreSQL: each is a round trip, BEGIN and
+    /// COMMIT included); nil otherwise.
+    var databaseStatements: Int? { get }
     /// The `write(thing:)` calls committed since start, and in how many transactions (group commit).
     var reportCommits: ReportCommitCounts { get }
 }
@@ -48,6 +51,7 @@ extension OTAStore {
     /// SQLite's file closes with the store.
     public func close() async {}
     public var databaseTransactions: Int? { nil }
+    public var databaseStatements: Int? { nil }
 }
 
 public protocol StoreReader {

@@ -31,6 +31,9 @@ public final class PostgresStore: OTAStore {
     /// them by the blocks delivered).
     public var transactionCount: Int { transactions.load(ordering: .relaxed) }
     public var databaseTransactions: Int? { transactionCount }
+    /// Statements sent, each a round trip (PostgresNIO sends a connection's statements one after another).
+    public var databaseStatements: Int? { statements.count }
+    let statements = PostgresTransaction.StatementCounter()
 
     /// Connects lazily: `prepare()` (called by `ota serve` before it serves) applies the migrations.
     public init(url: PostgresDatabaseURL, maximumConnections: Int = 8, logger: Logger) throws {
@@ -184,7 +187,8 @@ public final class PostgresStore: OTAStore {
             try await BlockingWork.run {
                 let opening = kind.opening
                 let transaction = PostgresTransaction(
-                    connection: connection, logger: logger, opening: opening, singleStatement: kind.isSingleStatement)
+                    connection: connection, logger: logger, opening: opening, singleStatement: kind.isSingleStatement,
+                    counter: statements)
                 do {
                     let result = try body(transaction)
                     // A body that caught the refusal of its second statement went on without it: its result is void.

@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import OTAWire
 import PostgresNIO
+import Synchronization
 
 /// One transaction's view: the reader and writer methods as SQL on one borrowed connection. Runs on a store thread,
 /// where waiting for each answer is allowed (PostgresStore.swift).
@@ -14,12 +15,25 @@ struct PostgresTransaction: StoreWriter {
     let effects = Effects()
     /// A body that may send one statement only (PostgresStore.read's first try): a second one is refused.
     let singleStatement: Bool
+    /// Counts every statement sent, the held ones included (the store's figure for the fleet bench and /metrics).
+    let counter: StatementCounter?
 
-    init(connection: PostgresConnection, logger: Logger, opening: [PostgresQuery] = [], singleStatement: Bool = false) {
+    init(
+        connection: PostgresConnection, logger: Logger, opening: [PostgresQuery] = [], singleStatement: Bool = false,
+        counter: StatementCounter? = nil
+    ) {
         self.connection = connection
         self.logger = logger
         self.held = HeldStatements(opening)
         self.singleStatement = singleStatement
+        self.counter = counter
+    }
+
+    /// Statements sent through a store's transactions.
+    final class StatementCounter: Sendable {
+        private let sent = Atomic<Int>(0)
+        var count: Int { sent.load(ordering: .relaxed) }
+        func add(_ statements: Int) { sent.add(statements, ordering: .relaxed) }
     }
 
     /// Statements held back and handed to the connection together with the transaction's next statement. Every
@@ -140,6 +154,7 @@ struct PostgresTransaction: StoreWriter {
     /// every answer came (a statement after a failed one fails too, or runs harmlessly: see `run`).
     @discardableResult
     private func send(_ queries: [PostgresQuery]) throws -> [PostgresQueryResult] {
+        counter?.add(queries.count)
         let answers = queries.map { connection.query($0, logger: logger) }
         // The connection answers in order: once the last answer is in, every one is, and this thread woke once.
         _ = try? answers.last?.wait()
