@@ -104,11 +104,10 @@ public final class PostgresStore: OTAStore {
                         do {
                             try entry.run(transaction)
                         } catch {
-                            let effects = transaction.effects
-                            guard !effects.anyFailed && effects.changes == changesBefore else {
-                                throw NeedsSavepoints()
-                            }
+                            guard transaction.effects.changes == changesBefore else { throw NeedsSavepoints() }
                         }
+                        // A failed statement aborted the transaction, also when its entry caught the error.
+                        if transaction.effects.anyFailed { throw NeedsSavepoints() }
                     }
                 }
             } catch is NeedsSavepoints {
