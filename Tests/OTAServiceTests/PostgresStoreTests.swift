@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import OTAWire
 import Synchronization
 import TestSupport
 import Testing
@@ -221,6 +222,122 @@ import Testing
                 _ = try #require(writer as? PostgresTransaction).run("SELECT 1 / 0")
             } == (2, true))
         #expect(try await store.read { try $0.thing(named: "t") } == stored)
+        await store.close()
+    }
+
+    /// Progress reports recorded ahead, several things' in one statement, store what each report's own statement
+    /// stores (the state machine's change); each result goes once to a body asking with the same report; and a
+    /// change recorded ahead that no body asked for is said to be there.
+    @Test func progressRecordedAheadIsWhatEachReportWouldStore() async throws {
+        let url = try await PostgresTestDatabase.create()
+        let store = try PostgresStore(url: url, maximumConnections: 2, logger: Logger(label: "test"))
+        try await store.prepare()
+        let things = ["a", "b", "c", "d", "queued"]
+        var inProgress = StoreContractTests.execution("J", "")
+        inProgress.status = .inProgress
+        inProgress.versionNumber = 2
+        let running = inProgress
+        try await store.write { writer in
+            try StoreContractTests.seed(writer, jobs: ["J"], things: things)
+            for thing in things {
+                var execution = thing == "queued" ? StoreContractTests.execution("J", thing) : running
+                execution.thingName = thing
+                execution.startedAt = thing == "b" ? 50 : nil
+                _ = try writer.insert(execution)
+            }
+        }
+        let details = JSONObject([JSONMember("receive", .string("25/256"))])
+        let reports = [
+            ProgressReport(jobID: "J", thing: "a", statusDetails: details, time: 300, inProgressTimeoutMinutes: 10),
+            ProgressReport(jobID: "J", thing: "b", statusDetails: nil, time: 300, inProgressTimeoutMinutes: 10),
+            ProgressReport(jobID: "J", thing: "c", statusDetails: details, time: 300, inProgressTimeoutMinutes: nil),
+            ProgressReport(
+                jobID: "queued", thing: "queued", statusDetails: nil, time: 300, inProgressTimeoutMinutes: 1),
+        ]
+        let before = try #require(store.databaseStatements)
+        let (claimed, statements, unclaimed) = try await store.transaction(.thingWrites(things)) { transaction in
+            try transaction.recordProgressAhead(
+                reports + [
+                    ProgressReport(
+                        jobID: "J", thing: "d", statusDetails: details, time: 300, inProgressTimeoutMinutes: nil)
+                ])
+            let statements = try #require(store.databaseStatements) - before
+            let claimed = try reports.map { try transaction.recordProgress($0) }
+            let again = try transaction.recordProgress(reports[0])  // claimed once: this one is its own statement
+            return (claimed + [again], statements, transaction.progressAhead.changedUnclaimed)
+        }
+        #expect(statements == 3, "BEGIN, the locks, one UPDATE for them all")
+        #expect(unclaimed, "d's report changed its execution and no body asked for it")
+        for (index, report) in reports.enumerated() where report.thing != "queued" {
+            var original = running
+            original.thingName = report.thing
+            original.startedAt = report.thing == "b" ? 50 : nil
+            var expected = ExecutionTransitions.applyDeviceUpdate(
+                original, status: .inProgress, statusDetails: report.statusDetails, now: report.time,
+                inProgressTimeoutMinutes: report.inProgressTimeoutMinutes, stepTimeoutMinutes: nil)
+            expected.sequence = try #require(claimed[index]).sequence
+            #expect(claimed[index] == expected)
+        }
+        #expect(claimed[3] == nil, "QUEUED is not in progress")
+        #expect(claimed[4]?.versionNumber == 4, "a second ask is recorded again, on its own")
+        await store.close()
+    }
+
+    /// Reports queued together are recorded ahead in one statement; one whose body does not ask for it does not
+    /// stand: the batch runs again without recording ahead, and what commits is what each body did.
+    @Test func aProgressRecordedAheadThatNoBodyAskedForDoesNotStand() async throws {
+        let url = try await PostgresTestDatabase.create()
+        let store = try PostgresStore(url: url, maximumConnections: 8, logger: Logger(label: "test"))
+        try await store.prepare()
+        var running = StoreContractTests.execution("J", "a")
+        running.status = .inProgress
+        let inProgress = running
+        try await store.write { writer in
+            try StoreContractTests.seed(writer, jobs: ["J"], things: ["a", "b"])
+            for thing in ["a", "b"] {
+                var execution = inProgress
+                execution.thingName = thing
+                _ = try writer.insert(execution)
+            }
+        }
+        // Holders occupy the four lanes until both reports are queued behind them: they go in one batch.
+        let release = DispatchSemaphore(value: 0)
+        final class Started: Sendable { let count = Mutex(0) }
+        let started = Started()
+        let holders = (0..<4).map { number in
+            Task {
+                try await store.write(thing: "holder\(number)") { _ in
+                    started.count.withLock { $0 += 1 }
+                    release.wait()
+                }
+            }
+        }
+        #expect(await eventually { started.count.withLock { $0 } == 4 })
+        let (reportA, reportB) = (
+            ProgressReport(jobID: "J", thing: "a", statusDetails: nil, time: 300, inProgressTimeoutMinutes: nil),
+            ProgressReport(jobID: "J", thing: "b", statusDetails: nil, time: 300, inProgressTimeoutMinutes: nil)
+        )
+        let asking = Task { try await store.write(thing: "a", progress: reportA) { try $0.recordProgress(reportA) } }
+        let notAsking = Task {
+            try await store.write(thing: "b", progress: reportB) { writer in
+                try writer.save(Thing(name: "b", attributes: ["n": "1"], createdAt: 1))
+            }
+        }
+        #expect(await eventually { store.reports.queued == 2 })
+        for _ in 0..<4 { release.signal() }
+        for holder in holders { try await holder.value }
+        #expect(try await asking.value?.versionNumber == 2)
+        try await notAsking.value
+        let (a, b, thingB) = try await store.read { reader in
+            (
+                try reader.execution(jobID: "J", thing: "a"), try reader.execution(jobID: "J", thing: "b"),
+                try reader.thing(named: "b")
+            )
+        }
+        #expect(a?.versionNumber == 2 && a?.lastUpdatedAt == 300)
+        #expect(b?.versionNumber == 1 && b?.lastUpdatedAt == 100, "b's report, recorded ahead, did not stand")
+        #expect(thingB?.attributes == ["n": "1"])
+        #expect(store.reportCommits.batches == 5, "the holders' four, then a and b together")
         await store.close()
     }
 

@@ -28,8 +28,10 @@ struct ReadOnceCacheTests {
         func write<T: Sendable>(_ body: @Sendable (any StoreWriter) throws -> T) async throws -> T {
             try await base.write(body)
         }
-        func write<T: Sendable>(thing: String, _ body: @Sendable (any StoreWriter) throws -> T) async throws -> T {
-            try await base.write(thing: thing, body)
+        func write<T: Sendable>(
+            thing: String, progress: ProgressReport?, _ body: @Sendable (any StoreWriter) throws -> T
+        ) async throws -> T {
+            try await base.write(thing: thing, progress: progress, body)
         }
     }
 

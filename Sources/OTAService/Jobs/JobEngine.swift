@@ -39,14 +39,15 @@ public final class JobEngine: Sendable {
     /// `thing`, the body changes only that thing's records (a device's report), which the store may run beside
     /// other things' (OTAStore.write(thing:)).
     func write<T: Sendable>(
-        thing: String? = nil, _ body: @Sendable (any StoreWriter, ExecutionChanges) throws -> T
+        thing: String? = nil, progress: ProgressReport? = nil,
+        _ body: @Sendable (any StoreWriter, ExecutionChanges) throws -> T
     ) async throws -> T {
         let transaction: @Sendable (any StoreWriter) throws -> (T, UncheckedChanges) = { writer in
             let changes = ExecutionChanges()
             return (try body(writer, changes), UncheckedChanges(changes))
         }
         let (result, changes) =
-            if let thing { try await store.write(thing: thing, transaction) } else {
+            if let thing { try await store.write(thing: thing, progress: progress, transaction) } else {
                 try await store.write(transaction)
             }
         changes.value.log(to: logger)
@@ -134,16 +135,17 @@ public final class JobEngine: Sendable {
     /// UpdateJobExecution from a device.
     public func update(thing: String, jobID: String, request: UpdateJobExecutionRequest) async throws -> UpdateOutcome {
         let time = now()
-        let (updated, nextChanges) = try await write(thing: thing) { writer, changes -> (JobExecution, [NextChange]) in
-            // A plain progress report (most of what devices send) on an execution in progress: one store call. Any
-            // other case, or an execution not in progress, takes the checked path below, which says why it refuses.
-            if request.isPlainProgressReport,
-                let updated = try writer.recordProgress(
-                    jobID: jobID, thing: thing, statusDetails: request.statusDetails, at: time,
-                    inProgressTimeoutMinutes: try self.inProgressTimeout(of: jobID, in: writer))
-            {
-                return (updated, [])
-            }
+        // A plain progress report (most of what devices send) on an execution in progress: one store call, which the
+        // store may make together with other devices' (OTAStore.write(thing:progress:)). Any other case, or an
+        // execution not in progress, takes the checked path below, which says why it refuses.
+        let progress =
+            request.isPlainProgressReport
+            ? ProgressReport(
+                jobID: jobID, thing: thing, statusDetails: request.statusDetails, time: time,
+                inProgressTimeoutMinutes: try await inProgressTimeout(of: jobID)) : nil
+        let (updated, nextChanges) = try await write(thing: thing, progress: progress) {
+            writer, changes -> (JobExecution, [NextChange]) in
+            if let progress, let updated = try writer.recordProgress(progress) { return (updated, []) }
             // The thing's latest execution of each job, read once: the one reported on is among them, and so is
             // what decides the thing's next execution before and after the update, which changes that one alone.
             let latest = try writer.executions(thing: thing)
@@ -190,6 +192,12 @@ public final class JobEngine: Sendable {
             throw JobsRequestError(.internalError, "the execution changed concurrently")
         }
         return next
+    }
+
+    /// `inProgressTimeout(of:in:)` before a transaction: from what is remembered, or read on its own.
+    private func inProgressTimeout(of jobID: String) async throws -> Int? {
+        if let known = inProgressTimeouts.withLock({ $0[jobID] }) { return known }
+        return try await store.read { reader in try self.inProgressTimeout(of: jobID, in: reader) }
     }
 
     /// A job's in-progress timeout, set when the job is created and never changed: read once per job. Only a job

@@ -19,8 +19,10 @@ struct TimedStore: OTAStore {
         try await timed(.write) { try await base.write(body) }
     }
 
-    func write<T: Sendable>(thing: String, _ body: @Sendable (any StoreWriter) throws -> T) async throws -> T {
-        try await timed(.write) { try await base.write(thing: thing, body) }
+    func write<T: Sendable>(
+        thing: String, progress: ProgressReport?, _ body: @Sendable (any StoreWriter) throws -> T
+    ) async throws -> T {
+        try await timed(.write) { try await base.write(thing: thing, progress: progress, body) }
     }
 
     private func timed<T>(_ access: ServiceMetrics.StorageAccess, _ work: () async throws -> T) async throws -> T {

@@ -15,14 +15,17 @@ final class GroupCommit<Writer>: Sendable {
     /// One submitted write, as the backend runs it inside the batch's transaction.
     final class Entry: @unchecked Sendable {
         let thing: String
+        /// The progress report the body records first, when it said so (OTAStore.write(thing:progress:)).
+        let progress: ProgressReport?
         /// The body, lent for the batch: cleared before its caller resumes (the caller's closure is non-escaping).
         private var body: ((Writer) throws -> Void)?
         /// The body's error, or the batch's: what the caller throws.
         fileprivate var failure: (any Error)?
         fileprivate var done: CheckedContinuation<Void, Never>?
 
-        fileprivate init(thing: String, body: @escaping (Writer) throws -> Void) {
+        fileprivate init(thing: String, progress: ProgressReport?, body: @escaping (Writer) throws -> Void) {
             self.thing = thing
+            self.progress = progress
             self.body = body
         }
 
@@ -77,10 +80,12 @@ final class GroupCommit<Writer>: Sendable {
         self.commit = commit
     }
 
-    func write<T: Sendable>(thing: String, _ body: @Sendable (Writer) throws -> T) async throws -> T {
+    func write<T: Sendable>(
+        thing: String, progress: ProgressReport? = nil, _ body: @Sendable (Writer) throws -> T
+    ) async throws -> T {
         try await withoutActuallyEscaping(body) { body in
             let value = Slot<T>()
-            let entry = Entry(thing: thing) { writer in value.stored = try body(writer) }
+            let entry = Entry(thing: thing, progress: progress) { writer in value.stored = try body(writer) }
             await withCheckedContinuation { done in
                 entry.done = done
                 submit(entry)

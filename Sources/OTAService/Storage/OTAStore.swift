@@ -24,7 +24,13 @@ public protocol OTAStore: Sendable {
     /// changes). It still runs them one at a time per thing, in the order they came, and never beside a `write`,
     /// which may touch everything. It returns once the change is committed. A backend may roll back a try of a
     /// batch and run its bodies again, so a body changes nothing but the store.
-    func write<T: Sendable>(thing: String, _ body: @Sendable (any StoreWriter) throws -> T) async throws -> T
+    ///
+    /// With `progress`, the body's first store call is `recordProgress(progress)`, and the backend may record it
+    /// ahead, with other reports of the batch, and hand the body its result. A body that does not ask for it is run
+    /// again with nothing recorded ahead.
+    func write<T: Sendable>(
+        thing: String, progress: ProgressReport?, _ body: @Sendable (any StoreWriter) throws -> T
+    ) async throws -> T
     /// Transactions run since start, where the backend counts them (PostgreSQL: each is round trips); nil otherwise.
     var databaseTransactions: Int? { get }
     /// Statements sent since start, where the backend counts them (PostgreSQL: each is a round trip, BEGIN and
@@ -52,6 +58,10 @@ extension OTAStore {
     public func close() async {}
     public var databaseTransactions: Int? { nil }
     public var databaseStatements: Int? { nil }
+
+    public func write<T: Sendable>(thing: String, _ body: @Sendable (any StoreWriter) throws -> T) async throws -> T {
+        try await write(thing: thing, progress: nil, body)
+    }
 }
 
 public protocol StoreReader {

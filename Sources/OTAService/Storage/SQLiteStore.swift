@@ -41,7 +41,10 @@ public final class SQLiteStore: OTAStore {
         try await pool.write { db in try body(SQLiteTransaction(db: db)) }
     }
 
-    public func write<T: Sendable>(thing: String, _ body: @Sendable (any StoreWriter) throws -> T) async throws -> T {
+    /// `progress` changes nothing here: recording a report costs no round trip.
+    public func write<T: Sendable>(
+        thing: String, progress: ProgressReport?, _ body: @Sendable (any StoreWriter) throws -> T
+    ) async throws -> T {
         try await reports.write(thing: thing, body)
     }
 

@@ -76,8 +76,10 @@ public final class PostgresStore: OTAStore {
         try await transaction(.serializedWrite) { try body($0) }
     }
 
-    public func write<T: Sendable>(thing: String, _ body: @Sendable (any StoreWriter) throws -> T) async throws -> T {
-        try await reports.write(thing: thing, body)
+    public func write<T: Sendable>(
+        thing: String, progress: ProgressReport?, _ body: @Sendable (any StoreWriter) throws -> T
+    ) async throws -> T {
+        try await reports.write(thing: thing, progress: progress, body)
     }
 
     public var reportCommits: ReportCommitCounts { reports.committed }
@@ -93,12 +95,18 @@ public final class PostgresStore: OTAStore {
     /// each entry in a savepoint, so that the entry's failure undoes only its own changes. At most 32 reports a
     /// batch: PostgreSQL tracks 64 subtransactions per transaction in shared memory and beyond that slows every
     /// snapshot.
+    ///
+    /// Plain progress reports, most of a batch, are recorded ahead in one statement for all (the first try only):
+    /// each entry's body is handed its result when it asks. A report recorded ahead that its body did not ask for
+    /// must not stand, so that try is rolled back too.
     private static func groupCommit(for store: @escaping @Sendable () -> PostgresStore?) -> GroupCommit<any StoreWriter>
     {
         GroupCommit(lanes: 4, maximumBatch: 32) { things, entries in
             guard let store = store() else { throw StoreError.unavailable("the store is closed") }
             do {
                 try await store.transaction(.thingWrites(things)) { transaction in
+                    let ahead = progressAhead(of: entries)
+                    if ahead.count > 1 { try transaction.recordProgressAhead(ahead) }
                     for entry in entries {
                         let changesBefore = transaction.effects.changes
                         do {
@@ -109,6 +117,7 @@ public final class PostgresStore: OTAStore {
                         // A failed statement aborted the transaction, also when its entry caught the error.
                         if transaction.effects.anyFailed { throw NeedsSavepoints() }
                     }
+                    if transaction.progressAhead.changedUnclaimed { throw NeedsSavepoints() }
                 }
             } catch is NeedsSavepoints {
                 try await store.transaction(.thingWrites(things)) { transaction in
@@ -120,6 +129,20 @@ public final class PostgresStore: OTAStore {
 
     /// A batch's entry threw with changes of its own to undo: the batch runs again with savepoints.
     private struct NeedsSavepoints: Error {}
+
+    /// The progress reports a batch can record ahead, all in one statement: each thing's first entry, when it named
+    /// one. A thing's later entries wait for their turn, so none is recorded before an earlier one of its own; other
+    /// things' entries in between change only their own records.
+    private static func progressAhead(of entries: [GroupCommit<any StoreWriter>.Entry]) -> [ProgressReport] {
+        var seen: Set<String> = []
+        return entries.compactMap { entry in
+            defer { seen.insert(entry.thing) }
+            guard !seen.contains(entry.thing), let progress = entry.progress, progress.thing == entry.thing else {
+                return nil
+            }
+            return progress
+        }
+    }
 
     enum TransactionKind {
         /// A consistent read-only view.

@@ -13,6 +13,8 @@ struct PostgresTransaction: StoreWriter {
     let held: HeldStatements
     /// What the statements sent so far did.
     let effects = Effects()
+    /// Progress reports recorded ahead for a group commit's entries (`recordProgressAhead`).
+    let progressAhead = ProgressAhead()
     /// A body that may send one statement only (PostgresStore.read's first try): a second one is refused.
     let singleStatement: Bool
     /// Counts every statement sent, the held ones included (the store's figure for the fleet bench and /metrics).
@@ -87,10 +89,35 @@ struct PostgresTransaction: StoreWriter {
             if !sql.hasPrefix("SELECT ") && !touchedNoRow { changes += 1 }
         }
 
+        /// A change a statement made ahead, counted when its entry claims it.
+        fileprivate func recordClaimedChange() { changes += 1 }
+
         fileprivate func recordFailure() {
             statements += 1
             anyFailed = true
         }
+    }
+
+    /// Progress reports recorded ahead of their entries' bodies, each handed to the body that asks for it.
+    final class ProgressAhead {
+        private var recorded: [String: (report: ProgressReport, result: JobExecution?, claimed: Bool)] = [:]
+
+        fileprivate static func key(_ jobID: String, _ thing: String) -> String { jobID + "\u{0}" + thing }
+
+        fileprivate func stash(_ report: ProgressReport, result: JobExecution?) {
+            recorded[Self.key(report.jobID, report.thing)] = (report, result, false)
+        }
+
+        /// The result recorded ahead for exactly this report, once: `.some(nil)` when it changed nothing.
+        fileprivate func claim(_ report: ProgressReport) -> JobExecution?? {
+            let key = Self.key(report.jobID, report.thing)
+            guard let entry = recorded[key], !entry.claimed, entry.report == report else { return nil }
+            recorded[key]?.claimed = true
+            return .some(entry.result)
+        }
+
+        /// Whether a report recorded ahead changed an execution that no body asked for: the try must not commit.
+        var changedUnclaimed: Bool { recorded.values.contains { !$0.claimed && $0.result != nil } }
     }
 
     /// A second statement in a body that may send one (`singleStatement`).
@@ -426,11 +453,19 @@ struct PostgresTransaction: StoreWriter {
     }
 
     /// One statement rather than a read and a replace (StoreWriter+Progress.swift): two thirds of a device's reports
-    /// are progress. Every SET expression sees the row as it was, so the timeout starts from the stored start.
+    /// are progress. Every SET expression sees the row as it was, so the timeout starts from the stored start. A
+    /// report recorded ahead (`recordProgressAhead`) is answered from there.
     func recordProgress(
         jobID: String, thing: String, statusDetails: JSONObject?, at time: Int64, inProgressTimeoutMinutes: Int?
     ) throws -> JobExecution? {
-        try record(
+        let report = ProgressReport(
+            jobID: jobID, thing: thing, statusDetails: statusDetails, time: time,
+            inProgressTimeoutMinutes: inProgressTimeoutMinutes)
+        if let ahead = progressAhead.claim(report) {
+            if ahead != nil { effects.recordClaimedChange() }
+            return ahead
+        }
+        return try record(
             JobExecution.self,
             """
             UPDATE "jobExecution" SET "statusDetails" = COALESCE($1, "statusDetails"),
@@ -444,6 +479,41 @@ struct PostgresTransaction: StoreWriter {
                 statusDetails.map { .text(JSONValue.object($0).serializedText) } ?? .null, .integer(time),
                 inProgressTimeoutMinutes.map { .integer(Int64($0)) } ?? .null, .text(jobID), .text(thing),
             ])
+    }
+
+    /// Records the progress reports of several things in one statement, the same change `recordProgress` makes to
+    /// each, and keeps each result for the body that asks for it. At most one report a thing.
+    func recordProgressAhead(_ reports: [ProgressReport]) throws {
+        let columns = (
+            jobs: reports.map(\.jobID), things: reports.map(\.thing),
+            // Absent details as "": a JSON object's text is never empty.
+            details: reports.map { $0.statusDetails.map { JSONValue.object($0).serializedText } ?? "" },
+            times: reports.map { String($0.time) },
+            timeouts: reports.map { $0.inProgressTimeoutMinutes.map(String.init) ?? "" }
+        )
+        let rows = try records(
+            JobExecution.self,
+            """
+            UPDATE "jobExecution" AS e SET "statusDetails" = COALESCE(NULLIF(r.details, ''), e."statusDetails"),
+              "versionNumber" = e."versionNumber" + 1, "lastUpdatedAt" = r.time::int8,
+              "startedAt" = COALESCE(e."startedAt", r.time::int8),
+              "timeoutAt" = COALESCE(
+                e."timeoutAt", COALESCE(e."startedAt", r.time::int8) + NULLIF(r.timeout, '')::int8 * 60)
+            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS r(job, thing, details, time, timeout)
+            WHERE e."jobID" = r.job AND e."thingName" = r.thing AND e."status" = 'IN_PROGRESS'
+              AND e."executionNumber" = (
+                SELECT MAX("executionNumber") FROM "jobExecution" WHERE "jobID" = r.job AND "thingName" = r.thing)
+            RETURNING e.*
+            """,
+            [
+                .textArray(columns.jobs), .textArray(columns.things), .textArray(columns.details),
+                .textArray(columns.times), .textArray(columns.timeouts),
+            ])
+        var updated: [String: JobExecution] = [:]
+        for row in rows { updated[ProgressAhead.key(row.jobID, row.thingName)] = row }
+        for report in reports {
+            progressAhead.stash(report, result: updated[ProgressAhead.key(report.jobID, report.thing)])
+        }
     }
 
     func addPendingTargets(jobID: String, things: [String]) throws {
