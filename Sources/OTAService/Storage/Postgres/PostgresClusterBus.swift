@@ -85,14 +85,23 @@ public final class PostgresClusterBus: ClusterBus {
             guard !batch.isEmpty else { return }
             let payloads = batch.flatMap(\.payloads)
             do {
-                _ = try await store.transaction(.autocommit) { transaction in
+                // Each statement on its own (autocommit): one that fails loses its notifications, not the others'.
+                let failures = try await store.transaction(.autocommit) { transaction in
+                    var failures: [(notifications: Int, error: any Error)] = []
                     for start in stride(from: 0, to: payloads.count, by: Self.notificationsPerStatement) {
                         let chunk = payloads[start..<min(start + Self.notificationsPerStatement, payloads.count)]
                         let calls = chunk.indices.map { "pg_notify($1, $\($0 - start + 2))" }
-                        try transaction.run(
-                            "SELECT " + calls.joined(separator: ", "), [.text(Self.channel)] + chunk.map { .text($0) })
+                        do {
+                            try transaction.run(
+                                "SELECT " + calls.joined(separator: ", "),
+                                [.text(Self.channel)] + chunk.map { .text($0) })
+                        } catch {
+                            failures.append((chunk.count, error))
+                        }
                     }
+                    return failures.map { "\($0.notifications) notifications: \($0.error)" }
                 }
+                for failure in failures { logger.error("cluster events not sent", metadata: ["error": "\(failure)"]) }
             } catch {
                 logger.error(
                     "cluster events not sent",

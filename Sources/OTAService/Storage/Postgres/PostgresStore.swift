@@ -106,7 +106,10 @@ public final class PostgresStore: OTAStore {
             do {
                 try await store.transaction(.thingWrites(things)) { transaction in
                     let ahead = progressAhead(of: entries)
-                    if ahead.count > 1 { try transaction.recordProgressAhead(ahead) }
+                    // Failing here would fail every report of the batch: the savepoint run fails only the culprits.
+                    if ahead.count > 1 {
+                        do { try transaction.recordProgressAhead(ahead) } catch { throw NeedsSavepoints() }
+                    }
                     for entry in entries {
                         let changesBefore = transaction.effects.changes
                         do {
