@@ -140,8 +140,10 @@ public final class PostgresClusterBus: ClusterBus {
     public func start(
         events handler: @escaping @Sendable (ClusterEvent) async -> Void, missed: @escaping @Sendable () async -> Void
     ) async throws {
-        // The first connection must work: an instance that cannot listen would serve its devices stale.
+        // The first connection must work: an instance that cannot listen would serve its devices stale. And start
+        // returns once LISTEN is in effect, not before: what another instance announces after that reaches this one.
         let first = try await store.pool.connectDedicated()
+        let firstListen = FirstListen()
         let task = Task { [self] in
             var connection: PostgresConnection? = first
             var gap = false
@@ -156,6 +158,7 @@ public final class PostgresClusterBus: ClusterBus {
                     connection = current
                     listening.withLock { $0 = current }
                     try await current.listen(on: Self.channel) { notifications in
+                        firstListen.finish(nil)
                         if gap {
                             gap = false
                             logger.warning("cluster events: listening again; catching up on what was missed")
@@ -167,6 +170,7 @@ public final class PostgresClusterBus: ClusterBus {
                         }
                     }
                 } catch {
+                    firstListen.finish(error)
                     if !gap && !Task.isCancelled {
                         logger.error(
                             "cluster events: the listening connection failed",
@@ -182,6 +186,38 @@ public final class PostgresClusterBus: ClusterBus {
             }
         }
         listener.withLock { $0 = task }
+        do {
+            try await firstListen.wait()
+        } catch {
+            await stop()
+            throw PostgresErrors.translate(error, context: "listening")
+        }
+    }
+
+    /// The outcome of the first LISTEN, once: `start` waits for it.
+    private final class FirstListen: Sendable {
+        private let state = Mutex<(outcome: Result<Void, any Error>?, waiter: CheckedContinuation<Void, any Error>?)>(
+            (nil, nil))
+
+        func finish(_ error: (any Error)?) {
+            let waiter = state.withLock { state -> CheckedContinuation<Void, any Error>? in
+                guard state.outcome == nil else { return nil }
+                state.outcome = error.map { .failure($0) } ?? .success(())
+                defer { state.waiter = nil }
+                return state.waiter
+            }
+            waiter?.resume(with: error.map { .failure($0) } ?? .success(()))
+        }
+
+        func wait() async throws {
+            try await withCheckedThrowingContinuation { continuation in
+                let outcome = state.withLock { state -> Result<Void, any Error>? in
+                    if state.outcome == nil { state.waiter = continuation }
+                    return state.outcome
+                }
+                if let outcome { continuation.resume(with: outcome) }
+            }
+        }
     }
 
     public func stop() async {
