@@ -3,10 +3,10 @@ import TestSupport
 import Testing
 
 /// Sockets that never authenticate are closed at a deadline or shed at a cap, counted by reason, and leave
-/// authenticated devices alone. Deadlines are shortened to six seconds (one, then three, closed the well-behaved
-/// device's own handshake on a loaded machine running the whole suite); the waits are generous.
+/// authenticated devices alone. Deadlines are shortened to ten seconds (one, three, then six closed the
+/// well-behaved device's own handshake on a loaded machine running the whole suite); the waits are generous.
 @Suite(.serialized) struct UnauthenticatedConnectionTests {
-    static let quick = MQTTAdmissionLimits(tlsHandshakeTimeout: .seconds(6), connectTimeout: .seconds(6))
+    static let quick = MQTTAdmissionLimits(tlsHandshakeTimeout: .seconds(10), connectTimeout: .seconds(10))
 
     /// Deadlines long enough that only the caps act during a test.
     static func capped(total: Int, perAddress: Int) -> MQTTAdmissionLimits {
