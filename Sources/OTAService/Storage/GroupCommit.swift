@@ -4,7 +4,8 @@ import Synchronization
 // hundred a second and each changes one row; committed one by one, each pays a transaction: on SQLite a WAL commit
 // and its fsync, on PostgreSQL BEGIN, the locks and COMMIT as round trips and a store thread's sleeps. Here the
 // writes that arrive while earlier ones are being committed wait and then go together, in one transaction, each in
-// a savepoint of its own: one body's failure undoes only its own changes, and every caller returns once the commit
+// a savepoint of its own (PostgresStore first tries without, and runs the batch again with them only when a body
+// must be undone): one body's failure undoes only its own changes, and every caller returns once the commit
 // that holds its change is done (or with the error that stopped it). Under light load a batch is one write, with
 // no added wait; under heavy load batches grow up to `maximumBatch`.
 //
@@ -50,7 +51,8 @@ final class GroupCommit<Writer>: Sendable {
         }
     }
 
-    /// Commits a batch: one transaction holding every entry's thing, each entry run in order in its own savepoint.
+    /// Commits a batch: one transaction holding every entry's thing, each entry run in order, a throwing entry's
+    /// changes undone alone (a savepoint each; PostgresStore first tries without and runs again with them if needed).
     /// Throwing fails every entry of the batch (nothing of it was committed).
     typealias Commit = @Sendable (_ things: [String], _ entries: [Entry]) async throws -> Void
 

@@ -20,8 +20,8 @@ public protocol OTAStore: Sendable {
     func write<T: Sendable>(_ body: @Sendable (any StoreWriter) throws -> T) async throws -> T
     /// A write that changes only `thing`'s own records (its executions, its last-seen time: a device's report).
     /// A backend may run such writes for different things at once, and commit several in one transaction (group
-    /// commit, GroupCommit.swift: each body in a savepoint of its own, so a body that throws undoes only its own
-    /// changes). It still runs them one at a time per thing, in the order they came, and never beside a `write`,
+    /// commit, GroupCommit.swift: a body that throws undoes only its own changes — by a savepoint each, or on
+    /// PostgreSQL by running the batch again with savepoints when one must be undone). It still runs them one at a time per thing, in the order they came, and never beside a `write`,
     /// which may touch everything. It returns once the change is committed. A backend may roll back a try of a
     /// batch and run its bodies again, so a body changes nothing but the store.
     ///
