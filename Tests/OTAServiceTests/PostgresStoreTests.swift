@@ -225,14 +225,14 @@ import Testing
         await store.close()
     }
 
-    /// Progress reports recorded ahead, several things' in one statement, store what each report's own statement
-    /// stores (the state machine's change); each result goes once to a body asking with the same report; and a
-    /// change recorded ahead that no body asked for is said to be there.
-    @Test func progressRecordedAheadIsWhatEachReportWouldStore() async throws {
+    /// Progress reports recorded first, several things' in one statement that is a transaction by itself, store
+    /// what each report's own statement stores (the state machine's change) and commit it; each result goes once to
+    /// a body asking with the same report.
+    @Test func progressRecordedFirstIsWhatEachReportWouldStore() async throws {
         let url = try await PostgresTestDatabase.create()
         let store = try PostgresStore(url: url, maximumConnections: 2, logger: Logger(label: "test"))
         try await store.prepare()
-        let things = ["a", "b", "c", "d", "queued"]
+        let things = ["a", "b", "c", "queued"]
         var inProgress = StoreContractTests.execution("J", "")
         inProgress.status = .inProgress
         inProgress.versionNumber = 2
@@ -251,23 +251,19 @@ import Testing
             ProgressReport(jobID: "J", thing: "a", statusDetails: details, time: 300, inProgressTimeoutMinutes: 10),
             ProgressReport(jobID: "J", thing: "b", statusDetails: nil, time: 300, inProgressTimeoutMinutes: 10),
             ProgressReport(jobID: "J", thing: "c", statusDetails: details, time: 300, inProgressTimeoutMinutes: nil),
-            ProgressReport(
-                jobID: "queued", thing: "queued", statusDetails: nil, time: 300, inProgressTimeoutMinutes: 1),
+            ProgressReport(jobID: "J", thing: "queued", statusDetails: nil, time: 300, inProgressTimeoutMinutes: 1),
         ]
         let before = try #require(store.databaseStatements)
-        let (claimed, statements, unclaimed) = try await store.transaction(.thingWrites(things)) { transaction in
-            try transaction.recordProgressAhead(
-                reports + [
-                    ProgressReport(
-                        jobID: "J", thing: "d", statusDetails: details, time: 300, inProgressTimeoutMinutes: nil)
-                ])
+        let (results, claimed, statements) = try await store.transaction(.autocommit) { transaction in
+            let results = try transaction.recordProgressFirst(
+                reports, locks: PostgresStore.TransactionKind.ThingLocks(things: things))
             let statements = try #require(store.databaseStatements) - before
             let claimed = try reports.map { try transaction.recordProgress($0) }
             let again = try transaction.recordProgress(reports[0])  // claimed once: this one is its own statement
-            return (claimed + [again], statements, transaction.progressAhead.changedUnclaimed)
+            return (results, claimed + [again], statements)
         }
-        #expect(statements == 3, "BEGIN, the locks, one UPDATE for them all")
-        #expect(unclaimed, "d's report changed its execution and no body asked for it")
+        #expect(statements == 1, "one statement for them all, the locks included, and no BEGIN or COMMIT")
+        #expect(results == Array(claimed.prefix(4)))
         for (index, report) in reports.enumerated() where report.thing != "queued" {
             var original = running
             original.thingName = report.thing
@@ -277,30 +273,88 @@ import Testing
                 inProgressTimeoutMinutes: report.inProgressTimeoutMinutes, stepTimeoutMinutes: nil)
             expected.sequence = try #require(claimed[index]).sequence
             #expect(claimed[index] == expected)
+            // Committed without a COMMIT (a's was recorded again since).
+            let stored = try await store.read { try $0.execution(jobID: "J", thing: report.thing) }
+            #expect(stored == (report.thing == "a" ? claimed[4] : expected))
         }
         #expect(claimed[3] == nil, "QUEUED is not in progress")
         #expect(claimed[4]?.versionNumber == 4, "a second ask is recorded again, on its own")
         await store.close()
     }
 
-    /// Reports queued together are recorded ahead in one statement; one whose body does not ask for it does not
-    /// stand: the batch runs again without recording ahead, and what commits is what each body did.
-    @Test func aProgressRecordedAheadThatNoBodyAskedForDoesNotStand() async throws {
+    /// The statement that records progress first takes the locks a write of those things takes, before it changes
+    /// anything: a serialized write that read an execution and changes it later finds it as it read it (its
+    /// version check passes), and the progress report, recorded after it, keeps what that write changed.
+    @Test func progressRecordedFirstWaitsForTheWriteLockAndLosesNothing() async throws {
         let url = try await PostgresTestDatabase.create()
-        let store = try PostgresStore(url: url, maximumConnections: 8, logger: Logger(label: "test"))
+        let store = try PostgresStore(url: url, maximumConnections: 4, logger: Logger(label: "test"))
         try await store.prepare()
         var running = StoreContractTests.execution("J", "a")
         running.status = .inProgress
         let inProgress = running
         try await store.write { writer in
-            try StoreContractTests.seed(writer, jobs: ["J"], things: ["a", "b"])
-            for thing in ["a", "b"] {
-                var execution = inProgress
-                execution.thingName = thing
+            try StoreContractTests.seed(writer, jobs: ["J"], things: ["a"])
+            _ = try writer.insert(inProgress)
+        }
+        let (read, go) = (DispatchSemaphore(value: 0), DispatchSemaphore(value: 0))
+        let serialized = Task {
+            try await store.write { writer -> Bool in
+                let current = try #require(try writer.execution(jobID: "J", thing: "a"))
+                read.signal()
+                go.wait()
+                var changed = current
+                changed.timeoutAt = 999
+                changed.versionNumber += 1
+                return try writer.replace(changed, expectedVersion: current.versionNumber)
+            }
+        }
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                read.wait()
+                continuation.resume()
+            }
+        }
+        let report = ProgressReport(jobID: "J", thing: "a", statusDetails: nil, time: 300, inProgressTimeoutMinutes: 5)
+        let progress = Task { try await store.write(thing: "a", progress: report) { try $0.recordProgress(report) } }
+        let waitingForALock = #"SELECT count(*)::text FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"#
+        #expect(
+            await eventually {
+                (try? await store.read { try ($0 as? PostgresTransaction)?.strings(waitingForALock) }) == ["1"]
+            })
+        go.signal()
+        #expect(try await serialized.value, "the execution was as the serialized write read it")
+        let recorded = try #require(try await progress.value)
+        #expect(recorded.versionNumber == 3 && recorded.timeoutAt == 999 && recorded.lastUpdatedAt == 300)
+        await store.close()
+    }
+
+    /// A batch of plain progress reports is one statement; a body that wants more than its recorded progress runs
+    /// again with the rest of the batch, in a transaction, and is answered with what was recorded (not recorded
+    /// twice); a report on an execution not in progress changed nothing and runs with the rest as if nothing had been
+    /// tried; a body that throws after its progress was recorded gets its error, and the progress stands.
+    @Test func aBodyThatWantsMoreThanItsRecordedProgressRunsAgainWithTheRest() async throws {
+        let url = try await PostgresTestDatabase.create()
+        let store = try PostgresStore(url: url, maximumConnections: 8, logger: Logger(label: "test"))
+        try await store.prepare()
+        let things = ["a", "b", "c", "d"]
+        try await store.write { writer in
+            try StoreContractTests.seed(writer, jobs: ["J"], things: things)
+            for thing in things {
+                var execution = StoreContractTests.execution("J", thing)
+                execution.status = thing == "c" ? .queued : .inProgress
                 _ = try writer.insert(execution)
             }
         }
-        // Holders occupy the four lanes until both reports are queued behind them: they go in one batch.
+        @Sendable func report(_ thing: String) -> ProgressReport {
+            ProgressReport(jobID: "J", thing: thing, statusDetails: nil, time: 300, inProgressTimeoutMinutes: nil)
+        }
+        // One report alone: the whole write is one statement.
+        let statementsBefore = try #require(store.databaseStatements)
+        let alone = try await store.write(thing: "d", progress: report("d")) { try $0.recordProgress(report("d")) }
+        #expect(alone?.versionNumber == 2)
+        #expect(try #require(store.databaseStatements) - statementsBefore == 1)
+
+        // Holders occupy the four lanes until every report is queued behind them: they go in one batch.
         let release = DispatchSemaphore(value: 0)
         final class Started: Sendable { let count = Mutex(0) }
         let started = Started()
@@ -313,31 +367,44 @@ import Testing
             }
         }
         #expect(await eventually { started.count.withLock { $0 } == 4 })
-        let (reportA, reportB) = (
-            ProgressReport(jobID: "J", thing: "a", statusDetails: nil, time: 300, inProgressTimeoutMinutes: nil),
-            ProgressReport(jobID: "J", thing: "b", statusDetails: nil, time: 300, inProgressTimeoutMinutes: nil)
-        )
-        let asking = Task { try await store.write(thing: "a", progress: reportA) { try $0.recordProgress(reportA) } }
-        let notAsking = Task {
-            try await store.write(thing: "b", progress: reportB) { writer in
+        struct Refused: Error {}
+        let asking = Task {
+            try await store.write(thing: "a", progress: report("a")) { try $0.recordProgress(report("a")) }
+        }
+        let wantingMore = Task {
+            try await store.write(thing: "b", progress: report("b")) { writer -> JobExecution? in
+                let recorded = try writer.recordProgress(report("b"))
                 try writer.save(Thing(name: "b", attributes: ["n": "1"], createdAt: 1))
+                return recorded
             }
         }
-        #expect(await eventually { store.reports.queued == 2 })
+        let notInProgress = Task {
+            try await store.write(thing: "c", progress: report("c")) { try $0.recordProgress(report("c")) }
+        }
+        let throwing = Task {
+            try await store.write(thing: "d", progress: report("d")) { writer in
+                _ = try writer.recordProgress(report("d"))
+                throw Refused()
+            }
+        }
+        #expect(await eventually { store.reports.queued == 4 })
         for _ in 0..<4 { release.signal() }
         for holder in holders { try await holder.value }
         #expect(try await asking.value?.versionNumber == 2)
-        try await notAsking.value
-        let (a, b, thingB) = try await store.read { reader in
+        #expect(try await wantingMore.value?.versionNumber == 2, "b's progress, recorded first, is its answer")
+        #expect(try await notInProgress.value == nil)
+        await #expect(throws: Refused.self) { try await throwing.value }
+        let (b, c, d, thingB) = try await store.read { reader in
             (
-                try reader.execution(jobID: "J", thing: "a"), try reader.execution(jobID: "J", thing: "b"),
-                try reader.thing(named: "b")
+                try reader.execution(jobID: "J", thing: "b"), try reader.execution(jobID: "J", thing: "c"),
+                try reader.execution(jobID: "J", thing: "d"), try reader.thing(named: "b")
             )
         }
-        #expect(a?.versionNumber == 2 && a?.lastUpdatedAt == 300)
-        #expect(b?.versionNumber == 1 && b?.lastUpdatedAt == 100, "b's report, recorded ahead, did not stand")
+        #expect(b?.versionNumber == 2, "recorded once, not again when its body ran with the rest")
         #expect(thingB?.attributes == ["n": "1"])
-        #expect(store.reportCommits.batches == 5, "the holders' four, then a and b together")
+        #expect(c?.versionNumber == 1 && c?.status == .queued)
+        #expect(d?.versionNumber == 3, "the progress stands though the body threw")
+        #expect(store.reportCommits.batches == 6, "d alone, the holders' four, then the four reports together")
         await store.close()
     }
 

@@ -5,8 +5,9 @@ import Synchronization
 // and its fsync, on PostgreSQL BEGIN, the locks and COMMIT as round trips and a store thread's sleeps. Here the
 // writes that arrive while earlier ones are being committed wait and then go together, in one transaction, each in
 // a savepoint of its own (PostgresStore first tries without, and runs the batch again with them only when a body
-// must be undone): one body's failure undoes only its own changes, and every caller returns once the commit
-// that holds its change is done (or with the error that stopped it). Under light load a batch is one write, with
+// must be undone; it also records plain progress reports first, in a statement of their own): one body's failure
+// undoes only its own changes, and every caller returns once the commit that holds its change is done (or with
+// the error that stopped it). Under light load a batch is one write, with
 // no added wait; under heavy load batches grow up to `maximumBatch`.
 //
 // Order: a thing's writes run in the order they were submitted, never two in flight at once (a thing with a
@@ -43,6 +44,9 @@ final class GroupCommit<Writer>: Sendable {
                 throw error
             }
         }
+
+        /// Fails this entry alone: the backend committed other entries of its batch before this one's part failed.
+        func fail(_ error: any Error) { failure = error }
 
         fileprivate func finish(batchFailure: (any Error)?) -> CheckedContinuation<Void, Never> {
             body = nil

@@ -21,13 +21,16 @@ public protocol OTAStore: Sendable {
     /// A write that changes only `thing`'s own records (its executions, its last-seen time: a device's report).
     /// A backend may run such writes for different things at once, and commit several in one transaction (group
     /// commit, GroupCommit.swift: a body that throws undoes only its own changes — by a savepoint each, or on
-    /// PostgreSQL by running the batch again with savepoints when one must be undone). It still runs them one at a time per thing, in the order they came, and never beside a `write`,
-    /// which may touch everything. It returns once the change is committed. A backend may roll back a try of a
-    /// batch and run its bodies again, so a body changes nothing but the store.
+    /// PostgreSQL by running the batch again with savepoints when one must be undone). It still runs them one at a
+    /// time per thing, in the order they came, and never beside a `write`, which may touch everything. It returns
+    /// once the change is committed. A backend may roll back a try of a batch and run its bodies again, so a body
+    /// changes nothing but the store.
     ///
     /// With `progress`, the body's first store call is `recordProgress(progress)`, and the backend may record it
-    /// ahead, with other reports of the batch, and hand the body its result. A body that does not ask for it is run
-    /// again with nothing recorded ahead.
+    /// before the body runs — committed at once, with other reports of the batch (PostgreSQL) — and answer that
+    /// call with the result. Such a body should return once `recordProgress` answered with an execution: what it
+    /// does after that runs again in a transaction of its own (where the same call gets the same answer), and the
+    /// progress stands even if the body then throws.
     func write<T: Sendable>(
         thing: String, progress: ProgressReport?, _ body: @Sendable (any StoreWriter) throws -> T
     ) async throws -> T

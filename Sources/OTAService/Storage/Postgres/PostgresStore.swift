@@ -67,7 +67,7 @@ public final class PostgresStore: OTAStore {
     public func read<T: Sendable>(_ body: @Sendable (any StoreReader) throws -> T) async throws -> T {
         do {
             return try await transaction(.singleStatement) { try body($0) }
-        } catch is PostgresTransaction.SingleStatementOutgrown {
+        } catch is PostgresTransaction.StatementLimitReached {
             return try await transaction(.snapshot) { try body($0) }
         }
     }
@@ -84,68 +84,131 @@ public final class PostgresStore: OTAStore {
 
     public var reportCommits: ReportCommitCounts { reports.committed }
 
-    /// Reports that arrive together commit together (GroupCommit.swift): one transaction, the locks of all their
-    /// things in one statement. Four batches at once at most, half the pool: the rest serves reads and the writes of
-    /// everything.
+    /// Reports that arrive together commit together (GroupCommit.swift). Four batches at once at most, half the
+    /// pool: the rest serves reads and the writes of everything.
     ///
-    /// A batch is first run without savepoints: a SAVEPOINT is a round trip of its own, as many as the reports, and
-    /// almost every report either succeeds or is refused by the engine's checks before it changed anything — either
-    /// way there is nothing of its own to undo. Only when an entry threw after it may have changed something, or a
-    /// statement failed (which aborts the whole transaction), is that try rolled back and the batch run again with
-    /// each entry in a savepoint, so that the entry's failure undoes only its own changes. At most 32 reports a
-    /// batch: PostgreSQL tracks 64 subtransactions per transaction in shared memory and beyond that slows every
-    /// snapshot.
+    /// Most reports are plain progress, and most batches nothing else. Each thing's first such report in a batch is
+    /// recorded before any body runs, all of them in one statement that is its own transaction and takes the batch's
+    /// locks itself (`recordProgressFirst`): one round trip where BEGIN, the locks, the report and COMMIT were four.
+    /// Then each of those bodies runs with its recorded result at hand and may send nothing more; a body that wants
+    /// more (or a report that found its execution not in progress, which changed nothing) runs with the rest of the
+    /// batch in one transaction, where what was recorded for it is still its answer. The storage contract allows
+    /// this: with `progress`, the body's first store call is `recordProgress(progress)` (OTAStore.swift).
     ///
-    /// Plain progress reports, most of a batch, are recorded ahead in one statement for all (the first try only):
-    /// each entry's body is handed its result when it asks. A report recorded ahead that its body did not ask for
-    /// must not stand, so that try is rolled back too.
+    /// The rest is one transaction, the locks of all its things in one statement, first run without savepoints: a
+    /// SAVEPOINT is a round trip of its own, as many as the reports, and almost every report either succeeds or is
+    /// refused by the engine's checks before it changed anything — either way there is nothing of its own to undo.
+    /// Only when an entry threw after it may have changed something, or a statement failed (which aborts the whole
+    /// transaction), is that try rolled back and the batch run again with each entry in a savepoint, so that the
+    /// entry's failure undoes only its own changes. At most 32 reports a batch: PostgreSQL tracks 64
+    /// subtransactions per transaction in shared memory and beyond that slows every snapshot.
     private static func groupCommit(for store: @escaping @Sendable () -> PostgresStore?) -> GroupCommit<any StoreWriter>
     {
-        GroupCommit(lanes: 4, maximumBatch: 32) { things, entries in
+        GroupCommit(lanes: 4, maximumBatch: 32) { _, entries in
             guard let store = store() else { throw StoreError.unavailable("the store is closed") }
+            let first = try await store.recordProgressFirst(of: entries)
+            let rest = entries.filter { !first.done.contains(ObjectIdentifier($0)) }
+            guard !rest.isEmpty else { return }
             do {
-                try await store.transaction(.thingWrites(things)) { transaction in
-                    let ahead = progressAhead(of: entries)
-                    // Failing here would fail every report of the batch: the savepoint run fails only the culprits.
-                    if ahead.count > 1 {
-                        do { try transaction.recordProgressAhead(ahead) } catch { throw NeedsSavepoints() }
-                    }
-                    for entry in entries {
-                        let changesBefore = transaction.effects.changes
-                        do {
-                            try entry.run(transaction)
-                        } catch {
-                            guard transaction.effects.changes == changesBefore else { throw NeedsSavepoints() }
-                        }
-                        // A failed statement aborted the transaction, also when its entry caught the error.
-                        if transaction.effects.anyFailed { throw NeedsSavepoints() }
-                    }
-                    if transaction.progressAhead.changedUnclaimed { throw NeedsSavepoints() }
-                }
-            } catch is NeedsSavepoints {
-                try await store.transaction(.thingWrites(things)) { transaction in
-                    for entry in entries { try? transaction.inSavepoint { try entry.run(transaction) } }
-                }
+                try await store.commitTogether(rest, recorded: first.recorded)
+            } catch {
+                guard rest.count < entries.count else { throw error }
+                // What was recorded first is committed: only the rest fails.
+                for entry in rest { entry.fail(error) }
             }
         }
     }
 
-    /// A batch's entry threw with changes of its own to undo: the batch runs again with savepoints.
-    private struct NeedsSavepoints: Error {}
+    private typealias Entry = GroupCommit<any StoreWriter>.Entry
 
-    /// The progress reports a batch can record ahead, all in one statement: each thing's first entry, when it named
-    /// one. A thing's later entries wait for their turn, so none is recorded before an earlier one of its own; other
-    /// things' entries in between change only their own records.
-    private static func progressAhead(of entries: [GroupCommit<any StoreWriter>.Entry]) -> [ProgressReport] {
+    /// Records each thing's first plain progress report of the batch in one statement, then runs those entries'
+    /// bodies, which may only take what was recorded. Returns the entries that are done, and what was recorded for
+    /// the ones that must run again with the rest. A statement the server refused changed nothing: then no entry is
+    /// done and the whole batch runs in one transaction. A lost connection may have committed it: that fails the
+    /// batch rather than record the reports twice.
+    private func recordProgressFirst(
+        of entries: [Entry]
+    ) async throws -> (done: Set<ObjectIdentifier>, recorded: [(report: ProgressReport, result: JobExecution)]) {
+        let firsts = Self.firstProgressReports(of: entries)
+        guard !firsts.isEmpty else { return ([], []) }
+        let outcome = try await transaction(.autocommit) {
+            transaction -> (Set<ObjectIdentifier>, [(ProgressReport, JobExecution)])? in
+            let results: [JobExecution?]
+            do {
+                results = try transaction.recordProgressFirst(
+                    firsts.map(\.report), locks: TransactionKind.ThingLocks(things: firsts.map(\.entry.thing)))
+            } catch {
+                // Refused by the server, the statement changed nothing: the batch runs as a whole. A lost connection
+                // may have committed it, and rows that do not decode were committed: those fail the batch.
+                if case StoreError.unavailable = error { throw error }
+                guard transaction.effects.anyFailed else { throw error }
+                return nil
+            }
+            // The bodies may take what was recorded, and send nothing.
+            transaction.effects.limit = transaction.effects.statements
+            var done: Set<ObjectIdentifier> = []
+            var recorded: [(ProgressReport, JobExecution)] = []
+            for ((entry, report), result) in zip(firsts, results) {
+                // Nothing changed for it: it runs with the rest, as if nothing had been tried.
+                guard let result else { continue }
+                let refusals = transaction.effects.refusals
+                try? entry.run(transaction)
+                if transaction.effects.refusals == refusals {
+                    done.insert(ObjectIdentifier(entry))
+                } else {
+                    recorded.append((report, result))
+                }
+            }
+            return (done, recorded)
+        }
+        return outcome ?? ([], [])
+    }
+
+    /// Each thing's first entry, when it names a progress report of its own. A thing's later entries wait for their
+    /// turn, so none is recorded before an earlier one of its own; other things' entries in between change only
+    /// their own records.
+    private static func firstProgressReports(of entries: [Entry]) -> [(entry: Entry, report: ProgressReport)] {
         var seen: Set<String> = []
         return entries.compactMap { entry in
             defer { seen.insert(entry.thing) }
             guard !seen.contains(entry.thing), let progress = entry.progress, progress.thing == entry.thing else {
                 return nil
             }
-            return progress
+            return (entry, progress)
         }
     }
+
+    /// Runs `entries` in one transaction, first without savepoints, then with them when an entry must be undone
+    /// alone. `recorded`: progress already committed for some of them, handed to their bodies when they ask.
+    private func commitTogether(
+        _ entries: [Entry], recorded: [(report: ProgressReport, result: JobExecution)]
+    ) async throws {
+        var things: [String] = []
+        for entry in entries where !things.contains(entry.thing) { things.append(entry.thing) }
+        do {
+            try await transaction(.thingWrites(things)) { transaction in
+                for (report, result) in recorded { transaction.progressAhead.stash(report, result: result) }
+                for entry in entries {
+                    let changesBefore = transaction.effects.changes
+                    do {
+                        try entry.run(transaction)
+                    } catch {
+                        guard transaction.effects.changes == changesBefore else { throw NeedsSavepoints() }
+                    }
+                    // A failed statement aborted the transaction, also when its entry caught the error.
+                    if transaction.effects.anyFailed { throw NeedsSavepoints() }
+                }
+            }
+        } catch is NeedsSavepoints {
+            try await transaction(.thingWrites(things)) { transaction in
+                for (report, result) in recorded { transaction.progressAhead.stash(report, result: result) }
+                for entry in entries { try? transaction.inSavepoint { try entry.run(transaction) } }
+            }
+        }
+    }
+
+    /// A batch's entry threw with changes of its own to undo: the batch runs again with savepoints.
+    private struct NeedsSavepoints: Error {}
 
     enum TransactionKind {
         /// A consistent read-only view.
@@ -177,18 +240,10 @@ public final class PostgresStore: OTAStore {
                         "SELECT pg_advisory_xact_lock($1)", [.integer(PostgresSchema.writeLockKey)]),
                 ]
             case .thingWrites(let things):
-                // The write lock shared (serialized writers wait for these and these for them), and each thing's own
-                // lock alone (two-key form: a key space apart from the one-key locks), in ascending key order on
-                // every instance so that two batches never wait for each other crosswise. PostgreSQL evaluates a
-                // select list left to right.
-                let keys = Set(things.map(PostgresSchema.thingLockKey)).sorted()
-                let thingLocks = keys.indices.map { "pg_advisory_xact_lock($2::int4, $\($0 + 3)::int4)" }
+                let locks = ThingLocks(things: things)
                 return [
                     beginWrite,
-                    PostgresTransaction.query(
-                        "SELECT pg_advisory_xact_lock_shared($1), " + thingLocks.joined(separator: ", "),
-                        [.integer(PostgresSchema.writeLockKey), .integer(PostgresSchema.thingLockClass)]
-                            + keys.map { .integer($0) }),
+                    PostgresTransaction.query("SELECT " + locks.selectList(firstParameter: 1), locks.values),
                 ]
             case .independentWrite:
                 return [beginWrite]
@@ -201,6 +256,28 @@ public final class PostgresStore: OTAStore {
             if case .singleStatement = self { return true }
             return false
         }
+
+        /// The locks a write to these things holds: the write lock shared (serialized writers wait for these and
+        /// these for them), and each thing's own lock alone (two-key form: a key space apart from the one-key locks),
+        /// in ascending key order on every instance so that two batches never wait for each other crosswise.
+        /// PostgreSQL evaluates a select list left to right.
+        struct ThingLocks {
+            let keys: [Int64]
+
+            init(things: [String]) { keys = Set(things.map(PostgresSchema.thingLockKey)).sorted() }
+
+            /// The select list that takes them, its parameters numbered from `first` (`values`, in order).
+            func selectList(firstParameter first: Int) -> String {
+                (["pg_advisory_xact_lock_shared($\(first))"]
+                    + keys.indices.map { "pg_advisory_xact_lock($\(first + 1)::int4, $\(first + 2 + $0)::int4)" })
+                    .joined(separator: ", ")
+            }
+
+            var values: [PostgresColumnValue] {
+                [.integer(PostgresSchema.writeLockKey), .integer(PostgresSchema.thingLockClass)]
+                    + keys.map { .integer($0) }
+            }
+        }
     }
 
     func transaction<T: Sendable>(
@@ -212,13 +289,13 @@ public final class PostgresStore: OTAStore {
             try await BlockingWork.run {
                 let opening = kind.opening
                 let transaction = PostgresTransaction(
-                    connection: connection, logger: logger, opening: opening, singleStatement: kind.isSingleStatement,
-                    counter: statements)
+                    connection: connection, logger: logger, opening: opening,
+                    statementLimit: kind.isSingleStatement ? 1 : nil, counter: statements)
                 do {
                     let result = try body(transaction)
                     // A body that caught the refusal of its second statement went on without it: its result is void.
-                    if transaction.effects.outgrewSingleStatement {
-                        throw PostgresTransaction.SingleStatementOutgrown()
+                    if kind.isSingleStatement && transaction.effects.refusals > 0 {
+                        throw PostgresTransaction.StatementLimitReached()
                     }
                     // A body that sent nothing never opened the transaction.
                     if !opening.isEmpty && transaction.held.opened {
@@ -235,8 +312,8 @@ public final class PostgresStore: OTAStore {
                         transaction.held.discard()
                         _ = try? transaction.run("ROLLBACK")
                     }
-                    if transaction.effects.outgrewSingleStatement {
-                        throw PostgresTransaction.SingleStatementOutgrown()
+                    if kind.isSingleStatement && transaction.effects.refusals > 0 {
+                        throw PostgresTransaction.StatementLimitReached()
                     }
                     throw error
                 }

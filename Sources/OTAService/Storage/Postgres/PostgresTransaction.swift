@@ -13,22 +13,21 @@ struct PostgresTransaction: StoreWriter {
     let held: HeldStatements
     /// What the statements sent so far did.
     let effects = Effects()
-    /// Progress reports recorded ahead for a group commit's entries (`recordProgressAhead`).
+    /// Progress reports recorded before their entries' bodies ran (`recordProgressFirst`), each handed to the body
+    /// that asks for it.
     let progressAhead = ProgressAhead()
-    /// A body that may send one statement only (PostgresStore.read's first try): a second one is refused.
-    let singleStatement: Bool
     /// Counts every statement sent, the held ones included (the store's figure for the fleet bench and /metrics).
     let counter: StatementCounter?
 
     init(
-        connection: PostgresConnection, logger: Logger, opening: [PostgresQuery] = [], singleStatement: Bool = false,
+        connection: PostgresConnection, logger: Logger, opening: [PostgresQuery] = [], statementLimit: Int? = nil,
         counter: StatementCounter? = nil
     ) {
         self.connection = connection
         self.logger = logger
         self.held = HeldStatements(opening)
-        self.singleStatement = singleStatement
         self.counter = counter
+        effects.limit = statementLimit
     }
 
     /// Statements sent through a store's transactions.
@@ -79,8 +78,10 @@ struct PostgresTransaction: StoreWriter {
         private(set) var changes = 0
         /// A statement failed: the transaction is aborted until it rolls back (or the connection is gone).
         private(set) var anyFailed = false
-        /// A body of one statement asked for a second, and was refused.
-        fileprivate(set) var outgrewSingleStatement = false
+        /// Statements the body may send, when limited (PostgresStore.read's first try: one); nil for no limit.
+        var limit: Int?
+        /// Statements refused for the limit: the body wanted more than it may send here.
+        fileprivate(set) var refusals = 0
 
         fileprivate func record(_ sql: String, _ result: PostgresQueryResult) {
             statements += 1
@@ -89,22 +90,19 @@ struct PostgresTransaction: StoreWriter {
             if !sql.hasPrefix("SELECT ") && !touchedNoRow { changes += 1 }
         }
 
-        /// A change a statement made ahead, counted when its entry claims it.
-        fileprivate func recordClaimedChange() { changes += 1 }
-
         fileprivate func recordFailure() {
             statements += 1
             anyFailed = true
         }
     }
 
-    /// Progress reports recorded ahead of their entries' bodies, each handed to the body that asks for it.
+    /// Progress reports recorded before their entries' bodies ran, each handed to the body that asks for it.
     final class ProgressAhead {
         private var recorded: [String: (report: ProgressReport, result: JobExecution?, claimed: Bool)] = [:]
 
         fileprivate static func key(_ jobID: String, _ thing: String) -> String { jobID + "\u{0}" + thing }
 
-        fileprivate func stash(_ report: ProgressReport, result: JobExecution?) {
+        func stash(_ report: ProgressReport, result: JobExecution?) {
             recorded[Self.key(report.jobID, report.thing)] = (report, result, false)
         }
 
@@ -115,21 +113,18 @@ struct PostgresTransaction: StoreWriter {
             recorded[key]?.claimed = true
             return .some(entry.result)
         }
-
-        /// Whether a report recorded ahead changed an execution that no body asked for: the try must not commit.
-        var changedUnclaimed: Bool { recorded.values.contains { !$0.claimed && $0.result != nil } }
     }
 
-    /// A second statement in a body that may send one (`singleStatement`).
-    struct SingleStatementOutgrown: Error {}
+    /// A statement past the body's limit (`Effects.limit`): the body must run where it may send more.
+    struct StatementLimitReached: Error {}
 
     // MARK: Statements
 
     @discardableResult
     func run(_ sql: String, _ values: [PostgresColumnValue] = []) throws -> PostgresQueryResult {
-        if singleStatement && effects.statements > 0 {
-            effects.outgrewSingleStatement = true
-            throw SingleStatementOutgrown()
+        if let limit = effects.limit, effects.statements >= limit {
+            effects.refusals += 1
+            throw StatementLimitReached()
         }
         do {
             let result = try runAfterHeld(Self.query(sql, values), isSelect: sql.hasPrefix("SELECT "))
@@ -454,17 +449,14 @@ struct PostgresTransaction: StoreWriter {
 
     /// One statement rather than a read and a replace (StoreWriter+Progress.swift): two thirds of a device's reports
     /// are progress. Every SET expression sees the row as it was, so the timeout starts from the stored start. A
-    /// report recorded ahead (`recordProgressAhead`) is answered from there.
+    /// report recorded before the body ran (`recordProgressFirst`) is answered from there, once.
     func recordProgress(
         jobID: String, thing: String, statusDetails: JSONObject?, at time: Int64, inProgressTimeoutMinutes: Int?
     ) throws -> JobExecution? {
         let report = ProgressReport(
             jobID: jobID, thing: thing, statusDetails: statusDetails, time: time,
             inProgressTimeoutMinutes: inProgressTimeoutMinutes)
-        if let ahead = progressAhead.claim(report) {
-            if ahead != nil { effects.recordClaimedChange() }
-            return ahead
-        }
+        if let ahead = progressAhead.claim(report) { return ahead }
         return try record(
             JobExecution.self,
             """
@@ -481,9 +473,20 @@ struct PostgresTransaction: StoreWriter {
             ])
     }
 
-    /// Records the progress reports of several things in one statement, the same change `recordProgress` makes to
-    /// each, and keeps each result for the body that asks for it. At most one report a thing.
-    func recordProgressAhead(_ reports: [ProgressReport]) throws {
+    /// Records the progress reports of several things — at most one a thing — in one statement that is a
+    /// transaction by itself: it takes the locks a batch of these things' writes takes (`locks`, from
+    /// `PostgresStore.TransactionKind.thingLocks`) before it changes a row, and makes each report's change as
+    /// `recordProgress` would. Each result is kept for the body that asks for it; nil where the execution was not in
+    /// progress (nothing changed). Sent outside BEGIN … COMMIT, on a transaction with no opening.
+    ///
+    /// Why the locks in a CTE are enough: the CTE is one row, computed before the join yields anything to update, so
+    /// every lock is held before the first row changes. A row another writer changed while this statement waited
+    /// for its lock is evaluated again on its committed version (READ COMMITTED's rule for UPDATE), so nothing it
+    /// committed is lost; a writer that comes after waits for this statement's locks, and sees its change.
+    @discardableResult
+    func recordProgressFirst(
+        _ reports: [ProgressReport], locks: PostgresStore.TransactionKind.ThingLocks
+    ) throws -> [JobExecution?] {
         let columns = (
             jobs: reports.map(\.jobID), things: reports.map(\.thing),
             // Absent details as "": a JSON object's text is never empty.
@@ -494,12 +497,14 @@ struct PostgresTransaction: StoreWriter {
         let rows = try records(
             JobExecution.self,
             """
+            WITH "locks" AS MATERIALIZED (SELECT \(locks.selectList(firstParameter: 6)))
             UPDATE "jobExecution" AS e SET "statusDetails" = COALESCE(NULLIF(r.details, ''), e."statusDetails"),
               "versionNumber" = e."versionNumber" + 1, "lastUpdatedAt" = r.time::int8,
               "startedAt" = COALESCE(e."startedAt", r.time::int8),
               "timeoutAt" = COALESCE(
                 e."timeoutAt", COALESCE(e."startedAt", r.time::int8) + NULLIF(r.timeout, '')::int8 * 60)
-            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS r(job, thing, details, time, timeout)
+            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS r(job, thing, details, time, timeout),
+              "locks"
             WHERE e."jobID" = r.job AND e."thingName" = r.thing AND e."status" = 'IN_PROGRESS'
               AND e."executionNumber" = (
                 SELECT MAX("executionNumber") FROM "jobExecution" WHERE "jobID" = r.job AND "thingName" = r.thing)
@@ -508,11 +513,13 @@ struct PostgresTransaction: StoreWriter {
             [
                 .textArray(columns.jobs), .textArray(columns.things), .textArray(columns.details),
                 .textArray(columns.times), .textArray(columns.timeouts),
-            ])
+            ] + locks.values)
         var updated: [String: JobExecution] = [:]
         for row in rows { updated[ProgressAhead.key(row.jobID, row.thingName)] = row }
-        for report in reports {
-            progressAhead.stash(report, result: updated[ProgressAhead.key(report.jobID, report.thing)])
+        return reports.map { report in
+            let result = updated[ProgressAhead.key(report.jobID, report.thing)]
+            progressAhead.stash(report, result: result)
+            return result
         }
     }
 
