@@ -184,6 +184,48 @@ import Testing
         }
     }
 
+    /// The calls for many things at once (a rollout's release) store and read what the calls for one thing do.
+    @Test(arguments: backends) func manyThingsAtOnceAreWhatOneAtATimeIs(_ backend: Backend) async throws {
+        let directory = try TemporaryDirectory("store")
+        let store = try await backend.make(directory)
+        var running = Self.execution("A", "v")
+        running.status = .inProgress
+        running.statusDetails = #"{"step":"1"}"#
+        running.startedAt = 150
+        running.timeoutAt = 900
+        let started = running
+        let inserted = try await store.write { writer in
+            try Self.seed(writer, jobs: ["A", "B"], things: ["t", "u", "v", "w"])
+            _ = try writer.insert(Self.execution("B", "t"))
+            _ = try writer.insert(Self.execution("A", "t"))
+            _ = try writer.insert(Self.execution("B", "t", number: 2))
+            let alone = try writer.insert(Self.execution("A", "u"))
+            let together = try writer.insert([started, Self.execution("B", "u"), Self.execution("A", "t", number: 2)])
+            try writer.addPendingTargets(jobID: "A", things: ["w", "u", "t", "v"])
+            try writer.removePendingTargets(jobID: "A", things: ["u", "v", "nobody"])
+            return [alone] + together
+        }
+        #expect(
+            inserted.map(\.sequence) == inserted.map(\.sequence).sorted() && Set(inserted.map(\.sequence)).count == 4)
+        for execution in inserted {
+            #expect(
+                try await store.read { try $0.execution(jobID: execution.jobID, thing: execution.thingName) }
+                    == execution)
+        }
+        let things = ["t", "u", "v", "w", "nobody"]
+        let together = try await store.read { try $0.executions(things: things) }
+        for thing in things {
+            #expect(together[thing] == (try await store.read { try $0.executions(thing: thing) }), "\(thing)")
+        }
+        #expect(together["t"]?.map(\.jobID) == ["B", "A"] && together["w"] == [] && together["nobody"] == [])
+        #expect(try await store.read { try $0.pendingTargets(jobID: "A", limit: 10) } == ["w", "t"])
+        // A duplicate among them refuses the whole write.
+        await #expect(throws: (any Error).self) {
+            try await store.write { _ = try $0.insert([Self.execution("B", "w"), Self.execution("A", "u")]) }
+        }
+        #expect(try await store.read { try $0.executions(thing: "w") } == [])
+    }
+
     /// The rollout's per-tick figures: the latest execution per thing counted by status, and those queued after a
     /// time. Each backend's answer must equal the count over the records.
     @Test(arguments: backends) func theExecutionTallyCountsTheLatestExecutionPerThing(_ backend: Backend) async throws {

@@ -27,6 +27,14 @@ final class ExecutionChanges {
         return inserted
     }
 
+    /// `writer.insert` of new executions, in one call.
+    @discardableResult
+    func insert(_ executions: [JobExecution], in writer: any StoreWriter) throws -> [JobExecution] {
+        let inserted = try writer.insert(executions)
+        changes += inserted.map { Change(previous: nil, execution: $0) }
+        return inserted
+    }
+
     /// Each change by the status it reached; a FAILED that a device reported for a signature check, apart.
     func count(in metrics: ServiceMetrics) {
         for change in changes {

@@ -21,7 +21,7 @@ extension JobEngine {
             var report = TickReport()
             var nextChanges: [NextChange] = []
             let overdue = try writer.timedOutExecutions(at: time)
-            let (_, timeoutChanges) = try Self.trackingNext(of: Set(overdue.map(\.thingName)), in: writer) {
+            let (_, timeoutChanges) = try Self.trackingNext(of: Set(overdue.map(\.thingName)), in: writer) { _ in
                 for execution in overdue {
                     let next = ExecutionTransitions.applyServiceMove(execution, to: .timedOut, now: time)
                     if try changes.replace(next, was: execution, in: writer) { report.timedOut += 1 }
@@ -55,11 +55,14 @@ extension JobEngine {
         if allowance > 0 {
             let things = try writer.pendingTargets(jobID: job.id, limit: allowance)
             releasedNow = things.count
-            let (_, released) = try trackingNext(of: Set(things), in: writer) {
-                for thing in things {
-                    try queueExecution(of: job.id, for: thing, at: time, in: writer, changes: changes)
-                    try writer.removePendingTarget(jobID: job.id, thing: thing)
+            let (_, released) = try trackingNext(of: Set(things), in: writer) { latest in
+                // All of them in one insert: numbered from what was just read, not read again thing by thing.
+                let queued = things.map { thing in
+                    let previous = latest[thing]?.first { $0.jobID == job.id }?.executionNumber ?? 0
+                    return newExecution(of: job.id, for: thing, number: previous + 1, at: time)
                 }
+                try changes.insert(queued, in: writer)
+                try writer.removePendingTargets(jobID: job.id, things: things)
             }
             report.released += things.count
             nextChanges += released
@@ -84,11 +87,14 @@ extension JobEngine {
         of jobID: String, for thing: String, at time: Int64, in writer: any StoreWriter, changes: ExecutionChanges
     ) throws -> JobExecution {
         let number = (try writer.execution(jobID: jobID, thing: thing)?.executionNumber ?? 0) + 1
-        return try changes.insert(
-            JobExecution(
-                jobID: jobID, thingName: thing, executionNumber: number, status: .queued, statusDetails: nil,
-                queuedAt: time, startedAt: nil, lastUpdatedAt: time, versionNumber: 1, timeoutAt: nil, sequence: 0),
-            in: writer)
+        return try changes.insert(newExecution(of: jobID, for: thing, number: number, at: time), in: writer)
+    }
+
+    private static func newExecution(of jobID: String, for thing: String, number: Int64, at time: Int64) -> JobExecution
+    {
+        JobExecution(
+            jobID: jobID, thingName: thing, executionNumber: number, status: .queued, statusDetails: nil,
+            queuedAt: time, startedAt: nil, lastUpdatedAt: time, versionNumber: 1, timeoutAt: nil, sequence: 0)
     }
 
     /// Cancels a job: QUEUED executions become CANCELED (IN_PROGRESS ones too when forced), unreleased targets
@@ -97,7 +103,7 @@ extension JobEngine {
         _ job: Job, force: Bool, reason: String, at time: Int64, in writer: any StoreWriter, changes: ExecutionChanges
     ) throws -> [NextChange] {
         let executions = try writer.executions(jobID: job.id)
-        let (_, nextChanges) = try trackingNext(of: Set(executions.map(\.thingName)), in: writer) {
+        let (_, nextChanges) = try trackingNext(of: Set(executions.map(\.thingName)), in: writer) { _ in
             for execution in executions
             where ExecutionTransitions.serviceMayMove(from: execution.status, to: .canceled, force: force) {
                 let next = ExecutionTransitions.applyServiceMove(execution, to: .canceled, now: time)
@@ -133,7 +139,7 @@ extension JobEngine {
         guard before != after else { return }
         let time = now()
         let nextChanges = try await write { writer, changes -> [NextChange] in
-            let (_, nextChanges) = try Self.trackingNext(of: [thing], in: writer) {
+            let (_, nextChanges) = try Self.trackingNext(of: [thing], in: writer) { _ in
                 for job in try writer.activeJobs() where job.selection == .continuous {
                     let groups = Set(job.targets.compactMap { if case .group(let name) = $0 { name } else { nil } })
                     let direct = job.targets.contains(.thing(thing))

@@ -229,18 +229,19 @@ public final class JobEngine: Sendable {
     }
 
     /// Runs `change` and reports the things whose next execution (job and execution number) is no longer the same.
+    /// `change` is handed the things' latest executions as they were before it (one read for all of them).
     static func trackingNext<T>(
-        of things: Set<String>, in writer: any StoreWriter, _ change: () throws -> T
+        of things: Set<String>, in writer: any StoreWriter, _ change: ([String: [JobExecution]]) throws -> T
     ) throws -> (T, [NextChange]) {
-        var before: [String: JobExecution?] = [:]
-        for thing in things { before[thing] = try next(for: thing, in: writer) }
-        let result = try change()
+        let sorted = things.sorted()
+        let before = try writer.executions(things: sorted)
+        let result = try change(before)
+        let after = try writer.executions(things: sorted)
         var changes: [NextChange] = []
-        for thing in things.sorted() {
-            let after = try next(for: thing, in: writer)
-            let previous = before[thing] ?? nil
-            if previous?.jobID != after?.jobID || previous?.executionNumber != after?.executionNumber {
-                changes.append(NextChange(thing: thing, next: after))
+        for thing in sorted {
+            let (previous, next) = (next(among: before[thing] ?? []), next(among: after[thing] ?? []))
+            if previous?.jobID != next?.jobID || previous?.executionNumber != next?.executionNumber {
+                changes.append(NextChange(thing: thing, next: next))
             }
         }
         return (result, changes)

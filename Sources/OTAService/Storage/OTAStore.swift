@@ -104,6 +104,8 @@ public protocol StoreReader {
     func executionTally(jobID: String, queuedAfter time: Int64) throws -> ExecutionTally
     /// Latest execution per job for `thing`, in queue order.
     func executions(thing: String) throws -> [JobExecution]
+    /// `executions(thing:)` of each of `things`, read together (StoreBatches.swift).
+    func executions(things: [String]) throws -> [String: [JobExecution]]
     /// Targets of a job that the rollout has not released yet, in the order they were added.
     func pendingTargets(jobID: String, limit: Int) throws -> [String]
     func pendingTargetCount(jobID: String) throws -> Int
@@ -139,6 +141,8 @@ public protocol StoreWriter: StoreReader {
     func save(_ stream: StreamRecord) throws
     /// Inserts a new execution; its `sequence` is assigned by the store and returned.
     func insert(_ execution: JobExecution) throws -> JobExecution
+    /// Inserts new executions in order, at most one a job and thing; returned with their sequences, in order.
+    func insert(_ executions: [JobExecution]) throws -> [JobExecution]
     /// Replaces the execution with the same job, thing and execution number, only if its stored version is
     /// `expectedVersion`; returns false (and changes nothing) otherwise.
     func replace(_ execution: JobExecution, expectedVersion: Int64) throws -> Bool
@@ -151,6 +155,7 @@ public protocol StoreWriter: StoreReader {
     ) throws -> JobExecution?
     func addPendingTargets(jobID: String, things: [String]) throws
     func removePendingTarget(jobID: String, thing: String) throws
+    func removePendingTargets(jobID: String, things: [String]) throws
     func removeAllPendingTargets(jobID: String) throws
 
     /// Inserts or replaces.
