@@ -408,6 +408,49 @@ import Testing
         await store.close()
     }
 
+    /// When the rest of a batch fails after its plain progress was recorded first, the progress reports that were
+    /// done succeed (their change is committed) and only the rest fails, with the error that stopped it.
+    @Test func aBatchWhoseRestFailsKeepsTheProgressRecordedFirst() async throws {
+        let url = try await PostgresTestDatabase.create()
+        let store = try PostgresStore(url: url, maximumConnections: 8, logger: Logger(label: "test"))
+        try await store.prepare()
+        var running = StoreContractTests.execution("J", "a")
+        running.status = .inProgress
+        let inProgress = running
+        try await store.write { writer in
+            try StoreContractTests.seed(writer, jobs: ["J"], things: ["a", "k"])
+            _ = try writer.insert(inProgress)
+        }
+        let release = DispatchSemaphore(value: 0)
+        final class Started: Sendable { let count = Mutex(0) }
+        let started = Started()
+        let holders = (0..<4).map { number in
+            Task {
+                try await store.write(thing: "holder\(number)") { _ in
+                    started.count.withLock { $0 += 1 }
+                    release.wait()
+                }
+            }
+        }
+        #expect(await eventually { started.count.withLock { $0 } == 4 })
+        let report = ProgressReport(
+            jobID: "J", thing: "a", statusDetails: nil, time: 300, inProgressTimeoutMinutes: nil)
+        let progress = Task { try await store.write(thing: "a", progress: report) { try $0.recordProgress(report) } }
+        // Ends its own connection: its transaction, and the batch's rest with it, cannot commit.
+        let breaking = Task {
+            try await store.write(thing: "k") { writer in
+                _ = try #require(writer as? PostgresTransaction).run("SELECT pg_terminate_backend(pg_backend_pid())")
+            }
+        }
+        #expect(await eventually { store.reports.queued == 2 })
+        for _ in 0..<4 { release.signal() }
+        for holder in holders { try await holder.value }
+        #expect(try await progress.value?.versionNumber == 2)
+        await #expect(throws: StoreError.self) { try await breaking.value }
+        #expect(try await store.read { try $0.execution(jobID: "J", thing: "a") }?.versionNumber == 2)
+        await store.close()
+    }
+
     @Test func oneInstanceLeadsTheSchedulerAndAnotherTakesOverWhenItGoes() async throws {
         let url = try await PostgresTestDatabase.create()
         let stores = try (0..<3).map { _ in try Self.instance(url) }

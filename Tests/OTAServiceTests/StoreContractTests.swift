@@ -200,14 +200,22 @@ import Testing
             _ = try writer.insert(Self.execution("A", "t"))
             _ = try writer.insert(Self.execution("B", "t", number: 2))
             let alone = try writer.insert(Self.execution("A", "u"))
-            let together = try writer.insert([started, Self.execution("B", "u"), Self.execution("A", "t", number: 2)])
+            var blank = Self.execution("B", "u")
+            blank.statusDetails = ""
+            let together = try writer.insert([
+                started, blank, Self.execution("A", "t", number: 2), Self.execution("A", "t", number: 3),
+            ])
             try writer.addPendingTargets(jobID: "A", things: ["w", "u", "t", "v"])
             try writer.removePendingTargets(jobID: "A", things: ["u", "v", "nobody"])
             return [alone] + together
         }
         #expect(
-            inserted.map(\.sequence) == inserted.map(\.sequence).sorted() && Set(inserted.map(\.sequence)).count == 4)
-        for execution in inserted {
+            inserted.map(\.sequence) == inserted.map(\.sequence).sorted() && Set(inserted.map(\.sequence)).count == 5)
+        #expect(inserted[2].statusDetails == "", "empty details stay empty, not absent")
+        // Each job's latest for a thing reads back as inserted (A's 2 for t is followed by its 3 in the same call).
+        let latest = Dictionary(inserted.map { ($0.jobID + "/" + $0.thingName, $0) }, uniquingKeysWith: { $1 })
+        #expect(latest["A/t"]?.executionNumber == 3)
+        for execution in latest.values {
             #expect(
                 try await store.read { try $0.execution(jobID: execution.jobID, thing: execution.thingName) }
                     == execution)
@@ -219,7 +227,7 @@ import Testing
         }
         #expect(together["t"]?.map(\.jobID) == ["B", "A"] && together["w"] == [] && together["nobody"] == [])
         #expect(try await store.read { try $0.pendingTargets(jobID: "A", limit: 10) } == ["w", "t"])
-        // A duplicate among them refuses the whole write.
+        // One that clashes with a stored execution refuses the whole write, the others with it.
         await #expect(throws: (any Error).self) {
             try await store.write { _ = try $0.insert([Self.execution("B", "w"), Self.execution("A", "u")]) }
         }

@@ -239,9 +239,9 @@ public final class JobEngine: Sendable {
         let after = try writer.executions(things: sorted)
         var changes: [NextChange] = []
         for thing in sorted {
-            let (previous, next) = (next(among: before[thing] ?? []), next(among: after[thing] ?? []))
-            if previous?.jobID != next?.jobID || previous?.executionNumber != next?.executionNumber {
-                changes.append(NextChange(thing: thing, next: next))
+            let (previous, now) = (next(among: before[thing] ?? []), next(among: after[thing] ?? []))
+            if previous?.jobID != now?.jobID || previous?.executionNumber != now?.executionNumber {
+                changes.append(NextChange(thing: thing, next: now))
             }
         }
         return (result, changes)

@@ -32,7 +32,8 @@ final class GroupCommit<Writer>: Sendable {
         }
 
         /// Runs the caller's body against the batch's transaction. A throw means the backend must undo this entry's
-        /// changes (roll back to its savepoint) and go on with the next; the caller gets the error. A backend may run
+        /// changes (roll back to its savepoint; a progress report PostgreSQL recorded for it first stands) and go on
+        /// with the next; the caller gets the error. A backend may run
         /// a batch again after rolling back a try of it (PostgresStore runs it first without savepoints): the last
         /// run's outcome is the one the caller gets.
         func run(_ writer: Writer) throws {

@@ -29,8 +29,8 @@ public protocol OTAStore: Sendable {
     /// With `progress`, the body's first store call is `recordProgress(progress)`, and the backend may record it
     /// before the body runs — committed at once, with other reports of the batch (PostgreSQL) — and answer that
     /// call with the result. Such a body should return once `recordProgress` answered with an execution: what it
-    /// does after that runs again in a transaction of its own (where the same call gets the same answer), and the
-    /// progress stands even if the body then throws.
+    /// does after that runs again in a transaction of its own, where the same call gets the same answer (which other
+    /// writes may have overtaken since), and the progress may stand even if the body then throws.
     func write<T: Sendable>(
         thing: String, progress: ProgressReport?, _ body: @Sendable (any StoreWriter) throws -> T
     ) async throws -> T
@@ -141,7 +141,7 @@ public protocol StoreWriter: StoreReader {
     func save(_ stream: StreamRecord) throws
     /// Inserts a new execution; its `sequence` is assigned by the store and returned.
     func insert(_ execution: JobExecution) throws -> JobExecution
-    /// Inserts new executions in order, at most one a job and thing; returned with their sequences, in order.
+    /// Inserts new executions in order; returned with their sequences, in order.
     func insert(_ executions: [JobExecution]) throws -> [JobExecution]
     /// Replaces the execution with the same job, thing and execution number, only if its stored version is
     /// `expectedVersion`; returns false (and changes nothing) otherwise.

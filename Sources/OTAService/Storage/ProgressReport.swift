@@ -1,7 +1,7 @@
 import OTAWire
 
 // A device's plain progress report (IN_PROGRESS again, new details, nothing to check) as a value: what
-// `StoreWriter.recordProgress` stores. A `write(thing:progress:)` that names one lets the store record it ahead,
+// `StoreWriter.recordProgress` stores. A `write(thing:progress:)` that names one lets the store record it first,
 // together with the other reports of its batch (PostgresStore: one statement for them all).
 
 public struct ProgressReport: Sendable, Equatable {

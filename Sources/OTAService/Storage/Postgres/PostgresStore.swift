@@ -88,7 +88,7 @@ public final class PostgresStore: OTAStore {
     /// pool: the rest serves reads and the writes of everything.
     ///
     /// Most reports are plain progress, and most batches nothing else. Each thing's first such report in a batch is
-    /// recorded before any body runs, all of them in one statement that is its own transaction and takes the batch's
+    /// recorded before any body runs, all of them in one statement that is its own transaction and takes their things'
     /// locks itself (`recordProgressFirst`): one round trip where BEGIN, the locks, the report and COMMIT were four.
     /// Then each of those bodies runs with its recorded result at hand and may send nothing more; a body that wants
     /// more (or a report that found its execution not in progress, which changed nothing) runs with the rest of the
@@ -112,8 +112,9 @@ public final class PostgresStore: OTAStore {
             do {
                 try await store.commitTogether(rest, recorded: first.recorded)
             } catch {
-                guard rest.count < entries.count else { throw error }
-                // What was recorded first is committed: only the rest fails.
+                // Nothing of the batch committed: it fails whole.
+                if first.done.isEmpty && first.recorded.isEmpty { throw error }
+                // What was recorded first is committed: the rest fails, each with the error that stopped it.
                 for entry in rest { entry.fail(error) }
             }
         }
@@ -124,8 +125,9 @@ public final class PostgresStore: OTAStore {
     /// Records each thing's first plain progress report of the batch in one statement, then runs those entries'
     /// bodies, which may only take what was recorded. Returns the entries that are done, and what was recorded for
     /// the ones that must run again with the rest. A statement the server refused changed nothing: then no entry is
-    /// done and the whole batch runs in one transaction. A lost connection may have committed it: that fails the
-    /// batch rather than record the reports twice.
+    /// done and the whole batch runs in one transaction. A connection lost while it ran may have committed it, as
+    /// with a lost COMMIT: that fails the batch rather than record the reports twice (a device's retry records its
+    /// report again).
     private func recordProgressFirst(
         of entries: [Entry]
     ) async throws -> (done: Set<ObjectIdentifier>, recorded: [(report: ProgressReport, result: JobExecution)]) {
@@ -140,8 +142,7 @@ public final class PostgresStore: OTAStore {
             } catch {
                 // Refused by the server, the statement changed nothing: the batch runs as a whole. A lost connection
                 // may have committed it, and rows that do not decode were committed: those fail the batch.
-                if case StoreError.unavailable = error { throw error }
-                guard transaction.effects.anyFailed else { throw error }
+                guard transaction.effects.refusedByServer else { throw error }
                 return nil
             }
             // The bodies may take what was recorded, and send nothing.
@@ -187,7 +188,7 @@ public final class PostgresStore: OTAStore {
         for entry in entries where !things.contains(entry.thing) { things.append(entry.thing) }
         do {
             try await transaction(.thingWrites(things)) { transaction in
-                for (report, result) in recorded { transaction.progressAhead.stash(report, result: result) }
+                transaction.progressAhead.stash(recorded)
                 for entry in entries {
                     let changesBefore = transaction.effects.changes
                     do {
@@ -201,7 +202,7 @@ public final class PostgresStore: OTAStore {
             }
         } catch is NeedsSavepoints {
             try await transaction(.thingWrites(things)) { transaction in
-                for (report, result) in recorded { transaction.progressAhead.stash(report, result: result) }
+                transaction.progressAhead.stash(recorded)
                 for entry in entries { try? transaction.inSavepoint { try entry.run(transaction) } }
             }
         }
@@ -307,8 +308,11 @@ public final class PostgresStore: OTAStore {
                     }
                     return result
                 } catch {
-                    // A broken connection cannot roll back; the server already has, and the pool drops it.
-                    if !opening.isEmpty && transaction.held.opened {
+                    // A broken connection cannot roll back; the server already has. Closed here (the channel, at
+                    // once) so that the pool, which drops closed connections, never lends it again.
+                    if transaction.effects.connectionLost {
+                        _ = try? connection.close().wait()
+                    } else if !opening.isEmpty && transaction.held.opened {
                         transaction.held.discard()
                         _ = try? transaction.run("ROLLBACK")
                     }

@@ -18,7 +18,8 @@ extension PostgresTransaction {
 
     func insert(_ executions: [JobExecution]) throws -> [JobExecution] {
         guard !executions.isEmpty else { return [] }
-        // Text arrays, absent values as "": a stored status detail is a JSON object's text, never empty.
+        // Text arrays, absent numbers as "" (no number's text is empty); details, which may be any text, beside a
+        // column that says whether there are any.
         func column(_ value: (JobExecution) -> String?) -> PostgresColumnValue {
             .textArray(executions.map { value($0) ?? "" })
         }
@@ -26,27 +27,28 @@ extension PostgresTransaction {
             """
             INSERT INTO "jobExecution" ("jobID", "thingName", "executionNumber", "status", "statusDetails",
               "queuedAt", "startedAt", "lastUpdatedAt", "versionNumber", "timeoutAt")
-            SELECT job, thing, number::int8, status, NULLIF(details, ''), queued::int8, NULLIF(started, '')::int8,
-              updated::int8, version::int8, NULLIF(timeout, '')::int8
+            SELECT job, thing, number::int8, status, CASE WHEN "hasDetails" = 'y' THEN details END, queued::int8,
+              NULLIF(started, '')::int8, updated::int8, version::int8, NULLIF(timeout, '')::int8
             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-              $8::text[], $9::text[], $10::text[]) WITH ORDINALITY
-              AS r(job, thing, number, status, details, queued, started, updated, version, timeout, n)
+              $8::text[], $9::text[], $10::text[], $11::text[]) WITH ORDINALITY
+              AS r(job, thing, number, status, details, queued, started, updated, version, timeout, "hasDetails", n)
             ORDER BY n
-            RETURNING "jobID", "thingName", "sequence"
+            RETURNING "jobID", "thingName", "executionNumber", "sequence"
             """,
             [
                 column(\.jobID), column(\.thingName), column { String($0.executionNumber) }, column(\.status.rawValue),
                 column(\.statusDetails), column { String($0.queuedAt) }, column { $0.startedAt.map(String.init) },
                 column { String($0.lastUpdatedAt) }, column { String($0.versionNumber) },
-                column { $0.timeoutAt.map(String.init) },
+                column { $0.timeoutAt.map(String.init) }, column { $0.statusDetails == nil ? "" : "y" },
             ])
+        func key(_ jobID: String, _ thing: String, _ number: Int64) -> String { "\(jobID)\u{0}\(thing)\u{0}\(number)" }
         var sequences: [String: Int64] = [:]
         for row in result.rows {
-            let (jobID, thing, sequence) = try row.decode((String, String, Int64).self)
-            sequences[jobID + "\u{0}" + thing] = sequence
+            let (jobID, thing, number, sequence) = try row.decode((String, String, Int64, Int64).self)
+            sequences[key(jobID, thing, number)] = sequence
         }
         return try executions.map { execution in
-            guard let sequence = sequences[execution.jobID + "\u{0}" + execution.thingName] else {
+            guard let sequence = sequences[key(execution.jobID, execution.thingName, execution.executionNumber)] else {
                 throw StoreError.corrupt("jobExecution insert returned no sequence for \(execution.thingName)")
             }
             var stored = execution

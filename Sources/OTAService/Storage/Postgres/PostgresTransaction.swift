@@ -70,7 +70,7 @@ struct PostgresTransaction: StoreWriter {
 
     /// What a transaction's statements did so far: whether one failed (which aborts the transaction) and how many may
     /// have changed something. Group commit asks it whether an entry that threw left anything to
-    /// undo (PostgresStore.groupCommit).
+    /// undo (PostgresStore.commitTogether).
     final class Effects {
         private(set) var statements = 0
         /// Statements that may have changed a row: anything but a SELECT (the store's SELECTs read, or take locks)
@@ -78,6 +78,12 @@ struct PostgresTransaction: StoreWriter {
         private(set) var changes = 0
         /// A statement failed: the transaction is aborted until it rolls back (or the connection is gone).
         private(set) var anyFailed = false
+        /// A statement failed with the server's answer, not for a lost connection: it changed nothing.
+        fileprivate(set) var refusedByServer = false
+        /// The connection is gone, or the server said it ends it (a FATAL answer: the backend was terminated, the
+        /// server shuts down). Nothing more is sent on it: PostgresNIO may never answer a statement sent after a
+        /// FATAL answer and before the connection closed, which would hold this thread, and its lane, forever.
+        fileprivate(set) var connectionLost = false
         /// Statements the body may send, when limited (PostgresStore.read's first try: one); nil for no limit.
         var limit: Int?
         /// Statements refused for the limit: the body wanted more than it may send here.
@@ -100,7 +106,12 @@ struct PostgresTransaction: StoreWriter {
     final class ProgressAhead {
         private var recorded: [String: (report: ProgressReport, result: JobExecution?, claimed: Bool)] = [:]
 
-        fileprivate static func key(_ jobID: String, _ thing: String) -> String { jobID + "\u{0}" + thing }
+        static func key(_ jobID: String, _ thing: String) -> String { jobID + "\u{0}" + thing }
+
+        /// Hands each body that asks for its report what was recorded for it before (a statement of its own).
+        func stash(_ recorded: [(report: ProgressReport, result: JobExecution)]) {
+            for (report, result) in recorded { stash(report, result: result) }
+        }
 
         func stash(_ report: ProgressReport, result: JobExecution?) {
             recorded[Self.key(report.jobID, report.thing)] = (report, result, false)
@@ -125,6 +136,9 @@ struct PostgresTransaction: StoreWriter {
         if let limit = effects.limit, effects.statements >= limit {
             effects.refusals += 1
             throw StatementLimitReached()
+        }
+        guard !effects.connectionLost else {
+            throw StoreError.unavailable("PostgreSQL: the connection ended during the transaction")
         }
         do {
             let result = try runAfterHeld(Self.query(sql, values), isSelect: sql.hasPrefix("SELECT "))
@@ -185,7 +199,14 @@ struct PostgresTransaction: StoreWriter {
         for answer in answers {
             do { results.append(try answer.wait()) } catch { failure = failure ?? error }
         }
-        if let failure { throw PostgresErrors.translate(failure, context: "PostgreSQL") }
+        if let failure {
+            let answered = failure as? PSQLError
+            if answered?.code == .server { effects.refusedByServer = true }
+            if answered?.code != .server || ["FATAL", "PANIC"].contains(answered?.serverInfo?[.severity]) {
+                effects.connectionLost = true
+            }
+            throw PostgresErrors.translate(failure, context: "PostgreSQL")
+        }
         return results
     }
 
@@ -474,16 +495,18 @@ struct PostgresTransaction: StoreWriter {
     }
 
     /// Records the progress reports of several things — at most one a thing — in one statement that is a
-    /// transaction by itself: it takes the locks a batch of these things' writes takes (`locks`, from
-    /// `PostgresStore.TransactionKind.thingLocks`) before it changes a row, and makes each report's change as
+    /// transaction by itself: it takes the locks a write of these things takes (`locks`, from
+    /// `PostgresStore.TransactionKind.ThingLocks`) before it changes a row, and makes each report's change as
     /// `recordProgress` would. Each result is kept for the body that asks for it; nil where the execution was not in
     /// progress (nothing changed). Sent outside BEGIN … COMMIT, on a transaction with no opening.
     ///
     /// Why the locks in a CTE are enough: the CTE is one row, computed before the join yields anything to update, so
     /// every lock is held before the first row changes. A row another writer changed while this statement waited
     /// for its lock is evaluated again on its committed version (READ COMMITTED's rule for UPDATE), so nothing it
-    /// committed is lost; a writer that comes after waits for this statement's locks, and sees its change.
-    @discardableResult
+    /// committed is lost; a writer that comes after waits for this statement's locks, and sees its change. What the
+    /// re-evaluation does not see is a row inserted while it waited (the latest-execution subquery keeps the
+    /// statement's snapshot): this relies on the engine never queuing a thing's new execution of a job while its
+    /// previous one is in progress (a release and a continuous job's re-queue both require none open).
     func recordProgressFirst(
         _ reports: [ProgressReport], locks: PostgresStore.TransactionKind.ThingLocks
     ) throws -> [JobExecution?] {
@@ -503,8 +526,8 @@ struct PostgresTransaction: StoreWriter {
               "startedAt" = COALESCE(e."startedAt", r.time::int8),
               "timeoutAt" = COALESCE(
                 e."timeoutAt", COALESCE(e."startedAt", r.time::int8) + NULLIF(r.timeout, '')::int8 * 60)
-            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS r(job, thing, details, time, timeout),
-              "locks"
+            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
+              AS r(job, thing, details, time, timeout), "locks"
             WHERE e."jobID" = r.job AND e."thingName" = r.thing AND e."status" = 'IN_PROGRESS'
               AND e."executionNumber" = (
                 SELECT MAX("executionNumber") FROM "jobExecution" WHERE "jobID" = r.job AND "thingName" = r.thing)
