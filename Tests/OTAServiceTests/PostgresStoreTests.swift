@@ -14,6 +14,24 @@ import Testing
         try PostgresStore(url: url, maximumConnections: 4, logger: Logger(label: "test"))
     }
 
+    /// A fresh store with things `things`, job J, and J's execution for `thing` in progress.
+    static func storeWithJobInProgress(
+        for thing: String, things: [String], connections: Int
+    ) async throws -> PostgresStore {
+        let store = try PostgresStore(
+            url: try await PostgresTestDatabase.create(), maximumConnections: connections, logger: Logger(label: "test")
+        )
+        try await store.prepare()
+        var running = StoreContractTests.execution("J", thing)
+        running.status = .inProgress
+        let inProgress = running
+        try await store.write { writer in
+            try StoreContractTests.seed(writer, jobs: ["J"], things: things)
+            _ = try writer.insert(inProgress)
+        }
+        return store
+    }
+
     @Test func instancesStartingTogetherMigrateOnce() async throws {
         let url = try await PostgresTestDatabase.create()
         let instances = try (0..<4).map { _ in try Self.instance(url) }
@@ -286,16 +304,7 @@ import Testing
     /// anything: a serialized write that read an execution and changes it later finds it as it read it (its
     /// version check passes), and the progress report, recorded after it, keeps what that write changed.
     @Test func progressRecordedFirstWaitsForTheWriteLockAndLosesNothing() async throws {
-        let url = try await PostgresTestDatabase.create()
-        let store = try PostgresStore(url: url, maximumConnections: 4, logger: Logger(label: "test"))
-        try await store.prepare()
-        var running = StoreContractTests.execution("J", "a")
-        running.status = .inProgress
-        let inProgress = running
-        try await store.write { writer in
-            try StoreContractTests.seed(writer, jobs: ["J"], things: ["a"])
-            _ = try writer.insert(inProgress)
-        }
+        let store = try await Self.storeWithJobInProgress(for: "a", things: ["a"], connections: 4)
         let (read, go) = (DispatchSemaphore(value: 0), DispatchSemaphore(value: 0))
         let serialized = Task {
             try await store.write { writer -> Bool in
@@ -354,19 +363,8 @@ import Testing
         #expect(alone?.versionNumber == 2)
         #expect(try #require(store.databaseStatements) - statementsBefore == 1)
 
-        // Holders occupy the four lanes until every report is queued behind them: they go in one batch.
-        let release = DispatchSemaphore(value: 0)
-        final class Started: Sendable { let count = Mutex(0) }
-        let started = Started()
-        let holders = (0..<4).map { number in
-            Task {
-                try await store.write(thing: "holder\(number)") { _ in
-                    started.count.withLock { $0 += 1 }
-                    release.wait()
-                }
-            }
-        }
-        #expect(await eventually { started.count.withLock { $0 } == 4 })
+        // Holders occupy the lanes until every report is queued behind them: the reports go in one batch.
+        let holders = await LaneHolders.occupy(store)
         struct Refused: Error {}
         let asking = Task {
             try await store.write(thing: "a", progress: report("a")) { try $0.recordProgress(report("a")) }
@@ -388,8 +386,7 @@ import Testing
             }
         }
         #expect(await eventually { store.reports.queued == 4 })
-        for _ in 0..<4 { release.signal() }
-        for holder in holders { try await holder.value }
+        try await holders.release()
         #expect(try await asking.value?.versionNumber == 2)
         #expect(try await wantingMore.value?.versionNumber == 2, "b's progress, recorded first, is its answer")
         #expect(try await notInProgress.value == nil)
@@ -411,28 +408,9 @@ import Testing
     /// When the rest of a batch fails after its plain progress was recorded first, the progress reports that were
     /// done succeed (their change is committed) and only the rest fails, with the error that stopped it.
     @Test func aBatchWhoseRestFailsKeepsTheProgressRecordedFirst() async throws {
-        let url = try await PostgresTestDatabase.create()
-        let store = try PostgresStore(url: url, maximumConnections: 8, logger: Logger(label: "test"))
-        try await store.prepare()
-        var running = StoreContractTests.execution("J", "a")
-        running.status = .inProgress
-        let inProgress = running
-        try await store.write { writer in
-            try StoreContractTests.seed(writer, jobs: ["J"], things: ["a", "k"])
-            _ = try writer.insert(inProgress)
-        }
-        let release = DispatchSemaphore(value: 0)
-        final class Started: Sendable { let count = Mutex(0) }
-        let started = Started()
-        let holders = (0..<4).map { number in
-            Task {
-                try await store.write(thing: "holder\(number)") { _ in
-                    started.count.withLock { $0 += 1 }
-                    release.wait()
-                }
-            }
-        }
-        #expect(await eventually { started.count.withLock { $0 } == 4 })
+        let store = try await Self.storeWithJobInProgress(for: "a", things: ["a", "k"], connections: 8)
+        // Holders occupy the lanes until every report is queued behind them: the reports go in one batch.
+        let holders = await LaneHolders.occupy(store)
         let report = ProgressReport(
             jobID: "J", thing: "a", statusDetails: nil, time: 300, inProgressTimeoutMinutes: nil)
         let progress = Task { try await store.write(thing: "a", progress: report) { try $0.recordProgress(report) } }
@@ -443,8 +421,7 @@ import Testing
             }
         }
         #expect(await eventually { store.reports.queued == 2 })
-        for _ in 0..<4 { release.signal() }
-        for holder in holders { try await holder.value }
+        try await holders.release()
         #expect(try await progress.value?.versionNumber == 2)
         await #expect(throws: StoreError.self) { try await breaking.value }
         #expect(try await store.read { try $0.execution(jobID: "J", thing: "a") }?.versionNumber == 2)
@@ -586,5 +563,35 @@ import Testing
         ] {
             #expect(throws: OTAServiceError.self, "\(bad)") { _ = try PostgresDatabaseURL(bad) }
         }
+    }
+}
+
+/// Writes that hold every group-commit lane of a store (PostgresStore runs four batches at once) until released, so
+/// that what is submitted meanwhile waits and then goes in one batch.
+final class LaneHolders: Sendable {
+    private let gate = DispatchSemaphore(value: 0)
+    private let started = Mutex(0)
+    private let writes = Mutex<[Task<Void, any Error>]>([])
+
+    /// Returns once every lane's holder is running.
+    static func occupy(_ store: PostgresStore) async -> LaneHolders {
+        let holders = LaneHolders()
+        let writes = (0..<4).map { number in
+            Task {
+                try await store.write(thing: "holder\(number)") { _ in
+                    holders.started.withLock { $0 += 1 }
+                    holders.gate.wait()
+                }
+            }
+        }
+        holders.writes.withLock { $0 = writes }
+        #expect(await eventually { holders.started.withLock { $0 } == 4 })
+        return holders
+    }
+
+    /// Lets the holders commit, and waits until they did.
+    func release() async throws {
+        for _ in 0..<4 { gate.signal() }
+        for write in writes.withLock({ $0 }) { try await write.value }
     }
 }
