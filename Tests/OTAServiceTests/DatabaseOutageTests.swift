@@ -1,11 +1,14 @@
 import Foundation
-import OTAService
+import Logging
 import TestSupport
 import Testing
 
+@testable import OTAService
+
 // PostgreSQL stopped under a running instance, then started again: the instance says so (healthz 503, API 503
-// with a clear problem), keeps its device connections, never crashes, and resumes by itself. The test runs its own
-// cluster (scripts/postgres-cluster), since it stops it.
+// with a clear problem), keeps its device connections, never crashes, and resumes by itself. That test runs its own
+// cluster (scripts/postgres-cluster), since it stops it. And the server ending the instance's connections while it
+// stays up: the instance replaces them by itself.
 @Suite(.serialized) struct DatabaseOutageTests {
     static let script = ExternalTools.packageRoot.appendingPathComponent("scripts/postgres-cluster").path
 
@@ -20,6 +23,40 @@ import Testing
             throw error
         }
         _ = try? await ExternalTools.run(Self.script, ["stop", cluster])
+    }
+
+    /// The server ends every connection of the instance's database while the server itself stays up (an
+    /// administrator's pg_terminate_backend, a pooler or a failover doing the same): requests may fail while the
+    /// instance learns its connections are gone, never hang on one, and it opens new ones by itself.
+    @Test func connectionsTheServerEndsAreReplacedByThemselves() async throws {
+        let database = try await PostgresTestDatabase.create()
+        let service = try await ServiceHarness { $0.database = database }
+        defer { Task { await service.shutdown() } }
+        let api = try APICaller(service, token: try ManagementAPITests.token(service))
+        defer { Task { await api.shutdown() } }
+        let device = try await service.device("steady")
+        #expect(try await api.call(.POST, "/api/v1/things", json: #"{"name":"before"}"#).status == 201)
+
+        let admin = try PostgresStore(url: database, maximumConnections: 1, logger: Logger(label: "test"))
+        let terminated = try await admin.transaction(.autocommit) { transaction in
+            try transaction.strings(
+                """
+                SELECT count(*)::text FROM pg_stat_activity WHERE datname = current_database()
+                  AND CASE WHEN pid = pg_backend_pid() THEN false ELSE pg_terminate_backend(pid) END
+                """)
+        }
+        await admin.close()
+        #expect((Int(terminated.first ?? "") ?? 0) >= 2, "the pool's connections and the cluster bus's")
+
+        #expect(
+            await eventually(within: 20) {
+                (try? await api.call(.POST, "/api/v1/things", json: #"{"name":"after"}"#).status) == 201
+            })
+        #expect(try await service.server.store.read { try $0.thing(named: "after") } != nil)
+        try await device.publish("$aws/things/steady/jobs/get", json: #"{"clientToken":"t"}"#)
+        let pending = try await device.takeText("$aws/things/steady/jobs/get/accepted")
+        #expect(pending.contains(#""clientToken":"t""#), "the device is served again: \(pending)")
+        await device.close()
     }
 
     static func outage(of cluster: String, at database: PostgresDatabaseURL) async throws {
