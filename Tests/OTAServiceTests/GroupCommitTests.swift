@@ -43,7 +43,7 @@ import Testing
         let gate = Gate()
         let log = Log()
         let batches = Mutex<[[String]]>([])
-        let commits = GroupCommit<Log>(lanes: 1, maximumBatch: 64) { _, entries in
+        let commits = GroupCommit<Log>(lanes: 1, maximumBatch: 64) { entries in
             let first = batches.withLock { batches in
                 batches.append(entries.map(\.thing))
                 return batches.count == 1
@@ -71,10 +71,10 @@ import Testing
         struct Lost: Error {}
         let gates = ["hold-1": Gate(), "hold-2": Gate()]
         let log = Log()
-        let commits = GroupCommit<Log>(lanes: 1, maximumBatch: 64) { things, entries in
-            if let gate = gates[things[0]] { await gate.wait() }
+        let commits = GroupCommit<Log>(lanes: 1, maximumBatch: 64) { entries in
+            if let gate = gates[entries[0].thing] { await gate.wait() }
             for entry in entries { try? entry.run(log) }
-            if things.contains("doomed") { throw Lost() }
+            if entries.contains(where: { $0.thing == "doomed" }) { throw Lost() }
         }
         // Round 1: a write that succeeds and one that refuses commit together; only the refusing one fails.
         let hold = Task { try await commits.write(thing: "hold-1") { _ in } }
@@ -112,7 +112,7 @@ import Testing
         let gate = Gate()
         let log = Log()
         let gated = Mutex(false)
-        let commits = GroupCommit<Log>(lanes: 2, maximumBatch: 64) { _, entries in
+        let commits = GroupCommit<Log>(lanes: 2, maximumBatch: 64) { entries in
             let first = gated.withLock { gated in
                 defer { gated = true }
                 return !gated

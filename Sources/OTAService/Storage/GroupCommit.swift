@@ -59,7 +59,7 @@ final class GroupCommit<Writer>: Sendable {
     /// Commits a batch: one transaction holding every entry's thing, each entry run in order, a throwing entry's
     /// changes undone alone (a savepoint each; PostgresStore first tries without and runs again with them if needed).
     /// Throwing fails every entry of the batch (nothing of it was committed).
-    typealias Commit = @Sendable (_ things: [String], _ entries: [Entry]) async throws -> Void
+    typealias Commit = @Sendable (_ entries: [Entry]) async throws -> Void
 
     /// What was committed (status, metrics, the fleet bench's figures).
     var committed: ReportCommitCounts { counts.withLock { $0 } }
@@ -119,7 +119,7 @@ final class GroupCommit<Writer>: Sendable {
             for entry in batch where !things.contains(entry.thing) { things.append(entry.thing) }
             var batchFailure: (any Error)?
             do {
-                try await commit(things, batch)
+                try await commit(batch)
                 counts.withLock { counts in
                     counts.batches += 1
                     counts.reports += batch.count

@@ -53,7 +53,7 @@ public final class SQLiteStore: OTAStore {
     /// Reports that arrive together commit together (GroupCommit.swift): one transaction and one WAL commit, with
     /// its fsync, for the lot; each report in a savepoint. One batch at a time: SQLite has one writer.
     private static func groupCommit(_ pool: DatabasePool) -> GroupCommit<any StoreWriter> {
-        GroupCommit(lanes: 1, maximumBatch: 64) { _, entries in
+        GroupCommit(lanes: 1, maximumBatch: 64) { entries in
             try await pool.write { db in
                 for entry in entries {
                     do {

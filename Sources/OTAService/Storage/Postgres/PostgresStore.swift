@@ -104,7 +104,7 @@ public final class PostgresStore: OTAStore {
     /// subtransactions per transaction in shared memory and beyond that slows every snapshot.
     private static func groupCommit(for store: @escaping @Sendable () -> PostgresStore?) -> GroupCommit<any StoreWriter>
     {
-        GroupCommit(lanes: 4, maximumBatch: 32) { _, entries in
+        GroupCommit(lanes: 4, maximumBatch: 32) { entries in
             guard let store = store() else { throw StoreError.unavailable("the store is closed") }
             let first = try await store.recordProgressFirst(of: entries)
             let rest = entries.filter { !first.done.contains(ObjectIdentifier($0)) }
@@ -188,7 +188,7 @@ public final class PostgresStore: OTAStore {
         for entry in entries where !things.contains(entry.thing) { things.append(entry.thing) }
         do {
             try await transaction(.thingWrites(things)) { transaction in
-                transaction.progressAhead.stash(recorded)
+                transaction.recordedProgress.stash(recorded)
                 for entry in entries {
                     let changesBefore = transaction.effects.changes
                     do {
@@ -202,7 +202,7 @@ public final class PostgresStore: OTAStore {
             }
         } catch is NeedsSavepoints {
             try await transaction(.thingWrites(things)) { transaction in
-                transaction.progressAhead.stash(recorded)
+                transaction.recordedProgress.stash(recorded)
                 for entry in entries { try? transaction.inSavepoint { try entry.run(transaction) } }
             }
         }

@@ -15,7 +15,7 @@ struct PostgresTransaction: StoreWriter {
     let effects = Effects()
     /// Progress reports recorded before their entries' bodies ran (`recordProgressFirst`), each handed to the body
     /// that asks for it.
-    let progressAhead = ProgressAhead()
+    let recordedProgress = RecordedProgress()
     /// Counts every statement sent, the held ones included (the store's figure for the fleet bench and /metrics).
     let counter: StatementCounter?
 
@@ -103,7 +103,7 @@ struct PostgresTransaction: StoreWriter {
     }
 
     /// Progress reports recorded before their entries' bodies ran, each handed to the body that asks for it.
-    final class ProgressAhead {
+    final class RecordedProgress {
         private var recorded: [String: (report: ProgressReport, result: JobExecution?, claimed: Bool)] = [:]
 
         static func key(_ jobID: String, _ thing: String) -> String { jobID + "\u{0}" + thing }
@@ -117,7 +117,7 @@ struct PostgresTransaction: StoreWriter {
             recorded[Self.key(report.jobID, report.thing)] = (report, result, false)
         }
 
-        /// The result recorded ahead for exactly this report, once: `.some(nil)` when it changed nothing.
+        /// The result recorded for exactly this report, once: `.some(nil)` when it changed nothing.
         fileprivate func claim(_ report: ProgressReport) -> JobExecution?? {
             let key = Self.key(report.jobID, report.thing)
             guard let entry = recorded[key], !entry.claimed, entry.report == report else { return nil }
@@ -477,7 +477,7 @@ struct PostgresTransaction: StoreWriter {
         let report = ProgressReport(
             jobID: jobID, thing: thing, statusDetails: statusDetails, time: time,
             inProgressTimeoutMinutes: inProgressTimeoutMinutes)
-        if let ahead = progressAhead.claim(report) { return ahead }
+        if let recorded = recordedProgress.claim(report) { return recorded }
         return try record(
             JobExecution.self,
             """
@@ -538,10 +538,10 @@ struct PostgresTransaction: StoreWriter {
                 .textArray(columns.times), .textArray(columns.timeouts),
             ] + locks.values)
         var updated: [String: JobExecution] = [:]
-        for row in rows { updated[ProgressAhead.key(row.jobID, row.thingName)] = row }
+        for row in rows { updated[RecordedProgress.key(row.jobID, row.thingName)] = row }
         return reports.map { report in
-            let result = updated[ProgressAhead.key(report.jobID, report.thing)]
-            progressAhead.stash(report, result: result)
+            let result = updated[RecordedProgress.key(report.jobID, report.thing)]
+            recordedProgress.stash(report, result: result)
             return result
         }
     }
