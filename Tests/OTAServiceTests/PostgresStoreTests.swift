@@ -32,6 +32,30 @@ import Testing
         return store
     }
 
+    /// A stored row the record cannot hold (another program wrote it, or a newer schema) is a typed error that names
+    /// the table and column, not a crash, and reading it changes nothing.
+    @Test func rowsThatDoNotDecodeAreNamedInATypedError() async throws {
+        let store = try await Self.storeWithJobInProgress(for: "t", things: ["t"], connections: 2)
+        for (column, value, says) in [
+            ("status", "'BOGUS'", "JobExecution.status"),
+            ("versionNumber", "NULL", "JobExecution.versionNumber is NULL"),
+        ] {
+            _ = try await store.transaction(.serializedWrite) { transaction in
+                try transaction.run(#"ALTER TABLE "jobExecution" ALTER COLUMN "\#(column)" DROP NOT NULL"#)
+                try transaction.run(#"UPDATE "jobExecution" SET "\#(column)" = \#(value) WHERE "jobID" = 'J'"#)
+            }
+            let error = await #expect(throws: StoreError.self) {
+                try await store.read { try $0.execution(jobID: "J", thing: "t") }
+            }
+            #expect(String(describing: error).contains(says), "\(String(describing: error))")
+            _ = try await store.transaction(.serializedWrite) { transaction in
+                try transaction.run(#"UPDATE "jobExecution" SET "status" = 'IN_PROGRESS', "versionNumber" = 1"#)
+            }
+        }
+        #expect(try await store.read { try $0.execution(jobID: "J", thing: "t") }?.status == .inProgress)
+        await store.close()
+    }
+
     @Test func instancesStartingTogetherMigrateOnce() async throws {
         let url = try await PostgresTestDatabase.create()
         let instances = try (0..<4).map { _ in try Self.instance(url) }
@@ -339,8 +363,8 @@ import Testing
 
     /// A batch of plain progress reports is one statement; a body that wants more than its recorded progress runs
     /// again with the rest of the batch, in a transaction, and is answered with what was recorded (not recorded
-    /// twice); a report on an execution not in progress changed nothing and runs with the rest as if nothing had been
-    /// tried; a body that throws after its progress was recorded gets its error, and the progress stands.
+    /// twice); a report on an execution not in progress changed nothing and runs with the rest, told so (not tried
+    /// again); a body that throws after its progress was recorded gets its error, and the progress stands.
     @Test func aBodyThatWantsMoreThanItsRecordedProgressRunsAgainWithTheRest() async throws {
         let url = try await PostgresTestDatabase.create()
         let store = try PostgresStore(url: url, maximumConnections: 8, logger: Logger(label: "test"))
@@ -386,11 +410,17 @@ import Testing
             }
         }
         #expect(await eventually { store.reports.queued == 4 })
+        let batchBefore = try #require(store.databaseStatements)
         try await holders.release()
         #expect(try await asking.value?.versionNumber == 2)
         #expect(try await wantingMore.value?.versionNumber == 2, "b's progress, recorded first, is its answer")
         #expect(try await notInProgress.value == nil)
         await #expect(throws: Refused.self) { try await throwing.value }
+        // The holders send nothing (a transaction opens at its first statement). The reports of a, b, c and d in one
+        // statement; the rest (b and c) in BEGIN, their locks, b's thing and COMMIT. c is told its report changed
+        // nothing, not sent the same UPDATE again.
+        let batchStatements = try #require(store.databaseStatements) - batchBefore
+        #expect(batchStatements == 5)
         let (b, c, d, thingB) = try await store.read { reader in
             (
                 try reader.execution(jobID: "J", thing: "b"), try reader.execution(jobID: "J", thing: "c"),

@@ -175,17 +175,30 @@ enum PostgresRecordEncoder {
 
 enum PostgresRecordDecoder {
     static func decode<Record: Decodable>(_ type: Record.Type, from row: PostgresRow) throws -> Record {
-        try Record(from: RowDecoder(row: row.makeRandomAccess(), table: String(describing: Record.self)))
+        try Record(from: RowDecoder(row: row.makeRandomAccess(), record: Record.self))
+    }
+
+    /// Names a record's table and column in errors only: building those strings for every row and enum column cost
+    /// more than the rest of decoding a job execution.
+    fileprivate struct Place {
+        let record: any Any.Type
+        var column: String?
+
+        var description: String {
+            let table = String(describing: record)
+            return column.map { "\(table).\($0)" } ?? table
+        }
     }
 
     fileprivate struct RowDecoder: Decoder {
         let row: PostgresRandomAccessRow
-        let table: String
+        let record: any Any.Type
+        var table: String { Place(record: record).description }
         var codingPath: [any CodingKey] { [] }
         var userInfo: [CodingUserInfoKey: Any] { [:] }
 
         func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
-            KeyedDecodingContainer(RowContainer<Key>(row: row, table: table))
+            KeyedDecodingContainer(RowContainer<Key>(row: row, record: record))
         }
         func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
             throw StoreError.corrupt("\(table): a stored record is a keyed container")
@@ -197,7 +210,8 @@ enum PostgresRecordDecoder {
 
     fileprivate struct RowContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
         let row: PostgresRandomAccessRow
-        let table: String
+        let record: any Any.Type
+        var table: String { Place(record: record).description }
         var codingPath: [any CodingKey] { [] }
         var allKeys: [Key] { (0..<row.count).compactMap { Key(stringValue: row[$0].columnName) } }
 
@@ -235,7 +249,10 @@ enum PostgresRecordDecoder {
             let cell = try cell(key)
             // A raw-value enum reads one scalar; anything with structure was stored as JSON text.
             do {
-                return try T(from: CellDecoder(cell: cell, path: "\(table).\(key.stringValue)"))
+                return try T(from: CellDecoder(cell: cell, place: Place(record: record, column: key.stringValue)))
+            } catch let error as DecodingError {
+                // A raw value the enum does not have (a newer schema's, or another program's).
+                throw StoreError.corrupt("\(table).\(key.stringValue) does not hold a \(T.self): \(error)")
             } catch is NeedsJSON {
                 let text = try scalar(String.self, key)
                 do { return try JSONDecoder().decode(T.self, from: Data(text.utf8)) } catch {
@@ -263,7 +280,8 @@ enum PostgresRecordDecoder {
 
     fileprivate struct CellDecoder: Decoder, SingleValueDecodingContainer {
         let cell: PostgresCell
-        let path: String
+        let place: Place
+        var path: String { place.description }
         var codingPath: [any CodingKey] { [] }
         var userInfo: [CodingUserInfoKey: Any] { [:] }
 

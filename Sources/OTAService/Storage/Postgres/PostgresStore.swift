@@ -92,8 +92,10 @@ public final class PostgresStore: OTAStore {
     /// locks itself (`recordProgressFirst`): one round trip where BEGIN, the locks, the report and COMMIT were four.
     /// Then each of those bodies runs with its recorded result at hand and may send nothing more; a body that wants
     /// more (or a report that found its execution not in progress, which changed nothing) runs with the rest of the
-    /// batch in one transaction, where what was recorded for it is still its answer. The storage contract allows
-    /// this: with `progress`, the body's first store call is `recordProgress(progress)` (OTAStore.swift).
+    /// batch in one transaction, where what was recorded for it is still its answer — "nothing changed" included, so
+    /// the body goes straight to its checked path instead of trying the same UPDATE again (a device's first report,
+    /// on its QUEUED execution, is such a one). The storage contract allows this: with `progress`, the body's first
+    /// store call is `recordProgress(progress)` (OTAStore.swift).
     ///
     /// The rest is one transaction, the locks of all its things in one statement, first run without savepoints: a
     /// SAVEPOINT is a round trip of its own, as many as the reports, and almost every report either succeeds or is
@@ -113,7 +115,7 @@ public final class PostgresStore: OTAStore {
                 try await store.commitTogether(rest, recorded: first.recorded)
             } catch {
                 // Nothing of the batch committed: it fails whole.
-                if first.done.isEmpty && first.recorded.isEmpty { throw error }
+                if first.done.isEmpty && !first.recorded.contains(where: { $0.result != nil }) { throw error }
                 // What was recorded first is committed: the rest fails, each with the error that stopped it.
                 for entry in rest { entry.fail(error) }
             }
@@ -124,17 +126,17 @@ public final class PostgresStore: OTAStore {
 
     /// Records each thing's first plain progress report of the batch in one statement, then runs those entries'
     /// bodies, which may only take what was recorded. Returns the entries that are done, and what was recorded for
-    /// the ones that must run again with the rest. A statement the server refused changed nothing: then no entry is
+    /// the ones that must run again with the rest (nil: the report changed nothing). A statement the server refused changed nothing: then no entry is
     /// done and the whole batch runs in one transaction. A connection lost while it ran may have committed it, as
     /// with a lost COMMIT: that fails the batch rather than record the reports twice (a device's retry records its
     /// report again).
     private func recordProgressFirst(
         of entries: [Entry]
-    ) async throws -> (done: Set<ObjectIdentifier>, recorded: [(report: ProgressReport, result: JobExecution)]) {
+    ) async throws -> (done: Set<ObjectIdentifier>, recorded: [(report: ProgressReport, result: JobExecution?)]) {
         let firsts = Self.firstProgressReports(of: entries)
         guard !firsts.isEmpty else { return ([], []) }
         let outcome = try await transaction(.autocommit) {
-            transaction -> (Set<ObjectIdentifier>, [(ProgressReport, JobExecution)])? in
+            transaction -> (Set<ObjectIdentifier>, [(ProgressReport, JobExecution?)])? in
             let results: [JobExecution?]
             do {
                 results = try transaction.recordProgressFirst(
@@ -148,10 +150,14 @@ public final class PostgresStore: OTAStore {
             // The bodies may take what was recorded, and send nothing.
             transaction.effects.limit = transaction.effects.statements
             var done: Set<ObjectIdentifier> = []
-            var recorded: [(ProgressReport, JobExecution)] = []
+            var recorded: [(ProgressReport, JobExecution?)] = []
             for ((entry, report), result) in zip(firsts, results) {
-                // Nothing changed for it: it runs with the rest, as if nothing had been tried.
-                guard let result else { continue }
+                // Nothing changed for it: it runs with the rest, told so. Whatever changed the execution since, the
+                // checked path reads it under the thing's lock and decides as a plain report would have.
+                guard let result else {
+                    recorded.append((report, nil))
+                    continue
+                }
                 let refusals = transaction.effects.refusals
                 try? entry.run(transaction)
                 if transaction.effects.refusals == refusals {
@@ -182,7 +188,7 @@ public final class PostgresStore: OTAStore {
     /// Runs `entries` in one transaction, first without savepoints, then with them when an entry must be undone
     /// alone. `recorded`: progress already committed for some of them, handed to their bodies when they ask.
     private func commitTogether(
-        _ entries: [Entry], recorded: [(report: ProgressReport, result: JobExecution)]
+        _ entries: [Entry], recorded: [(report: ProgressReport, result: JobExecution?)]
     ) async throws {
         var things: [String] = []
         for entry in entries where !things.contains(entry.thing) { things.append(entry.thing) }

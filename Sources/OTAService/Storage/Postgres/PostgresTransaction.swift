@@ -109,7 +109,7 @@ struct PostgresTransaction: StoreWriter {
         static func key(_ jobID: String, _ thing: String) -> String { jobID + "\u{0}" + thing }
 
         /// Hands each body that asks for its report what was recorded for it before (a statement of its own).
-        func stash(_ recorded: [(report: ProgressReport, result: JobExecution)]) {
+        func stash(_ recorded: [(report: ProgressReport, result: JobExecution?)]) {
             for (report, result) in recorded { stash(report, result: result) }
         }
 
