@@ -193,7 +193,13 @@ struct PostgresTransaction: StoreWriter {
         counter?.add(queries.count)
         let answers = queries.map { connection.query($0, logger: logger) }
         // The connection answers in order: once the last answer is in, every one is, and this thread woke once.
-        _ = try? answers.last?.wait()
+        if let last = answers.last {
+            let connection = connection
+            do { try AnswerWait.wait(for: last) { connection.isClosed } } catch {
+                effects.connectionLost = true
+                throw StoreError.unavailable("PostgreSQL: the connection closed before the statement was answered")
+            }
+        }
         var results: [PostgresQueryResult] = []
         var failure: (any Error)?
         for answer in answers {
