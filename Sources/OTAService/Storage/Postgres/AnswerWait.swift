@@ -1,4 +1,4 @@
-import Dispatch
+import Foundation
 import NIOCore
 
 /// Waits on a store thread for a connection's answer, and gives up once the connection is closed without one.
