@@ -435,6 +435,39 @@ import Testing
         await store.close()
     }
 
+    /// When the server refuses the statement that records progress first, nothing was recorded and the batch runs
+    /// whole in one transaction: each report is recorded there, once.
+    @Test func aRefusedProgressFirstStatementLeavesTheBatchToOneTransaction() async throws {
+        let store = try await Self.storeWithJobInProgress(for: "a", things: ["a"], connections: 4)
+        // A trigger that refuses only the progress-first statement (its text starts with its CTE); the same UPDATE
+        // inside a transaction passes.
+        _ = try await store.transaction(.serializedWrite) { transaction in
+            try transaction.run(
+                """
+                CREATE FUNCTION "refuseProgressFirst"() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                  IF current_query() LIKE 'WITH "locks"%' THEN RAISE EXCEPTION 'refused for the test'; END IF;
+                  RETURN NEW;
+                END $$
+                """)
+            try transaction.run(
+                """
+                CREATE TRIGGER "refuseProgressFirst" BEFORE UPDATE ON "jobExecution"
+                FOR EACH ROW EXECUTE FUNCTION "refuseProgressFirst"()
+                """)
+        }
+        let report = ProgressReport(
+            jobID: "J", thing: "a", statusDetails: nil, time: 300, inProgressTimeoutMinutes: nil)
+        let before = try #require(store.databaseStatements)
+        let recorded = try await store.write(thing: "a", progress: report) { try $0.recordProgress(report) }
+        let statements = try #require(store.databaseStatements) - before
+        #expect(recorded?.versionNumber == 2)
+        #expect(try await store.read { try $0.execution(jobID: "J", thing: "a") }?.versionNumber == 2)
+        #expect(statements == 5, "the refused statement, then BEGIN, the lock, the report and COMMIT")
+        #expect(store.reportCommits.batches == 1)
+        await store.close()
+    }
+
     /// When the rest of a batch fails after its plain progress was recorded first, the progress reports that were
     /// done succeed (their change is committed) and only the rest fails, with the error that stopped it.
     @Test func aBatchWhoseRestFailsKeepsTheProgressRecordedFirst() async throws {
