@@ -30,7 +30,9 @@ public protocol OTAStore: Sendable {
     /// before the body runs — committed at once, with other reports of the batch (PostgreSQL) — and answer that
     /// call with the result. Such a body should return once `recordProgress` answered with an execution: what it
     /// does after that runs again in a transaction of its own, where the same call gets the same answer (which other
-    /// writes may have overtaken since), and the progress may stand even if the body then throws.
+    /// writes may have overtaken since), and the progress may stand even if the body then throws. A nil answer (the
+    /// report changed nothing: the execution was not in progress) may likewise predate the body's transaction: the
+    /// body must read what it acts on there, not conclude from the nil.
     func write<T: Sendable>(
         thing: String, progress: ProgressReport?, _ body: @Sendable (any StoreWriter) throws -> T
     ) async throws -> T

@@ -25,8 +25,11 @@ enum AnswerWait {
         let answered = DispatchSemaphore(value: 0)
         answer.whenComplete { _ in answered.signal() }
         while answered.wait(timeout: .now() + slice) == .timedOut {
-            // The answer may have come in just as the connection closed: it is used if it did.
-            if isClosed() && answered.wait(timeout: .now()) == .timedOut { throw ConnectionClosedUnanswered() }
+            guard isClosed() else { continue }
+            // The answer may have come in just as the connection closed, its callback not run yet, or PostgresNIO
+            // may still fail the statement for the close: one more slice for either, and it is used if it came.
+            if answered.wait(timeout: .now() + slice) == .success { return }
+            throw ConnectionClosedUnanswered()
         }
     }
 }

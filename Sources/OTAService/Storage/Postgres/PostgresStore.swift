@@ -126,10 +126,10 @@ public final class PostgresStore: OTAStore {
 
     /// Records each thing's first plain progress report of the batch in one statement, then runs those entries'
     /// bodies, which may only take what was recorded. Returns the entries that are done, and what was recorded for
-    /// the ones that must run again with the rest (nil: the report changed nothing). A statement the server refused changed nothing: then no entry is
-    /// done and the whole batch runs in one transaction. A connection lost while it ran may have committed it, as
-    /// with a lost COMMIT: that fails the batch rather than record the reports twice (a device's retry records its
-    /// report again).
+    /// the ones that must run again with the rest (nil: the report changed nothing). A statement the server refused
+    /// changed nothing: then no entry is done and the whole batch runs in one transaction. A connection lost while it
+    /// ran may have committed it, as with a lost COMMIT: that fails the batch rather than record the reports twice (a
+    /// device's retry records its report again).
     private func recordProgressFirst(
         of entries: [Entry]
     ) async throws -> (done: Set<ObjectIdentifier>, recorded: [(report: ProgressReport, result: JobExecution?)]) {

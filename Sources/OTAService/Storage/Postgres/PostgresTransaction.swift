@@ -239,7 +239,15 @@ struct PostgresTransaction: StoreWriter {
             guard let cell = row.makeRandomAccess().first, cell.bytes != nil else {
                 throw StoreError.corrupt("a text column read NULL")
             }
-            return try cell.decode(String.self)
+            return try Self.decoding("a text column") { try cell.decode(String.self) }
+        }
+    }
+
+    /// A value PostgresNIO cannot decode as the type asked for is stored data this version cannot read: a typed
+    /// `StoreError`, as the records' decoder gives (PostgresRecordCoding.swift).
+    static func decoding<T>(_ what: @autoclosure () -> String, _ decode: () throws -> T) throws -> T {
+        do { return try decode() } catch let error as StoreError { throw error } catch {
+            throw StoreError.corrupt("\(what()) does not hold a \(T.self): \(error)")
         }
     }
 
@@ -359,7 +367,9 @@ struct PostgresTransaction: StoreWriter {
         ).rows
         var tally = ExecutionTally()
         for row in rows {
-            let (name, count, recent) = try row.decode((String, Int64, Int64).self)
+            let (name, count, recent) = try Self.decoding("the execution tally of job \(jobID)") {
+                try row.decode((String, Int64, Int64).self)
+            }
             guard let status = JobExecutionStatus(rawValue: name) else {
                 throw StoreError.corrupt("an execution of job \(jobID) has the unknown status \(name)")
             }
@@ -395,7 +405,7 @@ struct PostgresTransaction: StoreWriter {
             let count = try run(#"SELECT COUNT(*) FROM "pendingTarget" WHERE "jobID" = $1"#, [.text(jobID)]).rows
                 .first?.makeRandomAccess().first
         else { return 0 }
-        return Int(try count.decode(Int64.self))
+        return Int(try Self.decoding("the pending target count of job \(jobID)") { try count.decode(Int64.self) })
     }
 
     func timedOutExecutions(at time: Int64) throws -> [JobExecution] {
