@@ -56,6 +56,43 @@ import Testing
         await store.close()
     }
 
+    /// A lock that the operator's `lock_timeout` gave up waiting for means the database is unavailable for now (the API
+    /// answers 503, and a device retries). It says nothing about the stored data, and the write changes nothing.
+    @Test func aLockTimeoutIsUnavailableNotCorrupt() async throws {
+        let url = try await PostgresTestDatabase.create()
+        let holder = try Self.instance(url)
+        try await holder.prepare()
+        try await holder.write { try $0.save(Thing(name: "t", attributes: ["n": "0"], createdAt: 1)) }
+        _ = try await holder.transaction(.autocommit) { transaction in
+            let name = try #require(try transaction.strings("SELECT current_database()").first)
+            try transaction.run(#"ALTER DATABASE "\#(name)" SET lock_timeout = '100ms'"#)
+        }
+        // Another instance, whose sessions start after the setting: its write of t waits for the holder's lock.
+        let waiter = try Self.instance(url)
+        let (gate, holding) = (DispatchSemaphore(value: 0), DispatchSemaphore(value: 0))
+        let held = Task {
+            try await holder.write(thing: "t") { writer in
+                _ = try writer.thing(named: "t")  // the transaction opens, with t's lock
+                holding.signal()
+                gate.wait()
+            }
+        }
+        await Task.detached { holding.wait() }.value
+        let error = await #expect(throws: StoreError.self) {
+            try await waiter.write(thing: "t") { try $0.save(Thing(name: "t", attributes: ["n": "1"], createdAt: 1)) }
+        }
+        gate.signal()
+        try await held.value
+        guard case .unavailable(let why) = error else {
+            Issue.record("a lock timeout is not corrupt data: \(String(describing: error))")
+            return
+        }
+        #expect(why.contains("55P03"), "\(why)")
+        #expect(try await waiter.read { try $0.thing(named: "t") }?.attributes == ["n": "0"])
+        await holder.close()
+        await waiter.close()
+    }
+
     @Test func instancesStartingTogetherMigrateOnce() async throws {
         let url = try await PostgresTestDatabase.create()
         let instances = try (0..<4).map { _ in try Self.instance(url) }

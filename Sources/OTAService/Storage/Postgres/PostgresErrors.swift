@@ -16,9 +16,11 @@ enum PostgresErrors {
         let state = info[.sqlState] ?? "?????"
         let message = info[.message] ?? "no message"
         switch state.prefix(2) {
-        // 08: connection exception; 57: operator intervention (shutdown, cannot connect now); 53: out of resources;
-        // 28: the password or user refused; 3D: no such database.
-        case "08", "57", "53", "28", "3D":
+        // 08: connection exception; 57: operator intervention (shutdown, cannot connect now, a statement_timeout);
+        // 53: out of resources; 28: the password or user refused; 3D: no such database; 40: the transaction rolled
+        // back (a deadlock, a serialization failure); 55: a lock not available (a lock_timeout the operator set). Each
+        // may succeed later; none says anything about the stored data.
+        case "08", "57", "53", "28", "3D", "40", "55":
             return StoreError.unavailable("\(context): \(message) (SQLSTATE \(state))")
         // 23: integrity constraint violation (a reference to nothing, a duplicate key).
         case "23":
