@@ -25,6 +25,45 @@ import Testing
         #expect((figures["serviceCPUMillisecondsPerMiB"] as? Double ?? 0) > 0)
     }
 
+    /// Rounds alternate the SQLite baseline and the instances on PostgreSQL, each round a full comparison; the
+    /// summary is computed from the rounds (median, range, ratio of the means).
+    @Test func roundsAlternateTheBaselineAndTheInstancesAndSummarizeTheirRatios() async throws {
+        guard let database = ProcessInfo.processInfo.environment["OTA_TEST_DATABASE_URL"], !database.isEmpty else {
+            let how = "run `scripts/postgres-cluster start DIR` and export the OTA_TEST_DATABASE_URL it prints"
+            Issue.record("this test needs PostgreSQL: \(how) (scripts/test does both)")
+            return
+        }
+        let result = try await OTACLI.run([
+            "bench", "fleet", "--devices", "3", "--image-size", "64KiB", "--database", database, "--instances", "2",
+            "--rounds", "2", "--json",
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("round 1 of 2") && result.stderr.contains("round 2 of 2"))
+        let series = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let rounds = try #require(series["rounds"] as? [[String: Any]])
+        #expect(rounds.count == 2)
+        var ratios: [Double] = []
+        var means = (cluster: 0.0, single: 0.0)
+        for round in rounds {
+            let single = try #require(round["single"] as? [String: Any])
+            let cluster = try #require(round["cluster"] as? [String: Any])
+            #expect(single["succeeded"] as? Int == 3 && cluster["succeeded"] as? Int == 3)
+            #expect(single["instances"] as? Int == 1 && cluster["instances"] as? Int == 2)
+            let (s, c) = (
+                try #require(single["serviceCPUMillisecondsPerMiB"] as? Double),
+                try #require(cluster["serviceCPUMillisecondsPerMiB"] as? Double)
+            )
+            ratios.append(c / s)
+            means = (means.cluster + c / 2, means.single + s / 2)
+        }
+        let reported = try #require(series["cpuPerMiBRatios"] as? [Double])
+        #expect(zip(reported, ratios).allSatisfy { abs($0 - $1) < 1e-9 })
+        #expect(abs((series["cpuPerMiBRatioMedian"] as? Double ?? 0) - (ratios[0] + ratios[1]) / 2) < 1e-9)
+        #expect(series["cpuPerMiBRatioMin"] as? Double == ratios.min())
+        #expect(series["cpuPerMiBRatioMax"] as? Double == ratios.max())
+        #expect(abs((series["cpuPerMiBRatioOfMeans"] as? Double ?? 0) - means.cluster / means.single) < 1e-9)
+    }
+
     @Test(arguments: [
         (["--max-per-minute", "5000"], "--max-per-minute must be 1–1000"),
         (["--devices", "0"], "--devices must be at least 1"),

@@ -18,6 +18,8 @@ import Testing
         (["demo", "--instances", "9", "--database", "postgres://u@127.0.0.1/d"], "--instances must be 1–5"),
         (["demo", "--database", "mysql://u@h/d"], "postgres"),
         (["bench", "fleet", "--through-haproxy"], "--through-haproxy needs --database"),
+        (["bench", "fleet", "--rounds", "2"], "--rounds needs --database"),
+        (["bench", "fleet", "--rounds", "0", "--database", "postgres://u@127.0.0.1/d"], "--rounds must be 1–20"),
         (["bench", "abuse", "--build-up", "601"], "--build-up"),
         (["bench", "abuse", "--attack-addresses", "0"], "--attack-addresses"),
     ])

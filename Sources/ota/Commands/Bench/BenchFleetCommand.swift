@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import OTABench
 import OTAService
 
@@ -41,6 +42,11 @@ struct BenchFleetCommand: AsyncParsableCommand {
             "With --database: the devices connect through HAProxy (Debian's haproxy), configured as docs/deploy.md "
                 + "does, which spreads them over the instances; the SQLite baseline stays direct."))
     var throughHAProxy = false
+    @Option(
+        help: ArgumentHelp(
+            "With --database: run the SQLite baseline and the instances this many times, alternated, and report "
+                + "each round's ratio, their median and range (one round's ratio swings with the machine's load)."))
+    var rounds = 1
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
@@ -54,6 +60,8 @@ struct BenchFleetCommand: AsyncParsableCommand {
         if throughHAProxy && database == nil {
             throw ValidationError("--through-haproxy needs --database postgres://…")
         }
+        guard (1...20).contains(rounds) else { throw ValidationError("--rounds must be 1–20") }
+        if rounds > 1 && database == nil { throw ValidationError("--rounds needs --database postgres://…") }
         if database != nil && `protocol` == .http {
             throw ValidationError("--database compares instances over MQTT; leave --protocol out")
         }
@@ -67,15 +75,26 @@ struct BenchFleetCommand: AsyncParsableCommand {
         raiseFileDescriptorLimit()
         var bench = FleetBenchmark(
             devices: devices, imageSize: imageSize, maxPerMinute: maxPerMinute, api: CLIBenchAPI())
-        let mqtt = try await bench.run()
         if let database {
-            bench.database = database
-            bench.instances = instances
-            bench.throughHAProxy = throughHAProxy
-            let comparison = FleetScaleComparison(single: mqtt, cluster: try await bench.run())
-            try output.emit(comparison) { FleetScaleComparison.render(comparison) }
+            var comparisons: [FleetScaleComparison] = []
+            for round in 1...rounds {
+                if rounds > 1 { FileHandle.standardError.write(Data("round \(round) of \(rounds)\n".utf8)) }
+                let baseline = try await bench.run()
+                var cluster = bench
+                cluster.database = database
+                cluster.instances = instances
+                cluster.throughHAProxy = throughHAProxy
+                comparisons.append(FleetScaleComparison(single: baseline, cluster: try await cluster.run()))
+            }
+            guard rounds > 1 else {
+                try output.emit(comparisons[0]) { FleetScaleComparison.render(comparisons[0]) }
+                return
+            }
+            let series = FleetScaleSeries(rounds: comparisons)
+            try output.emit(series) { FleetScaleSeries.render(series) }
             return
         }
+        let mqtt = try await bench.run()
         guard `protocol` == .http else {
             try output.emit(mqtt) { FleetBenchmark.render(mqtt) }
             return
