@@ -93,6 +93,18 @@ import Testing
         await waiter.close()
     }
 
+    /// A device's last-seen time is one statement, whichever instance it came back to: no BEGIN, lock, read or COMMIT.
+    @Test func lastSeenIsOneStatement() async throws {
+        let store = try Self.instance(try await PostgresTestDatabase.create())
+        try await store.prepare()
+        try await store.write { try $0.save(Thing(name: "t", createdAt: 1)) }
+        let before = try #require(store.databaseStatements)
+        try await store.recordSeen(thing: "t", at: 500, interval: 60)
+        #expect(try #require(store.databaseStatements) - before == 1)
+        #expect(try await store.read { try $0.thing(named: "t") }?.lastSeenAt == 500)
+        await store.close()
+    }
+
     @Test func instancesStartingTogetherMigrateOnce() async throws {
         let url = try await PostgresTestDatabase.create()
         let instances = try (0..<4).map { _ in try Self.instance(url) }

@@ -185,6 +185,24 @@ import Testing
     }
 
     /// The calls for many things at once (a rollout's release) store and read what the calls for one thing do.
+    /// A thing's last-seen time moves at most once per interval, touches nothing else, and a thing that does not exist
+    /// is left alone.
+    @Test(arguments: backends) func lastSeenMovesOncePerIntervalAndTouchesNothingElse(_ backend: Backend) async throws {
+        let directory = try TemporaryDirectory("store")
+        let store = try await backend.make(directory)
+        try await store.write { try $0.save(Thing(name: "t", attributes: ["region": "eu"], createdAt: 5)) }
+        func seen() async throws -> Thing? { try await store.read { try $0.thing(named: "t") } }
+        try await store.recordSeen(thing: "t", at: 1_000, interval: 60)
+        #expect(try await seen()?.lastSeenAt == 1_000, "never seen before")
+        try await store.recordSeen(thing: "t", at: 1_059, interval: 60)
+        #expect(try await seen()?.lastSeenAt == 1_000, "within the interval")
+        try await store.recordSeen(thing: "t", at: 1_060, interval: 60)
+        #expect(try await seen() == Thing(name: "t", attributes: ["region": "eu"], createdAt: 5, lastSeenAt: 1_060))
+        try await store.recordSeen(thing: "nobody", at: 2_000, interval: 60)
+        #expect(try await store.read { try $0.thing(named: "nobody") } == nil)
+        await store.close()
+    }
+
     @Test(arguments: backends) func manyThingsAtOnceAreWhatOneAtATimeIs(_ backend: Backend) async throws {
         let directory = try TemporaryDirectory("store")
         let store = try await backend.make(directory)

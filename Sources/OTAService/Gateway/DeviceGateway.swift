@@ -121,13 +121,9 @@ public final class DeviceGateway: MQTTRequestHandler {
             return true
         }
         guard due else { return }
-        Task {
-            try? await store.write(thing: thing) { writer in
-                guard var record = try writer.thing(named: thing) else { return }
-                record.lastSeenAt = time
-                try writer.save(record)
-            }
-        }
+        // Another instance may have written it within the minute (the device came back there from a reboot): the
+        // store keeps the same rule, so that costs no write either.
+        Task { try? await store.recordSeen(thing: thing, at: time, interval: 60) }
     }
 
     public func sessionDisconnected(_ session: MQTTSessionContext) {

@@ -25,6 +25,10 @@ struct TimedStore: OTAStore {
         try await timed(.write) { try await base.write(thing: thing, progress: progress, body) }
     }
 
+    func recordSeen(thing: String, at time: Int64, interval: Int64) async throws {
+        try await timed(.write) { try await base.recordSeen(thing: thing, at: time, interval: interval) }
+    }
+
     private func timed<T>(_ access: ServiceMetrics.StorageAccess, _ work: () async throws -> T) async throws -> T {
         let start = ContinuousClock.now
         defer { metrics.storageTransaction(access, took: ContinuousClock.now - start) }

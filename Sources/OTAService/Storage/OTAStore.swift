@@ -36,6 +36,10 @@ public protocol OTAStore: Sendable {
     func write<T: Sendable>(
         thing: String, progress: ProgressReport?, _ body: @Sendable (any StoreWriter) throws -> T
     ) async throws -> T
+    /// Sets `thing`'s last-seen time to `time`, unless it was seen less than `interval` seconds before (a device that
+    /// reconnects sooner costs nothing more). Changes that column alone: no other writer's change is overwritten.
+    /// A thing that does not exist is left alone. PostgreSQL makes this one statement, with no read and no lock.
+    func recordSeen(thing: String, at time: Int64, interval: Int64) async throws
     /// Transactions run since start, where the backend counts them (PostgreSQL: each is round trips); nil otherwise.
     var databaseTransactions: Int? { get }
     /// Statements sent since start, where the backend counts them (PostgreSQL: each is a round trip, BEGIN and
@@ -66,6 +70,16 @@ extension OTAStore {
 
     public func write<T: Sendable>(thing: String, _ body: @Sendable (any StoreWriter) throws -> T) async throws -> T {
         try await write(thing: thing, progress: nil, body)
+    }
+
+    /// As a write of the thing's own records (SQLite: in process, a read costs nothing).
+    public func recordSeen(thing: String, at time: Int64, interval: Int64) async throws {
+        try await write(thing: thing) { writer in
+            guard var record = try writer.thing(named: thing) else { return }
+            if let last = record.lastSeenAt, time - last < interval { return }
+            record.lastSeenAt = time
+            try writer.save(record)
+        }
     }
 }
 

@@ -84,6 +84,21 @@ public final class PostgresStore: OTAStore {
 
     public var reportCommits: ReportCommitCounts { reports.committed }
 
+    /// One statement, a transaction by itself: BEGIN, the thing's locks, a read, an upsert and COMMIT were five, paid
+    /// by every device that came back from a reboot on another instance than before. It takes no advisory lock: it
+    /// changes one column of one row, which PostgreSQL's row lock keeps whole, and a registry write that read the
+    /// thing before and saves it after can at worst put back the previous last-seen time, which the device's next
+    /// connection corrects.
+    public func recordSeen(thing: String, at time: Int64, interval: Int64) async throws {
+        _ = try await transaction(.autocommit) { transaction in
+            try transaction.run(
+                #"""
+                UPDATE "thing" SET "lastSeenAt" = $1
+                WHERE "name" = $2 AND ("lastSeenAt" IS NULL OR "lastSeenAt" <= $1 - $3)
+                """#, [.integer(time), .text(thing), .integer(interval)])
+        }
+    }
+
     /// Reports that arrive together commit together (GroupCommit.swift). Four batches at once at most, half the
     /// pool: the rest serves reads and the writes of everything.
     ///
