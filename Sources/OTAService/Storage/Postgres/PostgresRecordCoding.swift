@@ -178,22 +178,13 @@ enum PostgresRecordDecoder {
         try Record(from: RowDecoder(row: row.makeRandomAccess(), record: Record.self))
     }
 
-    /// Names a record's table and column in errors only: building those strings for every row and enum column cost
-    /// more than the rest of decoding a job execution.
-    fileprivate struct Place {
-        let record: any Any.Type
-        var column: String?
-
-        var description: String {
-            let table = String(describing: record)
-            return column.map { "\(table).\($0)" } ?? table
-        }
-    }
+    // The decoders keep the record's type and name its table (and column) only when they throw: building those
+    // strings for every row and enum column cost more than the rest of decoding a job execution.
 
     fileprivate struct RowDecoder: Decoder {
         let row: PostgresRandomAccessRow
         let record: any Any.Type
-        var table: String { Place(record: record).description }
+        var table: String { String(describing: record) }
         var codingPath: [any CodingKey] { [] }
         var userInfo: [CodingUserInfoKey: Any] { [:] }
 
@@ -211,7 +202,7 @@ enum PostgresRecordDecoder {
     fileprivate struct RowContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
         let row: PostgresRandomAccessRow
         let record: any Any.Type
-        var table: String { Place(record: record).description }
+        var table: String { String(describing: record) }
         var codingPath: [any CodingKey] { [] }
         var allKeys: [Key] { (0..<row.count).compactMap { Key(stringValue: row[$0].columnName) } }
 
@@ -249,7 +240,7 @@ enum PostgresRecordDecoder {
             let cell = try cell(key)
             // A raw-value enum reads one scalar; anything with structure was stored as JSON text.
             do {
-                return try T(from: CellDecoder(cell: cell, place: Place(record: record, column: key.stringValue)))
+                return try T(from: CellDecoder(cell: cell, record: record, column: key.stringValue))
             } catch let error as DecodingError {
                 // A raw value the enum does not have (a newer schema's, or another program's).
                 throw StoreError.corrupt("\(table).\(key.stringValue) does not hold a \(T.self): \(error)")
@@ -280,8 +271,9 @@ enum PostgresRecordDecoder {
 
     fileprivate struct CellDecoder: Decoder, SingleValueDecodingContainer {
         let cell: PostgresCell
-        let place: Place
-        var path: String { place.description }
+        let record: any Any.Type
+        let column: String
+        var path: String { "\(String(describing: record)).\(column)" }
         var codingPath: [any CodingKey] { [] }
         var userInfo: [CodingUserInfoKey: Any] { [:] }
 

@@ -194,7 +194,6 @@ struct PostgresTransaction: StoreWriter {
         let answers = queries.map { connection.query($0, logger: logger) }
         // The connection answers in order: once the last answer is in, every one is, and this thread woke once.
         if let last = answers.last {
-            let connection = connection
             do { try AnswerWait.wait(for: last) { connection.isClosed } } catch {
                 effects.connectionLost = true
                 throw StoreError.unavailable("PostgreSQL: the connection closed before the statement was answered")
