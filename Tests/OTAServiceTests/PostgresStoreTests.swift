@@ -33,7 +33,7 @@ import Testing
     }
 
     /// A stored row the record cannot hold (another program wrote it, or a newer schema) is a typed error that names
-    /// the table and column, not a crash, and reading it changes nothing.
+    /// the table and column, not a crash.
     @Test func rowsThatDoNotDecodeAreNamedInATypedError() async throws {
         let store = try await Self.storeWithJobInProgress(for: "t", things: ["t"], connections: 2)
         for (column, value, says) in [

@@ -5,23 +5,12 @@ import TestSupport
 
 @testable import OTAService
 
-// PostgreSQL for the storage tests: a real server, named by OTA_TEST_DATABASE_URL (scripts/test starts a throwaway
-// cluster with scripts/postgres-cluster and sets it). Each test gets a database of its own, so tests never see
-// each other's rows. Without the variable the PostgreSQL tests fail with the way to get one: never a silent skip.
+// PostgreSQL for the storage tests: a real server (TestPostgresServer). Each test gets a database of its own, so
+// tests never see each other's rows.
 enum PostgresTestDatabase {
-    struct NotConfigured: Error, CustomStringConvertible {
-        var description: String {
-            "the PostgreSQL storage tests need a server: run `scripts/postgres-cluster start` and export the "
-                + "OTA_TEST_DATABASE_URL it prints (scripts/test does both)"
-        }
-    }
-
     /// The server's maintenance database, where test databases are created.
     static func server() throws -> PostgresDatabaseURL {
-        guard let text = ProcessInfo.processInfo.environment["OTA_TEST_DATABASE_URL"], !text.isEmpty else {
-            throw NotConfigured()
-        }
-        return try PostgresDatabaseURL(text)
+        try PostgresDatabaseURL(try TestPostgresServer.url())
     }
 
     /// A new, empty database on the test server.

@@ -184,7 +184,6 @@ import Testing
         }
     }
 
-    /// The calls for many things at once (a rollout's release) store and read what the calls for one thing do.
     /// A thing's last-seen time moves at most once per interval, touches nothing else, and a thing that does not exist
     /// is left alone.
     @Test(arguments: backends) func lastSeenMovesOncePerIntervalAndTouchesNothingElse(_ backend: Backend) async throws {
@@ -203,6 +202,7 @@ import Testing
         await store.close()
     }
 
+    /// The calls for many things at once (a rollout's release) store and read what the calls for one thing do.
     @Test(arguments: backends) func manyThingsAtOnceAreWhatOneAtATimeIs(_ backend: Backend) async throws {
         let directory = try TemporaryDirectory("store")
         let store = try await backend.make(directory)

@@ -28,11 +28,7 @@ import Testing
     /// Rounds alternate the SQLite baseline and the instances on PostgreSQL, each round a full comparison; the
     /// summary is computed from the rounds (median, range, ratio of the means).
     @Test func roundsAlternateTheBaselineAndTheInstancesAndSummarizeTheirRatios() async throws {
-        guard let database = ProcessInfo.processInfo.environment["OTA_TEST_DATABASE_URL"], !database.isEmpty else {
-            let how = "run `scripts/postgres-cluster start DIR` and export the OTA_TEST_DATABASE_URL it prints"
-            Issue.record("this test needs PostgreSQL: \(how) (scripts/test does both)")
-            return
-        }
+        let database = try TestPostgresServer.url()
         let result = try await OTACLI.run([
             "bench", "fleet", "--devices", "3", "--image-size", "64KiB", "--database", database, "--instances", "2",
             "--rounds", "2", "--json",

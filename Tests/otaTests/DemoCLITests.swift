@@ -41,11 +41,7 @@ import Testing
     /// Three instances on one PostgreSQL database, the devices spread over them, the demo driving the first: every
     /// outcome needs the updates created there to reach the other two instances' devices.
     @Test func theDemoRunsAcrossThreeInstancesSharingPostgreSQL() async throws {
-        guard let database = ProcessInfo.processInfo.environment["OTA_TEST_DATABASE_URL"], !database.isEmpty else {
-            let how = "run `scripts/postgres-cluster start DIR` and export the OTA_TEST_DATABASE_URL it prints"
-            Issue.record("this test needs PostgreSQL: \(how) (scripts/test does both)")
-            return
-        }
+        let database = try TestPostgresServer.url()
         let result = try await OTACLI.run(["demo", "--devices", "6", "--database", database, "--instances", "3"])
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         let line = result.stdout.split(separator: "\n").first { $0.hasPrefix("3 instance(s) on postgres://") }
