@@ -16,10 +16,10 @@ protocol MQTTConnectionEndpoint: AnyObject, Sendable {
 final class MQTTBroker: @unchecked Sendable {
     private let lock = NIOLock()
     private var sessions: [String: BrokerSession] = [:]
-    /// Subscriptions by filter (exact topics, most device subscriptions, are looked up; wildcards scanned), with the
-    /// granted QoS, and each client's filters.
+    /// Subscriptions with their granted QoS: exact topics (most device subscriptions) by topic, wildcard filters by
+    /// level, and each client's filters.
     private var exactSubscribers: [String: [String: QoS]] = [:]
-    private var wildcardSubscribers: [String: [String: QoS]] = [:]
+    private let wildcardSubscribers = SubscriptionTree()
     private var filtersByClient: [String: Set<String>] = [:]
     private var retained = RetainedStore()
     /// CONNECTs that took a session over from a live connection (a reconnect over a half-open link, or a clone).
@@ -117,7 +117,7 @@ final class MQTTBroker: @unchecked Sendable {
             for subscription in subscriptions {
                 filtersByClient[clientID, default: []].insert(subscription.filter)
                 if isWildcard(subscription.filter) {
-                    wildcardSubscribers[subscription.filter, default: [:]][clientID] = subscription.qos
+                    wildcardSubscribers.insert(filter: subscription.filter, clientID: clientID, qos: subscription.qos)
                 } else {
                     exactSubscribers[subscription.filter, default: [:]][clientID] = subscription.qos
                 }
@@ -152,10 +152,12 @@ final class MQTTBroker: @unchecked Sendable {
 
     /// Lock held.
     private func removeSubscriber(_ clientID: String, from filter: String) {
-        exactSubscribers[filter]?[clientID] = nil
-        wildcardSubscribers[filter]?[clientID] = nil
-        if exactSubscribers[filter]?.isEmpty == true { exactSubscribers[filter] = nil }
-        if wildcardSubscribers[filter]?.isEmpty == true { wildcardSubscribers[filter] = nil }
+        if isWildcard(filter) {
+            wildcardSubscribers.remove(filter: filter, clientID: clientID)
+        } else {
+            exactSubscribers[filter]?[clientID] = nil
+            if exactSubscribers[filter]?.isEmpty == true { exactSubscribers[filter] = nil }
+        }
     }
 
     private func isWildcard(_ filter: String) -> Bool {
@@ -174,9 +176,7 @@ final class MQTTBroker: @unchecked Sendable {
                 refusedRetain = !retained.store(message, from: publisher)
             }
             var granted: [String: QoS] = exactSubscribers[message.topic] ?? [:]
-            for (filter, clients) in wildcardSubscribers where Topic.matches(filter: filter, topic: message.topic) {
-                for (clientID, qos) in clients { granted[clientID] = max(granted[clientID] ?? .atMostOnce, qos) }
-            }
+            wildcardSubscribers.collectSubscribers(of: message.topic, into: &granted)
             return granted.compactMap { clientID, qos in sessions[clientID].map { (clientID, $0, qos) } }
         }
         if refusedRetain {
