@@ -248,13 +248,13 @@ public struct FleetBenchmark: Sendable {
             balancerCPUSeconds: balancerCPU, devices: devices,
             maxPerMinute: maxPerMinute, imageBytes: image.count,
             succeeded: succeeded, notSucceeded: reasons,
-            endToEndSeconds: seconds, perDeviceSecondsP50: percentile(times, 0.5),
-            perDeviceSecondsP90: percentile(times, 0.9), perDeviceSecondsP99: percentile(times, 0.99),
-            selfTestWaitSecondsP50: percentile(selfTestWaits, 0.5),
-            selfTestWaitSecondsP99: percentile(selfTestWaits, 0.99),
+            endToEndSeconds: seconds, perDeviceSecondsP50: Timing.quantile(times, 0.5),
+            perDeviceSecondsP90: Timing.quantile(times, 0.9), perDeviceSecondsP99: Timing.quantile(times, 0.99),
+            selfTestWaitSecondsP50: Timing.quantile(selfTestWaits, 0.5),
+            selfTestWaitSecondsP99: Timing.quantile(selfTestWaits, 0.99),
             selfTestWaitSecondsMax: selfTestWaits.last ?? 0,
-            blockLatencyMillisecondsP50: percentile(blockLatencies, 0.5),
-            blockLatencyMillisecondsP99: percentile(blockLatencies, 0.99),
+            blockLatencyMillisecondsP50: Timing.quantile(blockLatencies, 0.5),
+            blockLatencyMillisecondsP99: Timing.quantile(blockLatencies, 0.99),
             blockLatencyMillisecondsMax: blockLatencies.last ?? 0, goodputMiBPerSecond: goodput / 1_048_576,
             rawTLSMiBPerSecond: raw / 1_048_576, ratio: goodput / raw, serviceCPUSeconds: serviceCPU,
             devicesCPUSeconds: devicesCPU,
@@ -339,11 +339,6 @@ public struct FleetBenchmark: Sendable {
             "\($0.status.rawValue) \($0.statusDetails ?? "")"
         }.sorted { $0.value.count > $1.value.count }.map { "\($0.value.count) × \($0.key)" }
         return (executions.count { $0.status == .succeeded }, others)
-    }
-
-    /// The `p` quantile of sorted `values` (0 when empty).
-    private func percentile(_ values: [Double], _ p: Double) -> Double {
-        values.isEmpty ? 0 : values[min(values.count - 1, Int(Double(values.count) * p))]
     }
 
     /// Raw TLS bulk throughput (bytes/s) moving `bytes` over min(devices, 1000) loopback connections.

@@ -44,12 +44,17 @@ struct BenchLoadGenerator {
         return MQTTClient(configuration: configuration)
     }
 
-    /// Opens `count` connections, at most 64 handshakes at a time; returns those that connected.
+    /// Opens `count` connections, at most 64 handshakes at a time; returns those that connected and subscribed. Each
+    /// subscribes to a wildcard filter of its own, `idle/INDEX/#`, as a device subscribes to its own commands, so the
+    /// server holds as many subscriptions as clients and every later publish is matched against them.
     func openIdle(count: Int, progress: @Sendable (Int) -> Void) async throws -> [MQTTClient] {
         var open: [MQTTClient] = []
         try await boundedConcurrently(count) { index -> MQTTClient? in
             let client = client("idle-\(index)")
-            return (try? await client.connect()) != nil ? client : nil
+            guard (try? await client.connect()) != nil,
+                (try? await client.subscribe([Subscription(filter: "idle/\(index)/#", qos: .atLeastOnce)])) != nil
+            else { return nil }
+            return client
         } collect: { finished in
             if let finished { open.append(finished) }
             progress(open.count)
@@ -63,20 +68,33 @@ struct BenchLoadGenerator {
         }
     }
 
-    /// Messages delivered to the subscriber per second, from the first publish to the last delivery.
-    func throughput(publishers: Int, messages: Int, payload: Int, qos: QoS) async throws -> (
-        rate: Double, delivered: Int
-    ) {
+    /// One publishing run: messages delivered per second, from the first publish to the last delivery, and how long
+    /// each delivered message took from its publish call to its arrival at the subscriber.
+    struct ThroughputRun {
+        let rate: Double
+        let delivered: Int
+        let latencyMillisecondsP50: Double
+        let latencyMillisecondsP99: Double
+    }
+
+    /// Publishers send `messages` each as fast as the protocol lets them to one subscriber of bench/#. Every payload
+    /// starts with its send time (monotonic nanoseconds, big-endian), so the subscriber measures each latency; the
+    /// rest of the `payload` bytes is filler.
+    func throughput(publishers: Int, messages: Int, payload: Int, qos: QoS) async throws -> ThroughputRun {
         let subscriber = client("bench-subscriber")
         try await subscriber.connect()
         _ = try await subscriber.subscribe([Subscription(filter: "bench/#", qos: qos)])
         let expected = publishers * messages
-        let counter = NIOLockedValueBox((count: 0, last: ContinuousClock.now))
+        let counter = NIOLockedValueBox((count: 0, last: ContinuousClock.now, latencies: [Double]()))
+        counter.withLockedValue { $0.latencies.reserveCapacity(expected) }
         let consumer = Task {
-            for await _ in subscriber.messages {
+            for await message in subscriber.messages {
+                let arrived = DispatchTime.now().uptimeNanoseconds
+                let sent = Self.sendTime(in: message.payload)
                 let done = counter.withLockedValue { value -> Bool in
                     value.count += 1
                     value.last = ContinuousClock.now
+                    if let sent { value.latencies.append(Double(arrived &- sent) / 1_000_000) }
                     return value.count >= expected
                 }
                 if done { break }
@@ -88,12 +106,15 @@ struct BenchLoadGenerator {
             try await sender.connect()
             senders.append(sender)
         }
-        let body = [UInt8](repeating: 0x5A, count: payload)
+        let filler = [UInt8](repeating: 0x5A, count: max(payload - Self.stampSize, 0))
         let start = ContinuousClock.now
         try await withThrowingTaskGroup(of: Void.self) { group in
             for (index, sender) in senders.enumerated() {
                 group.addTask {
-                    for _ in 0..<messages { try await sender.publish(topic: "bench/\(index)", payload: body, qos: qos) }
+                    for _ in 0..<messages {
+                        let body = Self.stamp(DispatchTime.now().uptimeNanoseconds) + filler
+                        try await sender.publish(topic: "bench/\(index)", payload: body, qos: qos)
+                    }
                 }
             }
             try await group.waitForAll()
@@ -109,12 +130,28 @@ struct BenchLoadGenerator {
             try await Task.sleep(for: .milliseconds(20))
         }
         consumer.cancel()
-        let (delivered, last) = counter.withLockedValue { ($0.count, $0.last) }
+        let (delivered, last, latencies) = counter.withLockedValue { ($0.count, $0.last, $0.latencies.sorted()) }
         for sender in senders { await sender.disconnect() }
         await subscriber.disconnect()
         subscriber.finish()
         let seconds = max(Timing.milliseconds(last - start) / 1000, 0.001)
-        return (Double(delivered) / seconds, delivered)
+        return ThroughputRun(
+            rate: Double(delivered) / seconds, delivered: delivered,
+            latencyMillisecondsP50: Timing.quantile(latencies, 0.5),
+            latencyMillisecondsP99: Timing.quantile(latencies, 0.99))
+    }
+
+    /// Bytes of the send time at the start of every payload.
+    static let stampSize = 8
+
+    static func stamp(_ nanoseconds: UInt64) -> [UInt8] {
+        (0..<stampSize).map { UInt8(truncatingIfNeeded: nanoseconds >> (8 * (stampSize - 1 - $0))) }
+    }
+
+    /// The send time a payload starts with; nil when it is too short to hold one.
+    static func sendTime(in payload: [UInt8]) -> UInt64? {
+        guard payload.count >= stampSize else { return nil }
+        return payload.prefix(stampSize).reduce(0) { $0 << 8 | UInt64($1) }
     }
 }
 

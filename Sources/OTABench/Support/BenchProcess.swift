@@ -31,6 +31,9 @@ final class BenchProcess {
     /// CPU time (user + system) the process has used so far, in seconds.
     func cpuSeconds() throws -> Double { try processCPUSeconds(of: "\(process.processIdentifier)") }
 
+    /// Read and write system calls the process has made so far.
+    func systemCalls() throws -> Int { try processSystemCalls(of: "\(process.processIdentifier)") }
+
     func kill() {
         if process.isRunning {
             Foundation.kill(process.processIdentifier, SIGKILL)
@@ -41,12 +44,23 @@ final class BenchProcess {
 
 /// A memory figure (VmRSS, VmHWM, …) of process `pid` ("self": this one) from /proc, in bytes.
 func processMemory(_ field: String, of pid: String = "self") throws -> Int {
-    let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
-    guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }),
-        // "VmHWM:\t  123456 kB": a tab, padding that large values do not have, the figure, the unit.
-        let kib = Int(line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first ?? "")
+    try processFigure(field, in: "status", of: pid) * 1024
+}
+
+/// Read and write system calls (`syscr` + `syscw` of /proc/PID/io: read, readv, write, writev, sendmsg, …) process
+/// `pid` has made so far.
+func processSystemCalls(of pid: String) throws -> Int {
+    try processFigure("syscr", in: "io", of: pid) + processFigure("syscw", in: "io", of: pid)
+}
+
+/// The number after "`field`:" in /proc/`pid`/`file`: "VmHWM:\t  123456 kB" (a tab, padding that large values do
+/// not have, the figure, a unit) or "syscr: 42".
+private func processFigure(_ field: String, in file: String, of pid: String) throws -> Int {
+    let text = try String(contentsOfFile: "/proc/\(pid)/\(file)", encoding: .utf8)
+    guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }),
+        let figure = Int(line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first ?? "")
     else { throw BenchError.processFigureUnreadable(figure: field, pid: pid) }
-    return kib * 1024
+    return figure
 }
 
 /// CPU time (user + system) process `pid` ("self": this one) has used so far, in seconds, from /proc.

@@ -48,6 +48,11 @@ public enum Timing {
         throw BenchError.toolMissing(name: name, searched: directories)
     }
 
+    /// The `p` quantile of sorted `values` (0 when empty).
+    static func quantile(_ values: [Double], _ p: Double) -> Double {
+        values.isEmpty ? 0 : values[min(values.count - 1, Int(Double(values.count) * p))]
+    }
+
     static func format(_ value: Double) -> String { String(format: "%.2f", value) }
 
     /// A temporary directory for a benchmark's files, removed by `cleanUp`.

@@ -6,12 +6,16 @@ struct BenchMQTTCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mqtt",
         abstract:
-            "Our MQTT server against mosquitto, same load generator: memory per idle TLS connection, QoS 0/1 throughput.",
+            "Our MQTT server against mosquitto, same load generator: memory per idle TLS connection, QoS 0/1 "
+            + "throughput, server CPU per message and latency.",
         discussion: """
             Each server runs in its own process on 127.0.0.1 with mutual TLS; memory is the growth of its resident set \
-            while it holds the idle connections, divided by their number. Throughput: publishers send 1 KiB messages \
-            as fast as the protocol lets them (QoS 1 waits for each PUBACK) to one subscriber of bench/#; the figure is \
-            messages delivered per second. Targets: throughput >= 1.0x mosquitto, memory per connection <= 1.5x.
+            while it holds the idle connections, divided by their number. Throughput: publishers send messages as \
+            fast as the protocol lets them (QoS 1 waits for each PUBACK) to one subscriber of bench/#; the figure is \
+            messages delivered per second. The server's CPU time per delivered message is read from /proc around \
+            each run, so it does not count the load generator that shares the machine. Each payload carries its send \
+            time, so the subscriber measures every message's latency (p50, p99). Targets (issue 17): memory per \
+            connection <= 1.0x mosquitto, throughput >= 1.2x, p99 latency no worse.
             """)
 
     @Option(help: "Idle TLS connections to hold open.")
@@ -23,10 +27,19 @@ struct BenchMQTTCommand: AsyncParsableCommand {
     @Option(help: "Messages each publisher sends per run.")
     var messages = 200
 
-    @Option(help: "Payload bytes per message.")
+    @Option(help: "Payload bytes per message (at least 8: the send time).")
     var payload = 1024
 
     @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+        guard connections >= 1, publishers >= 1, messages >= 1 else {
+            throw ValidationError("--connections, --publishers and --messages must be at least 1.")
+        }
+        guard payload >= 8 else {
+            throw ValidationError("--payload must be at least 8 bytes: it carries the send time.")
+        }
+    }
 
     func run() async throws {
         raiseFileDescriptorLimit()
