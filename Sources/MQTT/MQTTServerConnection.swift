@@ -1,6 +1,7 @@
 // One client connection on the server: the CONNECT handshake, authorization, keep-alive, will, and the QoS
 // flows. Runs on its channel's event loop; the broker calls `send` from any thread.
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOSSL
 
@@ -19,7 +20,9 @@ final class MQTTServerConnection: ChannelInboundHandler, MQTTConnectionEndpoint,
     private var will: Will?
     private var identity: ClientIdentity?
     private var session: MQTTSessionContext?
-    private var flushScheduled = false
+    /// What `send` was given and the event loop has not written yet, in order. Every message to this client takes
+    /// it, whichever thread sends it.
+    private let outbox = NIOLockedValueBox((frames: [MQTTOutboundFrame](), writeScheduled: false))
     /// Set once this connection is being closed for not reading: what is sent meanwhile is dropped, counted once.
     private var closingSlowConsumer = false
     /// The client's inbound budget, once it is connected (nil when the server sets no rate).
@@ -44,44 +47,51 @@ final class MQTTServerConnection: ChannelInboundHandler, MQTTConnectionEndpoint,
 
     func send(_ packets: [MQTTPacket]) {
         guard !packets.isEmpty else { return }
-        onLoopUnlessBehind { channel in
-            for packet in packets { channel.write(MQTTOutboundFrame.packet(packet), promise: nil) }
-        }
+        post(packets.map(MQTTOutboundFrame.packet))
     }
 
     func send(_ batch: PublishBatch) {
         guard !batch.isEmpty else { return }
-        onLoopUnlessBehind { channel in channel.write(MQTTOutboundFrame.publishes(batch), promise: nil) }
+        post([.publishes(batch)])
     }
 
-    /// Runs `write` on the event loop, in the order of the calls, unless the client has stopped reading what it is
-    /// sent; then schedules one flush for everything written on the loop meanwhile.
-    private func onLoopUnlessBehind(_ write: @escaping @Sendable (Channel) -> Void) {
-        channel.eventLoop.execute { [self] in
-            guard channel.isActive else { return }
-            guard !closingSlowConsumer else { return }
-            if !channel.isWritable, let buffered = try? channel.syncOptions?.getOption(.bufferedWritableBytes),
-                buffered > server.configuration.maximumBufferedBytes
-            {
-                closingSlowConsumer = true
-                // Reads stopped when the buffer passed its high-water mark (see channelWritabilityChanged); what
-                // was already read still produces answers. A client this far behind does not read: end it, or its
-                // answers would grow without bound.
-                server.broker.countSlowConsumer()
-                logger.warning("closing connection", metadata: ["reason": "the client does not read what it is sent"])
-                channel.close(promise: nil)
-                return
-            }
-            write(channel)
-            // One flush for everything queued on this loop meanwhile: fewer TLS records and syscalls under load.
-            if !flushScheduled {
-                flushScheduled = true
-                channel.eventLoop.execute { [self] in
-                    flushScheduled = false
-                    channel.flush()
-                }
+    /// Appends to the outbox, in the order of the calls, and has the event loop write it unless a write of the
+    /// outbox is already on its way. One hop to the loop carries everything sent meanwhile.
+    private func post(_ frames: [MQTTOutboundFrame]) {
+        let scheduleWrite = outbox.withLockedValue { outbox -> Bool in
+            outbox.frames.append(contentsOf: frames)
+            defer { outbox.writeScheduled = true }
+            return !outbox.writeScheduled
+        }
+        if scheduleWrite {
+            channel.eventLoop.execute { [self] in
+                writeOutbox()
+                channel.flush()
             }
         }
+    }
+
+    /// Writes what the outbox holds, unless the client has stopped reading what it is sent (on the event loop).
+    private func writeOutbox() {
+        let frames = outbox.withLockedValue { outbox -> [MQTTOutboundFrame] in
+            outbox.writeScheduled = false
+            defer { outbox.frames.removeAll(keepingCapacity: true) }
+            return outbox.frames
+        }
+        guard !frames.isEmpty, channel.isActive, !closingSlowConsumer else { return }
+        if !channel.isWritable, let buffered = try? channel.syncOptions?.getOption(.bufferedWritableBytes),
+            buffered > server.configuration.maximumBufferedBytes
+        {
+            closingSlowConsumer = true
+            // Reads stopped when the buffer passed its high-water mark (see channelWritabilityChanged); what was
+            // already read still produces answers. A client this far behind does not read: end it, or its answers
+            // would grow without bound.
+            server.broker.countSlowConsumer()
+            logger.warning("closing connection", metadata: ["reason": "the client does not read what it is sent"])
+            channel.close(promise: nil)
+            return
+        }
+        for frame in frames { channel.write(frame, promise: nil) }
     }
 
     func close(reason: String) {
@@ -148,10 +158,12 @@ final class MQTTServerConnection: ChannelInboundHandler, MQTTConnectionEndpoint,
         case .publish(let publish):
             handlePublish(publish, clientID: clientID, context: context)
         case .puback(let id):
-            // Released messages go through `send`, the queue every offered message takes: written here at once,
-            // one could overtake earlier messages whose writes a publisher on another thread has queued on this
-            // loop but the loop has not run yet (seen under load: 0, 64, 1, 2, …).
+            // Released messages take the outbox, behind whatever other threads have sent this client (written
+            // alone, one could overtake those; seen under load: 0, 64, 1, 2, …). They are written now, with the
+            // outbox, not a loop turn later: the next message in flight should not wait for the other connections'
+            // reads, or the in-flight window, not the connection, sets the pace. This read's end flushes them.
             send(broker.acknowledge(clientID: clientID, puback: id))
+            writeOutbox()
         case .pubrec(let id):
             broker.acknowledge(clientID: clientID, pubrec: id)
             writePacket(.pubrel(packetID: id), context)
@@ -160,6 +172,7 @@ final class MQTTServerConnection: ChannelInboundHandler, MQTTConnectionEndpoint,
             writePacket(.pubcomp(packetID: id), context)
         case .pubcomp(let id):
             send(broker.acknowledge(clientID: clientID, pubcomp: id))
+            writeOutbox()
         case .subscribe(let id, let subscriptions):
             var codes: [SubscribeReturnCode] = []
             var accepted: [Subscription] = []
