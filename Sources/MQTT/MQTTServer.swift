@@ -21,6 +21,10 @@ public struct MQTTServerConfiguration: Sendable {
     public var maximumQueuedMessages: Int
     /// QoS 1/2 messages sent to one client and not yet acknowledged; more wait in its queue.
     public var maximumInflightMessages: Int
+    /// AWS IoT Core's limit of unacknowledged outbound messages per client. A smaller window caps what one client
+    /// receives at a window per round trip: at 64, a subscriber fed by 100 publishers fell behind and its queue, not
+    /// the network, set the latency (`ota bench mqtt`: QoS 1 p99 75–89 ms, against 11 ms at 100).
+    public static let defaultMaximumInflightMessages = 100
     /// Retained messages kept, per client and in all.
     public var retainedLimits: RetainedLimits
     /// Bytes waiting to be sent to one client past which, as it does not read, it is disconnected. Reading from a
@@ -60,7 +64,8 @@ public struct MQTTServerConfiguration: Sendable {
 
     public init(
         host: String = "0.0.0.0", port: Int = 8883, tls: TLSIdentity, plainLoopbackPort: Int? = nil,
-        maximumPacketSize: Int = 256 * 1024, maximumQueuedMessages: Int = 1000, maximumInflightMessages: Int = 64,
+        maximumPacketSize: Int = 256 * 1024, maximumQueuedMessages: Int = 1000,
+        maximumInflightMessages: Int = defaultMaximumInflightMessages,
         retainedLimits: RetainedLimits = RetainedLimits(), maximumBufferedBytes: Int = 8 << 20,
         isRevoked: @escaping @Sendable (ClientIdentity) -> Bool = { _ in false },
         clientTrust: (any ClientCertificateTrust)? = nil, admission: MQTTAdmissionLimits = MQTTAdmissionLimits(),
