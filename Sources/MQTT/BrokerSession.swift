@@ -48,7 +48,8 @@ final class BrokerSession: @unchecked Sendable {
 
     /// What a message offered to the session comes to.
     enum Offer {
-        case send(MQTTPacket, to: any MQTTConnectionEndpoint)
+        /// Handed to the connection's outbox.
+        case sent
         /// Kept for later (offline, or past the in-flight limit), or dropped.
         case held
         /// A connected client a whole queue behind: close this connection.
@@ -72,19 +73,22 @@ final class BrokerSession: @unchecked Sendable {
 
     var connection: (any MQTTConnectionEndpoint)? { withState { $0.connection } }
 
-    /// A message for this session: sent now when connected with room in flight, else queued (an offline persistent
+    /// A message for this session: handed to its connection now when connected with room in flight, else queued (an offline persistent
     /// session drops its oldest past the queue limit; a connected client that far behind is to be closed).
     func offer(_ message: PublishPacket) -> (offer: Offer, droppedOldest: Bool) {
         withState { state in
             guard message.qos != .atMostOnce else {
                 var copy = message
                 copy.packetID = nil
-                return (state.connection.map { .send(.publish(copy), to: $0) } ?? .held, false)
+                guard let connection = state.connection else { return (.held, false) }
+                connection.send([.publish(copy)])
+                return (.sent, false)
             }
             if let connection = state.connection, state.queue.isEmpty,
                 state.unacknowledged < maximumInflightMessages
             {
-                return (.send(.publish(state.track(message)), to: connection), false)
+                connection.send([.publish(state.track(message))])
+                return (.sent, false)
             }
             if state.overflowed { return (.held, false) }
             var dropped = false
@@ -133,11 +137,11 @@ final class BrokerSession: @unchecked Sendable {
 
     // MARK: Acknowledgements (the client's own connection, on its event loop)
 
-    /// PUBACK for a QoS 1 message we sent; returns queued messages that now fit in flight.
-    func acknowledge(puback id: UInt16) -> [MQTTPacket] {
+    /// PUBACK for a QoS 1 message we sent; hands queued messages that now fit in flight to the connection.
+    func acknowledge(puback id: UInt16) {
         withState { state in
-            guard state.inflight.removeValue(forKey: id) != nil else { return [] }
-            return Self.releaseQueued(&state, limit: maximumInflightMessages)
+            guard state.inflight.removeValue(forKey: id) != nil else { return }
+            Self.sendReleased(&state, limit: maximumInflightMessages)
         }
     }
 
@@ -149,12 +153,20 @@ final class BrokerSession: @unchecked Sendable {
         }
     }
 
-    /// PUBCOMP ends a QoS 2 message we sent; returns queued messages that now fit in flight.
-    func acknowledge(pubcomp id: UInt16) -> [MQTTPacket] {
+    /// PUBCOMP ends a QoS 2 message we sent; hands queued messages that now fit in flight to the connection.
+    func acknowledge(pubcomp id: UInt16) {
         withState { state in
-            guard state.awaitingCompletion.remove(id) != nil else { return [] }
-            return Self.releaseQueued(&state, limit: maximumInflightMessages)
+            guard state.awaitingCompletion.remove(id) != nil else { return }
+            Self.sendReleased(&state, limit: maximumInflightMessages)
         }
+    }
+
+    /// Released messages go to the connection's outbox under this lock, as offered ones do: handed over after it,
+    /// a message released here could pass one another thread offered just before (both in order in the session,
+    /// the offered one not yet in the outbox). Lock held.
+    private static func sendReleased(_ state: inout State, limit: Int) {
+        let released = releaseQueued(&state, limit: limit)
+        if !released.isEmpty { state.connection?.send(released) }
     }
 
     /// Records an incoming QoS 2 PUBLISH; false when it is a resend that was already delivered.

@@ -18,9 +18,9 @@ final class MQTTBroker: @unchecked Sendable {
     private var sessions: [String: BrokerSession] = [:]
     /// Subscriptions with their granted QoS: exact topics (most device subscriptions) by topic, wildcard filters by
     /// level, and each client's filters.
-    private var exactSubscribers: [String: [String: QoS]] = [:]
+    private var exactSubscribers: [TopicBytes: [String: QoS]] = [:]
     private let wildcardSubscribers = SubscriptionTree()
-    private var filtersByClient: [String: Set<String>] = [:]
+    private var filtersByClient: [String: Set<TopicBytes>] = [:]
     private var retained = RetainedStore()
     /// CONNECTs that took a session over from a live connection (a reconnect over a half-open link, or a clone).
     private var takeovers = 0
@@ -92,7 +92,7 @@ final class MQTTBroker: @unchecked Sendable {
 
     /// The subscription filters of a client's session (empty when it has none).
     func subscriptions(of clientID: String) -> Set<String> {
-        lock.withLock { filtersByClient[clientID] ?? [] }
+        lock.withLock { Set((filtersByClient[clientID] ?? []).map { String($0.text) }) }
     }
 
     var takeoverCount: Int { lock.withLock { takeovers } }
@@ -109,17 +109,18 @@ final class MQTTBroker: @unchecked Sendable {
 
     // MARK: Subscriptions
 
-    /// Adds subscriptions and returns the retained messages they match, ready to send.
-    func subscribe(clientID: String, _ subscriptions: [Subscription]) -> [MQTTPacket] {
+    /// Adds subscriptions and offers the client the retained messages they match (through its outbox, so they follow
+    /// the SUBACK its connection writes now).
+    func subscribe(clientID: String, _ subscriptions: [Subscription]) {
         let (session, matches) = lock.withLock { () -> (BrokerSession?, [PublishPacket]) in
             guard let session = sessions[clientID] else { return (nil, []) }
             var matches: [PublishPacket] = []
             for subscription in subscriptions {
-                filtersByClient[clientID, default: []].insert(subscription.filter)
+                filtersByClient[clientID, default: []].insert(TopicBytes(subscription.filter))
                 if isWildcard(subscription.filter) {
                     wildcardSubscribers.insert(filter: subscription.filter, clientID: clientID, qos: subscription.qos)
                 } else {
-                    exactSubscribers[subscription.filter, default: [:]][clientID] = subscription.qos
+                    exactSubscribers[TopicBytes(subscription.filter), default: [:]][clientID] = subscription.qos
                 }
                 for message in retained.messages where Topic.matches(filter: subscription.filter, topic: message.topic)
                 {
@@ -132,22 +133,25 @@ final class MQTTBroker: @unchecked Sendable {
             }
             return (session, matches)
         }
-        guard let session else { return [] }
-        return matches.compactMap { offer($0, to: session, clientID: clientID)?.packet }
+        guard let session else { return }
+        for message in matches { offer(message, to: session, clientID: clientID) }
     }
 
     func unsubscribe(clientID: String, _ filters: [String]) {
         lock.withLock {
             for filter in filters {
-                filtersByClient[clientID]?.remove(filter)
-                removeSubscriber(clientID, from: filter)
+                if filtersByClient[clientID]?.remove(TopicBytes(filter)) != nil {
+                    removeSubscriber(clientID, from: filter)
+                }
             }
         }
     }
 
     /// Lock held.
     private func removeSubscriptions(of clientID: String) {
-        for filter in filtersByClient.removeValue(forKey: clientID) ?? [] { removeSubscriber(clientID, from: filter) }
+        for filter in filtersByClient.removeValue(forKey: clientID) ?? [] {
+            removeSubscriber(clientID, from: String(filter.text))
+        }
     }
 
     /// Lock held.
@@ -155,8 +159,9 @@ final class MQTTBroker: @unchecked Sendable {
         if isWildcard(filter) {
             wildcardSubscribers.remove(filter: filter, clientID: clientID)
         } else {
-            exactSubscribers[filter]?[clientID] = nil
-            if exactSubscribers[filter]?.isEmpty == true { exactSubscribers[filter] = nil }
+            let key = TopicBytes(filter)
+            exactSubscribers[key]?[clientID] = nil
+            if exactSubscribers[key]?.isEmpty == true { exactSubscribers[key] = nil }
         }
     }
 
@@ -175,7 +180,7 @@ final class MQTTBroker: @unchecked Sendable {
             if message.retain {
                 refusedRetain = !retained.store(message, from: publisher)
             }
-            var granted: [String: QoS] = exactSubscribers[message.topic] ?? [:]
+            var granted: [String: QoS] = exactSubscribers[TopicBytes(message.topic)] ?? [:]
             wildcardSubscribers.collectSubscribers(of: message.topic, into: &granted)
             return granted.compactMap { clientID, qos in sessions[clientID].map { (clientID, $0, qos) } }
         }
@@ -190,33 +195,27 @@ final class MQTTBroker: @unchecked Sendable {
             // §3.3.1.3: a message sent because of a live subscription goes out with retain 0.
             copy.retain = false
             copy.duplicate = false
-            if let (packet, connection) = offer(copy, to: target.session, clientID: target.clientID) {
-                connection.send([packet])
-            }
+            offer(copy, to: target.session, clientID: target.clientID)
         }
     }
 
-    /// Offers a message to a session (no broker lock held): what to send and where, or nil when it was queued or
-    /// dropped. A connected client a whole queue behind is closed: it neither reads nor acknowledges, and holding
-    /// more for it is unbounded memory (a persistent session keeps its queue for the next connection).
-    private func offer(_ message: PublishPacket, to session: BrokerSession, clientID: String) -> (
-        packet: MQTTPacket, connection: any MQTTConnectionEndpoint
-    )? {
+    /// Offers a message to a session (no broker lock held): handed to its connection's outbox, queued or dropped. A
+    /// connected client a whole queue behind is closed: it neither reads nor acknowledges, and holding more for it is
+    /// unbounded memory (a persistent session keeps its queue for the next connection).
+    private func offer(_ message: PublishPacket, to session: BrokerSession, clientID: String) {
         let (offer, droppedOldest) = session.offer(message)
         if droppedOldest {
             clientEvents.warning(
                 "queue full, dropped oldest message", key: "queue dropped", metadata: ["client": "\(clientID)"])
         }
         switch offer {
-        case .send(let packet, let connection): return (packet, connection)
-        case .held: return nil
+        case .sent, .held: return
         case .overflow(let connection):
             counters.withLockedValue { $0.overflows += 1 }
             clientEvents.warning(
                 "a client fell \(maximumQueuedMessages) messages behind; closing its connection", key: "overflow",
                 metadata: ["client": "\(clientID)"])
             connection.close(reason: "message queue full: the client does not acknowledge what it is sent")
-            return nil
         }
     }
 
@@ -236,9 +235,9 @@ final class MQTTBroker: @unchecked Sendable {
 
     // MARK: Acknowledgements (each under the client's own session lock)
 
-    /// PUBACK for a QoS 1 message we sent; returns queued messages that now fit in flight.
-    func acknowledge(clientID: String, puback id: UInt16) -> [MQTTPacket] {
-        session(clientID)?.acknowledge(puback: id) ?? []
+    /// PUBACK for a QoS 1 message we sent; queued messages that now fit in flight go to the client's outbox.
+    func acknowledge(clientID: String, puback id: UInt16) {
+        session(clientID)?.acknowledge(puback: id)
     }
 
     /// PUBREC for a QoS 2 message we sent: it is received; answer PUBREL.
@@ -246,9 +245,9 @@ final class MQTTBroker: @unchecked Sendable {
         session(clientID)?.acknowledge(pubrec: id)
     }
 
-    /// PUBCOMP ends a QoS 2 message we sent; returns queued messages that now fit in flight.
-    func acknowledge(clientID: String, pubcomp id: UInt16) -> [MQTTPacket] {
-        session(clientID)?.acknowledge(pubcomp: id) ?? []
+    /// PUBCOMP ends a QoS 2 message we sent; queued messages that now fit in flight go to the client's outbox.
+    func acknowledge(clientID: String, pubcomp id: UInt16) {
+        session(clientID)?.acknowledge(pubcomp: id)
     }
 
     /// Records an incoming QoS 2 PUBLISH; false when it is a resend that was already delivered.

@@ -71,11 +71,12 @@ final class MQTTServerConnection: ChannelInboundHandler, MQTTConnectionEndpoint,
         }
     }
 
-    /// Writes what the outbox holds, unless the client has stopped reading what it is sent (on the event loop).
+    /// Writes what the outbox holds, unless the client has stopped reading what it is sent (on the event loop). The
+    /// buffered-bytes limit is checked once per batch, so a client may pass it by one batch before it is closed.
     private func writeOutbox() {
         let frames = outbox.withLockedValue { outbox -> [MQTTOutboundFrame] in
             outbox.writeScheduled = false
-            defer { outbox.frames.removeAll(keepingCapacity: true) }
+            defer { outbox.frames = [] }
             return outbox.frames
         }
         guard !frames.isEmpty, channel.isActive, !closingSlowConsumer else { return }
@@ -158,11 +159,11 @@ final class MQTTServerConnection: ChannelInboundHandler, MQTTConnectionEndpoint,
         case .publish(let publish):
             handlePublish(publish, clientID: clientID, context: context)
         case .puback(let id):
-            // Released messages take the outbox, behind whatever other threads have sent this client (written
-            // alone, one could overtake those; seen under load: 0, 64, 1, 2, …). They are written now, with the
-            // outbox, not a loop turn later: the next message in flight should not wait for the other connections'
-            // reads, or the in-flight window, not the connection, sets the pace. This read's end flushes them.
-            send(broker.acknowledge(clientID: clientID, puback: id))
+            // Released messages go to the outbox (under the session's lock, behind every message offered before
+            // them) and are written now, not a loop turn later: the next message in flight should not wait for the
+            // other connections' reads, or the in-flight window, not the connection, sets the pace. This read's end
+            // flushes them.
+            broker.acknowledge(clientID: clientID, puback: id)
             writeOutbox()
         case .pubrec(let id):
             broker.acknowledge(clientID: clientID, pubrec: id)
@@ -171,15 +172,18 @@ final class MQTTServerConnection: ChannelInboundHandler, MQTTConnectionEndpoint,
             broker.release(clientID: clientID, id: id)
             writePacket(.pubcomp(packetID: id), context)
         case .pubcomp(let id):
-            send(broker.acknowledge(clientID: clientID, pubcomp: id))
+            broker.acknowledge(clientID: clientID, pubcomp: id)
             writeOutbox()
         case .subscribe(let id, let subscriptions):
             var codes: [SubscribeReturnCode] = []
             var accepted: [Subscription] = []
             for subscription in subscriptions {
-                switch server.authorizer.authorizeSubscribe(
-                    identity: identity, clientID: clientID, filter: subscription.filter)
-                {
+                let verdict: Authorization =
+                    Topic.levelCount(subscription.filter) > Topic.maximumFilterLevels
+                    ? .refused("more than \(Topic.maximumFilterLevels) levels in the filter")
+                    : server.authorizer.authorizeSubscribe(
+                        identity: identity, clientID: clientID, filter: subscription.filter)
+                switch verdict {
                 case .allowed:
                     codes.append(.granted(subscription.qos))
                     accepted.append(subscription)
@@ -194,9 +198,9 @@ final class MQTTServerConnection: ChannelInboundHandler, MQTTConnectionEndpoint,
                     "filters": "\(subscriptions.map(\.filter).joined(separator: " "))",
                     "granted": "\(codes.map { "\($0)" }.joined(separator: " "))",
                 ])
-            let retained = broker.subscribe(clientID: clientID, accepted)
+            // The retained messages it matches go to the outbox, written after the SUBACK below.
+            broker.subscribe(clientID: clientID, accepted)
             writePacket(.suback(packetID: id, returnCodes: codes), context)
-            for packet in retained { writePacket(packet, context) }
         case .unsubscribe(let id, let filters):
             logger.debug("unsubscribe", metadata: ["filters": "\(filters.joined(separator: " "))"])
             broker.unsubscribe(clientID: clientID, filters)

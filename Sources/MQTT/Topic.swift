@@ -2,6 +2,16 @@
 // wildcard do not match topics starting with '$' (§4.7.2).
 
 public enum Topic {
+    /// The most levels a subscription filter may have here (AWS IoT Core allows 8). The server refuses deeper ones
+    /// in its SUBACK: each level of a wildcard filter is a node of the broker's subscription tree, and a 64 KiB
+    /// filter of `+/+/…` would be megabytes of them.
+    public static let maximumFilterLevels = 64
+
+    /// How many levels `filter` has (`a//b` has three).
+    public static func levelCount(_ filter: String) -> Int {
+        filter.utf8.count { $0 == UInt8(ascii: "/") } + 1
+    }
+
     /// A topic name as PUBLISH carries it: at least one character, no wildcards.
     public static func validateName(_ topic: String) throws(MQTTProtocolError) {
         if topic.isEmpty { throw .invalidTopicName(topic, reason: "it is empty") }

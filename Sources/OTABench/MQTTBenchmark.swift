@@ -25,10 +25,12 @@ public struct MQTTBenchmark: Sendable {
     public struct PublishFigures: Encodable {
         let messagesPerSecond: Double
         let delivered: Int
-        /// The server process's CPU time (user + system) during the run, per delivered message: what the server
-        /// spends, apart from the load generator that shares the machine.
+        /// The server process's time on a CPU (its threads' schedstat, in nanoseconds) from the first publish to the
+        /// end of the deliveries, per delivered message: what the server spends, apart from the load generator that
+        /// shares the machine and from the publishers' handshakes.
         let serverCPUMicrosecondsPerMessage: Double
-        /// The server's read and write system calls during the run (socket reads and writes), per delivered message.
+        /// The server's read- and write-family system calls over the same span (socket reads and writes, and the
+        /// event loops' wake-ups through eventfd), per delivered message.
         let serverSystemCallsPerMessage: Double
         let latencyMillisecondsP50: Double
         let latencyMillisecondsP99: Double
@@ -136,14 +138,17 @@ public struct MQTTBenchmark: Sendable {
     }
 
     private func publish(qos: QoS, generator: BenchLoadGenerator, server: BenchProcess) async throws -> PublishFigures {
-        let (cpuBefore, callsBefore) = (try server.cpuSeconds(), try server.systemCalls())
-        let run = try await generator.throughput(publishers: publishers, messages: messages, payload: payload, qos: qos)
-        let (cpu, calls) = (try server.cpuSeconds() - cpuBefore, try server.systemCalls() - callsBefore)
+        let run = try await generator.throughput(
+            publishers: publishers, messages: messages, payload: payload, qos: qos,
+            usage: {
+                BenchLoadGenerator.ServerUsage(
+                    cpuNanoseconds: try server.runNanoseconds(), systemCalls: try server.systemCalls())
+            })
         let delivered = Double(max(run.delivered, 1))
         return PublishFigures(
             messagesPerSecond: run.rate, delivered: run.delivered,
-            serverCPUMicrosecondsPerMessage: cpu * 1_000_000 / delivered,
-            serverSystemCallsPerMessage: Double(calls) / delivered,
+            serverCPUMicrosecondsPerMessage: Double(run.serverUsage.cpuNanoseconds) / 1000 / delivered,
+            serverSystemCallsPerMessage: Double(run.serverUsage.systemCalls) / delivered,
             latencyMillisecondsP50: run.latencyMillisecondsP50, latencyMillisecondsP99: run.latencyMillisecondsP99)
     }
 

@@ -45,6 +45,27 @@ import Testing
         await bystander.disconnect()
     }
 
+    /// Each level of a wildcard filter is a node of the broker's subscription tree: a filter deeper than the limit is
+    /// refused in the SUBACK, and the others in the same SUBSCRIBE are granted and work.
+    @Test func aFilterDeeperThanTheLimitIsRefusedAndTheRestGranted() async throws {
+        let broker = try await TestBroker()
+        defer { Task { await broker.stop() } }
+        let device = try await broker.connected("deep")
+        let inbox = Inbox(device)
+        let prefix = "$aws/things/deep/"
+        let deepest = prefix + Array(repeating: "+", count: Topic.maximumFilterLevels - 3).joined(separator: "/")
+        #expect(Topic.levelCount(deepest) == Topic.maximumFilterLevels)
+        let codes = try await device.subscribe([
+            Subscription(filter: deepest + "/+", qos: .atMostOnce),
+            Subscription(filter: deepest, qos: .atMostOnce),
+        ])
+        #expect(codes == [.failure, .granted(.atMostOnce)])
+        let topic = prefix + Array(repeating: "x", count: Topic.maximumFilterLevels - 3).joined(separator: "/")
+        try await device.publish(topic: topic, payload: [9], qos: .atMostOnce)
+        #expect(await inbox.next()?.payload == [9])
+        #expect(broker.server.subscriptionFilters(of: "deep") == [deepest])
+    }
+
     @Test func clientIDMustBeTheCertificatesThingName() async throws {
         let broker = try await TestBroker()
         defer { Task { await broker.stop() } }

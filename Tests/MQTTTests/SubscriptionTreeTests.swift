@@ -1,3 +1,4 @@
+import Foundation
 import TestSupport
 import Testing
 
@@ -78,10 +79,68 @@ import Testing
         for (index, filter) in filters.enumerated() {
             tree.remove(filter: filter, clientID: "one")
             tree.remove(filter: filter, clientID: "two-\(index)")
-            // Removing what is not there changes nothing.
-            tree.remove(filter: filter + "/x", clientID: "one")
         }
         #expect(tree.isEmpty)
+    }
+
+    /// Removing a subscription that is not held (another filter's client, a filter never stored, a prefix or an
+    /// extension of a stored one) leaves every other subscription matching as before.
+    @Test func removingWhatIsNotHeldTakesNothingAway() {
+        let tree = SubscriptionTree()
+        tree.insert(filter: "a/+/c", clientID: "one", qos: .atLeastOnce)
+        tree.insert(filter: "a/#", clientID: "two", qos: .atMostOnce)
+        tree.insert(filter: "+/b/c", clientID: "three", qos: .exactlyOnce)
+        for (filter, client) in [
+            ("a/+/c", "two"), ("a/#", "one"), ("a/+", "one"), ("a/+/c/d", "one"), ("a/+/#", "one"), ("+/b/#", "three"),
+            ("b/#", "two"), ("+/b/c", "one"),
+        ] {
+            tree.remove(filter: filter, clientID: client)
+        }
+        var granted: [String: QoS] = [:]
+        tree.collectSubscribers(of: "a/b/c", into: &granted)
+        #expect(granted == ["one": .atLeastOnce, "two": .atMostOnce, "three": .exactlyOnce])
+    }
+
+    /// Topics are compared as bytes (§4.7.3): "é" and "e" + U+0301 are equal Swift strings but different topics.
+    @Test func levelsThatAreCanonicallyEquivalentButNotTheSameBytesDoNotMatch() {
+        let tree = SubscriptionTree()
+        tree.insert(filter: "things/caf\u{E9}/#", clientID: "composed", qos: .atMostOnce)
+        tree.insert(filter: "things/cafe\u{301}/+", clientID: "decomposed", qos: .atMostOnce)
+        var granted: [String: QoS] = [:]
+        tree.collectSubscribers(of: "things/caf\u{E9}/x", into: &granted)
+        #expect(granted == ["composed": .atMostOnce])
+        granted = [:]
+        tree.collectSubscribers(of: "things/cafe\u{301}/x", into: &granted)
+        #expect(granted == ["decomposed": .atMostOnce])
+    }
+
+    /// Matching and removal do not recurse: a topic of 60,000 levels is matched, and its filter removed, on a
+    /// thread with 512 KiB of stack, where recursion over 60,000 levels would overflow it.
+    @Test func aTopicOfTensOfThousandsOfLevelsIsMatchedWithoutRecursion() {
+        final class Outcome: @unchecked Sendable {
+            var granted: [String: QoS] = [:]
+            var emptyAfterRemoval = false
+        }
+        let outcome = Outcome()
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            let tree = SubscriptionTree()
+            let levels = 60_000
+            let filter = Array(repeating: "+", count: levels).joined(separator: "/")
+            tree.insert(filter: filter, clientID: "deep", qos: .atMostOnce)
+            tree.insert(filter: "x/#", clientID: "shallow", qos: .atMostOnce)
+            tree.collectSubscribers(
+                of: Array(repeating: "x", count: levels).joined(separator: "/"), into: &outcome.granted)
+            tree.remove(filter: filter, clientID: "deep")
+            tree.remove(filter: "x/#", clientID: "shallow")
+            outcome.emptyAfterRemoval = tree.isEmpty
+            done.signal()
+        }
+        thread.stackSize = 512 * 1024
+        thread.start()
+        done.wait()
+        #expect(outcome.granted == ["deep": .atMostOnce, "shallow": .atMostOnce])
+        #expect(outcome.emptyAfterRemoval)
     }
 
     @Test func aSystemTopicIsNotMatchedByALeadingWildcardButIsBelowIt() {

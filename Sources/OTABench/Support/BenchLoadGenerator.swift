@@ -73,14 +73,20 @@ struct BenchLoadGenerator {
     struct ThroughputRun {
         let rate: Double
         let delivered: Int
+        /// What `usage` reported just before the first publish and once the deliveries stopped (within 20 ms of the
+        /// last when all arrived), subtracted: the server's cost of the messages, without the clients' handshakes
+        /// and disconnects.
+        let serverUsage: ServerUsage
         let latencyMillisecondsP50: Double
         let latencyMillisecondsP99: Double
     }
 
     /// Publishers send `messages` each as fast as the protocol lets them to one subscriber of bench/#. Every payload
     /// starts with its send time (monotonic nanoseconds, big-endian), so the subscriber measures each latency; the
-    /// rest of the `payload` bytes is filler.
-    func throughput(publishers: Int, messages: Int, payload: Int, qos: QoS) async throws -> ThroughputRun {
+    /// rest of the `payload` bytes is filler. `usage` reads the server's figures.
+    func throughput(
+        publishers: Int, messages: Int, payload: Int, qos: QoS, usage: () throws -> ServerUsage
+    ) async throws -> ThroughputRun {
         let subscriber = client("bench-subscriber")
         try await subscriber.connect()
         _ = try await subscriber.subscribe([Subscription(filter: "bench/#", qos: qos)])
@@ -107,6 +113,7 @@ struct BenchLoadGenerator {
             senders.append(sender)
         }
         let filler = [UInt8](repeating: 0x5A, count: max(payload - Self.stampSize, 0))
+        let usageAtStart = try usage()
         let start = ContinuousClock.now
         try await withThrowingTaskGroup(of: Void.self) { group in
             for (index, sender) in senders.enumerated() {
@@ -129,6 +136,7 @@ struct BenchLoadGenerator {
             }
             try await Task.sleep(for: .milliseconds(20))
         }
+        let usageAtEnd = try usage()
         consumer.cancel()
         let (delivered, last, latencies) = counter.withLockedValue { ($0.count, $0.last, $0.latencies.sorted()) }
         for sender in senders { await sender.disconnect() }
@@ -136,9 +144,21 @@ struct BenchLoadGenerator {
         subscriber.finish()
         let seconds = max(Timing.milliseconds(last - start) / 1000, 0.001)
         return ThroughputRun(
-            rate: Double(delivered) / seconds, delivered: delivered,
+            rate: Double(delivered) / seconds, delivered: delivered, serverUsage: usageAtEnd - usageAtStart,
             latencyMillisecondsP50: Timing.quantile(latencies, 0.5),
             latencyMillisecondsP99: Timing.quantile(latencies, 0.99))
+    }
+
+    /// A server process's CPU time and read/write system calls so far (or between two readings).
+    struct ServerUsage {
+        let cpuNanoseconds: UInt64
+        let systemCalls: Int
+
+        static func - (end: ServerUsage, start: ServerUsage) -> ServerUsage {
+            ServerUsage(
+                cpuNanoseconds: end.cpuNanoseconds &- start.cpuNanoseconds,
+                systemCalls: end.systemCalls - start.systemCalls)
+        }
     }
 
     /// Bytes of the send time at the start of every payload.

@@ -34,6 +34,9 @@ final class BenchProcess {
     /// Read and write system calls the process has made so far.
     func systemCalls() throws -> Int { try processSystemCalls(of: "\(process.processIdentifier)") }
 
+    /// Time the process's live threads have run on a CPU, in nanoseconds (finer than `cpuSeconds`' clock ticks).
+    func runNanoseconds() throws -> UInt64 { try processRunNanoseconds(of: "\(process.processIdentifier)") }
+
     func kill() {
         if process.isRunning {
             Foundation.kill(process.processIdentifier, SIGKILL)
@@ -47,10 +50,28 @@ func processMemory(_ field: String, of pid: String = "self") throws -> Int {
     try processFigure(field, in: "status", of: pid) * 1024
 }
 
-/// Read and write system calls (`syscr` + `syscw` of /proc/PID/io: read, readv, write, writev, sendmsg, …) process
-/// `pid` has made so far.
+/// Read and write system calls process `pid` has made so far: `syscr` + `syscw` of /proc/PID/io, which count the
+/// read and write families (read, readv, write, writev, also on eventfds and timerfds) but not sendmsg or recvmsg.
 func processSystemCalls(of pid: String) throws -> Int {
     try processFigure("syscr", in: "io", of: pid) + processFigure("syscw", in: "io", of: pid)
+}
+
+/// The sum over process `pid`'s live threads of their time on a CPU (the first figure of each
+/// /proc/PID/task/TID/schedstat, in nanoseconds). Threads that have ended are not counted.
+func processRunNanoseconds(of pid: String) throws -> UInt64 {
+    let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")
+    var total: UInt64 = 0
+    for task in tasks {
+        // A thread may end between the listing and the read: it no longer counts.
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/schedstat", encoding: .utf8) else {
+            continue
+        }
+        guard let first = stat.split(separator: " ").first, let nanoseconds = UInt64(first) else {
+            throw BenchError.processFigureUnreadable(figure: "the run time of thread \(task)", pid: pid)
+        }
+        total += nanoseconds
+    }
+    return total
 }
 
 /// The number after "`field`:" in /proc/`pid`/`file`: "VmHWM:\t  123456 kB" (a tab, padding that large values do

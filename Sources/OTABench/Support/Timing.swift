@@ -48,9 +48,12 @@ public enum Timing {
         throw BenchError.toolMissing(name: name, searched: directories)
     }
 
-    /// The `p` quantile of sorted `values` (0 when empty).
+    /// The `p` quantile of sorted `values` by nearest rank: the smallest value with at least a fraction `p` of them
+    /// at or below it (0 when empty).
     static func quantile(_ values: [Double], _ p: Double) -> Double {
-        values.isEmpty ? 0 : values[min(values.count - 1, Int(Double(values.count) * p))]
+        guard !values.isEmpty else { return 0 }
+        let rank = Int((Double(values.count) * p).rounded(.up))
+        return values[min(max(rank, 1), values.count) - 1]
     }
 
     static func format(_ value: Double) -> String { String(format: "%.2f", value) }
