@@ -73,8 +73,9 @@ final class BrokerSession: @unchecked Sendable {
 
     var connection: (any MQTTConnectionEndpoint)? { withState { $0.connection } }
 
-    /// A message for this session: handed to its connection now when connected with room in flight, else queued (an offline persistent
-    /// session drops its oldest past the queue limit; a connected client that far behind is to be closed).
+    /// A message for this session: handed to its connection now when connected with room in flight, else queued (an
+    /// offline persistent session drops its oldest past the queue limit; a connected client that far behind is to be
+    /// closed).
     func offer(_ message: PublishPacket) -> (offer: Offer, droppedOldest: Bool) {
         withState { state in
             guard message.qos != .atMostOnce else {

@@ -140,8 +140,8 @@ final class MQTTBroker: @unchecked Sendable {
     func unsubscribe(clientID: String, _ filters: [String]) {
         lock.withLock {
             for filter in filters {
-                if filtersByClient[clientID]?.remove(TopicBytes(filter)) != nil {
-                    removeSubscriber(clientID, from: filter)
+                if let held = filtersByClient[clientID]?.remove(TopicBytes(filter)) {
+                    removeSubscriber(clientID, from: held)
                 }
             }
         }
@@ -149,23 +149,20 @@ final class MQTTBroker: @unchecked Sendable {
 
     /// Lock held.
     private func removeSubscriptions(of clientID: String) {
-        for filter in filtersByClient.removeValue(forKey: clientID) ?? [] {
-            removeSubscriber(clientID, from: String(filter.text))
-        }
+        for filter in filtersByClient.removeValue(forKey: clientID) ?? [] { removeSubscriber(clientID, from: filter) }
     }
 
     /// Lock held.
-    private func removeSubscriber(_ clientID: String, from filter: String) {
-        if isWildcard(filter) {
-            wildcardSubscribers.remove(filter: filter, clientID: clientID)
+    private func removeSubscriber(_ clientID: String, from filter: TopicBytes) {
+        if isWildcard(filter.text) {
+            wildcardSubscribers.remove(filter: String(filter.text), clientID: clientID)
         } else {
-            let key = TopicBytes(filter)
-            exactSubscribers[key]?[clientID] = nil
-            if exactSubscribers[key]?.isEmpty == true { exactSubscribers[key] = nil }
+            exactSubscribers[filter]?[clientID] = nil
+            if exactSubscribers[filter]?.isEmpty == true { exactSubscribers[filter] = nil }
         }
     }
 
-    private func isWildcard(_ filter: String) -> Bool {
+    private func isWildcard(_ filter: some StringProtocol) -> Bool {
         filter.utf8.contains(UInt8(ascii: "+")) || filter.utf8.contains(UInt8(ascii: "#"))
     }
 

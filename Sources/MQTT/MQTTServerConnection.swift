@@ -20,8 +20,9 @@ final class MQTTServerConnection: ChannelInboundHandler, MQTTConnectionEndpoint,
     private var will: Will?
     private var identity: ClientIdentity?
     private var session: MQTTSessionContext?
-    /// What `send` was given and the event loop has not written yet, in order. Every message to this client takes
-    /// it, whichever thread sends it.
+    /// What `send` was given and the event loop has not written yet, in order: every message the broker routes or
+    /// releases to this client and what the service delivers, whichever thread sends it. The connection's own answers
+    /// (CONNACK, SUBACK, acknowledgements) are written directly on the loop.
     private let outbox = NIOLockedValueBox((frames: [MQTTOutboundFrame](), writeScheduled: false))
     /// Set once this connection is being closed for not reading: what is sent meanwhile is dropped, counted once.
     private var closingSlowConsumer = false

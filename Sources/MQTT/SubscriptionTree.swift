@@ -19,15 +19,9 @@ final class SubscriptionTree {
 
         /// The node for `level` below this one, made when missing (`+` is the wildcard branch).
         func descend(_ level: TopicBytes) -> Node {
-            if level.isSingleLevelWildcard {
-                if let anyLevel { return anyLevel }
-                let node = Node()
-                anyLevel = node
-                return node
-            }
-            if let child = children[level] { return child }
+            if let node = existing(level) { return node }
             let node = Node()
-            children[level] = node
+            if level.isSingleLevelWildcard { anyLevel = node } else { children[level] = node }
             return node
         }
 

@@ -14,6 +14,9 @@ public struct MQTTBenchmark: Sendable {
     /// Payload bytes per message.
     public var payload: Int
 
+    /// The smallest payload: every one starts with its send time.
+    public static let minimumPayload = BenchLoadGenerator.stampSize
+
     public init(connections: Int, publishers: Int, messages: Int, payload: Int) {
         self.connections = connections
         self.publishers = publishers
@@ -186,7 +189,8 @@ public struct MQTTBenchmark: Sendable {
                     String(format: "%.2fx (target >= 1.2x)", ratios.throughput)),
                 row(
                     "\(label) server CPU per message", micros(ours.serverCPUMicrosecondsPerMessage),
-                    micros(theirs.serverCPUMicrosecondsPerMessage), String(format: "%.2fx", ratios.serverCPUPerMessage)),
+                    micros(theirs.serverCPUMicrosecondsPerMessage),
+                    String(format: "%.2fx", ratios.serverCPUPerMessage)),
                 row(
                     "\(label) server reads+writes/msg", String(format: "%.2f", ours.serverSystemCallsPerMessage),
                     String(format: "%.2f", theirs.serverSystemCallsPerMessage), ""),

@@ -34,9 +34,14 @@ import Testing
         #expect((ratios["throughput"] as? Double ?? 0) > 0 && (ratios["latencyP99"] as? Double ?? 0) > 0)
     }
 
-    @Test func aPayloadTooShortForItsSendTimeIsRefused() async throws {
-        let result = try await OTACLI.run(["bench", "mqtt", "--payload", "4"])
+    @Test(arguments: [
+        (["--payload", "4"], "--payload must be at least 8 bytes"),
+        (["--publishers", "0"], "must be at least 1"),
+        (["--messages", "0"], "must be at least 1"),
+    ])
+    func flagsThatCannotMakeARunAreRefusedBeforeAnyServerStarts(flags: [String], message: String) async throws {
+        let result = try await OTACLI.run(["bench", "mqtt"] + flags)
         #expect(result.status != 0)
-        #expect(result.stderr.contains("--payload must be at least 8 bytes"))
+        #expect(result.stderr.contains(message), "\(result.stderr)")
     }
 }
