@@ -244,6 +244,8 @@ public final class OTAServer: Sendable {
         ticker.withLock { $0 }?.cancel()
         await management.stop()
         await mqtt.stop()
+        // Progress reports still held are recorded while the store is open (their answers go nowhere now).
+        await engine.flushHeldProgress()
         await cluster?.stop()
         await leadership.resign()
         await store.close()

@@ -164,6 +164,51 @@ import Testing
             } == nil)
     }
 
+    /// Held progress (OTAStore.recordProgress): each report as `recordProgress` makes it, in one call — two jobs of
+    /// one thing included (PostgreSQL records a thing once per statement) — and nil where nothing was in progress.
+    @Test(arguments: backends) func heldProgressIsRecordedTogetherAsOneByOne(_ backend: Backend) async throws {
+        let directory = try TemporaryDirectory("store")
+        let store = try await backend.make(directory)
+        let running = try await store.write { writer -> [JobExecution] in
+            try Self.seed(writer, jobs: ["J", "K"], things: ["t", "u", "v"])
+            _ = try writer.insert(Self.execution("J", "u"))  // stays QUEUED
+            return try [("J", "t"), ("K", "t"), ("J", "v")].map { job, thing in
+                var execution = try writer.insert(Self.execution(job, thing))
+                execution.status = .inProgress
+                execution.startedAt = 150
+                execution.versionNumber = 2
+                guard try writer.replace(execution, expectedVersion: 1) else { throw TestFailure("not replaced") }
+                return execution
+            }
+        }
+        let before = store.reportCommits.reports
+        let report = { (job: String, thing: String, text: String) in
+            ProgressReport(
+                jobID: job, thing: thing, statusDetails: JSONObject([JSONMember("receive", .string(text))]), time: 300,
+                inProgressTimeoutMinutes: 5)
+        }
+        let reports = [
+            report("J", "t", "1/4"), report("K", "t", "2/4"), report("J", "u", "3/4"), report("J", "v", "4/4"),
+            report("J", "nobody", "5/4"),
+        ]
+        let results = try await store.recordProgress(reports)
+        let expected = zip(running, [reports[0], reports[1], reports[3]]).map { execution, report in
+            ExecutionTransitions.applyDeviceUpdate(
+                execution, status: .inProgress, statusDetails: report.statusDetails, now: 300,
+                inProgressTimeoutMinutes: 5, stepTimeoutMinutes: nil)
+        }
+        #expect(results == [expected[0], expected[1], nil, expected[2], nil])
+        for execution in expected {
+            #expect(
+                try await store.read { try $0.execution(jobID: execution.jobID, thing: execution.thingName) }
+                    == execution)
+        }
+        #expect(try await store.read { try $0.execution(jobID: "J", thing: "u") }?.status == .queued)
+        #expect(store.reportCommits.reports == before + reports.count)
+        #expect(try await store.recordProgress([]) == [])
+        await store.close()
+    }
+
     @Test(arguments: backends) func executionsComeInQueueOrderAndLatestNumber(_ backend: Backend) async throws {
         let directory = try TemporaryDirectory("store")
         let store = try await backend.make(directory)

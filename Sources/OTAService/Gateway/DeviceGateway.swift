@@ -18,7 +18,7 @@ public final class DeviceGateway: MQTTRequestHandler {
     static let streamRequestRate = 100.0
     /// Stream requests allowed at once above the rate (a burst after a reconnect, or a retry round).
     static let streamRequestBurst = 200.0
-    private let engine: JobEngine
+    let engine: JobEngine
     private let streams: StreamServer
     private let store: any OTAStore
     private let logger: Logger
@@ -181,6 +181,11 @@ public final class DeviceGateway: MQTTRequestHandler {
         do {
             let body = try jobsRequestBody(publish.payload)
             token = try jobsClientToken(in: body)
+            if try await heldProgress(request, publish, body: body, thing: thing, token: token, session: session) {
+                return
+            }
+            // What is held of this thing's progress is recorded first: its requests keep their order.
+            await engine.settleProgress(of: thing)
             let payload = try await jobsResponse(request, body: body, thing: thing, token: token, time: time)
             session.deliver(topic: ThingTopics.response(to: publish.topic, accepted: true), payload: payload)
             logger.debug(
@@ -190,20 +195,27 @@ public final class DeviceGateway: MQTTRequestHandler {
                     "answer": "\(Self.excerpt(payload))",
                 ])
         } catch {
-            let (code, message, state) = Self.jobsError(error)
-            if code == .internalError { logger.error("jobs request failed", metadata: ["error": "\(error)"]) }
-            logger.debug(
-                "jobs request rejected",
-                metadata: [
-                    "thing": "\(thing)", "topic": "\(publish.topic)", "body": "\(Self.excerpt(publish.payload))",
-                    "code": "\(code.rawValue)", "why": "\(message)",
-                ])
-            session.deliver(
-                topic: ThingTopics.response(to: publish.topic, accepted: false),
-                payload: jobsRejection(
-                    code: code, message: message, clientToken: token, timestamp: time,
-                    executionState: state.map { Self.stateJSON($0) }))
+            reject(publish, with: error, thing: thing, token: token, time: time, session: session)
         }
+    }
+
+    func reject(
+        _ publish: PublishPacket, with error: any Error, thing: String, token: String?, time: Int64,
+        session: MQTTSessionContext
+    ) {
+        let (code, message, state) = Self.jobsError(error)
+        if code == .internalError { logger.error("jobs request failed", metadata: ["error": "\(error)"]) }
+        logger.debug(
+            "jobs request rejected",
+            metadata: [
+                "thing": "\(thing)", "topic": "\(publish.topic)", "body": "\(Self.excerpt(publish.payload))",
+                "code": "\(code.rawValue)", "why": "\(message)",
+            ])
+        session.deliver(
+            topic: ThingTopics.response(to: publish.topic, accepted: false),
+            payload: jobsRejection(
+                code: code, message: message, clientToken: token, timestamp: time,
+                executionState: state.map { Self.stateJSON($0) }))
     }
 
     private func jobsResponse(_ request: DeviceRequest, body: JSONValue, thing: String, token: String?, time: Int64)
@@ -243,14 +255,7 @@ public final class DeviceGateway: MQTTRequestHandler {
             }
             let request = try UpdateJobExecutionRequest(parsing: body)
             let outcome = try await engine.update(thing: thing, jobID: jobID, request: request)
-            var object = JSONObject()
-            if let token { object.set("clientToken", .string(token)) }
-            object.set("timestamp", .number(String(time)))
-            if outcome.includeState { object.set("executionState", outcome.execution.executionStateJSON) }
-            if outcome.includeDocument, let document = outcome.execution.jobDocument {
-                object.set("jobDocument", document)
-            }
-            return JSONValue.object(object).serialized
+            return Self.updateAnswer(outcome, token: token, time: time)
         default:
             throw JobsRequestError(.invalidTopic, "not a Jobs request topic")
         }

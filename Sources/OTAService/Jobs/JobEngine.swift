@@ -23,16 +23,22 @@ public final class JobEngine: Sendable {
     private let inProgressTimeouts = Mutex<[String: Int?]>([:])
     /// Counts each committed execution change and device-reported signature failure.
     let metrics: ServiceMetrics
+    /// Plain progress reports sent at QoS 0, recorded together (JobEngine+HeldProgress.swift).
+    let progressLedger: ProgressLedger
 
+    /// `progressHold`: how long a QoS 0 progress report may wait to be recorded with others (ProgressLedger.swift).
     public init(
         store: any OTAStore, now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
-        logger: Logger = Logger(label: "swiftota.jobs"), dataURLs: DataURLs? = nil, metrics: ServiceMetrics = .none
+        logger: Logger = Logger(label: "swiftota.jobs"), dataURLs: DataURLs? = nil, metrics: ServiceMetrics = .none,
+        progressHold: Duration = ProgressLedger.defaultInterval
     ) {
         self.store = store
         self.now = now
         self.logger = logger
         self.dataURLs = dataURLs
         self.metrics = metrics
+        progressLedger = ProgressLedger(interval: progressHold)
+        progressLedger.setRecorder { [weak self] batch in await self?.recordHeld(batch) }
     }
 
     /// Runs `body` in one write transaction with a change recorder; logs the changes once it committed. With
@@ -195,7 +201,7 @@ public final class JobEngine: Sendable {
     }
 
     /// `inProgressTimeout(of:in:)` before a transaction: from what is remembered, or read on its own.
-    private func inProgressTimeout(of jobID: String) async throws -> Int? {
+    func inProgressTimeout(of jobID: String) async throws -> Int? {
         if let known = inProgressTimeouts.withLock({ $0[jobID] }) { return known }
         return try await store.read { reader in try self.inProgressTimeout(of: jobID, in: reader) }
     }

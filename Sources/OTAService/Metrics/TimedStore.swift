@@ -25,6 +25,10 @@ struct TimedStore: OTAStore {
         try await timed(.write) { try await base.write(thing: thing, progress: progress, body) }
     }
 
+    func recordProgress(_ reports: [ProgressReport]) async throws -> [JobExecution?] {
+        try await timed(.write) { try await base.recordProgress(reports) }
+    }
+
     func recordSeen(thing: String, at time: Int64, interval: Int64) async throws {
         try await timed(.write) { try await base.recordSeen(thing: thing, at: time, interval: interval) }
     }

@@ -63,6 +63,14 @@ final class GroupCommit<Writer>: Sendable {
 
     /// What was committed (status, metrics, the fleet bench's figures).
     var committed: ReportCommitCounts { counts.withLock { $0 } }
+    /// Counts reports its owner committed together by another way (held progress: OTAStore.recordProgress).
+    func countCommitted(reports: Int) {
+        counts.withLock { counts in
+            counts.batches += 1
+            counts.reports += reports
+        }
+    }
+
     /// Entries waiting for a batch.
     var queued: Int { state.withLock { $0.queue.count } }
 

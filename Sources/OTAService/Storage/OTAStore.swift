@@ -36,6 +36,11 @@ public protocol OTAStore: Sendable {
     func write<T: Sendable>(
         thing: String, progress: ProgressReport?, _ body: @Sendable (any StoreWriter) throws -> T
     ) async throws -> T
+    /// Records plain progress reports — each as `StoreWriter.recordProgress` does, at most one per execution — in one
+    /// commit (JobEngine+HeldProgress.swift). Each result is the execution as recorded, or nil where it was not in
+    /// progress (nothing changed for it). It never runs beside a `write(thing:)` of one of these things that came
+    /// before it (the engine waits for those), and each report's change is the same as through that call.
+    func recordProgress(_ reports: [ProgressReport]) async throws -> [JobExecution?]
     /// Sets `thing`'s last-seen time to `time`, unless it was seen less than `interval` seconds before (a device that
     /// reconnects sooner costs nothing more). Changes that column alone: no other writer's change is overwritten.
     /// A thing that does not exist is left alone. PostgreSQL makes this one statement, with no read and no lock.
@@ -70,6 +75,12 @@ extension OTAStore {
 
     public func write<T: Sendable>(thing: String, _ body: @Sendable (any StoreWriter) throws -> T) async throws -> T {
         try await write(thing: thing, progress: nil, body)
+    }
+
+    /// One transaction, each report as `recordProgress` (SQLite: in process, a statement costs microseconds).
+    public func recordProgress(_ reports: [ProgressReport]) async throws -> [JobExecution?] {
+        guard !reports.isEmpty else { return [] }
+        return try await write { writer in try reports.map { try writer.recordProgress($0) } }
     }
 
     /// As a write of the thing's own records (SQLite: in process, a read costs nothing).

@@ -10,6 +10,16 @@ public struct ProgressReport: Sendable, Equatable {
     public var statusDetails: JSONObject?
     public var time: Int64
     public var inProgressTimeoutMinutes: Int?
+
+    public init(
+        jobID: String, thing: String, statusDetails: JSONObject?, time: Int64, inProgressTimeoutMinutes: Int?
+    ) {
+        self.jobID = jobID
+        self.thing = thing
+        self.statusDetails = statusDetails
+        self.time = time
+        self.inProgressTimeoutMinutes = inProgressTimeoutMinutes
+    }
 }
 
 extension StoreWriter {

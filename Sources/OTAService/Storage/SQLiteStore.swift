@@ -50,6 +50,17 @@ public final class SQLiteStore: OTAStore {
 
     public var reportCommits: ReportCommitCounts { reports.committed }
 
+    /// One transaction for the lot, counted with the reports group commit made.
+    public func recordProgress(_ reports: [ProgressReport]) async throws -> [JobExecution?] {
+        guard !reports.isEmpty else { return [] }
+        let results = try await pool.write { db in
+            let writer = SQLiteTransaction(db: db)
+            return try reports.map { try writer.recordProgress($0) }
+        }
+        self.reports.countCommitted(reports: reports.count)
+        return results
+    }
+
     /// Reports that arrive together commit together (GroupCommit.swift): one transaction and one WAL commit, with
     /// its fsync, for the lot; each report in a savepoint. One batch at a time: SQLite has one writer.
     private static func groupCommit(_ pool: DatabasePool) -> GroupCommit<any StoreWriter> {

@@ -84,6 +84,37 @@ public final class PostgresStore: OTAStore {
 
     public var reportCommits: ReportCommitCounts { reports.committed }
 
+    /// Held progress reports (JobEngine+HeldProgress.swift) in rounds of at most `progressRound`, each thing once a
+    /// round: each round one statement that takes its things' locks itself (`recordProgressFirst`), one round trip.
+    public func recordProgress(_ reports: [ProgressReport]) async throws -> [JobExecution?] {
+        var results = [JobExecution?](repeating: nil, count: reports.count)
+        var rest = Array(reports.indices)
+        while !rest.isEmpty {
+            var round: [Int] = []
+            var later: [Int] = []
+            var things: Set<String> = []
+            for index in rest {
+                if round.count < Self.progressRound, things.insert(reports[index].thing).inserted {
+                    round.append(index)
+                } else {
+                    later.append(index)
+                }
+            }
+            let batch = round.map { reports[$0] }
+            let recorded = try await transaction(.autocommit) { transaction in
+                try transaction.recordProgressFirst(
+                    batch, locks: TransactionKind.ThingLocks(things: batch.map(\.thing)))
+            }
+            for (index, result) in zip(round, recorded) { results[index] = result }
+            self.reports.countCommitted(reports: batch.count)
+            rest = later
+        }
+        return results
+    }
+
+    /// A select list takes one column per lock, and PostgreSQL allows 1,664.
+    static let progressRound = 500
+
     /// One statement, a transaction by itself: BEGIN, the thing's locks, a read, an upsert and COMMIT were five, paid
     /// by every device that came back from a reboot on another instance than before. It takes no advisory lock: it
     /// changes one column of one row, which PostgreSQL's row lock keeps whole, and a registry write that read the

@@ -1,0 +1,151 @@
+import OTAWire
+import Synchronization
+
+// Devices' plain progress reports sent at QoS 0, held for a moment and recorded together. The FreeRTOS agent on an
+// ESP32 reports "receive" every 25 blocks (aws-ota-wire.md §3.4): two thirds of a fleet's reports, each of which
+// cost a transaction of its own (or a share of a group commit), a hop to the database's thread and back, and a
+// task wake-up on each side. The device sends them at most once by its own choice, and waits for no answer; so
+// here they wait up to `interval`, and then every report held is recorded in one store call
+// (`OTAStore.recordProgress`) and answered. QoS 1 reports — the self-test's "ready" before the reboot, the final
+// status — are never held: they are recorded before they are answered, as before.
+//
+// Order per thing: before any other Jobs request of a thing is handled, what the ledger holds of that thing is
+// recorded first (`settle`), and a thing whose reports are being recorded waits for that. A thing's reports are
+// added and settled by its own ordered inbox task (DeviceGateway), so nothing of a thing is ever recorded out of
+// order. Two reports of one execution held together are recorded as the later one.
+
+public final class ProgressLedger: Sendable {
+    /// A second: a report shows in the console that much later at most, and a fleet's reports of that second go
+    /// in one transaction.
+    public static let defaultInterval = Duration.seconds(1)
+
+    /// One held report and how its answer reaches the device.
+    struct Held: Sendable {
+        var report: ProgressReport
+        var request: UpdateJobExecutionRequest
+        var answer: @Sendable (Result<Void, any Error>) -> Void
+    }
+
+    /// Records a batch of held reports and answers each (JobEngine.recordHeld).
+    typealias Record = @Sendable ([Held]) async -> Void
+
+    /// How long a report may be held before it is recorded.
+    let interval: Duration
+    private let recorder = Mutex<Record?>(nil)
+    private let state = Mutex(State())
+
+    private struct State {
+        var held: [Held] = []
+        /// Things whose reports are being recorded, with the settles that wait for them.
+        var recording: [String: [CheckedContinuation<Void, Never>]] = [:]
+        /// A flush is scheduled or running (one at a time: a later one must not overtake it).
+        var flushing = false
+    }
+
+    init(interval: Duration) {
+        self.interval = interval
+    }
+
+    /// Set once, by the engine that owns the ledger (it cannot hand itself over before it is initialised).
+    func setRecorder(_ record: @escaping Record) {
+        recorder.withLock { $0 = record }
+    }
+
+    /// Reports held now.
+    var count: Int { state.withLock { $0.held.count } }
+
+    func hold(_ held: Held) {
+        let schedule = state.withLock { state -> Bool in
+            state.held.append(held)
+            defer { state.flushing = true }
+            return !state.flushing
+        }
+        if schedule { scheduleFlush() }
+    }
+
+    /// Records what is held of `thing` now, after any recording of it already under way; returns when it is done.
+    func settle(thing: String) async {
+        enum Step {
+            case record([Held])
+            case wait
+        }
+        while true {
+            let step = state.withLock { state -> Step in
+                guard state.recording[thing] == nil else { return .wait }
+                let mine = state.held.filter { $0.report.thing == thing }
+                if !mine.isEmpty {
+                    state.held.removeAll { $0.report.thing == thing }
+                    state.recording[thing] = []
+                }
+                return .record(mine)
+            }
+            switch step {
+            case .record(let mine):
+                guard !mine.isEmpty else { return }
+                await record(mine)
+                finishRecording([thing])
+                return
+            case .wait:
+                await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                    let queued = state.withLock { state -> Bool in
+                        guard state.recording[thing] != nil else { return false }
+                        state.recording[thing]!.append(done)
+                        return true
+                    }
+                    if !queued { done.resume() }
+                }
+            }
+        }
+    }
+
+    /// Records everything held, and what arrives meanwhile; returns when nothing is held (the service stopping).
+    func flushAll() async {
+        // What is left is of things another flush is recording: it is taken once that one is done.
+        while await flushOnce() { try? await Task.sleep(for: .milliseconds(10)) }
+    }
+
+    // MARK: -
+
+    private func record(_ batch: [Held]) async {
+        await recorder.withLock({ $0 })?(batch)
+    }
+
+    private func scheduleFlush() {
+        let interval = interval
+        Task {
+            try? await Task.sleep(for: interval)
+            if await flushOnce() { scheduleFlush() }
+        }
+    }
+
+    /// Records one batch: everything held of things not being recorded already. Returns whether reports are still
+    /// held (then a flush stays due); otherwise the ledger stops flushing until the next report.
+    private func flushOnce() async -> Bool {
+        let (batch, things) = state.withLock { state -> ([Held], Set<String>) in
+            var batch: [Held] = []
+            var kept: [Held] = []
+            for held in state.held {
+                if state.recording[held.report.thing] == nil { batch.append(held) } else { kept.append(held) }
+            }
+            state.held = kept
+            let things = Set(batch.map(\.report.thing))
+            for thing in things { state.recording[thing] = [] }
+            return (batch, things)
+        }
+        if !batch.isEmpty {
+            await record(batch)
+            finishRecording(things)
+        }
+        return state.withLock { state in
+            if state.held.isEmpty { state.flushing = false }
+            return !state.held.isEmpty
+        }
+    }
+
+    private func finishRecording(_ things: Set<String>) {
+        let waiters = state.withLock { state in
+            things.flatMap { state.recording.removeValue(forKey: $0) ?? [] }
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+}
