@@ -38,7 +38,15 @@ import Testing
         recorded = try #require(try await service.execution("AFR_OTA-held", "held"))
         #expect(recorded.statusDetails == #"{"self_test":"ready"}"#)
         #expect(recorded.versionNumber == started.versionNumber + 3, "each report counted once")
-        #expect(service.server.store.reportCommits.reports >= 4)
+
+        // The other way round: a QoS 0 report right after a QoS 1 one waits for it, and stands after it.
+        try await device.publish(topic, json: #"{"status":"IN_PROGRESS","statusDetails":{"step":"a"}}"#)
+        try await device.publish(
+            topic, json: #"{"status":"IN_PROGRESS","statusDetails":{"receive":"99/256"}}"#, qos: .atMostOnce)
+        _ = try await device.take(topic + "/accepted", count: 2)
+        recorded = try #require(try await service.execution("AFR_OTA-held", "held"))
+        #expect(recorded.statusDetails == #"{"receive":"99/256"}"#)
+        #expect(service.server.store.reportCommits.reports >= 6)
     }
 
     @Test func aHeldReportOnAQueuedExecutionStartsItAndOneWithoutAJobIsRefused() async throws {

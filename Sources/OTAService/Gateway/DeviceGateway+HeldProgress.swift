@@ -5,19 +5,60 @@ import OTAWire
 // answer goes out once it is recorded. Everything else a device asks is answered after what is held of it.
 
 extension DeviceGateway {
-    /// Hands a QoS 0 plain progress report to the engine to hold; false for any other request (handled at once).
+    /// Holds a QoS 0 plain progress report on the connection's event loop, when the inbox let it go ahead
+    /// (`DeviceInbox.mayTakeJobsTurn`) and the job's in-progress timeout is known; false otherwise (it is queued, and
+    /// the inbox's task handles it, errors included).
+    func holdAtOnce(_ request: DeviceRequest, _ publish: PublishPacket, session: MQTTSessionContext) -> Bool {
+        let token: String?
+        let jobID: String
+        let update: UpdateJobExecutionRequest
+        do {
+            let body = try jobsRequestBody(publish.payload)
+            token = try jobsClientToken(in: body)
+            guard let plain = try Self.plainProgress(request, publish, body: body) else { return false }
+            (jobID, update) = plain
+        } catch {
+            return false
+        }
+        guard let timeout = engine.knownInProgressTimeout(of: jobID) else { return false }
+        let thing = session.clientID
+        engine.holdProgress(
+            thing: thing, jobID: jobID, request: update, inProgressTimeoutMinutes: timeout,
+            answer: progressAnswer(publish, thing: thing, token: token, time: engine.now(), session: session))
+        return true
+    }
+
+    /// Hands a QoS 0 plain progress report to the engine to hold (from the inbox's task); false for any other
+    /// request (handled at once).
     func heldProgress(
         _ request: DeviceRequest, _ publish: PublishPacket, body: JSONValue, thing: String, token: String?,
         session: MQTTSessionContext
     ) async throws -> Bool {
+        guard let (jobID, update) = try Self.plainProgress(request, publish, body: body) else { return false }
+        try await engine.holdProgress(
+            thing: thing, jobID: jobID, request: update,
+            answer: progressAnswer(publish, thing: thing, token: token, time: engine.now(), session: session))
+        return true
+    }
+
+    /// The job and report of a plain progress report sent at QoS 0 that asks for neither state nor document; nil
+    /// for any other request.
+    private static func plainProgress(_ request: DeviceRequest, _ publish: PublishPacket, body: JSONValue) throws
+        -> (String, UpdateJobExecutionRequest)?
+    {
         guard publish.qos == .atMostOnce, case .updateJob(let jobID) = request, !jobID.isEmpty, jobID != "$next"
-        else { return false }
+        else { return nil }
         let update = try UpdateJobExecutionRequest(parsing: body)
         guard update.isPlainProgressReport, !update.includeJobExecutionState, !update.includeJobDocument else {
-            return false
+            return nil
         }
-        let time = engine.now()
-        try await engine.holdProgress(thing: thing, jobID: jobID, request: update) { [self] outcome in
+        return (jobID, update)
+    }
+
+    private func progressAnswer(
+        _ publish: PublishPacket, thing: String, token: String?, time: Int64, session: MQTTSessionContext
+    ) -> @Sendable (Result<Void, any Error>) -> Void {
+        { [self] outcome in
             switch outcome {
             case .success:
                 session.deliver(
@@ -27,7 +68,6 @@ extension DeviceGateway {
                 reject(publish, with: error, thing: thing, token: token, time: time, session: session)
             }
         }
-        return true
     }
 
     /// An accepted UpdateJobExecution's answer: the token and time, and the state and document when asked for.

@@ -81,7 +81,11 @@ public final class DeviceGateway: MQTTRequestHandler {
             item.charged = true
             inbox.queueStream(item)
         default:
-            inbox.jobs.yield(item)
+            // A QoS 0 progress report with nothing before it is held at once (no hop to the inbox's task).
+            guard inbox.mayTakeJobsTurn(for: session), holdAtOnce(request, publish, session: session) else {
+                inbox.queueJobs(item)
+                return true
+            }
         }
         return true
     }
@@ -97,7 +101,7 @@ public final class DeviceGateway: MQTTRequestHandler {
                 inboxes[session.clientID] = inbox
                 // Chained in the same critical section: two connections of one client id arriving together are
                 // answered in the order their inboxes were installed.
-                answerInOrder(jobs.stream, thing: session.clientID)
+                answerInOrder(jobs.stream, of: inbox, thing: session.clientID)
             }
             return inboxes[session.clientID]
         }
@@ -139,13 +143,17 @@ public final class DeviceGateway: MQTTRequestHandler {
     }
 
     /// Answers a connection's Jobs requests in order, once every earlier connection of the thing has had its own.
-    private func answerInOrder(_ requests: AsyncStream<DeviceInbox.Item>, thing: String) {
+    private func answerInOrder(_ requests: AsyncStream<DeviceInbox.Item>, of inbox: DeviceInbox, thing: String) {
         let number = jobQueueNumbers.add(1, ordering: .relaxed).newValue
         jobQueues.withLock { queues in
             let earlier = queues[thing]?.task
             let task = Task(priority: .high) {
                 await earlier?.value
-                for await item in requests { await self.process(item.request, item.publish, from: item.session) }
+                inbox.openJobs()
+                for await item in requests {
+                    await self.process(item.request, item.publish, from: item.session)
+                    inbox.jobsAnswered()
+                }
                 self.jobQueues.withLock { if $0[thing]?.number == number { $0[thing] = nil } }
             }
             queues[thing] = (number, task)

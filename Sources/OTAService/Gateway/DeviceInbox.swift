@@ -8,7 +8,8 @@ import Synchronization
 //
 // A stream request that finds nothing waiting before it and the rate not exceeded may be answered at once on the
 // connection's event loop (`takeStreamTurn`), when what it needs is in memory: most requests of a download then
-// cost no hop to another thread and back, and stay in order, since nothing is queued before them.
+// cost no hop to another thread and back, and stay in order, since nothing is queued before them. A Jobs request
+// that only hands a QoS 0 progress report to the engine to hold may likewise be taken at once (`mayTakeJobsTurn`).
 
 final class DeviceInbox: Sendable {
     struct Item: Sendable {
@@ -21,9 +22,13 @@ final class DeviceInbox: Sendable {
 
     /// The connection they belong to: only its end may remove them.
     let session: MQTTSessionContext
-    let jobs: AsyncStream<Item>.Continuation
+    private let jobs: AsyncStream<Item>.Continuation
     private let streams: AsyncStream<Item>.Continuation
     private let pacing: Mutex<StreamPacing>
+    /// Jobs requests queued and not answered yet.
+    private let jobsWaiting = Atomic<Int>(0)
+    /// The Jobs task has begun: every request of the thing's earlier connections has been answered.
+    private let jobsOpen = Atomic<Bool>(false)
 
     private struct StreamPacing {
         var bucket: TokenBucket
@@ -49,6 +54,33 @@ final class DeviceInbox: Sendable {
     func takeStreamTurn(for sender: MQTTSessionContext) -> Bool {
         let ownInbox = session.isSameConnection(as: sender)
         return pacing.withLock { ownInbox && $0.waiting == 0 && $0.bucket.takeIfAvailable() }
+    }
+
+    /// Whether a Jobs request of `sender` may be handled now, on the connection's event loop, ahead of the inbox:
+    /// none of the thing's requests waits before it, on this connection or an earlier one. Called on the loop, the
+    /// only place requests are queued from, so none can slip in before it meanwhile.
+    func mayTakeJobsTurn(for sender: MQTTSessionContext) -> Bool {
+        session.isSameConnection(as: sender) && jobsOpen.load(ordering: .acquiring)
+            && jobsWaiting.load(ordering: .acquiring) == 0
+    }
+
+    func queueJobs(_ item: Item) {
+        jobsWaiting.add(1, ordering: .acquiringAndReleasing)
+        switch jobs.yield(item) {
+        case .enqueued: break
+        case .dropped, .terminated: jobsAnswered()
+        @unknown default: break
+        }
+    }
+
+    /// The Jobs task has answered every earlier connection's requests and begins with this one's.
+    func openJobs() {
+        jobsOpen.store(true, ordering: .releasing)
+    }
+
+    /// A queued Jobs request was answered.
+    func jobsAnswered() {
+        jobsWaiting.subtract(1, ordering: .acquiringAndReleasing)
     }
 
     /// Queues a stream request that was refused a turn, or that was given one but needs the store (`charged`).

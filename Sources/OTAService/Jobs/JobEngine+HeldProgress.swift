@@ -9,9 +9,19 @@ extension JobEngine {
         thing: String, jobID: String, request: UpdateJobExecutionRequest,
         answer: @escaping @Sendable (Result<Void, any Error>) -> Void
     ) async throws {
+        holdProgress(
+            thing: thing, jobID: jobID, request: request,
+            inProgressTimeoutMinutes: try await inProgressTimeout(of: jobID), answer: answer)
+    }
+
+    /// `holdProgress` with the job's in-progress timeout known already (`knownInProgressTimeout`).
+    public func holdProgress(
+        thing: String, jobID: String, request: UpdateJobExecutionRequest, inProgressTimeoutMinutes: Int?,
+        answer: @escaping @Sendable (Result<Void, any Error>) -> Void
+    ) {
         let report = ProgressReport(
             jobID: jobID, thing: thing, statusDetails: request.statusDetails, time: now(),
-            inProgressTimeoutMinutes: try await inProgressTimeout(of: jobID))
+            inProgressTimeoutMinutes: inProgressTimeoutMinutes)
         progressLedger.hold(ProgressLedger.Held(report: report, request: request, answer: answer))
     }
 

@@ -200,6 +200,11 @@ public final class JobEngine: Sendable {
         return next
     }
 
+    /// A job's in-progress timeout when it is remembered (`.some(nil)`: the job has none); nil when it is not.
+    func knownInProgressTimeout(of jobID: String) -> Int?? {
+        inProgressTimeouts.withLock { $0[jobID] }
+    }
+
     /// `inProgressTimeout(of:in:)` before a transaction: from what is remembered, or read on its own.
     func inProgressTimeout(of jobID: String) async throws -> Int? {
         if let known = inProgressTimeouts.withLock({ $0[jobID] }) { return known }
