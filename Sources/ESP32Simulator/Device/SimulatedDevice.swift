@@ -455,11 +455,17 @@ public final class SimulatedDevice: @unchecked Sendable {
         topic.contains("/streams/") && topic.contains("/data/")
     }
 
+    /// The key exchange groups an ESP32's TLS stack (ESP-IDF's mbedTLS) offers, in its order. BoringSSL's client
+    /// would offer the X25519+ML-KEM-768 hybrid first, which no ESP32 can: a fleet of such devices would cost the
+    /// service an ML-KEM encapsulation per handshake that a real fleet never asks for.
+    static let keyExchangeGroups: [NIOTLSCurve] = [.x25519, .secp256r1, .secp384r1]
+
     private func makeClient() throws -> MQTTClient {
-        let tls = MQTTClientConfiguration.mutualTLS(
+        var tls = MQTTClientConfiguration.mutualTLS(
             certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(credentials.certificatePEM.utf8)),
             privateKey: try NIOSSLPrivateKey(bytes: Array(credentials.privateKeyPEM.utf8), format: .pem),
             trustedServerCAs: try NIOSSLCertificate.fromPEMBytes(Array(credentials.caPEM.utf8)))
+        tls.curves = Self.keyExchangeGroups
         var configuration = MQTTClientConfiguration(
             host: host, port: port, tls: tls, serverName: "localhost",
             connect: ConnectPacket(clientID: credentials.thing, cleanSession: true, keepAlive: 60))

@@ -35,7 +35,9 @@ public final class ProgressLedger: Sendable {
     private let state = Mutex(State())
 
     private struct State {
-        var held: [Held] = []
+        /// Each thing's held reports, in the order they came.
+        var held: [String: [Held]] = [:]
+        var count = 0
         /// Things whose reports are being recorded, with the settles that wait for them.
         var recording: [String: [CheckedContinuation<Void, Never>]] = [:]
         /// A flush is scheduled or running (one at a time: a later one must not overtake it).
@@ -52,11 +54,12 @@ public final class ProgressLedger: Sendable {
     }
 
     /// Reports held now.
-    var count: Int { state.withLock { $0.held.count } }
+    var count: Int { state.withLock { $0.count } }
 
     func hold(_ held: Held) {
         let schedule = state.withLock { state -> Bool in
-            state.held.append(held)
+            state.held[held.report.thing, default: []].append(held)
+            state.count += 1
             defer { state.flushing = true }
             return !state.flushing
         }
@@ -72,11 +75,9 @@ public final class ProgressLedger: Sendable {
         while true {
             let step = state.withLock { state -> Step in
                 guard state.recording[thing] == nil else { return .wait }
-                let mine = state.held.filter { $0.report.thing == thing }
-                if !mine.isEmpty {
-                    state.held.removeAll { $0.report.thing == thing }
-                    state.recording[thing] = []
-                }
+                guard let mine = state.held.removeValue(forKey: thing) else { return .record([]) }
+                state.count -= mine.count
+                state.recording[thing] = []
                 return .record(mine)
             }
             switch step {
@@ -123,13 +124,14 @@ public final class ProgressLedger: Sendable {
     private func flushOnce() async -> Bool {
         let (batch, things) = state.withLock { state -> ([Held], Set<String>) in
             var batch: [Held] = []
-            var kept: [Held] = []
-            for held in state.held {
-                if state.recording[held.report.thing] == nil { batch.append(held) } else { kept.append(held) }
+            var things: Set<String> = []
+            for (thing, held) in state.held where state.recording[thing] == nil {
+                batch += held
+                things.insert(thing)
+                state.recording[thing] = []
             }
-            state.held = kept
-            let things = Set(batch.map(\.report.thing))
-            for thing in things { state.recording[thing] = [] }
+            for thing in things { state.held[thing] = nil }
+            state.count -= batch.count
             return (batch, things)
         }
         if !batch.isEmpty {

@@ -50,6 +50,19 @@ public final class SQLiteStore: OTAStore {
 
     public var reportCommits: ReportCommitCounts { reports.committed }
 
+    /// One UPDATE of that column, in a report's group commit: the default read and save of the whole record cost as
+    /// much as a report, and a fleet's reconnect storm makes one per device.
+    public func recordSeen(thing: String, at time: Int64, interval: Int64) async throws {
+        try await reports.write(thing: thing) { writer in
+            guard let transaction = writer as? SQLiteTransaction else {
+                throw StoreError.corrupt("a group commit of the SQLite store ran without its transaction")
+            }
+            try transaction.db.cachedStatement(
+                sql: "UPDATE thing SET lastSeenAt = ? WHERE name = ? AND (lastSeenAt IS NULL OR lastSeenAt <= ? - ?)"
+            ).execute(arguments: [time, thing, time, interval])
+        }
+    }
+
     /// One transaction for the lot, counted with the reports group commit made.
     public func recordProgress(_ reports: [ProgressReport]) async throws -> [JobExecution?] {
         guard !reports.isEmpty else { return [] }

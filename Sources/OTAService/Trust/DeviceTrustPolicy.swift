@@ -38,7 +38,8 @@ public enum DeviceTrustPolicy {
             return .refused("the client presented a certificate that is not X.509 DER: \(error)")
         }
         let fingerprint = sha256Hex(leafDER)
-        let name = "certificate \(fingerprint) (\(leaf.subject))"
+        // Only a refusal names the certificate: formatting its subject costs every accepted handshake otherwise.
+        var name: String { "certificate \(fingerprint) (\(leaf.subject))" }
         let binding = snapshot.certificates[fingerprint]
         if binding?.status == .revoked { return .refused("\(name) is revoked") }
         if let problem = clientAuthProblem(leaf, at: time) { return .refused("\(name) \(problem)") }
