@@ -244,8 +244,9 @@ public final class OTAServer: Sendable {
         ticker.withLock { $0 }?.cancel()
         await management.stop()
         await mqtt.stop()
-        // Progress reports still held are recorded while the store is open (their answers go nowhere now).
-        await engine.flushHeldProgress()
+        // Progress reports still held are recorded while the store is open; devices still connected are refused
+        // from now on, so this ends.
+        await engine.closeHeldProgress()
         await cluster?.stop()
         await leadership.resign()
         await store.close()

@@ -1,9 +1,11 @@
 import Foundation
 import MQTT
-import OTAService
 import OTAWire
+import Synchronization
 import TestSupport
 import Testing
+
+@testable import OTAService
 
 // QoS 0 progress reports are held and recorded together (ProgressLedger.swift), through the real gateway: they are
 // answered once recorded, a device's later requests never overtake them, and the checked path still decides the
@@ -46,7 +48,8 @@ import Testing
         _ = try await device.take(topic + "/accepted", count: 2)
         recorded = try #require(try await service.execution("AFR_OTA-held", "held"))
         #expect(recorded.statusDetails == #"{"receive":"99/256"}"#)
-        #expect(service.server.store.reportCommits.reports >= 6)
+        // Six reports and the device's first last-seen time, each recorded once.
+        #expect(service.server.store.reportCommits.reports == 7)
     }
 
     @Test func aHeldReportOnAQueuedExecutionStartsItAndOneWithoutAJobIsRefused() async throws {
@@ -79,5 +82,102 @@ import Testing
             topic, json: #"{"status":"IN_PROGRESS","includeJobExecutionState":true}"#, qos: .atMostOnce)
         let answer = try await device.takeText(topic + "/accepted")
         #expect(answer.contains(#""executionState":{"status":"IN_PROGRESS""#), "\(answer)")
+    }
+}
+
+// The engine's side on its own (SQLite, a clock the test sets): what a held report that the store did not record is
+// answered with.
+@Suite struct HeldProgressEngineTests {
+    struct World {
+        let directory: TemporaryDirectory
+        let store: SQLiteStore
+        let engine: JobEngine
+
+        func execution() async throws -> JobExecution? {
+            try await store.read { try $0.execution(jobID: "J", thing: "t") }
+        }
+    }
+
+    /// Job J and thing t with a QUEUED execution, changed by `change` when given; the engine's clock at `time`.
+    static func world(at time: Int64, change: (@Sendable (inout JobExecution) -> Void)? = nil) async throws -> World {
+        let directory = try TemporaryDirectory("held")
+        let store = try SQLiteStore(path: directory.path("store.sqlite"))
+        try await store.write { writer in
+            try StoreContractTests.seed(writer, jobs: ["J"], things: ["t"])
+            var execution = try writer.insert(StoreContractTests.execution("J", "t"))
+            guard let change else { return }
+            change(&execution)
+            execution.versionNumber = 2
+            guard try writer.replace(execution, expectedVersion: 1) else { throw TestFailure("not replaced") }
+        }
+        return World(
+            directory: directory, store: store,
+            engine: JobEngine(store: store, now: { time }, progressHold: .seconds(3600)))
+    }
+
+    static let request = #"{"status":"IN_PROGRESS","statusDetails":{"receive":"1/4"}}"#
+
+    /// Holds a report of t on J, as if the engine had last seen that execution in progress, and closes the ledger,
+    /// which records it; returns its answer.
+    static func hold(_ engine: JobEngine) async throws -> Result<Void, any Error> {
+        var seen = StoreContractTests.execution("J", "t")
+        seen.status = .inProgress
+        engine.noteProgressState(of: seen)
+        let answer = Mutex<Result<Void, any Error>?>(nil)
+        let held = try await engine.holdProgress(
+            thing: "t", jobID: "J", request: UpdateJobExecutionRequest(parsing: JSONParser.parse(Self.request))
+        ) { outcome in
+            answer.withLock { $0 = outcome }
+        }
+        #expect(held)
+        await engine.closeHeldProgress()
+        return try #require(answer.withLock { $0 })
+    }
+
+    @Test func aReportOnAnExecutionNotSeenInProgressIsNotHeld() async throws {
+        let world = try await Self.world(at: 400)
+        let held = try await world.engine.holdProgress(
+            thing: "t", jobID: "J", request: UpdateJobExecutionRequest(parsing: JSONParser.parse(Self.request))
+        ) { _ in }
+        #expect(!held, "the first report moves the execution out of QUEUED: it is recorded at once")
+        _ = try await world.engine.update(
+            thing: "t", jobID: "J", request: UpdateJobExecutionRequest(parsing: JSONParser.parse(Self.request)))
+        let heldNow = try await world.engine.holdProgress(
+            thing: "t", jobID: "J", request: UpdateJobExecutionRequest(parsing: JSONParser.parse(Self.request))
+        ) { _ in }
+        #expect(heldNow, "in progress now")
+        await world.engine.closeHeldProgress()
+    }
+
+    @Test func aReportOlderThanItsExecutionsLastChangeIsAcceptedAndChangesNothing() async throws {
+        let world = try await Self.world(at: 400) { execution in
+            execution.status = .inProgress
+            execution.startedAt = 450
+            execution.lastUpdatedAt = 500
+        }
+        let before = try await world.execution()
+        let answer = try await Self.hold(world.engine)
+        #expect((try? answer.get()) != nil, "accepted")
+        #expect(try await world.execution() == before)
+    }
+
+    /// The engine saw it in progress, but it is QUEUED again (another instance, say): the checked path starts it.
+    @Test func aHeldReportOnAQueuedExecutionStartsIt() async throws {
+        let world = try await Self.world(at: 400)
+        let answer = try await Self.hold(world.engine)
+        #expect((try? answer.get()) != nil, "accepted")
+        let started = try await world.execution()
+        #expect(started?.status == .inProgress && started?.statusDetails == #"{"receive":"1/4"}"#)
+    }
+
+    @Test func aReportOnAnExecutionCanceledBeforeItIsRefused() async throws {
+        let world = try await Self.world(at: 400) { execution in
+            execution.status = .canceled
+            execution.lastUpdatedAt = 300
+        }
+        let before = try await world.execution()
+        let answer = try await Self.hold(world.engine)
+        #expect((try? answer.get()) == nil, "refused")
+        #expect(try await world.execution() == before)
     }
 }

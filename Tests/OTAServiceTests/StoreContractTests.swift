@@ -206,6 +206,13 @@ import Testing
         #expect(try await store.read { try $0.execution(jobID: "J", thing: "u") }?.status == .queued)
         #expect(store.reportCommits.reports == before + reports.count)
         #expect(try await store.recordProgress([]) == [])
+        // A report older than the execution's last change is not recorded.
+        #expect(
+            try await store.recordProgress(
+                [report("J", "t", "0/4")].map {
+                    var old = $0; old.time = 299; return old
+                }) == [nil])
+        #expect(try await store.read { try $0.execution(jobID: "J", thing: "t") } == expected[0])
         await store.close()
     }
 

@@ -6,7 +6,7 @@ import OTAWire
 
 extension DeviceGateway {
     /// Holds a QoS 0 plain progress report on the connection's event loop, when the inbox let it go ahead
-    /// (`DeviceInbox.mayTakeJobsTurn`) and the job's in-progress timeout is known; false otherwise (it is queued, and
+    /// (`DeviceInbox.takeJobsTurn`) and the job's in-progress timeout is known; false otherwise (it is queued, and
     /// the inbox's task handles it, errors included).
     func holdAtOnce(_ request: DeviceRequest, _ publish: PublishPacket, session: MQTTSessionContext) -> Bool {
         let token: String?
@@ -22,10 +22,9 @@ extension DeviceGateway {
         }
         guard let timeout = engine.knownInProgressTimeout(of: jobID) else { return false }
         let thing = session.clientID
-        engine.holdProgress(
+        return engine.holdProgress(
             thing: thing, jobID: jobID, request: update, inProgressTimeoutMinutes: timeout,
             answer: progressAnswer(publish, thing: thing, token: token, time: engine.now(), session: session))
-        return true
     }
 
     /// Hands a QoS 0 plain progress report to the engine to hold (from the inbox's task); false for any other
@@ -35,10 +34,9 @@ extension DeviceGateway {
         session: MQTTSessionContext
     ) async throws -> Bool {
         guard let (jobID, update) = try Self.plainProgress(request, publish, body: body) else { return false }
-        try await engine.holdProgress(
+        return try await engine.holdProgress(
             thing: thing, jobID: jobID, request: update,
             answer: progressAnswer(publish, thing: thing, token: token, time: engine.now(), session: session))
-        return true
     }
 
     /// The job and report of a plain progress report sent at QoS 0 that asks for neither state nor document; nil

@@ -82,10 +82,12 @@ public final class DeviceGateway: MQTTRequestHandler {
             inbox.queueStream(item)
         default:
             // A QoS 0 progress report with nothing before it is held at once (no hop to the inbox's task).
-            guard inbox.mayTakeJobsTurn(for: session), holdAtOnce(request, publish, session: session) else {
-                inbox.queueJobs(item)
-                return true
+            if inbox.takeJobsTurn(for: session) {
+                let held = holdAtOnce(request, publish, session: session)
+                inbox.jobsAnswered()
+                if held { return true }
             }
+            inbox.queueJobs(item)
         }
         return true
     }
@@ -154,6 +156,9 @@ public final class DeviceGateway: MQTTRequestHandler {
                     await self.process(item.request, item.publish, from: item.session)
                     inbox.jobsAnswered()
                 }
+                // A turn taken on the event loop ends within microseconds: the next connection waits for it (1 s at
+                // most, so that a miscount could never stall the thing's later connections).
+                for _ in 0..<1000 where !inbox.jobsIdle { try? await Task.sleep(for: .milliseconds(1)) }
                 self.jobQueues.withLock { if $0[thing]?.number == number { $0[thing] = nil } }
             }
             queues[thing] = (number, task)

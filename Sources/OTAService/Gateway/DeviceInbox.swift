@@ -9,7 +9,7 @@ import Synchronization
 // A stream request that finds nothing waiting before it and the rate not exceeded may be answered at once on the
 // connection's event loop (`takeStreamTurn`), when what it needs is in memory: most requests of a download then
 // cost no hop to another thread and back, and stay in order, since nothing is queued before them. A Jobs request
-// that only hands a QoS 0 progress report to the engine to hold may likewise be taken at once (`mayTakeJobsTurn`).
+// that only hands a QoS 0 progress report to the engine to hold may likewise be taken at once (`takeJobsTurn`).
 
 final class DeviceInbox: Sendable {
     struct Item: Sendable {
@@ -57,12 +57,16 @@ final class DeviceInbox: Sendable {
     }
 
     /// Whether a Jobs request of `sender` may be handled now, on the connection's event loop, ahead of the inbox:
-    /// none of the thing's requests waits before it, on this connection or an earlier one. Called on the loop, the
-    /// only place requests are queued from, so none can slip in before it meanwhile.
-    func mayTakeJobsTurn(for sender: MQTTSessionContext) -> Bool {
-        session.isSameConnection(as: sender) && jobsOpen.load(ordering: .acquiring)
-            && jobsWaiting.load(ordering: .acquiring) == 0
+    /// none of the thing's requests waits before it, on this connection or an earlier one. A turn taken counts as a
+    /// request waiting until `jobsAnswered`: the inbox's task does not end while one is taken, so the thing's next
+    /// connection cannot handle a request before this one is held.
+    func takeJobsTurn(for sender: MQTTSessionContext) -> Bool {
+        guard session.isSameConnection(as: sender), jobsOpen.load(ordering: .acquiring) else { return false }
+        return jobsWaiting.compareExchange(expected: 0, desired: 1, ordering: .acquiringAndReleasing).exchanged
     }
+
+    /// Nothing queued and no turn taken (the inbox's task waits for this before it ends).
+    var jobsIdle: Bool { jobsWaiting.load(ordering: .acquiring) == 0 }
 
     func queueJobs(_ item: Item) {
         jobsWaiting.add(1, ordering: .acquiringAndReleasing)

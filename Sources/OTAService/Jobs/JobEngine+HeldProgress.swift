@@ -3,13 +3,15 @@ import OTAWire
 // Plain progress reports a device sent at QoS 0, held and recorded together (ProgressLedger.swift).
 
 extension JobEngine {
-    /// Holds a plain progress report (`isPlainProgressReport`, asking for neither state nor document) to be recorded
-    /// with others within `ProgressLedger.interval`; `answer` is called once it is recorded, or refused.
+    /// Holds a plain progress report (`isPlainProgressReport`, asking for neither state nor document) on an
+    /// execution this engine last recorded in progress, to be recorded with others within `ProgressLedger.interval`;
+    /// `answer` is called once it is recorded, or refused. False when it is not held (the caller updates at once).
     public func holdProgress(
         thing: String, jobID: String, request: UpdateJobExecutionRequest,
         answer: @escaping @Sendable (Result<Void, any Error>) -> Void
-    ) async throws {
-        holdProgress(
+    ) async throws -> Bool {
+        guard knownInProgress.withLock({ $0.contains(Self.executionKey(thing, jobID)) }) else { return false }
+        return holdProgress(
             thing: thing, jobID: jobID, request: request,
             inProgressTimeoutMinutes: try await inProgressTimeout(of: jobID), answer: answer)
     }
@@ -18,11 +20,29 @@ extension JobEngine {
     public func holdProgress(
         thing: String, jobID: String, request: UpdateJobExecutionRequest, inProgressTimeoutMinutes: Int?,
         answer: @escaping @Sendable (Result<Void, any Error>) -> Void
-    ) {
+    ) -> Bool {
+        guard knownInProgress.withLock({ $0.contains(Self.executionKey(thing, jobID)) }) else { return false }
         let report = ProgressReport(
             jobID: jobID, thing: thing, statusDetails: request.statusDetails, time: now(),
             inProgressTimeoutMinutes: inProgressTimeoutMinutes)
         progressLedger.hold(ProgressLedger.Held(report: report, request: request, answer: answer))
+        return true
+    }
+
+    static func executionKey(_ thing: String, _ jobID: String) -> String { thing + "\u{0}" + jobID }
+
+    /// Remembers whether `execution` is in progress, as just recorded (at most a million remembered: beyond, they
+    /// start again from none, and reports are recorded at once until their execution is seen in progress again).
+    func noteProgressState(of execution: JobExecution) {
+        let key = Self.executionKey(execution.thingName, execution.jobID)
+        knownInProgress.withLock { known in
+            guard execution.status == .inProgress else {
+                known.remove(key)
+                return
+            }
+            if known.count >= 1_000_000 { known.removeAll() }
+            known.insert(key)
+        }
     }
 
     /// Records what is held of `thing` before anything else of it is handled (its reports keep their order).
@@ -30,19 +50,21 @@ extension JobEngine {
         await progressLedger.settle(thing: thing)
     }
 
-    /// Records everything held (the service stopping).
-    public func flushHeldProgress() async {
-        await progressLedger.flushAll()
+    /// Records everything held and holds nothing more (the service stopping: later reports are refused).
+    public func closeHeldProgress() async {
+        await progressLedger.close()
     }
 
-    /// Records a batch in one store call: of reports on the same execution, the last. A report whose execution was
-    /// not in progress changed nothing, and takes the checked path: it starts a QUEUED execution (the agent's first
-    /// report) or is refused with the reason (a canceled one).
+    /// Records a batch in one store call: of reports on the same execution, the last. A report the store did not
+    /// record found its execution not in progress, or changed since it was sent (on another instance, where the
+    /// device went on): a newer change supersedes it, and it is answered as accepted, changing nothing; otherwise it
+    /// takes the checked path, which starts a QUEUED execution (the agent's first report) or refuses it with the
+    /// reason (a canceled execution, an unknown job). Those run together, so the group commit gathers them.
     func recordHeld(_ batch: [ProgressLedger.Held]) async {
         var keys: [String] = []
         var groups: [String: [ProgressLedger.Held]] = [:]
         for held in batch {
-            let key = held.report.thing + "\u{0}" + held.report.jobID
+            let key = Self.executionKey(held.report.thing, held.report.jobID)
             if groups[key] == nil { keys.append(key) }
             groups[key, default: []].append(held)
         }
@@ -55,17 +77,32 @@ extension JobEngine {
             for held in batch { held.answer(.failure(error)) }
             return
         }
-        for (key, result) in zip(keys, results) {
-            let group = groups[key]!
-            var outcome: Result<Void, any Error> = .success(())
-            if result == nil, let last = group.last {
-                do {
-                    _ = try await update(thing: last.report.thing, jobID: last.report.jobID, request: last.request)
-                } catch {
-                    outcome = .failure(error)
+        await withTaskGroup(of: Void.self) { tasks in
+            for (key, result) in zip(keys, results) {
+                let group = groups[key]!
+                guard result == nil else {
+                    for held in group { held.answer(.success(())) }
+                    continue
+                }
+                let report = group.last!.report
+                knownInProgress.withLock { _ = $0.remove(Self.executionKey(report.thing, report.jobID)) }
+                tasks.addTask {
+                    let outcome = await self.checkedProgress(group.last!)
+                    for held in group { held.answer(outcome) }
                 }
             }
-            for held in group { held.answer(outcome) }
+        }
+    }
+
+    private func checkedProgress(_ held: ProgressLedger.Held) async -> Result<Void, any Error> {
+        let report = held.report
+        do {
+            let current = try await store.read { try $0.execution(jobID: report.jobID, thing: report.thing) }
+            if let current, current.lastUpdatedAt > report.time { return .success(()) }
+            _ = try await update(thing: report.thing, jobID: report.jobID, request: held.request)
+            return .success(())
+        } catch {
+            return .failure(error)
         }
     }
 }

@@ -25,6 +25,10 @@ public final class JobEngine: Sendable {
     let metrics: ServiceMetrics
     /// Plain progress reports sent at QoS 0, recorded together (JobEngine+HeldProgress.swift).
     let progressLedger: ProgressLedger
+    /// Executions ("thing\0job") this engine last recorded in progress: only a report on one of those is held. A
+    /// device's first report moves its execution out of QUEUED, a status change an operator watches, and is recorded
+    /// at once. A stale entry costs nothing but a report taking the checked path when it is recorded.
+    let knownInProgress = Mutex<Set<String>>([])
 
     /// `progressHold`: how long a QoS 0 progress report may wait to be recorded with others (ProgressLedger.swift).
     public init(
@@ -128,6 +132,7 @@ public final class JobEngine: Sendable {
             return moved
         }
         guard let started else { return nil }
+        noteProgressState(of: started)
         return try await message(started, includeDocument: true)
     }
 
@@ -166,6 +171,7 @@ public final class JobEngine: Sendable {
             }
             return (updated, [NextChange(thing: thing, next: after)])
         }
+        noteProgressState(of: updated)
         await deliver(nextChanges)
         return UpdateOutcome(
             execution: try await message(updated, includeDocument: request.includeJobDocument),

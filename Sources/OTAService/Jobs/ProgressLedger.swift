@@ -42,6 +42,10 @@ public final class ProgressLedger: Sendable {
         var recording: [String: [CheckedContinuation<Void, Never>]] = [:]
         /// A flush is scheduled or running (one at a time: a later one must not overtake it).
         var flushing = false
+        /// The service is stopping: nothing more is held (`close`).
+        var closed = false
+        /// `close` waits for these recordings to end.
+        var idleWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
     init(interval: Duration) {
@@ -57,11 +61,15 @@ public final class ProgressLedger: Sendable {
     var count: Int { state.withLock { $0.count } }
 
     func hold(_ held: Held) {
-        let schedule = state.withLock { state -> Bool in
+        let schedule = state.withLock { state -> Bool? in
+            guard !state.closed else { return nil }
             state.held[held.report.thing, default: []].append(held)
             state.count += 1
             defer { state.flushing = true }
             return !state.flushing
+        }
+        guard let schedule else {
+            return held.answer(.failure(StoreError.unavailable("the service is stopping")))
         }
         if schedule { scheduleFlush() }
     }
@@ -99,10 +107,20 @@ public final class ProgressLedger: Sendable {
         }
     }
 
-    /// Records everything held, and what arrives meanwhile; returns when nothing is held (the service stopping).
-    func flushAll() async {
+    /// Holds nothing more (a report that comes now is refused: the service is stopping), records everything held,
+    /// and returns once no recording is under way.
+    func close() async {
+        state.withLock { $0.closed = true }
         // What is left is of things another flush is recording: it is taken once that one is done.
         while await flushOnce() { try? await Task.sleep(for: .milliseconds(10)) }
+        await withCheckedContinuation { (idle: CheckedContinuation<Void, Never>) in
+            let waiting = state.withLock { state -> Bool in
+                guard !state.recording.isEmpty else { return false }
+                state.idleWaiters.append(idle)
+                return true
+            }
+            if !waiting { idle.resume() }
+        }
     }
 
     // MARK: -
@@ -146,7 +164,12 @@ public final class ProgressLedger: Sendable {
 
     private func finishRecording(_ things: Set<String>) {
         let waiters = state.withLock { state in
-            things.flatMap { state.recording.removeValue(forKey: $0) ?? [] }
+            var waiters = things.flatMap { state.recording.removeValue(forKey: $0) ?? [] }
+            if state.recording.isEmpty {
+                waiters += state.idleWaiters
+                state.idleWaiters = []
+            }
+            return waiters
         }
         for waiter in waiters { waiter.resume() }
     }

@@ -8,7 +8,11 @@ extension StoreWriter {
     func recordProgress(
         jobID: String, thing: String, statusDetails: JSONObject?, at time: Int64, inProgressTimeoutMinutes: Int?
     ) throws -> JobExecution? {
-        guard let current = try execution(jobID: jobID, thing: thing), current.status == .inProgress else { return nil }
+        // A report older than the execution's last change is not recorded (a held report that another instance's
+        // newer one overtook); the engine decides what it answers.
+        guard let current = try execution(jobID: jobID, thing: thing), current.status == .inProgress,
+            current.lastUpdatedAt <= time
+        else { return nil }
         let next = ExecutionTransitions.applyDeviceUpdate(
             current, status: .inProgress, statusDetails: statusDetails, now: time,
             inProgressTimeoutMinutes: inProgressTimeoutMinutes, stepTimeoutMinutes: nil)

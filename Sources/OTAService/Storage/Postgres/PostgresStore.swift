@@ -112,8 +112,9 @@ public final class PostgresStore: OTAStore {
         return results
     }
 
-    /// A select list takes one column per lock, and PostgreSQL allows 1,664.
-    static let progressRound = 500
+    /// Each thing's advisory lock is held until the statement ends: rounds stay small enough not to fill the
+    /// server's lock table (`max_locks_per_transaction` × connections) or to hold many devices' writes at once.
+    static let progressRound = 128
 
     /// One statement, a transaction by itself: BEGIN, the thing's locks, a read, an upsert and COMMIT were five, paid
     /// by every device that came back from a reboot on another instance than before. It takes no advisory lock: it

@@ -499,7 +499,8 @@ struct PostgresTransaction: StoreWriter {
             UPDATE "jobExecution" SET "statusDetails" = COALESCE($1, "statusDetails"),
               "versionNumber" = "versionNumber" + 1, "lastUpdatedAt" = $2, "startedAt" = COALESCE("startedAt", $2),
               "timeoutAt" = COALESCE("timeoutAt", COALESCE("startedAt", $2) + $3 * 60)
-            WHERE "jobID" = $4 AND "thingName" = $5 AND "status" = 'IN_PROGRESS' AND "executionNumber" = (
+            WHERE "jobID" = $4 AND "thingName" = $5 AND "status" = 'IN_PROGRESS' AND "lastUpdatedAt" <= $2
+              AND "executionNumber" = (
               SELECT MAX("executionNumber") FROM "jobExecution" WHERE "jobID" = $4 AND "thingName" = $5)
             RETURNING *
             """,
@@ -544,7 +545,7 @@ struct PostgresTransaction: StoreWriter {
             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
               AS r(job, thing, details, time, timeout), "locks"
             WHERE e."jobID" = r.job AND e."thingName" = r.thing AND e."status" = 'IN_PROGRESS'
-              AND e."executionNumber" = (
+              AND e."lastUpdatedAt" <= r.time::int8 AND e."executionNumber" = (
                 SELECT MAX("executionNumber") FROM "jobExecution" WHERE "jobID" = r.job AND "thingName" = r.thing)
             RETURNING e.*
             """,
