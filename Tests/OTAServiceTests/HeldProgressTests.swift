@@ -71,6 +71,30 @@ import Testing
         #expect(started.status == .inProgress && started.statusDetails == #"{"receive":"25/256"}"#)
     }
 
+    /// Malformed QoS 0 reports on an execution in progress (where a good one would be held on the event loop) are
+    /// refused with the reason, as at QoS 1, and change nothing.
+    @Test func malformedQoS0ReportsAreRefusedAndChangeNothing() async throws {
+        let service = try await ServiceHarness()
+        defer { Task { await service.shutdown() } }
+        let device = try await service.device("bad")
+        let (file, _) = try await service.uploadFirmware(version: "1.4.3", payloadSize: 1000)
+        _ = try await service.createUpdate("bad", file: file, things: ["bad"])
+        let topic = "$aws/things/bad/jobs/AFR_OTA-bad/update"
+        try await device.publish(topic, json: #"{"status":"IN_PROGRESS"}"#)
+        _ = try await device.take(topic + "/accepted")
+        let before = try await service.execution("AFR_OTA-bad", "bad")
+        for (body, code) in [
+            (#"{"status":"IN_PROGRESS","statusDetails":"#, "InvalidJson"),
+            (#"{"status":"RUNNING"}"#, "InvalidRequest"),
+            (#"{"status":"IN_PROGRESS","statusDetails":{"receive":7}}"#, "InvalidRequest"),
+        ] {
+            try await device.publish(topic, json: body, qos: .atMostOnce)
+            let refused = try await device.takeText(topic + "/rejected")
+            #expect(refused.contains(#""code":"\#(code)""#), "\(body): \(refused)")
+        }
+        #expect(try await service.execution("AFR_OTA-bad", "bad") == before)
+    }
+
     @Test func reportsAskingForTheirStateAreNotHeld() async throws {
         let service = try await ServiceHarness()
         defer { Task { await service.shutdown() } }

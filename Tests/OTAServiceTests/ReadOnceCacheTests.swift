@@ -33,6 +33,9 @@ struct ReadOnceCacheTests {
         ) async throws -> T {
             try await base.write(thing: thing, progress: progress, body)
         }
+        func recordProgress(_ progress: [ProgressReport]) async throws -> [JobExecution?] {
+            try await base.recordProgress(progress)
+        }
     }
 
     @Test func callersMissingTogetherShareOneReadAndAMissingRecordIsNotKept() async throws {

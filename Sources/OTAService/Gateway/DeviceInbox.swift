@@ -25,7 +25,7 @@ final class DeviceInbox: Sendable {
     private let jobs: AsyncStream<Item>.Continuation
     private let streams: AsyncStream<Item>.Continuation
     private let pacing: Mutex<StreamPacing>
-    /// Jobs requests queued and not answered yet.
+    /// Jobs requests queued and not answered yet, and a turn taken on the event loop (`takeJobsTurn`).
     private let jobsWaiting = Atomic<Int>(0)
     /// The Jobs task has begun: every request of the thing's earlier connections has been answered.
     private let jobsOpen = Atomic<Bool>(false)

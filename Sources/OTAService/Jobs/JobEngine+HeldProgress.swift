@@ -10,7 +10,8 @@ extension JobEngine {
         thing: String, jobID: String, request: UpdateJobExecutionRequest,
         answer: @escaping @Sendable (Result<Void, any Error>) -> Void
     ) async throws -> Bool {
-        guard knownInProgress.withLock({ $0.contains(Self.executionKey(thing, jobID)) }) else { return false }
+        // Checked before the timeout is looked up, which may read the store.
+        guard isKnownInProgress(thing, jobID) else { return false }
         return holdProgress(
             thing: thing, jobID: jobID, request: request,
             inProgressTimeoutMinutes: try await inProgressTimeout(of: jobID), answer: answer)
@@ -21,7 +22,7 @@ extension JobEngine {
         thing: String, jobID: String, request: UpdateJobExecutionRequest, inProgressTimeoutMinutes: Int?,
         answer: @escaping @Sendable (Result<Void, any Error>) -> Void
     ) -> Bool {
-        guard knownInProgress.withLock({ $0.contains(Self.executionKey(thing, jobID)) }) else { return false }
+        guard isKnownInProgress(thing, jobID) else { return false }
         let report = ProgressReport(
             jobID: jobID, thing: thing, statusDetails: request.statusDetails, time: now(),
             inProgressTimeoutMinutes: inProgressTimeoutMinutes)
@@ -30,6 +31,10 @@ extension JobEngine {
     }
 
     static func executionKey(_ thing: String, _ jobID: String) -> String { thing + "\u{0}" + jobID }
+
+    private func isKnownInProgress(_ thing: String, _ jobID: String) -> Bool {
+        knownInProgress.withLock { $0.contains(Self.executionKey(thing, jobID)) }
+    }
 
     /// Remembers whether `execution` is in progress, as just recorded (at most a million remembered: beyond, they
     /// start again from none, and reports are recorded at once until their execution is seen in progress again).
@@ -84,10 +89,10 @@ extension JobEngine {
                     for held in group { held.answer(.success(())) }
                     continue
                 }
-                let report = group.last!.report
-                knownInProgress.withLock { _ = $0.remove(Self.executionKey(report.thing, report.jobID)) }
+                let last = group.last!
+                knownInProgress.withLock { _ = $0.remove(key) }
                 tasks.addTask {
-                    let outcome = await self.checkedProgress(group.last!)
+                    let outcome = await self.checkedProgress(last)
                     for held in group { held.answer(outcome) }
                 }
             }

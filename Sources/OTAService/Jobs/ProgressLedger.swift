@@ -11,8 +11,9 @@ import Synchronization
 //
 // Order per thing: before any other Jobs request of a thing is handled, what the ledger holds of that thing is
 // recorded first (`settle`), and a thing whose reports are being recorded waits for that. A thing's reports are
-// added and settled by its own ordered inbox task (DeviceGateway), so nothing of a thing is ever recorded out of
-// order. Two reports of one execution held together are recorded as the later one.
+// added and settled in the order its requests came (DeviceGateway: by its ordered inbox task, or on its event loop
+// when nothing of it waits there), so nothing of a thing is ever recorded out of order. Two reports of one execution
+// held together are recorded as the later one.
 
 public final class ProgressLedger: Sendable {
     /// A second: a report shows in the console that much later at most, and a fleet's reports of that second go
@@ -37,7 +38,6 @@ public final class ProgressLedger: Sendable {
     private struct State {
         /// Each thing's held reports, in the order they came.
         var held: [String: [Held]] = [:]
-        var count = 0
         /// Things whose reports are being recorded, with the settles that wait for them.
         var recording: [String: [CheckedContinuation<Void, Never>]] = [:]
         /// A flush is scheduled or running (one at a time: a later one must not overtake it).
@@ -58,13 +58,12 @@ public final class ProgressLedger: Sendable {
     }
 
     /// Reports held now.
-    var count: Int { state.withLock { $0.count } }
+    var count: Int { state.withLock { $0.held.values.reduce(0) { $0 + $1.count } } }
 
     func hold(_ held: Held) {
         let schedule = state.withLock { state -> Bool? in
             guard !state.closed else { return nil }
             state.held[held.report.thing, default: []].append(held)
-            state.count += 1
             defer { state.flushing = true }
             return !state.flushing
         }
@@ -84,7 +83,6 @@ public final class ProgressLedger: Sendable {
             let step = state.withLock { state -> Step in
                 guard state.recording[thing] == nil else { return .wait }
                 guard let mine = state.held.removeValue(forKey: thing) else { return .record([]) }
-                state.count -= mine.count
                 state.recording[thing] = []
                 return .record(mine)
             }
@@ -95,13 +93,10 @@ public final class ProgressLedger: Sendable {
                 finishRecording([thing])
                 return
             case .wait:
-                await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-                    let queued = state.withLock { state -> Bool in
-                        guard state.recording[thing] != nil else { return false }
-                        state.recording[thing]!.append(done)
-                        return true
-                    }
-                    if !queued { done.resume() }
+                await waitUnlessDone { state, done in
+                    guard state.recording[thing] != nil else { return false }
+                    state.recording[thing]!.append(done)
+                    return true
                 }
             }
         }
@@ -113,13 +108,20 @@ public final class ProgressLedger: Sendable {
         state.withLock { $0.closed = true }
         // What is left is of things another flush is recording: it is taken once that one is done.
         while await flushOnce() { try? await Task.sleep(for: .milliseconds(10)) }
-        await withCheckedContinuation { (idle: CheckedContinuation<Void, Never>) in
-            let waiting = state.withLock { state -> Bool in
-                guard !state.recording.isEmpty else { return false }
-                state.idleWaiters.append(idle)
-                return true
-            }
-            if !waiting { idle.resume() }
+        await waitUnlessDone { state, idle in
+            guard !state.recording.isEmpty else { return false }
+            state.idleWaiters.append(idle)
+            return true
+        }
+    }
+
+    /// Suspends until `register` (called under the lock) has queued the continuation it is given where a finished
+    /// recording resumes it; returns at once when it queued nothing (what it would wait for is done already).
+    private func waitUnlessDone(
+        _ register: (inout State, CheckedContinuation<Void, Never>) -> Bool
+    ) async {
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            if !state.withLock({ register(&$0, done) }) { done.resume() }
         }
     }
 
@@ -149,7 +151,6 @@ public final class ProgressLedger: Sendable {
                 state.recording[thing] = []
             }
             for thing in things { state.held[thing] = nil }
-            state.count -= batch.count
             return (batch, things)
         }
         if !batch.isEmpty {

@@ -77,12 +77,6 @@ extension OTAStore {
         try await write(thing: thing, progress: nil, body)
     }
 
-    /// One transaction, each report as `recordProgress` (SQLite: in process, a statement costs microseconds).
-    public func recordProgress(_ reports: [ProgressReport]) async throws -> [JobExecution?] {
-        guard !reports.isEmpty else { return [] }
-        return try await write { writer in try reports.map { try writer.recordProgress($0) } }
-    }
-
     /// As a write of the thing's own records (SQLite: in process, a read costs nothing).
     public func recordSeen(thing: String, at time: Int64, interval: Int64) async throws {
         try await write(thing: thing) { writer in

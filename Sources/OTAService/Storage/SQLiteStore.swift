@@ -7,7 +7,7 @@ import OTAWire
 
 public final class SQLiteStore: OTAStore {
     private let pool: DatabasePool
-    let reports: GroupCommit<any StoreWriter>
+    let reports: GroupCommit<SQLiteTransaction>
 
     public convenience init(path: String) throws {
         try self.init(path: path, migratingUpTo: nil)
@@ -45,7 +45,7 @@ public final class SQLiteStore: OTAStore {
     public func write<T: Sendable>(
         thing: String, progress: ProgressReport?, _ body: @Sendable (any StoreWriter) throws -> T
     ) async throws -> T {
-        try await reports.write(thing: thing, body)
+        try await reports.write(thing: thing) { try body($0) }
     }
 
     public var reportCommits: ReportCommitCounts { reports.committed }
@@ -53,10 +53,7 @@ public final class SQLiteStore: OTAStore {
     /// One UPDATE of that column, in a report's group commit: the default read and save of the whole record cost as
     /// much as a report, and a fleet's reconnect storm makes one per device.
     public func recordSeen(thing: String, at time: Int64, interval: Int64) async throws {
-        try await reports.write(thing: thing) { writer in
-            guard let transaction = writer as? SQLiteTransaction else {
-                throw StoreError.corrupt("a group commit of the SQLite store ran without its transaction")
-            }
+        try await reports.write(thing: thing) { transaction in
             try transaction.db.cachedStatement(
                 sql: "UPDATE thing SET lastSeenAt = ? WHERE name = ? AND (lastSeenAt IS NULL OR lastSeenAt <= ? - ?)"
             ).execute(arguments: [time, thing, time, interval])
@@ -64,19 +61,19 @@ public final class SQLiteStore: OTAStore {
     }
 
     /// One transaction for the lot, counted with the reports group commit made.
-    public func recordProgress(_ reports: [ProgressReport]) async throws -> [JobExecution?] {
-        guard !reports.isEmpty else { return [] }
+    public func recordProgress(_ progress: [ProgressReport]) async throws -> [JobExecution?] {
+        guard !progress.isEmpty else { return [] }
         let results = try await pool.write { db in
             let writer = SQLiteTransaction(db: db)
-            return try reports.map { try writer.recordProgress($0) }
+            return try progress.map { try writer.recordProgress($0) }
         }
-        self.reports.countCommitted(reports: reports.count)
+        reports.countCommitted(reports: progress.count)
         return results
     }
 
     /// Reports that arrive together commit together (GroupCommit.swift): one transaction and one WAL commit, with
     /// its fsync, for the lot; each report in a savepoint. One batch at a time: SQLite has one writer.
-    private static func groupCommit(_ pool: DatabasePool) -> GroupCommit<any StoreWriter> {
+    private static func groupCommit(_ pool: DatabasePool) -> GroupCommit<SQLiteTransaction> {
         GroupCommit(lanes: 1, maximumBatch: 64) { entries in
             try await pool.write { db in
                 for entry in entries {

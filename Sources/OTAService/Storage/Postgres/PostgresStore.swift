@@ -86,27 +86,27 @@ public final class PostgresStore: OTAStore {
 
     /// Held progress reports (JobEngine+HeldProgress.swift) in rounds of at most `progressRound`, each thing once a
     /// round: each round one statement that takes its things' locks itself (`recordProgressFirst`), one round trip.
-    public func recordProgress(_ reports: [ProgressReport]) async throws -> [JobExecution?] {
-        var results = [JobExecution?](repeating: nil, count: reports.count)
-        var rest = Array(reports.indices)
+    public func recordProgress(_ progress: [ProgressReport]) async throws -> [JobExecution?] {
+        var results = [JobExecution?](repeating: nil, count: progress.count)
+        var rest = Array(progress.indices)
         while !rest.isEmpty {
             var round: [Int] = []
             var later: [Int] = []
             var things: Set<String> = []
             for index in rest {
-                if round.count < Self.progressRound, things.insert(reports[index].thing).inserted {
+                if round.count < Self.progressRound, things.insert(progress[index].thing).inserted {
                     round.append(index)
                 } else {
                     later.append(index)
                 }
             }
-            let batch = round.map { reports[$0] }
+            let batch = round.map { progress[$0] }
             let recorded = try await transaction(.autocommit) { transaction in
                 try transaction.recordProgressFirst(
                     batch, locks: TransactionKind.ThingLocks(things: batch.map(\.thing)))
             }
             for (index, result) in zip(round, recorded) { results[index] = result }
-            self.reports.countCommitted(reports: batch.count)
+            reports.countCommitted(reports: batch.count)
             rest = later
         }
         return results
