@@ -13,15 +13,26 @@ import Testing
 @Suite struct HeldProgressTests {
     static let progress = #"{"status":"IN_PROGRESS","statusDetails":{"receive":"25/256"},"clientToken":"p1"}"#
 
+    /// Device `thing` with an update AFR_OTA-`thing` queued for it; with `start`, its execution moved to IN_PROGRESS
+    /// by a QoS 1 report (so that the engine knows it in progress). Returns the device and its update topic.
+    static func device(
+        _ thing: String, on service: ServiceHarness, start: Bool = true
+    ) async throws -> (ScriptedDevice, String) {
+        let device = try await service.device(thing)
+        let (file, _) = try await service.uploadFirmware(version: "1.4.0", payloadSize: 1000)
+        _ = try await service.createUpdate(thing, file: file, things: [thing])
+        let topic = "$aws/things/\(thing)/jobs/AFR_OTA-\(thing)/update"
+        if start {
+            try await device.publish(topic, json: #"{"status":"IN_PROGRESS"}"#)
+            _ = try await device.take(topic + "/accepted")
+        }
+        return (device, topic)
+    }
+
     @Test func aHeldReportIsRecordedAndAnsweredAndALaterReportComesAfterIt() async throws {
         let service = try await ServiceHarness()
         defer { Task { await service.shutdown() } }
-        let device = try await service.device("held")
-        let (file, _) = try await service.uploadFirmware(version: "1.4.0", payloadSize: 1000)
-        _ = try await service.createUpdate("held", file: file, things: ["held"])
-        let topic = "$aws/things/held/jobs/AFR_OTA-held/update"
-        try await device.publish(topic, json: #"{"status":"IN_PROGRESS"}"#)
-        _ = try await device.take(topic + "/accepted")
+        let (device, topic) = try await Self.device("held", on: service)
         let started = try #require(try await service.execution("AFR_OTA-held", "held"))
 
         // Held, then answered once recorded (within the ledger's second).
@@ -76,12 +87,7 @@ import Testing
     @Test func malformedQoS0ReportsAreRefusedAndChangeNothing() async throws {
         let service = try await ServiceHarness()
         defer { Task { await service.shutdown() } }
-        let device = try await service.device("bad")
-        let (file, _) = try await service.uploadFirmware(version: "1.4.3", payloadSize: 1000)
-        _ = try await service.createUpdate("bad", file: file, things: ["bad"])
-        let topic = "$aws/things/bad/jobs/AFR_OTA-bad/update"
-        try await device.publish(topic, json: #"{"status":"IN_PROGRESS"}"#)
-        _ = try await device.take(topic + "/accepted")
+        let (device, topic) = try await Self.device("bad", on: service)
         let before = try await service.execution("AFR_OTA-bad", "bad")
         for (body, code) in [
             (#"{"status":"IN_PROGRESS","statusDetails":"#, "InvalidJson"),
@@ -98,10 +104,7 @@ import Testing
     @Test func reportsAskingForTheirStateAreNotHeld() async throws {
         let service = try await ServiceHarness()
         defer { Task { await service.shutdown() } }
-        let device = try await service.device("asks")
-        let (file, _) = try await service.uploadFirmware(version: "1.4.2", payloadSize: 1000)
-        _ = try await service.createUpdate("asks", file: file, things: ["asks"])
-        let topic = "$aws/things/asks/jobs/AFR_OTA-asks/update"
+        let (device, topic) = try await Self.device("asks", on: service, start: false)
         try await device.publish(
             topic, json: #"{"status":"IN_PROGRESS","includeJobExecutionState":true}"#, qos: .atMostOnce)
         let answer = try await device.takeText(topic + "/accepted")
