@@ -1,6 +1,7 @@
 import Foundation
 import MQTT
 import NIOSSL
+import RawClients
 
 /// `ota bench mqtt`: our MQTT server against mosquitto, each in its own process, under the same load generator —
 /// memory per idle TLS connection; QoS 0 and QoS 1 throughput, the server's CPU per message and latency.
@@ -79,14 +80,14 @@ public struct MQTTBenchmark: Sendable {
         let context = try BenchPKI.create(in: dir)
         let mosquittoPath = try Timing.locate("mosquitto", extraDirectories: ["/usr/sbin", "/sbin"])
 
-        let oursPort = try freePort()
+        let oursPort = try LoopbackPort.free()
         let ours = try await measure(
             name: "ours", port: oursPort, context: context,
             launch: {
                 try BenchProcess(
                     path: selfExecutable(), arguments: ["bench", "mqtt-server", "--dir", dir, "--port", "\(oursPort)"])
             })
-        let mosquittoPort = try freePort()
+        let mosquittoPort = try LoopbackPort.free()
         // As root, mosquitto switches to its own user, which could not read our 0600 server key.
         try """
         listener \(mosquittoPort) 127.0.0.1

@@ -18,7 +18,10 @@ import Testing
     @Test func everyStalledConnectionIsClosedAtItsDeadline() async throws {
         let broker = try await TestBroker(admission: Self.quick)
         defer { Task { await broker.stop() } }
-        let device = try await broker.connected("good")
+        // The suite's first seconds load the machine so that even this device's handshake can outlast the short
+        // deadline (CI saw it): it tries again, as devices do, and what it was shed is left out of the counts below.
+        let device = try await Self.connected("good", to: broker, attempts: 3)
+        let shedBefore = broker.server.shedCounts
         let pki = broker.pki
 
         let silent = try await RawConnection(port: broker.port, tls: nil)
@@ -37,15 +40,22 @@ import Testing
         for (name, connection) in stalled {
             #expect(await eventually(within: 20) { connection.isClosed }, "\(name): still open")
         }
-        var expected = MQTTShedCounts()
-        expected.tlsHandshakeTimeout = 2
-        expected.connectTimeout = 2
+        var expected = shedBefore
+        expected.tlsHandshakeTimeout += 2
+        expected.connectTimeout += 2
         #expect(broker.server.shedCounts == expected)
         #expect(halfConnect.packets.isEmpty, "closed without a CONNACK")
         // The device connected before every one of them, so its deadlines passed too: it is untouched.
         #expect(device.isConnected && broker.server.connectedClientCount == 1)
         #expect(broker.server.unauthenticatedConnectionCount == 0)
         await device.disconnect()
+    }
+
+    static func connected(_ thing: String, to broker: TestBroker, attempts: Int) async throws -> MQTTClient {
+        for _ in 1..<attempts {
+            if let client = try? await broker.connected(thing) { return client }
+        }
+        return try await broker.connected(thing)
     }
 
     @Test func oneAddressCannotTakeTheWholeAllowance() async throws {

@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import RawClients
 
 /// A tool running beside a test (a broker, a subscriber, `ota serve`): started, read, and killed by the test.
 /// Its output is collected by a plain thread (not GCD: see Spawn.swift).
@@ -34,6 +34,15 @@ public final class BackgroundProcess: @unchecked Sendable {
     /// Everything printed so far (stdout and stderr).
     public var text: String { lock.withLock { String(decoding: collected, as: UTF8.self) } }
     public var isRunning: Bool { lock.withLock { child.isRunning } }
+    /// The names of its threads now, from /proc (Linux cuts them to 15 bytes).
+    public var threadNames: [String] {
+        let tasks = "/proc/\(child.pid)/task"
+        let ids = (try? FileManager.default.contentsOfDirectory(atPath: tasks)) ?? []
+        return ids.compactMap { id in
+            (try? String(contentsOfFile: "\(tasks)/\(id)/comm", encoding: .utf8))?
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+    }
     public var exitStatus: Int32? { isRunning ? nil : lock.withLock { child.wait() } }
 
     /// SIGKILL: the process gets no chance to say goodbye (a power cut for a client).
@@ -68,44 +77,7 @@ public final class BackgroundProcess: @unchecked Sendable {
     }
 }
 
-/// A TCP port on 127.0.0.1 that was free a moment ago, for tools that cannot be told to pick one.
-///
-/// It is taken below the kernel's ephemeral range, never from `bind(0)`: that range is also where the kernel picks
-/// the local port of every outgoing connection, and CI once saw a test's client take such a port between this check
-/// and `ota serve`'s bind ("Address already in use"). A port handed out once in this process is not handed out again.
+/// A TCP port on 127.0.0.1 that was free a moment ago, for tools that cannot be told to pick one (see `LoopbackPort`).
 public func freeLoopbackPort() throws -> Int {
-    let ephemeralStart = ephemeralPortRangeStart()
-    let candidates = 20_000..<max(20_001, min(ephemeralStart, 32_768))
-    for _ in 0..<1_000 {
-        let port = Int.random(in: candidates)
-        guard handedOutPorts.withLock({ $0.insert(port).inserted }) else { continue }
-        if try loopbackPortIsFree(port) { return port }
-    }
-    throw POSIXError(.EADDRINUSE)
-}
-
-private let handedOutPorts = Mutex<Set<Int>>([])
-
-/// The first port of `net.ipv4.ip_local_port_range` (Linux's default, 32768, where it cannot be read).
-private func ephemeralPortRangeStart() -> Int {
-    let text = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)) ?? ""
-    return text.split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) } ?? 32_768
-}
-
-/// Whether a listener could bind `port` on 127.0.0.1 now (without SO_REUSEADDR, so a port in TIME_WAIT counts as
-/// taken too).
-private func loopbackPortIsFree(_ port: Int) throws -> Bool {
-    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard descriptor >= 0 else { throw POSIXError(.EMFILE) }
-    defer { close(descriptor) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = UInt16(port).bigEndian
-    let bound = withUnsafePointer(to: &address) { pointer in
-        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-        }
-    }
-    return bound == 0
+    try LoopbackPort.free()
 }

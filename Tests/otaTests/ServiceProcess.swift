@@ -6,8 +6,8 @@ import Testing
 final class ServiceProcess: @unchecked Sendable {
     let directory: TemporaryDirectory
     let dataDir: String
-    let mqttPort: Int
-    let apiPort: Int
+    private(set) var mqttPort = 0
+    private(set) var apiPort = 0
     /// Further `ota serve` options (`--verbose`).
     let options: [String]
     /// The service's whole environment (S3 credentials); nil: this process's.
@@ -17,12 +17,24 @@ final class ServiceProcess: @unchecked Sendable {
     init(options: [String] = [], environment: [String: String]? = nil) async throws {
         directory = try TemporaryDirectory("ota-serve")
         dataDir = directory.path("data")
-        mqttPort = try freeLoopbackPort()
-        apiPort = try freeLoopbackPort()
         self.options = options
         self.environment = environment
-        process = try await Self.launch(
-            dataDir: dataDir, mqttPort: mqttPort, apiPort: apiPort, options: options, environment: environment)
+        // A port free when it was picked can be taken before `ota serve` binds it (CI saw it twice, cause unknown; the
+        // error says who held it): the first start then tries other ports. A restart keeps its ports.
+        var attempt = 1
+        while true {
+            let ports = (mqtt: try freeLoopbackPort(), api: try freeLoopbackPort())
+            do {
+                process = try await Self.launch(
+                    dataDir: dataDir, mqttPort: ports.mqtt, apiPort: ports.api, options: options,
+                    environment: environment)
+                (mqttPort, apiPort) = ports
+                return
+            } catch let error as ServiceProcessError where error.portTaken && attempt < 3 {
+                print(error.description)
+                attempt += 1
+            }
+        }
     }
 
     private static func launch(
@@ -39,7 +51,16 @@ final class ServiceProcess: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(20)
         while !process.text.contains("SwiftOTA service running") {
             guard process.isRunning, Date() < deadline else {
-                throw ServiceProcessError(description: "ota serve did not start:\n\(process.text)")
+                var holders = ""
+                let portTaken = process.text.contains("Address already in use")
+                if portTaken {
+                    let sockets = try? await ExternalTools.run("ss", ["-tanp"])
+                    holders = (sockets?.stdout ?? "").split(separator: "\n")
+                        .filter { $0.contains(":\(mqttPort) ") || $0.contains(":\(apiPort) ") }.joined(separator: "\n")
+                    holders = "\nports \(mqttPort), \(apiPort) held by:\n" + holders
+                }
+                throw ServiceProcessError(
+                    description: "ota serve did not start:\n\(process.text)\(holders)", portTaken: portTaken)
             }
             try await Task.sleep(for: .milliseconds(20))  // not usleep: a start takes seconds, the thread is shared
         }
@@ -76,4 +97,6 @@ final class ServiceProcess: @unchecked Sendable {
 
 struct ServiceProcessError: Error, CustomStringConvertible {
     let description: String
+    /// It could not listen: a port was taken.
+    var portTaken = false
 }

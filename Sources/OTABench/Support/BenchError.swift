@@ -9,7 +9,6 @@ public enum BenchError: Error, CustomStringConvertible {
     /// A figure (VmRSS, the CPU time, …) of process `pid` could not be read from /proc.
     case processFigureUnreadable(figure: String, pid: String)
     case procFileUnreadable(path: String)
-    case noFreePort
     /// A server process under measurement exited before it listened.
     case serverExited(name: String)
     case serverNotListening(name: String, port: Int, seconds: Int)
@@ -24,7 +23,6 @@ public enum BenchError: Error, CustomStringConvertible {
             "\(name) is needed but was not found in \(searched.joined(separator: ", ")) (Debian: apt-get install \(name))"
         case .processFigureUnreadable(let figure, let pid): "cannot read \(figure) of process \(pid)"
         case .procFileUnreadable(let path): "cannot read \(path)"
-        case .noFreePort: "cannot find a free port on 127.0.0.1"
         case .serverExited(let name): "\(name) exited before listening"
         case .serverNotListening(let name, let port, let seconds):
             "\(name) did not listen on port \(port) within \(seconds) s"
