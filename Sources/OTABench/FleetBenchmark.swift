@@ -6,6 +6,7 @@ import NIOSSL
 import OTAAgent
 import OTADemo
 import OTAService
+import RawClients
 
 /// `ota bench fleet`: one full update of N simulated devices against `ota serve` running as a child process.
 ///
@@ -26,6 +27,8 @@ public struct FleetBenchmark: Sendable {
     public var database: String?
     /// `ota serve` processes on that database, each with its own ports; device k connects to instance k mod N.
     public var instances = 1
+    /// Each instance's `ota serve --event-loops`; nil: one thread per core, NIO's default.
+    public var eventLoopsPerInstance: Int?
     /// Devices connect through HAProxy (docs/deploy.md's configuration), which spreads them over the instances; more
     /// devices than one HAProxy process can hold open go through several, device k to balancer k mod M.
     public var throughHAProxy = false
@@ -58,6 +61,8 @@ public struct FleetBenchmark: Sendable {
         /// "sqlite", or the PostgreSQL URL without its password.
         let database: String
         let instances: Int
+        /// Each instance's event loop threads; nil: one per core.
+        let eventLoopsPerInstance: Int?
         /// "HAProxy" when the devices connected through it, else nil (each device to its instance directly).
         let balancer: String?
         /// HAProxy's CPU time during the update (nil without it).
@@ -114,9 +119,9 @@ public struct FleetBenchmark: Sendable {
         let keep = ProcessInfo.processInfo.environment["OTA_BENCH_KEEP"] == "1"
         if keep { progress("keeping the services' data and logs in \(directory.path)") }
         defer { if !keep { try? FileManager.default.removeItem(at: directory) } }
-        let ports = try (0..<instances).map { _ in (mqtt: try freePort(), api: try freePort()) }
+        let ports = try (0..<instances).map { _ in (mqtt: try LoopbackPort.free(), api: try LoopbackPort.free()) }
         let balancerPorts =
-            throughHAProxy ? try (0..<HAProxyBalancer.processes(for: devices)).map { _ in try freePort() } : []
+            throughHAProxy ? try (0..<HAProxyBalancer.processes(for: devices)).map { _ in try LoopbackPort.free() } : []
         // A scratch database of this run's own on the server given, dropped at the end.
         guard let server = try database.map(PostgresDatabaseURL.init) else {
             return try await run(in: directory, ports: ports, balancerPorts: balancerPorts, database: nil)
@@ -244,6 +249,7 @@ public struct FleetBenchmark: Sendable {
         return Result(
             build: Timing.buildConfiguration, delivery: protocols.joined(separator: "+"),
             database: databaseURL.map(String.init(describing:)) ?? "sqlite", instances: instances,
+            eventLoopsPerInstance: eventLoopsPerInstance,
             balancer: balancers.isEmpty ? nil : balancers.count == 1 ? "HAProxy" : "\(balancers.count) × HAProxy",
             balancerCPUSeconds: balancerCPU, devices: devices,
             maxPerMinute: maxPerMinute, imageBytes: image.count,
@@ -285,7 +291,8 @@ public struct FleetBenchmark: Sendable {
                     arguments: [
                         "serve", "--data-dir", data, "--host", "127.0.0.1", "--mqtt-port", "\(port.mqtt)",
                         "--api-port", "\(port.api)",
-                    ] + (database.map { ["--database", $0.secretURLString] } ?? []),
+                    ] + (database.map { ["--database", $0.secretURLString] } ?? [])
+                        + (eventLoopsPerInstance.map { ["--event-loops", "\($0)"] } ?? []),
                     log: data + "/service.log"))
         }
         return services
@@ -426,7 +433,9 @@ public struct FleetBenchmark: Sendable {
         return
             ([
                 "ota bench fleet (\(r.build) build; \(r.devices) devices × \(r.imageBytes) bytes over \(r.delivery)"
-                    + "\(rollout); \(r.instances) × ota serve on \(r.database)"
+                    + "\(rollout); \(r.instances) × ota serve"
+                    + (r.eventLoopsPerInstance.map { " (\($0) event loop\($0 == 1 ? "" : "s") each)" } ?? "")
+                    + " on \(r.database)"
                     + (r.balancer.map { " behind \($0)" } ?? "") + ")"
             ]
             + rows.map { "  " + $0.0.padding(toLength: 34, withPad: " ", startingAt: 0) + $0.1 }

@@ -104,13 +104,23 @@ import Testing
         (["--data-url-base", "http://ota.example.com"], "--data-url-base must be https://"),
         (["--data-url-base", "https://user@ota.example.com"], "--data-url-base must be https://"),
         (["--file-cache-mib", "1"], "--file-cache-mib must be 4–65536"),
+        (["--event-loops", "0"], "--event-loops must be 1–256"),
     ])
-    func badDatabaseFileStoreAndDataURLOptionsStopTheStartAndCreateNothing(options: [String], says: String) async throws
-    {
+    func badOptionsStopTheStartAndCreateNothing(options: [String], says: String) async throws {
         let directory = try TemporaryDirectory("serve-options")
         let result = try await OTACLI.run(["serve", "--data-dir", directory.path("data")] + options)
         #expect(result.status != 0 && result.stderr.contains(says), "\(result.stderr)")
         #expect(!FileManager.default.fileExists(atPath: directory.path("data")))
+    }
+
+    /// Instances sharing a machine are given their share of its cores (docs/deploy.md): the shared event loop group,
+    /// which carries the gateway, the API and PostgreSQL, then starts that many threads instead of one per core.
+    @Test func eventLoopsSetsTheNetworkThreads() async throws {
+        let service = try await ServiceProcess(options: ["--event-loops", "1"])
+        defer { service.stop() }
+        let loops = service.process.threadNames.filter { $0.hasPrefix("NIO-SGLTN-") && $0.contains("-#") }
+        #expect(loops.count == 1, "\(service.process.threadNames)")
+        try await service.cli(["things", "create", "dev-1"])  // and it serves
     }
 
     @Test func errorsAreReadableAndExitNonZero() async throws {

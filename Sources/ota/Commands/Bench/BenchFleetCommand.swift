@@ -36,6 +36,13 @@ struct BenchFleetCommand: AsyncParsableCommand {
     var database: String?
     @Option(help: "ota serve processes on --database; devices are spread over them evenly (default 1).")
     var instances = 1
+    @Option(
+        help: ArgumentHelp(
+            "Each instance's `ota serve --event-loops` (default: one per core for one instance; for several, the "
+                + "machine's cores shared out, at least 1 each).",
+            discussion: "The instances share this machine's cores as instances on their own machines would not; "
+                + "a thread per core each would oversubscribe them. The SQLite baseline keeps one per core."))
+    var instanceEventLoops: Int?
     @Flag(
         name: .customLong("through-haproxy"),
         help: ArgumentHelp(
@@ -60,6 +67,9 @@ struct BenchFleetCommand: AsyncParsableCommand {
         if throughHAProxy && database == nil {
             throw ValidationError("--through-haproxy needs --database postgres://…")
         }
+        if let instanceEventLoops, !(1...256).contains(instanceEventLoops) {
+            throw ValidationError("--instance-event-loops must be 1–256")
+        }
         guard (1...20).contains(rounds) else { throw ValidationError("--rounds must be 1–20") }
         if rounds > 1 && database == nil { throw ValidationError("--rounds needs --database postgres://…") }
         if database != nil && `protocol` == .http {
@@ -83,6 +93,9 @@ struct BenchFleetCommand: AsyncParsableCommand {
                 var cluster = bench
                 cluster.database = database
                 cluster.instances = instances
+                cluster.eventLoopsPerInstance =
+                    instanceEventLoops
+                    ?? (instances > 1 ? max(1, ProcessInfo.processInfo.activeProcessorCount / instances) : nil)
                 cluster.throughHAProxy = throughHAProxy
                 comparisons.append(FleetScaleComparison(single: baseline, cluster: try await cluster.run()))
             }

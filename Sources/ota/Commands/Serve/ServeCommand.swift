@@ -43,12 +43,22 @@ struct ServeCommand: AsyncParsableCommand {
             discussion: "Without it: connections, rejections and one line per job execution state change. Every "
                 + "device line carries thing=<name> or client=<name>: follow one device with grep."))
     var verbose = false
+    @Option(
+        help: ArgumentHelp(
+            "Threads for network I/O: device and API connections, PostgreSQL (1–256; default: one per core).",
+            discussion: "Instances sharing a machine share its cores: give each its share (docs/deploy.md)."))
+    var eventLoops: Int?
     @OptionGroup(title: "Limits") var limits: ConnectionLimitOptions
     @OptionGroup(title: "Database") var database: DatabaseOptions
     @OptionGroup(title: "File store") var files: FileStoreOptions
     @OptionGroup(title: "Files and HTTP delivery") var delivery: FileDeliveryOptions
 
+    func validate() throws {
+        if let eventLoops, !(1...256).contains(eventLoops) { throw ValidationError("--event-loops must be 1–256") }
+    }
+
     func run() async throws {
+        if let eventLoops { EventLoopThreads.limit(to: eventLoops) }  // before anything starts the group
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = verbose ? .debug : .info
