@@ -1,4 +1,5 @@
 import Foundation
+import RawClients
 
 /// moto's standalone server (`moto_server`, from PyPI `moto[server]`), an S3-protocol server for the S3 client's
 /// tests, on a free loopback port. With `authenticating`, moto checks every S3 request's SigV4 signature against an
@@ -129,15 +130,7 @@ public final class MotoServer: @unchecked Sendable {
         defer { close(descriptor) }
         var timeout = timeval(tv_sec: 5, tv_usec: 0)
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = UInt16(port).bigEndian
-        let connected = withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
+        let connected = LoopbackPort.withAddress(of: port) { connect(descriptor, $0, $1) }
         guard connected == 0 else { return false }
         let request = Array("GET /moto-api/ HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n".utf8)
         guard write(descriptor, request, request.count) == request.count else { return false }
