@@ -32,6 +32,7 @@ final class ServiceProcess: @unchecked Sendable {
                 return
             } catch let error as ServiceProcessError where error.portTaken && attempt < 3 {
                 print(error.description)
+                try? FileManager.default.removeItem(atPath: dataDir)  // so the next one is a first start too
                 attempt += 1
             }
         }
@@ -51,6 +52,7 @@ final class ServiceProcess: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(20)
         while !process.text.contains("SwiftOTA service running") {
             guard process.isRunning, Date() < deadline else {
+                process.kill()
                 var holders = ""
                 let portTaken = process.text.contains("Address already in use")
                 if portTaken {
