@@ -19,8 +19,9 @@ final class ServiceProcess: @unchecked Sendable {
         dataDir = directory.path("data")
         self.options = options
         self.environment = environment
-        // A port free when it was picked can be taken before `ota serve` binds it (CI saw it twice, cause unknown; the
-        // error says who held it): the first start then tries other ports. A restart keeps its ports.
+        // A port free when it was picked can be taken before `ota serve` binds it: seen in CI when ports came from
+        // bind(0), and once since, cause unknown (the error now says who held it). The first start then tries other
+        // ports; a restart keeps its ports.
         var attempt = 1
         while true {
             let ports = (mqtt: try freeLoopbackPort(), api: try freeLoopbackPort())
