@@ -332,6 +332,9 @@ final class MQTTServerConnection: ChannelInboundHandler, MQTTConnectionEndpoint,
             // handler may detach it on behalf of this one.
             let owned = server.broker.detach(clientID: ending.clientID, connection: self)
             if let session { server.requestHandler?.sessionDisconnected(session) }
+            // The context names this connection as its endpoint: kept, it would keep the connection, its channel
+            // and their buffers alive for ever (a leak of every closed connection, found by heaptrack).
+            session = nil
             logger.info(
                 ending.publishWill ? "connection lost" : "disconnected",
                 metadata: ["sessionTakenOver": "\(!owned)"])
