@@ -5,9 +5,9 @@ import NIOConcurrencyHelpers
 /// HAProxy, moto), which must be told their port before they bind it.
 ///
 /// A port is taken below the kernel's ephemeral range, never from `bind(0)`: that range is also where the kernel picks
-/// the local port of every outgoing connection, and CI once saw a client's connection take such a port between the
-/// check and `ota serve`'s bind ("Address already in use"). A port handed out once in this process is not handed out
-/// again, so two servers started side by side never get the same one.
+/// the local port of every outgoing connection, which can take the port between the check and the server's bind (the
+/// likely cause of an "Address already in use" CI saw from `ota serve`). A port handed out once in this process is not
+/// handed out again, so two servers started side by side never get the same one.
 public enum LoopbackPort {
     /// A port no socket held a moment ago.
     public static func free() throws -> Int {

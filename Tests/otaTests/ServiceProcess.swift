@@ -54,20 +54,21 @@ final class ServiceProcess: @unchecked Sendable {
         while !process.text.contains("SwiftOTA service running") {
             guard process.isRunning, Date() < deadline else {
                 process.kill()
-                var holders = ""
                 let portTaken = process.text.contains("Address already in use")
-                if portTaken {
-                    let sockets = try? await ExternalTools.run("ss", ["-tanp"])
-                    holders = (sockets?.stdout ?? "").split(separator: "\n")
-                        .filter { $0.contains(":\(mqttPort) ") || $0.contains(":\(apiPort) ") }.joined(separator: "\n")
-                    holders = "\nports \(mqttPort), \(apiPort) held by:\n" + holders
-                }
+                let holders = portTaken ? await Self.holders(of: [mqttPort, apiPort]) : ""
                 throw ServiceProcessError(
                     description: "ota serve did not start:\n\(process.text)\(holders)", portTaken: portTaken)
             }
             try await Task.sleep(for: .milliseconds(20))  // not usleep: a start takes seconds, the thread is shared
         }
         return process
+    }
+
+    /// The sockets on `ports` (`ss -tanp`), to say who took a port the service could not listen on.
+    private static func holders(of ports: [Int]) async -> String {
+        let sockets = (try? await ExternalTools.run("ss", ["-tanp"]))?.stdout ?? ""
+        let lines = sockets.split(separator: "\n").filter { line in ports.contains { line.contains(":\($0) ") } }
+        return "\nports \(ports.map(String.init).joined(separator: ", ")) held by:\n" + lines.joined(separator: "\n")
     }
 
     /// SIGKILL: no shutdown, no flush — what a power cut or the OOM killer does.

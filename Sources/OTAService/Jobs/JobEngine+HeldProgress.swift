@@ -12,9 +12,10 @@ extension JobEngine {
     ) async throws -> Bool {
         // Checked before the timeout is looked up, which may read the store.
         guard isKnownInProgress(thing, jobID) else { return false }
-        return holdProgress(
+        hold(
             thing: thing, jobID: jobID, request: request,
             inProgressTimeoutMinutes: try await inProgressTimeout(of: jobID), answer: answer)
+        return true
     }
 
     /// `holdProgress` with the job's in-progress timeout known already (`knownInProgressTimeout`).
@@ -23,11 +24,21 @@ extension JobEngine {
         answer: @escaping @Sendable (Result<Void, any Error>) -> Void
     ) -> Bool {
         guard isKnownInProgress(thing, jobID) else { return false }
+        hold(
+            thing: thing, jobID: jobID, request: request, inProgressTimeoutMinutes: inProgressTimeoutMinutes,
+            answer: answer)
+        return true
+    }
+
+    /// Hands the report to the ledger (its execution was checked to be known in progress).
+    private func hold(
+        thing: String, jobID: String, request: UpdateJobExecutionRequest, inProgressTimeoutMinutes: Int?,
+        answer: @escaping @Sendable (Result<Void, any Error>) -> Void
+    ) {
         let report = ProgressReport(
             jobID: jobID, thing: thing, statusDetails: request.statusDetails, time: now(),
             inProgressTimeoutMinutes: inProgressTimeoutMinutes)
         progressLedger.hold(ProgressLedger.Held(report: report, request: request, answer: answer))
-        return true
     }
 
     static func executionKey(_ thing: String, _ jobID: String) -> String { thing + "\u{0}" + jobID }
