@@ -169,10 +169,10 @@ public final class DeviceGateway: MQTTRequestHandler {
     // MARK: Requests
 
     /// Answers a queued request in a child task of its own, for the two tasks that live as long as their connection.
-    /// A task keeps every slab of task-local memory it ever needed until it ends (Swift's task allocator reuses them
-    /// but never frees them). Answering on PostgreSQL goes deep (the pool, a dispatch thread, group commit), and a
-    /// device's tasks each kept about 100 KiB of it between requests: the fleet bench's instance held 275 MiB at
-    /// 1,000 devices against 181 MiB this way (docs/benchmark-history.md). The child's memory goes with it.
+    /// A task keeps the slabs of task-local memory its deepest call needed until it ends (Swift's task allocator keeps
+    /// them for reuse). On PostgreSQL a device's two tasks kept about 100 KiB each between requests (heaptrack:
+    /// 220 MiB of task slabs in an instance with 1,000 devices): the fleet bench's instance peaked at 275 MiB, and at
+    /// 189 MiB this way (docs/benchmark-history.md). A child's memory goes when it ends.
     private func processInChildTask(_ item: DeviceInbox.Item) async {
         await withDiscardingTaskGroup { group in
             group.addTask { await self.process(item.request, item.publish, from: item.session) }
