@@ -21,7 +21,7 @@ struct AccessMiddleware: RouterMiddleware {
         context.principal = principal
         let route = context.endpointPath ?? "unmatched"
         let action = "\(request.method.rawValue) \(route)"
-        let parameter = { (name: String) in context.parameters.get(name).flatMap { $0.removingPercentEncoding } }
+        let parameter = { (name: String) in context.parameters.get(name).flatMap { $0.percentDecoded } }
         let requirement = AccessPolicy.requirement(method: request.method, route: route)
         let subject = AuditSubject.of(route: route, parameter: parameter)
         let entry = audit.entry(principal, source: context.remoteAddress, action: action, subject: subject)

@@ -12,9 +12,12 @@ extension ManagementAPI {
         let logger = logger
         router.get("data/:id") { request, context in
             let id = try context.name("id")
+            // Parsed once: each `request.query(_:)` parses the whole query again.
+            let query = request.uri.queryParameters
+            let thing = query["thing"].map(String.init)
             try server.dataURLs.signer.verify(
-                fileID: id, thing: request.query("thing"), expires: request.query("expires"),
-                signature: request.query("signature"), now: server.configuration.now())
+                fileID: id, thing: thing, expires: query["expires"].map(String.init),
+                signature: query["signature"].map(String.init), now: server.configuration.now())
             guard let file = try await server.fileRecords.file(id: id) else {
                 throw OTAServiceError.notFound("file \(id)")
             }
@@ -37,7 +40,7 @@ extension ManagementAPI {
             logger.debug(
                 "data range served",
                 metadata: [
-                    "thing": "\(request.query("thing") ?? "")", "file": "\(id.prefix(16))",
+                    "thing": "\(thing ?? "")", "file": "\(id.prefix(16))",
                     "range": "\(range.first)-\(range.last)",
                 ])
             server.metrics.servedBlocks(1, bytes: range.last - range.first + 1, over: .http)

@@ -69,7 +69,7 @@ extension RequestContext {
     /// A path parameter, percent-decoded (`x%3Ay` names thing `x:y`).
     func name(_ parameter: String) throws -> String {
         let raw = try parameters.require(parameter)
-        guard let decoded = raw.removingPercentEncoding else {
+        guard let decoded = raw.percentDecoded else {
             throw ProblemDetails(
                 status: .badRequest, kind: "invalid-request", detail: "'\(raw)' is not valid percent-encoding")
         }
