@@ -24,7 +24,7 @@ struct FormData: Sendable {
     }
 
     private static func decode(_ text: Substring) -> String? {
-        text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+        text.replacingOccurrences(of: "+", with: " ").percentDecoded
     }
 
     /// RFC 7578: parts separated by `--boundary`, each with headers, a blank line, and its bytes.

@@ -8,7 +8,8 @@ import Synchronization
 // responses to the requesting session without a subscription, as AWS IoT Core does (aws-ota-wire.md §2).
 // Each session's Jobs requests are handled in arrival order by one task (a progress report must never overtake the
 // report before it), its Streams requests by another, or at once on its event loop when nothing waits before them
-// (DeviceInbox.swift); sessions run concurrently. A QoS 0 progress report with nothing of its session queued before it
+// (DeviceInbox.swift); each request a task takes runs in a child task of it (`processInChildTask`); sessions run
+// concurrently. A QoS 0 progress report with nothing of its session queued before it
 // is handed to the engine to hold on the event loop (DeviceGateway+HeldProgress.swift).
 
 public final class DeviceGateway: MQTTRequestHandler {
@@ -169,10 +170,10 @@ public final class DeviceGateway: MQTTRequestHandler {
     // MARK: Requests
 
     /// Answers a queued request in a child task of its own, for the two tasks that live as long as their connection.
-    /// A task keeps the slabs of task-local memory its deepest call needed until it ends (Swift's task allocator keeps
-    /// them for reuse). On PostgreSQL a device's two tasks kept about 100 KiB each between requests (heaptrack:
-    /// 220 MiB of task slabs in an instance with 1,000 devices): the fleet bench's instance peaked at 275 MiB, and at
-    /// 189 MiB this way (docs/benchmark-history.md). A child's memory goes when it ends.
+    /// A task keeps the slabs of task-allocator memory its deepest call needed until it ends (Swift keeps them for
+    /// reuse). On PostgreSQL a device's two tasks kept about 110 KiB each between requests (heaptrack: 220 MiB of task
+    /// slabs in an instance with 1,000 devices): the fleet bench's instance peaked at 275–285 MiB, and at 181–189 MiB
+    /// this way (docs/benchmark-history.md). A child's memory goes when it ends.
     private func processInChildTask(_ item: DeviceInbox.Item) async {
         await withDiscardingTaskGroup { group in
             group.addTask { await self.process(item.request, item.publish, from: item.session) }
