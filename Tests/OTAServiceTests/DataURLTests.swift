@@ -32,6 +32,14 @@ import Testing
         #expect(throws: OTAServiceError.self) { try verify(thing: nil) }
         #expect(throws: OTAServiceError.self) { try verify(expires: "1001") }
         #expect(throws: OTAServiceError.self) { try verify(expires: "1e3") }
+        #expect(throws: OTAServiceError.self) { try verify(expires: nil) }
+        // A signature missing, not hex, or cut short.
+        let signature = try #require(query["signature"])
+        for bad in [nil, "", "zz" + signature.dropFirst(2), String(signature.dropLast(2))] {
+            #expect(throws: OTAServiceError.self) {
+                try Self.signer.verify(fileID: Self.file, thing: "dev", expires: "1000", signature: bad, now: 999)
+            }
+        }
         // Another service's key signs differently.
         let other = DataURLSigner(key: SymmetricKey(data: Array("another key of 32 bytes or more..".utf8)))
         let foreign = Self.parts(other.query(fileID: Self.file, thing: "dev", expires: 1000))

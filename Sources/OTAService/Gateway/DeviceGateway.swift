@@ -9,8 +9,8 @@ import Synchronization
 // Each session's Jobs requests are handled in arrival order by one task (a progress report must never overtake the
 // report before it), its Streams requests by another, or at once on its event loop when nothing waits before them
 // (DeviceInbox.swift); each request a task takes runs in a child task of it (`processInChildTask`); sessions run
-// concurrently. A QoS 0 progress report with nothing of its session queued before it
-// is handed to the engine to hold on the event loop (DeviceGateway+HeldProgress.swift).
+// concurrently. A QoS 0 progress report with nothing of its session queued before it is handed to the engine to hold
+// on the event loop (DeviceGateway+HeldProgress.swift).
 
 public final class DeviceGateway: MQTTRequestHandler {
     /// A connection's stream requests are paced to this many a second, sustained: a well-behaved agent asks a few times
