@@ -17,6 +17,14 @@ public protocol ClientCertificateTrust: Sendable {
     /// Decides on `chain`: DER certificates as the client presented them, leaf first. Must fail closed: anything
     /// it cannot check is `.refused`.
     func evaluate(chain: [[UInt8]]) async -> ClientTrustVerdict
+
+    /// The verdict on `chain` when it is known without evaluating (the owner judged the same chain against the same
+    /// trust before), or nil. Asked on the connection's event loop during the handshake: it must not block.
+    func knownVerdict(chain: [[UInt8]]) -> ClientTrustVerdict?
+}
+
+extension ClientCertificateTrust {
+    public func knownVerdict(chain: [[UInt8]]) -> ClientTrustVerdict? { nil }
 }
 
 /// One connection's verdict, written by the verification callback (on whatever thread finishes the evaluation)

@@ -16,8 +16,9 @@ final class TrustEvaluationExecutor: TaskExecutor {
 }
 
 extension ClientCertificateTrust {
-    /// `evaluate(chain:)` on the trust executor, its verdict delivered on `eventLoop`.
+    /// `evaluate(chain:)` on the trust executor, its verdict delivered on `eventLoop`; a known verdict at once.
     func evaluate(chain: [[UInt8]], on eventLoop: any EventLoop) -> EventLoopFuture<ClientTrustVerdict> {
+        if let known = knownVerdict(chain: chain) { return eventLoop.makeSucceededFuture(known) }
         let promise = eventLoop.makePromise(of: ClientTrustVerdict.self)
         Task(executorPreference: TrustEvaluationExecutor.shared) { promise.succeed(await evaluate(chain: chain)) }
         return promise.futureResult

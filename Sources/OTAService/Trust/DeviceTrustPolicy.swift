@@ -28,47 +28,69 @@ public enum DeviceTrustPolicy {
     public static func evaluate(chain: [[UInt8]], snapshot: DeviceTrustSnapshot, at time: Date) async
         -> DeviceTrustDecision
     {
-        guard let leafDER = chain.first else { return .refused("no client certificate") }
+        await judge(chain: chain, snapshot: snapshot, at: time).decision
+    }
+
+    /// The decision, and for an acceptance through a validated chain (service CA, registered CA) the span of time
+    /// over which the same chain gets the same decision from the same snapshot: every certificate of the validated
+    /// chain is valid throughout it, and nothing else in the decision depends on the time. Nil for refusals and for
+    /// a certificate registered without a CA, whose acceptance also rests on no chain to an inactive CA existing.
+    static func judge(chain: [[UInt8]], snapshot: DeviceTrustSnapshot, at time: Date) async
+        -> (decision: DeviceTrustDecision, reusableDuring: ClosedRange<Date>?)
+    {
+        guard let leafDER = chain.first else { return (.refused("no client certificate"), nil) }
         let leaf: Certificate
         let presented: CertificateStore
         do {
             leaf = try Certificate(derEncoded: leafDER)
             presented = CertificateStore(try chain.dropFirst().map { try Certificate(derEncoded: $0) })
         } catch {
-            return .refused("the client presented a certificate that is not X.509 DER: \(error)")
+            return (.refused("the client presented a certificate that is not X.509 DER: \(error)"), nil)
         }
         let fingerprint = sha256Hex(leafDER)
         // Only a refusal names the certificate: formatting its subject costs every accepted handshake otherwise.
         var name: String { "certificate \(fingerprint) (\(leaf.subject))" }
         let binding = snapshot.certificates[fingerprint]
-        if binding?.status == .revoked { return .refused("\(name) is revoked") }
-        if let problem = clientAuthProblem(leaf, at: time) { return .refused("\(name) \(problem)") }
+        if binding?.status == .revoked { return (.refused("\(name) is revoked"), nil) }
+        if let problem = clientAuthProblem(leaf, at: time) { return (.refused("\(name) \(problem)"), nil) }
         // A registration linked to a registered CA follows that CA's status, whatever chain the client presents:
         // leaving an intermediate out must not turn a deactivated CA's device into a "registered without CA" one.
         if let link = binding?.issuerCA, !snapshot.isActive(authority: link) {
-            return .refused("\(name) is issued by CA \(link), which is inactive")
+            return (.refused("\(name) is issued by CA \(link), which is inactive"), nil)
         }
 
-        if await root(of: leaf, presented, among: [snapshot.serviceCA], at: time) != nil {
-            return .accepted(thing: binding?.thing, via: .serviceCA)
+        if let chain = await validatedChain(of: leaf, presented, among: [snapshot.serviceCA], at: time) {
+            return (.accepted(thing: binding?.thing, via: .serviceCA), commonValidity(of: chain))
         }
-        if let root = await root(of: leaf, presented, among: snapshot.authorities(active: true), at: time) {
-            let authority = snapshot.fingerprint(ofAuthority: root) ?? "?"
+        if let chain = await validatedChain(of: leaf, presented, among: snapshot.authorities(active: true), at: time)
+        {
+            let authority = snapshot.fingerprint(ofAuthority: chain.root) ?? "?"
             guard let binding else {
-                return .refused(
+                let reason =
                     "\(name) chains to registered CA \(authority) but is not registered to a thing "
-                        + "(ota things register-certificate THING CERT.pem)")
+                    + "(ota things register-certificate THING CERT.pem)"
+                return (.refused(reason), nil)
             }
-            return .accepted(thing: binding.thing, via: .registeredCA(authority))
+            return (.accepted(thing: binding.thing, via: .registeredCA(authority)), commonValidity(of: chain))
         }
         guard let binding else {
-            return .refused("\(name) is not from the service CA or an active registered CA, and is not registered")
+            return (
+                .refused("\(name) is not from the service CA or an active registered CA, and is not registered"), nil
+            )
         }
-        if let root = await root(of: leaf, presented, among: snapshot.authorities(active: false), at: time) {
-            return .refused(
-                "\(name) is issued by CA \(snapshot.fingerprint(ofAuthority: root) ?? "?"), which is inactive")
+        if let chain = await validatedChain(of: leaf, presented, among: snapshot.authorities(active: false), at: time)
+        {
+            let authority = snapshot.fingerprint(ofAuthority: chain.root) ?? "?"
+            return (.refused("\(name) is issued by CA \(authority), which is inactive"), nil)
         }
-        return .accepted(thing: binding.thing, via: .registeredCertificate)
+        return (.accepted(thing: binding.thing, via: .registeredCertificate), nil)
+    }
+
+    /// When every certificate of `chain` is valid (it is at the time it was validated, so the range is not empty).
+    private static func commonValidity(of chain: ValidatedCertificateChain) -> ClosedRange<Date> {
+        let from = chain.map(\.notValidBefore).max() ?? .distantPast
+        let until = chain.map(\.notValidAfter).min() ?? .distantFuture
+        return from...max(from, until)
     }
 
     /// Why the leaf cannot authenticate a TLS client at `time`, or nil when it can.
@@ -95,6 +117,13 @@ public enum DeviceTrustPolicy {
     static func root(
         of leaf: Certificate, _ intermediates: CertificateStore, among roots: [Certificate], at time: Date
     ) async -> Certificate? {
+        await validatedChain(of: leaf, intermediates, among: roots, at: time)?.root
+    }
+
+    /// The chain `root(of:_:among:at:)` found, leaf to root.
+    private static func validatedChain(
+        of leaf: Certificate, _ intermediates: CertificateStore, among roots: [Certificate], at time: Date
+    ) async -> ValidatedCertificateChain? {
         guard !roots.isEmpty else { return nil }
         var verifier = Verifier(rootCertificates: CertificateStore(roots)) {
             RFC5280Policy(fixedExpiryValidationTime: time)
@@ -102,7 +131,7 @@ public enum DeviceTrustPolicy {
         }
         guard case .validCertificate(let chain) = await verifier.validate(leaf: leaf, intermediates: intermediates)
         else { return nil }
-        return chain.root
+        return chain
     }
 }
 
