@@ -25,7 +25,7 @@ struct AcceptedChains {
             var hash = SHA256()
             for certificate in chain {
                 let count = UInt32(truncatingIfNeeded: certificate.count)
-                hash.update(data: [UInt8(count >> 24), UInt8(count >> 16 & 0xFF), UInt8(count >> 8 & 0xFF), UInt8(count & 0xFF)])
+                hash.update(data: (0..<4).map { UInt8(truncatingIfNeeded: count >> (24 - 8 * $0)) })
                 hash.update(data: certificate)
             }
             digest = hash.finalize()

@@ -62,8 +62,7 @@ public enum DeviceTrustPolicy {
         if let chain = await validatedChain(of: leaf, presented, among: [snapshot.serviceCA], at: time) {
             return (.accepted(thing: binding?.thing, via: .serviceCA), commonValidity(of: chain))
         }
-        if let chain = await validatedChain(of: leaf, presented, among: snapshot.authorities(active: true), at: time)
-        {
+        if let chain = await validatedChain(of: leaf, presented, among: snapshot.authorities(active: true), at: time) {
             let authority = snapshot.fingerprint(ofAuthority: chain.root) ?? "?"
             guard let binding else {
                 let reason =
@@ -78,8 +77,7 @@ public enum DeviceTrustPolicy {
                 .refused("\(name) is not from the service CA or an active registered CA, and is not registered"), nil
             )
         }
-        if let chain = await validatedChain(of: leaf, presented, among: snapshot.authorities(active: false), at: time)
-        {
+        if let chain = await validatedChain(of: leaf, presented, among: snapshot.authorities(active: false), at: time) {
             let authority = snapshot.fingerprint(ofAuthority: chain.root) ?? "?"
             return (.refused("\(name) is issued by CA \(authority), which is inactive"), nil)
         }
