@@ -40,17 +40,18 @@ public enum DeviceTrustPolicy {
     {
         guard let leafDER = chain.first else { return (.refused("no client certificate"), nil) }
         let leaf: Certificate
-        let presented: CertificateStore
+        let intermediates: [Certificate]
         do {
             leaf = try Certificate(derEncoded: leafDER)
-            presented = CertificateStore(try chain.dropFirst().map { try Certificate(derEncoded: $0) })
+            intermediates = try chain.dropFirst().map { try Certificate(derEncoded: $0) }
         } catch {
             return (.refused("the client presented a certificate that is not X.509 DER: \(error)"), nil)
         }
+        let presented = CertificateStore(intermediates)
         let fingerprint = sha256Hex(leafDER)
         // Only a refusal names the certificate: formatting its subject costs every accepted handshake otherwise.
         var name: String { "certificate \(fingerprint) (\(leaf.subject))" }
-        let binding = snapshot.certificates[fingerprint]
+        let binding = snapshot.binding(of: leaf, fingerprint: fingerprint)
         if binding?.status == .revoked { return (.refused("\(name) is revoked"), nil) }
         if let problem = clientAuthProblem(leaf, at: time) { return (.refused("\(name) \(problem)"), nil) }
         // A registration linked to a registered CA follows that CA's status, whatever chain the client presents:
@@ -60,7 +61,9 @@ public enum DeviceTrustPolicy {
         }
 
         if let chain = await validatedChain(of: leaf, presented, among: [snapshot.serviceCA], at: time) {
-            return (.accepted(thing: binding?.thing, via: .serviceCA), commonValidity(of: chain))
+            return (
+                .accepted(thing: binding?.thing, via: .serviceCA), reusableSpan(of: chain, presented: intermediates)
+            )
         }
         if let chain = await validatedChain(of: leaf, presented, among: snapshot.authorities(active: true), at: time) {
             let authority = snapshot.fingerprint(ofAuthority: chain.root) ?? "?"
@@ -70,7 +73,8 @@ public enum DeviceTrustPolicy {
                     + "(ota things register-certificate THING CERT.pem)"
                 return (.refused(reason), nil)
             }
-            return (.accepted(thing: binding.thing, via: .registeredCA(authority)), commonValidity(of: chain))
+            let reusable = reusableSpan(of: chain, presented: intermediates)
+            return (.accepted(thing: binding.thing, via: .registeredCA(authority)), reusable)
         }
         guard let binding else {
             return (
@@ -84,8 +88,13 @@ public enum DeviceTrustPolicy {
         return (.accepted(thing: binding.thing, via: .registeredCertificate), nil)
     }
 
-    /// When every certificate of `chain` is valid (it is at the time it was validated, so the range is not empty).
-    private static func commonValidity(of chain: ValidatedCertificateChain) -> ClosedRange<Date> {
+    /// When every certificate of `chain` is valid (it is at the time it was validated, so the range is not empty);
+    /// nil when the client presented certificates the chain does not use, or one twice: each such variant would be
+    /// remembered on its own, and one accepted key could fill the memory of acceptances with them.
+    private static func reusableSpan(of chain: ValidatedCertificateChain, presented: [Certificate]) -> ClosedRange<
+        Date
+    >? {
+        guard presented.count < chain.count, presented.allSatisfy({ chain.contains($0) }) else { return nil }
         let from = chain.map(\.notValidBefore).max() ?? .distantPast
         let until = chain.map(\.notValidAfter).min() ?? .distantFuture
         return from...max(from, until)

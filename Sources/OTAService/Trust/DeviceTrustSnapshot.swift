@@ -31,6 +31,10 @@ public struct DeviceTrustSnapshot: Sendable {
     public private(set) var authorities: [String: Authority] = [:]
     /// Registered device certificates by fingerprint.
     public private(set) var certificates: [String: Binding] = [:]
+    /// The same, by the SHA-256 of their signed part (tbsCertificate). A fingerprint covers the signature too, and an
+    /// ECDSA signature (r, s) has a twin, (r, n − s), that verifies as well and that anyone can compute: a revoked
+    /// certificate re-encoded with it has another fingerprint, but not another signed part.
+    private var certificatesBySignedPart: [String: Binding] = [:]
 
     public init(serviceCA: Certificate, authorities: [CACertificate] = [], certificates: [DeviceCertificate] = []) {
         self.serviceCA = serviceCA
@@ -44,9 +48,17 @@ public struct DeviceTrustSnapshot: Sendable {
         case .certificate(let record):
             // A revocation is final (the registry refuses to register a revoked certificate again): a change that
             // committed earlier but is applied later must not bring the certificate back.
-            guard certificates[record.fingerprint]?.status != .revoked else { return }
-            certificates[record.fingerprint] = Binding(
-                thing: record.thingName, status: record.status, issuerCA: record.issuerCA)
+            let binding = Binding(thing: record.thingName, status: record.status, issuerCA: record.issuerCA)
+            if certificates[record.fingerprint]?.status != .revoked {
+                certificates[record.fingerprint] = binding
+            }
+            // The registry parsed the PEM when it stored it; a record that no longer parses is found by its
+            // fingerprint only.
+            if let signedPart = Self.signedPartDigest(pem: record.pem),
+                certificatesBySignedPart[signedPart]?.status != .revoked
+            {
+                certificatesBySignedPart[signedPart] = binding
+            }
         case .authority(let record):
             // The PEM was parsed when it was registered; should it no longer parse, the CA trusts nothing.
             guard let certificate = try? CertificateCoding.decode(Array(record.pem.utf8)) else {
@@ -56,6 +68,20 @@ public struct DeviceTrustSnapshot: Sendable {
             authorities[record.fingerprint] = Authority(
                 fingerprint: record.fingerprint, certificate: certificate, isActive: record.status == .active)
         }
+    }
+
+    /// The registration of a presented certificate: by its fingerprint, or by its signed part (an ECDSA twin of a
+    /// registered certificate); a revocation found either way wins.
+    func binding(of certificate: Certificate, fingerprint: String) -> Binding? {
+        let direct = certificates[fingerprint]
+        let twin = certificatesBySignedPart[sha256Hex(Array(certificate.tbsCertificateBytes))]
+        if direct?.status == .revoked { return direct }
+        if twin?.status == .revoked { return twin }
+        return direct ?? twin
+    }
+
+    private static func signedPartDigest(pem: String) -> String? {
+        (try? CertificateCoding.decode(Array(pem.utf8))).map { sha256Hex(Array($0.tbsCertificateBytes)) }
     }
 
     func authorities(active: Bool) -> [Certificate] {

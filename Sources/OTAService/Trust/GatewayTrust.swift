@@ -25,23 +25,47 @@ public final class GatewayTrust: ClientCertificateTrust {
         }
     }
 
-    private let state: Mutex<State>
+    typealias Judge =
+        @Sendable ([[UInt8]], DeviceTrustSnapshot, Date) async
+        -> (decision: DeviceTrustDecision, reusableDuring: ClosedRange<Date>?)
 
-    public init(serviceCA: Certificate) {
-        state = Mutex(State(snapshot: DeviceTrustSnapshot(serviceCA: serviceCA)))
+    private let state: Mutex<State>
+    /// `DeviceTrustPolicy.judge`; a test may wrap it to change the trust while a chain is being judged.
+    private let judge: Judge
+
+    public convenience init(serviceCA: Certificate) {
+        self.init(serviceCA: serviceCA) { await DeviceTrustPolicy.judge(chain: $0, snapshot: $1, at: $2) }
     }
 
-    /// Replaces the snapshot with what the store holds.
+    init(serviceCA: Certificate, judge: @escaping Judge) {
+        state = Mutex(State(snapshot: DeviceTrustSnapshot(serviceCA: serviceCA)))
+        self.judge = judge
+    }
+
+    /// Reads of the store `load` makes before it gives up on a registry that keeps changing.
+    static let loadAttempts = 8
+
+    /// Replaces the snapshot with what the store holds. A change applied while the store is being read (a local
+    /// registry write, a cluster event) may be missing from what was read, and replacing the snapshot would undo it
+    /// — a revocation, a CA's deactivation: the store is read again until no change came in between.
     public func load(from store: any OTAStore) async throws {
-        let (authorities, certificates) = try await store.read { reader in
-            (try reader.caCertificates(), try reader.deviceCertificates())
-        }
-        state.withLock { state in
-            state.change { current in
-                current = DeviceTrustSnapshot(
-                    serviceCA: current.serviceCA, authorities: authorities, certificates: certificates)
+        for _ in 0..<Self.loadAttempts {
+            let before = state.withLock { $0.accepted.generation }
+            let (authorities, certificates) = try await store.read { reader in
+                (try reader.caCertificates(), try reader.deviceCertificates())
             }
+            let replaced = state.withLock { state in
+                guard state.accepted.generation == before else { return false }
+                state.change { current in
+                    current = DeviceTrustSnapshot(
+                        serviceCA: current.serviceCA, authorities: authorities, certificates: certificates)
+                }
+                return true
+            }
+            if replaced { return }
         }
+        throw OTAServiceError.unavailable(
+            "the registry changed during each of \(Self.loadAttempts) reads of the gateway's trust; not reloaded")
     }
 
     public func apply(_ change: TrustChange) {
@@ -66,24 +90,26 @@ public final class GatewayTrust: ClientCertificateTrust {
     }
 
     public func knownVerdict(chain: [[UInt8]]) -> ClientTrustVerdict? {
-        let key = AcceptedChains.Key(chain)
-        let now = Date()
-        return state.withLock { $0.accepted.acceptance(of: key, at: now) }.map { .trusted(boundName: $0.boundName) }
+        // Certificate validity is about real time, not the engine's clock (which tests move by hand).
+        state.withLock { $0.accepted.acceptance(of: AcceptedChains.Key(chain), at: Date()) }
+            .map { .trusted(boundName: $0.boundName) }
     }
 
     public func evaluate(chain: [[UInt8]]) async -> ClientTrustVerdict {
         let key = AcceptedChains.Key(chain)
-        // Certificate validity is about real time, not the engine's clock (which tests move by hand).
         let now = Date()
+        // The snapshot and its generation together: what is judged against a snapshot a registry change has since
+        // replaced is not remembered.
         let (snapshot, generation, known) = state.withLock { state in
             (state.snapshot, state.accepted.generation, state.accepted.acceptance(of: key, at: now))
         }
         if let known { return .trusted(boundName: known.boundName) }
-        let (decision, reusable) = await DeviceTrustPolicy.judge(chain: chain, snapshot: snapshot, at: now)
+        let (decision, reusable) = await judge(chain, snapshot, now)
         switch decision {
         case .accepted(let thing, _):
             if let reusable {
-                state.withLock { $0.accepted.remember(key, boundName: thing, during: reusable, judgedIn: generation) }
+                let acceptance = AcceptedChains.Acceptance(boundName: thing, validity: reusable)
+                state.withLock { $0.accepted.remember(key, acceptance, judgedIn: generation) }
             }
             return .trusted(boundName: thing)
         case .refused(let reason): return .refused(reason)
