@@ -150,14 +150,17 @@ import Testing
         // while the read is under way.
         var revoked = active
         revoked.status = .revoked
-        let store = ChangeDuringFirstRead(base: base) { [revoked] in
-            try await base.write { try $0.save(revoked) }
-            trust.apply(.certificate(revoked))
-        }
+        let store = ReadHookStore(
+            base: base,
+            after: { [revoked] read in
+                guard read == 1 else { return }
+                try await base.write { try $0.save(revoked) }
+                trust.apply(.certificate(revoked))
+            })
         #expect(await trust.evaluate(chain: [world.serviceDevice.der]) == .trusted(boundName: nil))
         #expect(trust.rememberedChains == 1)
         try await trust.load(from: store)
-        #expect(store.reads.value.load(ordering: .relaxed) == 2, "read again: a change came in during the first read")
+        #expect(store.reads.count == 2, "read again: a change came in during the first read")
         #expect(trust.rememberedChains == 0)
         #expect(Self.isRefused(await trust.evaluate(chain: [world.serviceDevice.der]), because: "revoked"))
         await base.close()
@@ -198,42 +201,5 @@ import Testing
         #expect(chains.acceptance(of: key, at: start.addingTimeInterval(60)) == nil)
         // Certificates are length-prefixed in the key: moving a byte from one to the next is another chain.
         #expect(AcceptedChains.Key([[1, 2], [3]]) != AcceptedChains.Key([[1], [2, 3]]))
-    }
-}
-
-/// A store whose first read returns what it held before `change` ran (which writes and tells the gateway).
-struct ChangeDuringFirstRead: OTAStore {
-    let base: SQLiteStore
-    let change: @Sendable () async throws -> Void
-    let reads = Counter()
-
-    final class Counter: Sendable {
-        let value = Atomic<Int>(0)
-    }
-
-    init(base: SQLiteStore, change: @escaping @Sendable () async throws -> Void) {
-        self.base = base
-        self.change = change
-    }
-
-    func prepare() async throws { try await base.prepare() }
-    func close() async { await base.close() }
-    var databaseTransactions: Int? { nil }
-    var reportCommits: ReportCommitCounts { base.reportCommits }
-    func read<T: Sendable>(_ body: @Sendable (any StoreReader) throws -> T) async throws -> T {
-        let result = try await base.read(body)
-        if reads.value.add(1, ordering: .relaxed).newValue == 1 { try await change() }
-        return result
-    }
-    func write<T: Sendable>(_ body: @Sendable (any StoreWriter) throws -> T) async throws -> T {
-        try await base.write(body)
-    }
-    func write<T: Sendable>(
-        thing: String, progress: ProgressReport?, _ body: @Sendable (any StoreWriter) throws -> T
-    ) async throws -> T {
-        try await base.write(thing: thing, progress: progress, body)
-    }
-    func recordProgress(_ progress: [ProgressReport]) async throws -> [JobExecution?] {
-        try await base.recordProgress(progress)
     }
 }
