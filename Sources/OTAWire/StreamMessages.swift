@@ -78,6 +78,13 @@ public struct StreamRequest: Equatable, Sendable {
     }
 
     public static func decodeCBOR(_ payload: [UInt8]) throws(StreamRequestError) -> StreamRequest {
+        if let common = decodeCommonShape(payload) { return try common.get() }
+        return try decodeAnyShape(payload)
+    }
+
+    /// The general decoder: the whole item as a CBOR tree, then its pairs (StreamRequestCommonShape.swift reads the
+    /// usual requests without the tree, and gives the same answers).
+    static func decodeAnyShape(_ payload: [UInt8]) throws(StreamRequestError) -> StreamRequest {
         guard case .map(let pairs) = try StreamRequestPayload.cbor(payload) else {
             throw StreamRequestError(.invalidCBOR, "the request is not a map")
         }
@@ -137,7 +144,7 @@ public struct StreamRequest: Equatable, Sendable {
 }
 
 /// Collects request fields with their type checks; shared by the CBOR and JSON decoders.
-private struct StreamRequestFields {
+struct StreamRequestFields {
     var clientToken: String?
     var version: UInt64?
     var fileID: UInt64?

@@ -50,16 +50,15 @@ public final class GatewayTrust: ClientCertificateTrust {
     /// — a revocation, a CA's deactivation: the store is read again until no change came in between.
     public func load(from store: any OTAStore) async throws {
         for _ in 0..<Self.loadAttempts {
-            let before = state.withLock { $0.accepted.generation }
+            let (before, serviceCA) = state.withLock { ($0.accepted.generation, $0.snapshot.serviceCA) }
             let (authorities, certificates) = try await store.read { reader in
                 (try reader.caCertificates(), try reader.deviceCertificates())
             }
+            // Built outside the lock: it parses every registered certificate, and handshakes wait on the lock.
+            let fresh = DeviceTrustSnapshot(serviceCA: serviceCA, authorities: authorities, certificates: certificates)
             let replaced = state.withLock { state in
                 guard state.accepted.generation == before else { return false }
-                state.change { current in
-                    current = DeviceTrustSnapshot(
-                        serviceCA: current.serviceCA, authorities: authorities, certificates: certificates)
-                }
+                state.change { $0 = fresh }
                 return true
             }
             if replaced { return }
