@@ -72,39 +72,3 @@ extension Array where Element == UInt8 {
         append(0x22)
     }
 }
-
-/// Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF, no truncated sequence.
-func isValidUTF8(_ bytes: ArraySlice<UInt8>) -> Bool {
-    var index = bytes.startIndex
-    while index < bytes.endIndex {
-        let lead = bytes[index]
-        let length: Int
-        var low: UInt8 = 0x80
-        var high: UInt8 = 0xBF
-        switch lead {
-        case 0x00..<0x80:
-            index += 1
-            continue
-        case 0xC2...0xDF: length = 2
-        case 0xE0:
-            length = 3
-            low = 0xA0
-        case 0xED:
-            length = 3
-            high = 0x9F
-        case 0xE1...0xEF: length = 3
-        case 0xF0:
-            length = 4
-            low = 0x90
-        case 0xF4:
-            length = 4
-            high = 0x8F
-        case 0xF1...0xF3: length = 4
-        default: return false
-        }
-        guard index + length <= bytes.endIndex, bytes[index + 1] >= low, bytes[index + 1] <= high else { return false }
-        for offset in 2..<max(length, 2) where bytes[index + offset] & 0xC0 != 0x80 { return false }
-        index += length
-    }
-    return true
-}
