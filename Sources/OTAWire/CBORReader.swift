@@ -1,8 +1,8 @@
 // A walker over CBOR items (RFC 8949) that reads heads, keys and strings in place and skips what it does not need,
 // without decoding anything into a tree: the agent reads its data messages with it (OTAAgent's StreamCodec.swift),
 // and the service the GetStream requests agents send (StreamRequestCommonShape.swift). It is as strict as
-// CBORDecoder about what it walks: well-formed items, lengths within the message, valid UTF-8 in text strings,
-// nesting at most 16 deep.
+// CBORDecoder about each item it walks (well-formed heads, lengths within the message, valid UTF-8 in text strings,
+// nesting at most 16 deep); what a map may hold — repeated keys, how many pairs — is its caller's to check.
 
 /// Walks CBOR items (RFC 8949) without decoding them into values.
 public struct CBORReader {

@@ -12,8 +12,8 @@ extension StreamRequest {
         guard payload.count <= DecodingLimits.deviceRequest.maximumBytes else { return nil }
         var reader = CBORReader(payload)
         guard let map = reader.head(), map.major == 5, let count = map.argument, count < 24 else { return nil }
-        // Read whole before any field is judged, as the general decoder does: a type error in the first pair must
-        // not hide malformed bytes in a later one.
+        // Read whole before any field is judged, as the general decoder does: a client token over 64 bytes in the
+        // first pair must not be reported for a map whose later bytes are malformed (that is InvalidCbor).
         var pairs: [(String, CBORValue)] = []
         var seen: UInt8 = 0
         for _ in 0..<count {

@@ -134,18 +134,31 @@ import Testing
         case 0..<4:
             return head(0, [0, 7, 300, 70_000, 5_000_000_000].randomElement(using: &generator)!, longForm: long)
         case 4:
-            let text: [UInt8] = [[], Array("rdy".utf8), Array(String(repeating: "t", count: 65).utf8), [0xC3, 0x28]]
-                .randomElement(using: &generator)!
-            return head(3, UInt64(text.count), longForm: long) + text
+            let text = Self.texts.randomElement(using: &generator)!
+            if Bool.random(using: &generator) { return head(3, UInt64(text.count), longForm: long) + text }
+            // Indefinite: the text in chunks, which may split a character, and now and then a chunk of bytes.
+            let cut = Int.random(in: 0...text.count, using: &generator)
+            let second: UInt8 = Int.random(in: 0..<8, using: &generator) == 0 ? 2 : 3
+            return [0x7F] + head(3, UInt64(cut)) + text[..<cut] + head(second, UInt64(text.count - cut))
+                + text[cut...] + [0xFF]
         case 5:
             let data = [UInt8](repeating: 0xA5, count: Int.random(in: 0...20, using: &generator))
-            return head(2, UInt64(data.count), longForm: long) + data
+            if Bool.random(using: &generator) { return head(2, UInt64(data.count), longForm: long) + data }
+            return [0x5F] + head(2, UInt64(data.count)) + data + [0xFF]
         case 6: return [0x20]  // -1
         case 7: return [0x7F, 0x61, 0x61, 0xFF]  // an indefinite text string
         case 8: return [0x81, 0x01]  // an array
         default: return [0xF6]  // null
         }
     }
+
+    /// Client tokens: empty, short, at and over the 64-byte limit, valid multi-byte UTF-8, and the invalid forms
+    /// (a lone continuation, overlong, a surrogate, above U+10FFFF, truncated).
+    static let texts: [[UInt8]] = [
+        [], Array("rdy".utf8), Array(String(repeating: "t", count: 64).utf8),
+        Array(String(repeating: "t", count: 65).utf8), Array("é€😀".utf8), [0xC3, 0x28], [0x80], [0xC0, 0x80],
+        [0xE0, 0x80, 0x80], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xF0, 0x9F, 0x98],
+    ]
 
     static func key(_ generator: inout SplitMix) -> [UInt8] {
         let keys: [[UInt8]] = [
@@ -160,8 +173,13 @@ import Testing
         var generator = SplitMix(seed: 35)
         var common = 0
         for round in 0..<40_000 {
-            let count = Int.random(in: 0...8, using: &generator)
-            var payload = Int.random(in: 0..<20, using: &generator) == 0 ? [0xBF] : Self.head(5, UInt64(count))
+            // Mostly a few pairs; now and then 23 to 25, either side of what the common-shape reader takes.
+            let count =
+                Int.random(in: 0..<50, using: &generator) == 0
+                ? Int.random(in: 23...25, using: &generator) : Int.random(in: 0...8, using: &generator)
+            let long = Int.random(in: 0..<10, using: &generator) == 0 ? Int.random(in: 1...4, using: &generator) : 0
+            var payload =
+                Int.random(in: 0..<20, using: &generator) == 0 ? [0xBF] : Self.head(5, UInt64(count), longForm: long)
             for _ in 0..<count { payload += Self.key(&generator) + Self.item(&generator) }
             if payload[0] == 0xBF { payload.append(0xFF) }
             if Int.random(in: 0..<20, using: &generator) == 0 { payload.append(0x00) }
