@@ -91,9 +91,9 @@ public enum DeviceTrustPolicy {
     /// When every certificate of `chain` is valid (it is at the time it was validated, so the range is not empty);
     /// nil when the client presented certificates the chain does not use, or one twice: each such variant would be
     /// remembered on its own, and one accepted key could fill the memory of acceptances with them.
-    private static func reusableSpan(of chain: ValidatedCertificateChain, presented: [Certificate]) -> ClosedRange<
-        Date
-    >? {
+    private static func reusableSpan(
+        of chain: ValidatedCertificateChain, presented: [Certificate]
+    ) -> ClosedRange<Date>? {
         guard presented.count < chain.count, presented.allSatisfy({ chain.contains($0) }) else { return nil }
         let from = chain.map(\.notValidBefore).max() ?? .distantPast
         let until = chain.map(\.notValidAfter).min() ?? .distantFuture
