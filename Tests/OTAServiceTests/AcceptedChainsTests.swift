@@ -166,6 +166,22 @@ import Testing
         await base.close()
     }
 
+    @Test func aRegistryThatChangesDuringEveryReadIsNotLoadedOver() async throws {
+        let world = try await World()
+        let directory = try TemporaryDirectory("accepted-chains")
+        let base = try SQLiteStore(path: directory.path("store.sqlite"))
+        try await base.prepare()
+        let trust = try Self.trust(world)
+        let revoked = world.record(world.serviceDevice, thing: "thing-s", status: .revoked)
+        // Every read is overtaken by a change (the same revocation, applied again: still a change of generation).
+        let store = ReadHookStore(base: base, after: { _ in trust.apply(.certificate(revoked)) })
+        await #expect(throws: OTAServiceError.self) { try await trust.load(from: store) }
+        #expect(store.reads.count == GatewayTrust.loadAttempts)
+        // What was applied meanwhile stands: the store (empty) was never loaded over it.
+        #expect(Self.isRefused(await trust.evaluate(chain: [world.serviceDevice.der]), because: "revoked"))
+        await base.close()
+    }
+
     @Test func anAcceptanceIsReusableOnlyWhileEveryValidatedCertificateIsValid() async throws {
         let world = try await World()
         // A leaf that outlives its CA: the CA's end bounds the span.

@@ -5,11 +5,11 @@ import SwiftASN1
 /// verifies against the same signed part and key. Anyone can compute it from the certificate alone; its DER, and so
 /// its fingerprint, differs from the original's.
 enum ECDSATwin {
-    /// The order of P-256's group.
-    static let order: [UInt8] = Array(
-        "FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551".utf8.chunks(of: 2).map {
-            UInt8(String(decoding: $0, as: UTF8.self), radix: 16)!
-        })
+    /// The order of P-256's group, n.
+    static let order: [UInt8] = [
+        0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+        0xBC, 0xE6, 0xFA, 0xAD, 0xA7, 0x17, 0x9E, 0x84, 0xF3, 0xB9, 0xCA, 0xC2, 0xFC, 0x63, 0x25, 0x51,
+    ]
 
     static func of(_ certificateDER: [UInt8]) throws -> [UInt8] {
         let root = try DER.parse(certificateDER)
@@ -39,19 +39,5 @@ enum ECDSATwin {
             borrow = difference < 0 ? 1 : 0
         }
         return result
-    }
-}
-
-extension Sequence {
-    fileprivate func chunks(of size: Int) -> [[Element]] {
-        var chunks: [[Element]] = []
-        for element in self {
-            if chunks.last.map({ $0.count < size }) ?? false {
-                chunks[chunks.count - 1].append(element)
-            } else {
-                chunks.append([element])
-            }
-        }
-        return chunks
     }
 }

@@ -54,7 +54,8 @@ public struct DeviceTrustSnapshot: Sendable {
             }
             // The registry parsed the PEM when it stored it; a record that no longer parses is found by its
             // fingerprint only.
-            if let signedPart = Self.signedPartDigest(pem: record.pem),
+            if let certificate = try? CertificateCoding.decode(Array(record.pem.utf8)),
+                case let signedPart = Self.signedPart(of: certificate),
                 certificatesBySignedPart[signedPart]?.status != .revoked
             {
                 certificatesBySignedPart[signedPart] = binding
@@ -74,14 +75,15 @@ public struct DeviceTrustSnapshot: Sendable {
     /// registered certificate); a revocation found either way wins.
     func binding(of certificate: Certificate, fingerprint: String) -> Binding? {
         let direct = certificates[fingerprint]
-        let twin = certificatesBySignedPart[sha256Hex(Array(certificate.tbsCertificateBytes))]
+        let twin = certificatesBySignedPart[Self.signedPart(of: certificate)]
         if direct?.status == .revoked { return direct }
         if twin?.status == .revoked { return twin }
         return direct ?? twin
     }
 
-    private static func signedPartDigest(pem: String) -> String? {
-        (try? CertificateCoding.decode(Array(pem.utf8))).map { sha256Hex(Array($0.tbsCertificateBytes)) }
+    /// The key of `certificatesBySignedPart`: SHA-256 of the tbsCertificate.
+    private static func signedPart(of certificate: Certificate) -> String {
+        sha256Hex(Array(certificate.tbsCertificateBytes))
     }
 
     func authorities(active: Bool) -> [Certificate] {

@@ -73,7 +73,7 @@ public final class GatewayTrust: ClientCertificateTrust {
 
     public var current: DeviceTrustSnapshot { state.withLock { $0.snapshot } }
 
-    /// How many accepted chains are remembered now (for tests and the status page's curious).
+    /// How many accepted chains are remembered now (for tests).
     public var rememberedChains: Int { state.withLock { $0.accepted.count } }
 
     /// The things whose live connections `change` cuts off: a revoked certificate's thing; the things of the
@@ -94,21 +94,18 @@ public final class GatewayTrust: ClientCertificateTrust {
             .map { .trusted(boundName: $0.boundName) }
     }
 
+    /// Judges `chain` afresh: the MQTT server asks `knownVerdict` first, on the event loop, and comes here on a miss.
     public func evaluate(chain: [[UInt8]]) async -> ClientTrustVerdict {
-        let key = AcceptedChains.Key(chain)
         let now = Date()
         // The snapshot and its generation together: what is judged against a snapshot a registry change has since
         // replaced is not remembered.
-        let (snapshot, generation, known) = state.withLock { state in
-            (state.snapshot, state.accepted.generation, state.accepted.acceptance(of: key, at: now))
-        }
-        if let known { return .trusted(boundName: known.boundName) }
+        let (snapshot, generation) = state.withLock { ($0.snapshot, $0.accepted.generation) }
         let (decision, reusable) = await judge(chain, snapshot, now)
         switch decision {
         case .accepted(let thing, _):
             if let reusable {
                 let acceptance = AcceptedChains.Acceptance(boundName: thing, validity: reusable)
-                state.withLock { $0.accepted.remember(key, acceptance, judgedIn: generation) }
+                state.withLock { $0.accepted.remember(AcceptedChains.Key(chain), acceptance, judgedIn: generation) }
             }
             return .trusted(boundName: thing)
         case .refused(let reason): return .refused(reason)
