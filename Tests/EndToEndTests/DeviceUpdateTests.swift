@@ -5,6 +5,7 @@ import ESP32Simulator
 import Foundation
 import OTAAgent
 import OTAService
+import Synchronization
 import TestSupport
 import Testing
 
@@ -100,6 +101,22 @@ import Testing
         var chip = device.chip
         let boot = try chip.boot()
         #expect(boot.descriptor.version == "1.1.0" && boot.state == .valid)
+    }
+
+    /// `idle` comes at boot, before the device connects; `heardFromService` only once the service answered it
+    /// (`ota bench fleet` waits for it so that the fleet's first connections stay out of the update's figures).
+    @Test func aDeviceHearsFromTheServiceOnlyAfterItIsIdle() async throws {
+        let setup = try await Setup()
+        defer { Task { await setup.server.stop() } }
+        let device = try await setup.device("esp-1")
+        let reported = Mutex<[DeviceStatus]>([])
+        device.onStatus = { status in reported.withLock { $0.append(status) } }
+        try await device.run(timeout: .seconds(30)) { $0.heardFromService }
+        let statuses = reported.withLock { $0 }
+        let first = try #require(statuses.first)
+        #expect(first.phase == .idle && !first.heardFromService)
+        #expect(statuses.last?.heardFromService == true && statuses.last?.phase == .idle)
+        #expect(device.status.heardFromService && device.status.lastEvent == nil)
     }
 
     @Test func aFailingSelfTestRollsBackAndReportsFailed() async throws {

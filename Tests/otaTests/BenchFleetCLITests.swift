@@ -23,6 +23,10 @@ import Testing
         #expect(
             (figures["serviceCPUSeconds"] as? Double ?? 0) > 0 && (figures["devicesCPUSeconds"] as? Double ?? 0) > 0)
         #expect((figures["serviceCPUMillisecondsPerMiB"] as? Double ?? 0) > 0)
+        // Raw TLS ran twice, before the fleet and after it; the ratio's baseline is the cheaper run.
+        let rawRuns = try #require(figures["rawTLSCPUMillisecondsPerMiBRuns"] as? [Double])
+        #expect(rawRuns.count == 2 && rawRuns.allSatisfy { $0 > 0 })
+        #expect(figures["rawTLSCPUMillisecondsPerMiB"] as? Double == rawRuns.min())
     }
 
     /// Rounds alternate the SQLite baseline and the instances on PostgreSQL, each round a full comparison; the

@@ -64,6 +64,10 @@ public struct DeviceStatus: Sendable {
     public var blocksTotal = 0
     /// The protocol of the current or last download (MQTT blocks or HTTP range requests).
     public var dataProtocol: OTADataProtocol?
+    /// Since the last boot the device has connected and the service has answered it (its first message came):
+    /// the connection's TLS handshake, subscriptions and first job query are behind it. `.idle` comes earlier,
+    /// at boot, before the device connects.
+    public var heardFromService = false
     public var lastFailure: String?
     /// After the last reboot into a new image: how long, from connecting, the job took to arrive and start the
     /// self-test (the agent resets and rolls back when it takes 16 s).
@@ -217,6 +221,7 @@ public final class SimulatedDevice: @unchecked Sendable {
             status.runningVersion = boot.descriptor.version
             status.runningPartition = boot.partition.name
             if status.phase == .rebooting || status.phase == .booting { status.phase = .idle }
+            status.heardFromService = false
             onStatus(status)
             boot.log.forEach(log)
             let behaviour = FirmwareBehaviour(projectName: boot.descriptor.projectName)
@@ -308,6 +313,10 @@ public final class SimulatedDevice: @unchecked Sendable {
                     onBlockLatency(.now - requested)
                 }
                 events += agent.handle(topic: message.topic, payload: message.payload)
+                if !status.heardFromService {
+                    status.heardFromService = true
+                    onStatus(status)
+                }
             case .http(let request, let response):
                 if response.status != 206 {
                     let outcome = response.failure ?? "status \(response.status)"
