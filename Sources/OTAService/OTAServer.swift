@@ -25,6 +25,8 @@ public struct OTAServerConfiguration: Sendable {
     public var apiLimits = APIConnectionLimits()
     /// How fast one connected device may send (AWS IoT Core's per-connection limits by default).
     public var mqttInboundRate = InboundRateLimits.device
+    /// Seconds within which a thing's reconnects do not write its lastSeenAt again (0: every connection writes).
+    public var lastSeenResolutionSeconds: Int64 = DeviceGateway.defaultLastSeenResolution
     public var now: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
     /// A shared PostgreSQL database for several instances; nil: SQLite in the data directory (`DATA/ota.sqlite`).
     public var database: PostgresDatabaseURL?
@@ -153,7 +155,7 @@ public final class OTAServer: Sendable {
         deliveryProgress = streams.progress
         gateway = DeviceGateway(
             engine: engine, streams: streams, store: store,
-            logger: logger)
+            lastSeenResolution: configuration.lastSeenResolutionSeconds, logger: logger)
         let tls = try MQTTServerConfiguration.TLSIdentity(
             certificateChainPEM: pki.serverCertificatePath, privateKeyPEM: pki.serverKeyPath,
             clientCAPEM: pki.caCertificatePath)

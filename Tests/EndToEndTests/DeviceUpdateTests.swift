@@ -91,9 +91,14 @@ import Testing
         let setup = try await Setup()
         defer { Task { await setup.server.stop() } }
         let device = try await setup.device("esp-1")
+        let reported = Mutex<[DeviceStatus]>([])
+        device.onStatus = { status in reported.withLock { $0.append(status) } }
         try await setup.update("good", thing: "esp-1", image: try setup.image("1.1.0", sign: false))
         try await device.run(timeout: .seconds(60)) { $0.lastEvent == .succeeded(jobID: "AFR_OTA-good") }
         #expect(device.status.runningVersion == "1.1.0" && device.status.boots == 2)
+        // Each boot starts unheard; the new image's first answer comes after its boot.
+        let afterReboot = reported.withLock { $0 }.filter { $0.boots == 2 }
+        #expect(afterReboot.first?.heardFromService == false && afterReboot.last?.heardFromService == true)
         let execution = try #require(try await setup.finishedExecution("good", "esp-1"))
         #expect(execution.status == .succeeded)
         #expect(execution.statusDetails == #"{"reason":"accepted  v1.1.0","updatedBy":"  v1.0.0"}"#)
@@ -117,6 +122,20 @@ import Testing
         #expect(first.phase == .idle && !first.heardFromService)
         #expect(statuses.last?.heardFromService == true && statuses.last?.phase == .idle)
         #expect(device.status.heardFromService && device.status.lastEvent == nil)
+        // Only one status carries the change: it is reported with the rest of what that message changed.
+        #expect(statuses.count { $0.heardFromService } == 1)
+    }
+
+    /// Connected is not heard from: a device whose every incoming message is lost never has it.
+    @Test func aDeviceThatReceivesNothingHasNotHeardFromTheService() async throws {
+        let setup = try await Setup()
+        defer { Task { await setup.server.stop() } }
+        let device = try await setup.device("esp-1")
+        device.faults = DeviceFaults(dropRate: 1)
+        await #expect(throws: SimulatedDeviceError.self) {
+            try await device.run(timeout: .seconds(3)) { $0.heardFromService }
+        }
+        #expect(device.status.phase == .idle && !device.status.heardFromService)
     }
 
     @Test func aFailingSelfTestRollsBackAndReportsFailed() async throws {

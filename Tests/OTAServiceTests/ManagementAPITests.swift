@@ -22,7 +22,9 @@ struct APICaller {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(service.server.pki.caCertificatePath))
         var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
-        configuration.timeout = .init(connect: .seconds(5), read: .seconds(30))
+        // The whole suite runs in parallel on 2 shared cores: a connection and its TLS handshake took over 5 s there
+        // once (CI of stop 36), with nothing wrong but the load. A hang still fails, at 30 s.
+        configuration.timeout = .init(connect: .seconds(30), read: .seconds(30))
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 

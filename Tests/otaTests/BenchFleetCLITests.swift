@@ -23,10 +23,22 @@ import Testing
         #expect(
             (figures["serviceCPUSeconds"] as? Double ?? 0) > 0 && (figures["devicesCPUSeconds"] as? Double ?? 0) > 0)
         #expect((figures["serviceCPUMillisecondsPerMiB"] as? Double ?? 0) > 0)
-        // Raw TLS ran twice, before the fleet and after it; the ratio's baseline is the cheaper run.
+        // Raw TLS ran twice, before the fleet and after it (the progress lines show the order); the CPU ratio's
+        // baseline is the cheaper run, the goodput ratio's the faster one.
         let rawRuns = try #require(figures["rawTLSCPUMillisecondsPerMiBRuns"] as? [Double])
         #expect(rawRuns.count == 2 && rawRuns.allSatisfy { $0 > 0 })
         #expect(figures["rawTLSCPUMillisecondsPerMiB"] as? Double == rawRuns.min())
+        let rawSpeeds = try #require(figures["rawTLSMiBPerSecondRuns"] as? [Double])
+        #expect(rawSpeeds.count == 2 && figures["rawTLSMiBPerSecond"] as? Double == rawSpeeds.max())
+        let ratio = try #require(figures["serviceToRawTLSCPURatio"] as? Double)
+        let service = try #require(figures["serviceCPUMillisecondsPerMiB"] as? Double)
+        #expect(abs(ratio - service / rawRuns.min()!) < 1e-9)
+        #expect(figures["quietBeforeUpdate"] is Bool)
+        let lines = result.stderr.split(separator: "\n").map(String.init)
+        let order = ["baseline: raw TLS", "connecting 6 devices", "updating 6 devices", "baseline again"].map { line in
+            lines.firstIndex { $0.contains(line) }
+        }
+        #expect(order.allSatisfy { $0 != nil } && order.map { $0! } == order.map { $0! }.sorted(), "\(lines)")
     }
 
     /// Rounds alternate the SQLite baseline and the instances on PostgreSQL, each round a full comparison; the

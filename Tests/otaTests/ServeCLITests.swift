@@ -105,6 +105,8 @@ import Testing
         (["--data-url-base", "https://user@ota.example.com"], "--data-url-base must be https://"),
         (["--file-cache-mib", "1"], "--file-cache-mib must be 4–65536"),
         (["--event-loops", "0"], "--event-loops must be 1–256"),
+        (["--last-seen-resolution=-1"], "--last-seen-resolution must be 0–86400 seconds"),
+        (["--last-seen-resolution", "86401"], "--last-seen-resolution must be 0–86400 seconds"),
     ])
     func badOptionsStopTheStartAndCreateNothing(options: [String], says: String) async throws {
         let directory = try TemporaryDirectory("serve-options")

@@ -36,10 +36,19 @@ public final class DeviceGateway: MQTTRequestHandler {
     /// Told of each thing that connected (the other instances close its older connection).
     private let connectionObserver = Mutex<(@Sendable (String) -> Void)?>(nil)
 
-    public init(engine: JobEngine, streams: StreamServer, store: any OTAStore, logger: Logger) {
+    /// A thing's lastSeenAt is kept to the minute by default.
+    public static let defaultLastSeenResolution: Int64 = 60
+    /// Seconds within which a thing's reconnects do not write its lastSeenAt again.
+    let lastSeenResolution: Int64
+
+    public init(
+        engine: JobEngine, streams: StreamServer, store: any OTAStore,
+        lastSeenResolution: Int64 = DeviceGateway.defaultLastSeenResolution, logger: Logger
+    ) {
         self.engine = engine
         self.streams = streams
         self.store = store
+        self.lastSeenResolution = lastSeenResolution
         self.logger = logger
     }
 
@@ -121,17 +130,18 @@ public final class DeviceGateway: MQTTRequestHandler {
         }
         let thing = session.clientID
         let time = engine.now()
-        // "Last seen" is kept to the minute: a device that reconnects sooner (a flaky link, a reboot, a storm of
-        // reboots after an update) costs no write.
+        // "Last seen" is kept to the minute (by default): a device that reconnects sooner (a flaky link, a reboot
+        // loop) costs no write.
+        let resolution = lastSeenResolution
         let due = lastSeenWrites.withLock { written in
-            if let last = written[thing], time - last < 60 { return false }
+            if let last = written[thing], time - last < resolution { return false }
             written[thing] = time
             return true
         }
         guard due else { return }
         // Another instance may have written it within the minute (the device came back there from a reboot): the
         // store keeps the same rule, so that costs no write either.
-        Task { try? await store.recordSeen(thing: thing, at: time, interval: 60) }
+        Task { try? await store.recordSeen(thing: thing, at: time, interval: resolution) }
     }
 
     public func sessionDisconnected(_ session: MQTTSessionContext) {

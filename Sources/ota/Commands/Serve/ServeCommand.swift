@@ -48,6 +48,13 @@ struct ServeCommand: AsyncParsableCommand {
             "Threads for network I/O: device and API connections, PostgreSQL (1–256; default: one per core).",
             discussion: "Instances sharing a machine share its cores: give each its share (docs/deploy.md)."))
     var eventLoops: Int?
+    @Option(
+        help: ArgumentHelp(
+            "Seconds within which a device's reconnects do not write its last-seen time again (0–86400; 0: every "
+                + "connection writes it).",
+            discussion: "A minute by default: a device on a flaky link, or in a reboot loop, costs no database "
+                + "write each time it comes back."))
+    var lastSeenResolution: Int64 = DeviceGateway.defaultLastSeenResolution
     @OptionGroup(title: "Limits") var limits: ConnectionLimitOptions
     @OptionGroup(title: "Database") var database: DatabaseOptions
     @OptionGroup(title: "File store") var files: FileStoreOptions
@@ -55,6 +62,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         if let eventLoops, !(1...256).contains(eventLoops) { throw ValidationError("--event-loops must be 1–256") }
+        guard (0...86_400).contains(lastSeenResolution) else {
+            throw ValidationError("--last-seen-resolution must be 0–86400 seconds")
+        }
     }
 
     func run() async throws {
@@ -71,6 +81,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.apiHost = host
         configuration.apiPort = apiPort
         configuration.serverHosts = ["localhost", "127.0.0.1"] + serverNames
+        configuration.lastSeenResolutionSeconds = lastSeenResolution
         limits.apply(to: &configuration)
         delivery.apply(to: &configuration)
         try database.apply(to: &configuration)
