@@ -105,6 +105,23 @@ import Testing
         await store.close()
     }
 
+    /// A reconnect storm's last-seen writes go in a few statements, not one each, and each lands.
+    @Test func lastSeenWritesThatComeTogetherShareStatements() async throws {
+        let store = try Self.instance(try await PostgresTestDatabase.create())
+        try await store.prepare()
+        let things = (0..<40).map { "t\($0)" }
+        try await store.write { writer in for thing in things { try writer.save(Thing(name: thing, createdAt: 1)) } }
+        let before = try #require(store.databaseStatements)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for thing in things { group.addTask { try await store.recordSeen(thing: thing, at: 500, interval: 60) } }
+            try await group.waitForAll()
+        }
+        #expect(try #require(store.databaseStatements) - before < things.count)
+        let seen = try await store.read { reader in try things.map { try reader.thing(named: $0)?.lastSeenAt } }
+        #expect(seen.allSatisfy { $0 == 500 })
+        await store.close()
+    }
+
     @Test func instancesStartingTogetherMigrateOnce() async throws {
         let url = try await PostgresTestDatabase.create()
         let instances = try (0..<4).map { _ in try Self.instance(url) }

@@ -26,6 +26,7 @@ public final class PostgresStore: OTAStore {
     private let logger: Logger
     private let transactions = Atomic<Int>(0)
     let reports: GroupCommit<any StoreWriter>
+    let lastSeen: LastSeenBatch
 
     /// Transactions this store has run since it opened, each one round of BEGIN … COMMIT (the fleet bench divides
     /// them by the blocks delivered).
@@ -42,6 +43,10 @@ public final class PostgresStore: OTAStore {
         pool = try PostgresConnectionPool(url: url, maximumConnections: maximumConnections, logger: logger)
         let reference = StoreReference()
         reports = Self.groupCommit { reference.store }
+        lastSeen = LastSeenBatch { batch in
+            guard let store = reference.store else { throw StoreError.unavailable("the store is closed") }
+            try await store.writeSeen(batch)
+        }
         reference.store = self
     }
 
@@ -116,18 +121,28 @@ public final class PostgresStore: OTAStore {
     /// server's lock table (`max_locks_per_transaction` × connections) or to hold many devices' writes at once.
     static let progressRound = 128
 
-    /// One statement, a transaction by itself: BEGIN, the thing's locks, a read, an upsert and COMMIT were five, paid
-    /// by every device that came back from a reboot on another instance than before. It takes no advisory lock: it
-    /// changes one column of one row, which PostgreSQL's row lock keeps whole, and a registry write that read the
-    /// thing before and saves it after can at worst put back the previous last-seen time, which the device's next
-    /// connection corrects.
+    /// Gathered with the other things' writes that come meanwhile (LastSeenBatch.swift), one statement per batch.
     public func recordSeen(thing: String, at time: Int64, interval: Int64) async throws {
+        try await lastSeen.record(LastSeenBatch.Seen(thing: thing, time: time, interval: interval))
+    }
+
+    /// One statement, a transaction by itself: BEGIN, the things' locks, a read, an upsert and COMMIT were five per
+    /// device, paid by every device that came back from a reboot on another instance than before. It takes no advisory
+    /// lock: it changes one column of its rows, which PostgreSQL's row locks keep whole, and a registry write that
+    /// read a thing before and saves it after can at worst put back the previous last-seen time, which the device's
+    /// next connection corrects.
+    private func writeSeen(_ batch: [LastSeenBatch.Seen]) async throws {
         _ = try await transaction(.autocommit) { transaction in
             try transaction.run(
                 #"""
-                UPDATE "thing" SET "lastSeenAt" = $1
-                WHERE "name" = $2 AND ("lastSeenAt" IS NULL OR "lastSeenAt" <= $1 - $3)
-                """#, [.integer(time), .text(thing), .integer(interval)])
+                UPDATE "thing" AS t SET "lastSeenAt" = v.at::int8
+                FROM unnest($1::text[], $2::text[], $3::text[]) AS v(name, at, skip)
+                WHERE t."name" = v.name AND (t."lastSeenAt" IS NULL OR t."lastSeenAt" <= v.at::int8 - v.skip::int8)
+                """#,
+                [
+                    .textArray(batch.map(\.thing)), .textArray(batch.map { String($0.time) }),
+                    .textArray(batch.map { String($0.interval) }),
+                ])
         }
     }
 
