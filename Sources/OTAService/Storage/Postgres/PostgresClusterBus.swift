@@ -8,8 +8,9 @@ import Synchronization
 // {"from": instance id, "event": …}; an instance ignores its own. NOTIFY payloads are limited to 8000 bytes, so a
 // long list of things goes out in several notifications.
 //
-// Announcements that come while earlier ones are being sent wait and go out together, several pg_notify calls in one
-// statement: a fleet's reconnects are thousands of events a minute, and each statement is a round trip.
+// Announcements that come while earlier ones are being sent wait and go out together (BatchesWhileBusy.swift),
+// several pg_notify calls in one statement: a fleet's reconnects are thousands of events a minute, and each statement
+// is a round trip.
 //
 // A notification sent while an instance's listening connection is down is lost to it (PostgreSQL keeps none): the
 // instance logs the gap, reconnects within a second and tells its caller, which reloads what it keeps (the gateway
@@ -25,24 +26,16 @@ public final class PostgresClusterBus: ClusterBus {
     private let logger: Logger
     private let listener = Mutex<Task<Void, Never>?>(nil)
     private let listening = Mutex<PostgresConnection?>(nil)
-    private let outbox = Mutex(Outbox())
+    private let outbox: BatchesWhileBusy<Announcement>
     /// pg_notify calls in one statement at most.
     static let notificationsPerStatement = 50
     /// Announcements not sent yet, waiting or being sent (tests).
-    var unsentAnnouncements: Int { outbox.withLock { $0.unsent } }
+    var unsentAnnouncements: Int { outbox.unfinished }
 
-    /// Announcements waiting to be sent, and whether a sender is at work on earlier ones.
-    private struct Outbox {
-        var waiting: [Announcement] = []
-        var sending = false
-        var unsent = 0
-    }
-
-    /// One event's notifications and its caller, resumed once they went out (or failed to).
-    private struct Announcement {
+    /// One event's notifications.
+    private struct Announcement: Sendable {
         let event: ClusterEvent
         let payloads: [String]
-        let sent: CheckedContinuation<Void, Never>
     }
 
     struct Envelope: Codable {
@@ -53,6 +46,7 @@ public final class PostgresClusterBus: ClusterBus {
     public init(store: PostgresStore, logger: Logger) {
         self.store = store
         self.logger = logger
+        outbox = BatchesWhileBusy { batch in await Self.send(batch, store: store, logger: logger) }
     }
 
     public func announce(_ event: ClusterEvent) async {
@@ -63,52 +57,35 @@ public final class PostgresClusterBus: ClusterBus {
             logger.error("cluster event not sent", metadata: ["event": "\(event)", "error": "\(error)"])
             return
         }
-        await withCheckedContinuation { sent in
-            let becomesSender = outbox.withLock { outbox in
-                outbox.waiting.append(Announcement(event: event, payloads: payloads, sent: sent))
-                outbox.unsent += 1
-                defer { outbox.sending = true }
-                return !outbox.sending
-            }
-            if becomesSender { Task { await self.sendWaiting() } }
-        }
+        // Failures are logged by `send`: an announcement is never refused.
+        try? await outbox.submit(Announcement(event: event, payloads: payloads))
     }
 
-    /// Sends what waits in the outbox, all of it together, until nothing is left.
-    private func sendWaiting() async {
-        while true {
-            let batch = outbox.withLock { outbox in
-                defer { outbox.waiting = [] }
-                if outbox.waiting.isEmpty { outbox.sending = false }
-                return outbox.waiting
-            }
-            guard !batch.isEmpty else { return }
-            let payloads = batch.flatMap(\.payloads)
-            do {
-                // Each statement on its own (autocommit): one that fails loses its notifications, not the others'.
-                let failures = try await store.transaction(.autocommit) { transaction in
-                    var failures: [(notifications: Int, error: any Error)] = []
-                    for start in stride(from: 0, to: payloads.count, by: Self.notificationsPerStatement) {
-                        let chunk = payloads[start..<min(start + Self.notificationsPerStatement, payloads.count)]
-                        let calls = chunk.indices.map { "pg_notify($1, $\($0 - start + 2))" }
-                        do {
-                            try transaction.run(
-                                "SELECT " + calls.joined(separator: ", "),
-                                [.text(Self.channel)] + chunk.map { .text($0) })
-                        } catch {
-                            failures.append((chunk.count, error))
-                        }
+    /// Sends a batch of announcements together; what fails is logged, and its notifications are lost.
+    private static func send(_ batch: [Announcement], store: PostgresStore, logger: Logger) async {
+        let payloads = batch.flatMap(\.payloads)
+        do {
+            // Each statement on its own (autocommit): one that fails loses its notifications, not the others'.
+            let failures = try await store.transaction(.autocommit) { transaction in
+                var failures: [(notifications: Int, error: any Error)] = []
+                for start in stride(from: 0, to: payloads.count, by: Self.notificationsPerStatement) {
+                    let chunk = payloads[start..<min(start + Self.notificationsPerStatement, payloads.count)]
+                    let calls = chunk.indices.map { "pg_notify($1, $\($0 - start + 2))" }
+                    do {
+                        try transaction.run(
+                            "SELECT " + calls.joined(separator: ", "),
+                            [.text(Self.channel)] + chunk.map { .text($0) })
+                    } catch {
+                        failures.append((chunk.count, error))
                     }
-                    return failures.map { "\($0.notifications) notifications: \($0.error)" }
                 }
-                for failure in failures { logger.error("cluster events not sent", metadata: ["error": "\(failure)"]) }
-            } catch {
-                logger.error(
-                    "cluster events not sent",
-                    metadata: ["events": "\(batch.map(\.event))", "error": "\(error)"])
+                return failures.map { "\($0.notifications) notifications: \($0.error)" }
             }
-            outbox.withLock { $0.unsent -= batch.count }
-            for announcement in batch { announcement.sent.resume() }
+            for failure in failures { logger.error("cluster events not sent", metadata: ["error": "\(failure)"]) }
+        } catch {
+            logger.error(
+                "cluster events not sent",
+                metadata: ["events": "\(batch.map(\.event))", "error": "\(error)"])
         }
     }
 

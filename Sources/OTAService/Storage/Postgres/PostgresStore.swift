@@ -26,7 +26,7 @@ public final class PostgresStore: OTAStore {
     private let logger: Logger
     private let transactions = Atomic<Int>(0)
     let reports: GroupCommit<any StoreWriter>
-    let lastSeen: LastSeenBatch
+    let lastSeen: BatchesWhileBusy<LastSeenBatch.Seen>
 
     /// Transactions this store has run since it opened, each one round of BEGIN … COMMIT (the fleet bench divides
     /// them by the blocks delivered).
@@ -43,9 +43,9 @@ public final class PostgresStore: OTAStore {
         pool = try PostgresConnectionPool(url: url, maximumConnections: maximumConnections, logger: logger)
         let reference = StoreReference()
         reports = Self.groupCommit { reference.store }
-        lastSeen = LastSeenBatch { batch in
+        lastSeen = BatchesWhileBusy { batch in
             guard let store = reference.store else { throw StoreError.unavailable("the store is closed") }
-            try await store.writeSeen(batch)
+            try await store.writeSeen(LastSeenBatch.latestPerThing(batch))
         }
         reference.store = self
     }
@@ -123,7 +123,7 @@ public final class PostgresStore: OTAStore {
 
     /// Gathered with the other things' writes that come meanwhile (LastSeenBatch.swift), one statement per batch.
     public func recordSeen(thing: String, at time: Int64, interval: Int64) async throws {
-        try await lastSeen.record(LastSeenBatch.Seen(thing: thing, time: time, interval: interval))
+        try await lastSeen.submit(LastSeenBatch.Seen(thing: thing, time: time, interval: interval))
     }
 
     /// One statement, a transaction by itself: BEGIN, the things' locks, a read, an upsert and COMMIT were five per

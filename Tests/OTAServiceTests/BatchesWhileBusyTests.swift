@@ -3,9 +3,10 @@ import Testing
 
 @testable import OTAService
 
-// Last-seen writes on PostgreSQL go in batches (LastSeenBatch.swift): a lone write goes at once; the writes that
-// come while one is on its way go together in the next; each caller returns, or fails, with its own batch.
-@Suite struct LastSeenBatchTests {
+// Work that comes while a batch is being done goes together in the next (BatchesWhileBusy.swift): a lone item goes
+// at once; each caller returns, or fails, with its own batch. PostgreSQL's last-seen writes and the cluster bus's
+// announcements go this way.
+@Suite struct BatchesWhileBusyTests {
     /// A write that records each batch and holds the first until the test lets it go.
     final class HeldWrites: Sendable {
         let batches = Mutex<[[LastSeenBatch.Seen]]>([])
@@ -42,18 +43,20 @@ import Testing
 
     @Test func writesThatComeWhileOneIsOnItsWayGoTogether() async throws {
         let writes = HeldWrites()
-        let batch = LastSeenBatch { try await writes.write($0) }
+        let batch = BatchesWhileBusy<LastSeenBatch.Seen> { try await writes.write($0) }
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await batch.record(Self.seen("first", 1)) }
+            group.addTask { try await batch.submit(Self.seen("first", 1)) }
             // The first write is on its way (held) before the others come.
             while writes.batches.withLock({ $0.isEmpty }) { await Task.yield() }
-            for index in 0..<9 { group.addTask { try await batch.record(Self.seen("t\(index)", 2)) } }
+            for index in 0..<9 { group.addTask { try await batch.submit(Self.seen("t\(index)", 2)) } }
             // Nothing more is written while the first is held: the nine wait together.
             try await Task.sleep(for: .milliseconds(50))
             #expect(writes.batches.withLock { $0.count } == 1)
+            #expect(batch.unfinished == 10)
             await writes.release()
             try await group.waitForAll()
         }
+        #expect(batch.unfinished == 0)
         let sizes = writes.batches.withLock { $0.map(\.count) }
         #expect(sizes == [1, 9])
     }
@@ -61,17 +64,17 @@ import Testing
     @Test func aFailedBatchFailsEachOfItsCallersAndTheNextBatchStillGoes() async throws {
         struct Down: Error {}
         let writes = HeldWrites(failure: Down())
-        let batch = LastSeenBatch { try await writes.write($0) }
+        let batch = BatchesWhileBusy<LastSeenBatch.Seen> { try await writes.write($0) }
         let failed = await withTaskGroup(of: Bool.self) { group in
             for index in 0..<3 {
-                group.addTask { (try? await batch.record(Self.seen("t\(index)", 1))) == nil }
+                group.addTask { (try? await batch.submit(Self.seen("t\(index)", 1))) == nil }
             }
             await writes.release()
             return await group.reduce(into: [Bool]()) { $0.append($1) }
         }
         #expect(failed == [true, true, true])
         // The batcher is not stuck after a failure.
-        await #expect(throws: Down.self) { try await batch.record(Self.seen("later", 2)) }
+        await #expect(throws: Down.self) { try await batch.submit(Self.seen("later", 2)) }
     }
 
     @Test func aThingSeenTwiceInABatchIsWrittenOnceWithItsLaterTime() {
