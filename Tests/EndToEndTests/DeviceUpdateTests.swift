@@ -87,17 +87,29 @@ import Testing
         }
     }
 
+    /// Every status `device` reports, in order.
+    final class ReportedStatuses: Sendable {
+        private let statuses = Mutex<[DeviceStatus]>([])
+        var all: [DeviceStatus] { statuses.withLock { $0 } }
+        func append(_ status: DeviceStatus) { statuses.withLock { $0.append(status) } }
+    }
+
+    static func recordStatuses(of device: SimulatedDevice) -> ReportedStatuses {
+        let reported = ReportedStatuses()
+        device.onStatus = { reported.append($0) }
+        return reported
+    }
+
     @Test func aSimulatedDeviceUpdatesEndToEndAndConfirms() async throws {
         let setup = try await Setup()
         defer { Task { await setup.server.stop() } }
         let device = try await setup.device("esp-1")
-        let reported = Mutex<[DeviceStatus]>([])
-        device.onStatus = { status in reported.withLock { $0.append(status) } }
+        let reported = Self.recordStatuses(of: device)
         try await setup.update("good", thing: "esp-1", image: try setup.image("1.1.0", sign: false))
         try await device.run(timeout: .seconds(60)) { $0.lastEvent == .succeeded(jobID: "AFR_OTA-good") }
         #expect(device.status.runningVersion == "1.1.0" && device.status.boots == 2)
         // Each boot starts unheard; the new image's first answer comes after its boot.
-        let afterReboot = reported.withLock { $0 }.filter { $0.boots == 2 }
+        let afterReboot = reported.all.filter { $0.boots == 2 }
         #expect(afterReboot.first?.heardFromService == false && afterReboot.last?.heardFromService == true)
         let execution = try #require(try await setup.finishedExecution("good", "esp-1"))
         #expect(execution.status == .succeeded)
@@ -114,10 +126,9 @@ import Testing
         let setup = try await Setup()
         defer { Task { await setup.server.stop() } }
         let device = try await setup.device("esp-1")
-        let reported = Mutex<[DeviceStatus]>([])
-        device.onStatus = { status in reported.withLock { $0.append(status) } }
+        let reported = Self.recordStatuses(of: device)
         try await device.run(timeout: .seconds(30)) { $0.heardFromService }
-        let statuses = reported.withLock { $0 }
+        let statuses = reported.all
         let first = try #require(statuses.first)
         #expect(first.phase == .idle && !first.heardFromService)
         #expect(statuses.last?.heardFromService == true && statuses.last?.phase == .idle)

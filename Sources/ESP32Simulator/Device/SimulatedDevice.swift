@@ -305,10 +305,9 @@ public final class SimulatedDevice: @unchecked Sendable {
         // Subscribe and ask for the job now, not at the first input.
         try await flush(&agent, to: network)
         var hangStarted: ContinuousClock.Instant?
-        // A message came in this power-on: it goes into `status` with the input's other changes, and is reported
-        // with them.
-        var heard = status.heardFromService
         for await input in inputs {
+            // What is reported is compared with this: only changes reach the fleet's lock.
+            let before = (status.phase, status.blocksReceived, status.heardFromService)
             switch input {
             case .message(let message):
                 if faults.dropRate > 0, chance(faults.dropRate) { continue }  // lost on the way
@@ -316,7 +315,7 @@ public final class SimulatedDevice: @unchecked Sendable {
                     onBlockLatency(.now - requested)
                 }
                 events += agent.handle(topic: message.topic, payload: message.payload)
-                heard = true
+                status.heardFromService = true
             case .http(let request, let response):
                 if response.status != 206 {
                     let outcome = response.failure ?? "status \(response.status)"
@@ -335,8 +334,6 @@ public final class SimulatedDevice: @unchecked Sendable {
                 }
             }
             if await powerLost(platform, client) { return false }
-            let before = (status.phase, status.blocksReceived, status.heardFromService)
-            status.heardFromService = heard
             let reported = !events.isEmpty
             if let used = agent.downloadProtocol { status.dataProtocol = used }
             if let progress = agent.downloadProgress {
@@ -364,7 +361,7 @@ public final class SimulatedDevice: @unchecked Sendable {
                 }
             }
             if await powerLost(platform, client) { return false }
-            // Only changes are reported: ticks with nothing new stay off the fleet's lock.
+            // Ticks with nothing new stay off the fleet's lock.
             if reported || before != (status.phase, status.blocksReceived, status.heardFromService) {
                 onStatus(status)
             }

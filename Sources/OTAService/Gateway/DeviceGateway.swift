@@ -139,7 +139,7 @@ public final class DeviceGateway: MQTTRequestHandler {
             return true
         }
         guard due else { return }
-        // Another instance may have written it within the minute (the device came back there from a reboot): the
+        // Another instance may have written it within the resolution (the device came back there from a reboot): the
         // store keeps the same rule, so that costs no write either.
         Task { try? await store.recordSeen(thing: thing, at: time, interval: resolution) }
     }
